@@ -1,0 +1,56 @@
+import type { AgentConfig } from "./config.ts";
+import { loadConfig } from "./load_config.ts";
+
+/** What `sonm-agent config check` reports for a valid config. */
+export type ConfigSummary = {
+  file: string;
+  chain: string;
+  dataDir: string;
+  keystore: string;
+  plans: { name: string; priceUsdPerHour: string; duration: string; gpus: number[] }[];
+  dashboard: string;
+};
+
+/** Options of {@linkcode checkConfig}. */
+export type CheckConfigOptions = {
+  /** GPU indexes of this rig, from hardware discovery; undefined skips that check. */
+  gpuIndexes?: readonly number[] | undefined;
+};
+
+/**
+ * Validates a config file and summarizes what the agent would do with it.
+ *
+ * @throws {ConfigError} listing every problem
+ * @example
+ * ```ts ignore
+ * const summary = await checkConfig("rig.yaml");
+ * console.log(summary.plans.length);
+ * ```
+ */
+export async function checkConfig(
+  file: string,
+  options: CheckConfigOptions = {},
+): Promise<ConfigSummary> {
+  const config = await loadConfig(file, options);
+  return summarizeConfig(file, config);
+}
+
+function summarizeConfig(file: string, config: AgentConfig): ConfigSummary {
+  return {
+    file,
+    chain: config.chain.kind === "devnet"
+      ? "devnet (embedded anvil)"
+      : `${config.chain.rpcUrl} (chain id ${config.chain.chainId})`,
+    dataDir: config.dataDir,
+    keystore: config.keystore.path,
+    plans: config.plans.map((p) => ({
+      name: p.name,
+      priceUsdPerHour: p.priceUsdPerHour,
+      duration: p.duration === "spot" ? "spot" : `${p.duration}s`,
+      gpus: p.resources.gpus,
+    })),
+    dashboard: config.dashboard.enabled
+      ? `http://${config.dashboard.bind}:${config.dashboard.port}`
+      : "disabled",
+  };
+}

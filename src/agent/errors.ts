@@ -1,0 +1,49 @@
+import { AgentError, type AgentErrorOptions } from "../errors.ts";
+
+/** One problem found in a config file: where, what, and the value found. */
+export type ConfigProblem = {
+  /** Dotted path of the field, e.g. `plans[0].price_usd_per_hour`. */
+  path: string;
+  /** What is wrong with it, e.g. `must not be negative`. */
+  message: string;
+  /** The value found there (undefined when the field is missing). */
+  value: unknown;
+};
+
+/** A config file that cannot be used; lists every problem found. */
+export class ConfigError extends AgentError {
+  override name = "ConfigError";
+  /** The config file, when the config came from one. */
+  readonly file: string | undefined;
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(
+    args: { file?: string | undefined; problems: readonly ConfigProblem[] },
+    options: AgentErrorOptions = {},
+  ) {
+    const where = args.file === undefined ? "config" : `config "${args.file}"`;
+    const count = args.problems.length;
+    super(
+      `Cannot use ${where}: ${count} problem${count === 1 ? "" : "s"} found`,
+      options,
+    );
+    this.file = args.file;
+    this.problems = args.problems;
+  }
+}
+
+/** The state database cannot be opened or migrated. */
+export class StateError extends AgentError {
+  override name = "StateError";
+  readonly path: string;
+
+  constructor(args: { path: string; reason: string }, options: AgentErrorOptions = {}) {
+    super(`Cannot open state "${args.path}": ${args.reason}`, options);
+    this.path = args.path;
+  }
+}
+
+/** The local devnet (anvil + contracts) cannot be brought up. */
+export class DevnetError extends AgentError {
+  override name = "DevnetError";
+}

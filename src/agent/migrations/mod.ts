@@ -1,0 +1,15 @@
+/**
+ * Every schema step of the agent's state, in order. A module that owns
+ * tables adds its migration file here; a released migration is never edited.
+ *
+ * @module
+ */
+import { migration0001Core } from "./0001_core.ts";
+import type { Migration } from "./types.ts";
+
+export type { Migration } from "./types.ts";
+
+/** All migrations, in version order. */
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001Core,
+];
