@@ -1,0 +1,191 @@
+/**
+ * The errors of the chain layer: one base, {@linkcode ChainError}, and a
+ * small class per failure a rig owner (or the agent) can act on. Each keeps
+ * the offending values as fields.
+ *
+ * @module
+ */
+import { AgentError, type AgentErrorOptions } from "../errors.ts";
+
+/** Base class of every error of src/chain. */
+export class ChainError extends AgentError {
+  override name = "ChainError";
+}
+
+/** The RPC endpoint serves another chain than the configured one. */
+export class ChainIdMismatchError extends ChainError {
+  override name = "ChainIdMismatchError";
+  readonly expected: number;
+  readonly actual: number;
+  readonly url: string;
+  constructor(a: { expected: number; actual: number; url: string }) {
+    super(
+      `Cannot use RPC "${a.url}": chain id is ${a.actual}, expected ${a.expected}`,
+      { hints: ["Check chain.rpc and chain.chainId in the config"] },
+    );
+    this.expected = a.expected;
+    this.actual = a.actual;
+    this.url = a.url;
+  }
+}
+
+/** A value given to the chain layer is invalid (an amount, an address, a url). */
+export class ChainInputError extends ChainError {
+  override name = "ChainInputError";
+  readonly field: string;
+  readonly value: unknown;
+  constructor(a: { action: string; field: string; value: unknown; detail: string }) {
+    super(`Cannot ${a.action}: ${a.field} ${a.detail}: current value is ${show(a.value)}`);
+    this.field = a.field;
+    this.value = a.value;
+  }
+}
+
+/** The keystore file is not a valid Web3 Secret Storage v3 document. */
+export class KeystoreFormatError extends ChainError {
+  override name = "KeystoreFormatError";
+  readonly path: string;
+  constructor(a: { path: string; detail: string }, options: AgentErrorOptions = {}) {
+    super(`Cannot read keystore "${a.path}": ${a.detail}`, options);
+    this.path = a.path;
+  }
+}
+
+/**
+ * The keystore's MAC does not match: the passphrase is wrong or the file was
+ * altered (the two cannot be told apart, by design of the format).
+ */
+export class KeystorePassphraseError extends ChainError {
+  override name = "KeystorePassphraseError";
+  readonly path: string;
+  constructor(a: { path: string }) {
+    super(
+      `Cannot unlock keystore "${a.path}": wrong passphrase or altered file: MAC does not match`,
+      { hints: ["Check the passphrase; if it is right, restore the keystore from a backup"] },
+    );
+    this.path = a.path;
+  }
+}
+
+/** The key decrypted fine but its address differs from the file's `address` field. */
+export class KeystoreAddressMismatchError extends ChainError {
+  override name = "KeystoreAddressMismatchError";
+  readonly path: string;
+  readonly expected: string;
+  readonly actual: string;
+  constructor(a: { path: string; expected: string; actual: string }) {
+    super(
+      `Cannot unlock keystore "${a.path}": key belongs to "${a.actual}", file says "${a.expected}"`,
+    );
+    this.path = a.path;
+    this.expected = a.expected;
+    this.actual = a.actual;
+  }
+}
+
+/** The RPC endpoint did not answer (network error, timeout, 5xx) after every retry. */
+export class ChainRpcError extends ChainError {
+  override name = "ChainRpcError";
+  readonly url: string;
+  readonly attempts: number;
+  constructor(
+    a: { action: string; url: string; attempts: number; detail: string },
+    options: AgentErrorOptions = {},
+  ) {
+    super(
+      `Cannot ${a.action}: RPC "${a.url}" failed after ${a.attempts} attempt(s): ${a.detail}`,
+      { hints: ["Check that the node at chain.rpc is running and reachable"], ...options },
+    );
+    this.url = a.url;
+    this.attempts = a.attempts;
+  }
+}
+
+/** Ids of the market objects a failed call was about. */
+export type MarketRefs = {
+  orderId?: bigint | undefined;
+  dealId?: bigint | undefined;
+  changeRequestId?: bigint | undefined;
+};
+
+/**
+ * A contract call reverted. Carries the decoded custom error (name + args)
+ * when the ABI knows it, and the ids of the order/deal it was about.
+ */
+export class ChainRevertError extends ChainError {
+  override name = "ChainRevertError";
+  readonly functionName: string;
+  /** Decoded custom error name (`"OrderNotActive"`), `"Error"` for a reason string, or undefined. */
+  readonly errorName: string | undefined;
+  readonly errorArgs: readonly unknown[];
+  readonly orderId: bigint | undefined;
+  readonly dealId: bigint | undefined;
+  readonly changeRequestId: bigint | undefined;
+  /** Hash of the mined transaction when the revert happened on chain (not at estimation). */
+  readonly txHash: `0x${string}` | undefined;
+  constructor(
+    a: {
+      functionName: string;
+      errorName?: string | undefined;
+      errorArgs?: readonly unknown[] | undefined;
+      txHash?: `0x${string}` | undefined;
+      refs?: MarketRefs | undefined;
+      detail?: string | undefined;
+    },
+    options: AgentErrorOptions = {},
+  ) {
+    const refs = a.refs ?? {};
+    const about = [
+      refs.orderId !== undefined ? `order ${refs.orderId}` : "",
+      refs.dealId !== undefined ? `deal ${refs.dealId}` : "",
+      refs.changeRequestId !== undefined ? `change request ${refs.changeRequestId}` : "",
+    ].filter((s) => s !== "").join(", ");
+    const reason = a.errorName !== undefined
+      ? `${a.errorName}(${(a.errorArgs ?? []).map(show).join(", ")})`
+      : (a.detail ?? "unknown reason");
+    super(
+      `Cannot ${a.functionName}${
+        about === "" ? "" : ` for ${about}`
+      }: contract reverted: ${reason}`,
+      options,
+    );
+    this.functionName = a.functionName;
+    this.errorName = a.errorName;
+    this.errorArgs = a.errorArgs ?? [];
+    this.orderId = refs.orderId;
+    this.dealId = refs.dealId;
+    this.changeRequestId = refs.changeRequestId;
+    this.txHash = a.txHash;
+  }
+}
+
+/** A sent transaction got no receipt in time. It may still be mined later. */
+export class ChainTxTimeoutError extends ChainError {
+  override name = "ChainTxTimeoutError";
+  readonly txHash: `0x${string}`;
+  readonly timeoutMs: number;
+  constructor(a: { functionName: string; txHash: `0x${string}`; timeoutMs: number }) {
+    super(
+      `Cannot confirm ${a.functionName}: no receipt for "${a.txHash}" within ${a.timeoutMs} ms`,
+      { hints: ["The transaction may still be mined; the indexer will pick it up"] },
+    );
+    this.txHash = a.txHash;
+    this.timeoutMs = a.timeoutMs;
+  }
+}
+
+/** A receipt or a log did not contain what the action expected. */
+export class ChainUnexpectedError extends ChainError {
+  override name = "ChainUnexpectedError";
+}
+
+function show(value: unknown): string {
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string") return `"${value}"`;
+  try {
+    return JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v) ??
+      String(value);
+  } catch {
+    return String(value);
+  }
+}
