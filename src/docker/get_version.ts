@@ -1,0 +1,41 @@
+import type { DockerClient } from "./client.ts";
+
+/** Parameters of {@linkcode getVersion}. */
+export type GetVersionParameters = { signal?: AbortSignal | undefined };
+/** What {@linkcode getVersion} returns. */
+export type GetVersionReturnType = {
+  version: string;
+  apiVersion: string;
+  minApiVersion: string;
+  os: string;
+  arch: string;
+  kernelVersion: string;
+};
+
+/**
+ * Asks the daemon for its version (`GET /version`).
+ *
+ * @example
+ * ```ts ignore
+ * const { apiVersion } = await getVersion(docker);
+ * ```
+ */
+export async function getVersion(
+  client: DockerClient,
+  { signal }: GetVersionParameters = {},
+): Promise<GetVersionReturnType> {
+  const v = await client.request<Record<string, string>>({
+    method: "GET",
+    path: "/version",
+    unversioned: true,
+    signal,
+  });
+  return {
+    version: v.Version ?? "",
+    apiVersion: v.ApiVersion ?? "",
+    minApiVersion: v.MinAPIVersion ?? "",
+    os: v.Os ?? "",
+    arch: v.Arch ?? "",
+    kernelVersion: v.KernelVersion ?? "",
+  };
+}
