@@ -121,9 +121,7 @@ function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): 
     const value = valueAt(raw, issue.path);
     problems.push({
       path: formatPath(issue.path),
-      message: value === undefined && issue.code !== "custom"
-        ? "is required"
-        : humanMessage(issue),
+      message: value === undefined && issue.code !== "custom" ? "is required" : humanMessage(issue),
       value,
     });
   }

@@ -13,6 +13,7 @@ export const migration0001Core: Migration = {
       id          INTEGER PRIMARY KEY,
       started_at  INTEGER NOT NULL,  -- unix ms
       stopped_at  INTEGER,           -- unix ms; NULL while running or after a crash
+      end_reason  TEXT CHECK (end_reason IN ('stopped', 'crashed')),  -- NULL while running
       version     TEXT NOT NULL,
       pid         INTEGER NOT NULL
     ) STRICT;

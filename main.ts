@@ -1,0 +1,209 @@
+/**
+ * sonm-agent: the supplier agent of a decentralized compute market.
+ *
+ * This file is the CLI only: it parses flags, calls one src/agent function
+ * per subcommand, prints a table or JSON, and maps errors to exit codes:
+ * 0 ok, 1 runtime failure, 2 bad input (config, flags).
+ *
+ * @module
+ */
+import { Command, CommanderError, Option } from "commander";
+import {
+  AgentError,
+  checkConfig,
+  ConfigError,
+  createLogger,
+  formatConfigProblem,
+  initRig,
+  type Logger,
+  type LogLevel,
+  runAgentFromFile,
+  VERSION,
+} from "./src/agent/mod.ts";
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_BAD_INPUT = 2;
+
+const encoder = new TextEncoder();
+
+function print(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+}
+
+function printError(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text + "\n"));
+}
+
+function printJson(value: unknown): void {
+  print(JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v, 2));
+}
+
+type GlobalOptions = { logLevel: LogLevel; logFormat: "text" | "json"; verbose: boolean };
+
+function loggerFrom(command: Command): Logger {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  return createLogger({ level: opts.verbose ? "debug" : opts.logLevel, format: opts.logFormat });
+}
+
+/** Log settings given explicitly on the command line (they win over the config's). */
+function logFlags(command: Command): { level?: LogLevel; format?: "text" | "json" } {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const root = command.parent ?? command;
+  const explicit = (name: string) => root.getOptionValueSource(name) === "cli";
+  return {
+    ...(opts.verbose
+      ? { level: "debug" as const }
+      : explicit("logLevel")
+      ? { level: opts.logLevel }
+      : {}),
+    ...(explicit("logFormat") ? { format: opts.logFormat } : {}),
+  };
+}
+
+/** Aborts when the process gets SIGINT or SIGTERM (Ctrl-C, systemd stop). */
+function shutdownSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error("stopped by signal"));
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  return controller.signal;
+}
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name("sonm-agent")
+    .description(
+      "Supplier agent of a decentralized compute market: offers this rig as ASK orders, opens deals, runs the consumers' containers and bills them.",
+    )
+    .version(VERSION, "-V, --version")
+    .addOption(
+      new Option("--log-level <level>", "lowest level to log")
+        .choices(["debug", "info", "warn", "error"]).default("info"),
+    )
+    .addOption(
+      new Option("--log-format <format>", "text for people, json for log shippers")
+        .choices(["text", "json"]).default("text"),
+    )
+    .option("-v, --verbose", "debug logs, and the cause chain of errors", false)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command("run")
+    .description("run the agent until Ctrl-C or SIGTERM")
+    .requiredOption("-c, --config <file>", "the rig's config file")
+    .action(async (opts: { config: string }, command: Command) => {
+      await runAgentFromFile(opts.config, { log: logFlags(command), signal: shutdownSignal() });
+    });
+
+  const config = program.command("config").description("work with config files");
+  config.command("check")
+    .description("validate a config file and show what the agent would do with it")
+    .requiredOption("-c, --config <file>", "the rig's config file")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { config: string; json: boolean }) => {
+      const summary = await checkConfig(opts.config);
+      if (opts.json) return printJson({ ok: true, ...summary });
+      print(`${summary.file}: ok`);
+      print(`  chain      ${summary.chain}`);
+      print(`  data dir   ${summary.dataDir}`);
+      print(`  keystore   ${summary.keystore}`);
+      print(`  dashboard  ${summary.dashboard}`);
+      print(`  plans      ${summary.plans.length}`);
+      for (const p of summary.plans) {
+        const gpus = p.gpus.length ? ` gpus ${p.gpus.join(",")}` : "";
+        print(`    ${p.name}: ${p.priceUsdPerHour} USD/h, ${p.duration}${gpus}`);
+      }
+    });
+
+  program.command("init")
+    .description("write a commented config and a new encrypted keystore")
+    .option("-c, --config <file>", "where to write the config", "rig.yaml")
+    .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
+    .option("--passphrase-file <file>", "file holding the keystore passphrase")
+    .option("--force", "overwrite an existing config", false)
+    .option("--json", "print JSON", false)
+    .action(
+      async (
+        opts: {
+          config: string;
+          passphraseEnv?: string;
+          passphraseFile?: string;
+          force: boolean;
+          json: boolean;
+        },
+        command: Command,
+      ) => {
+        const result = await initRig({
+          configPath: opts.config,
+          passphraseEnv: opts.passphraseEnv,
+          passphraseFile: opts.passphraseFile,
+          force: opts.force,
+          logger: loggerFrom(command),
+        });
+        if (opts.json) return printJson(result);
+        print(`wrote ${result.configPath}`);
+        print(`keystore ${result.keystorePath} (address ${result.address})`);
+        print(
+          `next: edit the plans in ${result.configPath}, then run: sonm-agent --config ${result.configPath}`,
+        );
+      },
+    );
+
+  return program;
+}
+
+function reportError(error: unknown, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
+      return EXIT_OK;
+    }
+    if (error.code === "commander.help") return EXIT_BAD_INPUT;
+    return EXIT_BAD_INPUT; // commander already printed the message
+  }
+  if (error instanceof ConfigError) {
+    printError(`error: ${error.message}`);
+    for (const problem of error.problems) printError(`  ${formatConfigProblem(problem)}`);
+    for (const hint of error.hints) printError(`hint: ${hint}`);
+    return EXIT_BAD_INPUT;
+  }
+  if (error instanceof AgentError) {
+    printError(`error: ${error.name}: ${error.message}`);
+    for (const hint of error.hints) printError(`hint: ${hint}`);
+    if (verbose) {
+      for (const cause of [...error.causes()].slice(1)) {
+        printError(
+          `  caused by: ${
+            cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
+          }`,
+        );
+      }
+    }
+    return EXIT_FAILURE;
+  }
+  printError(`error: unexpected failure: ${error instanceof Error ? error.stack : String(error)}`);
+  return EXIT_FAILURE;
+}
+
+/**
+ * `sonm-agent --config rig.yaml` is short for `sonm-agent run --config rig.yaml`:
+ * with no subcommand but a config, run is implied.
+ */
+function withImpliedRun(program: Command, args: readonly string[]): string[] {
+  const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  names.add("help");
+  const hasCommand = args.some((a) => names.has(a));
+  const hasConfig = args.some((a) => a === "-c" || a === "--config" || a.startsWith("--config="));
+  return !hasCommand && hasConfig ? ["run", ...args] : [...args];
+}
+
+if (import.meta.main) {
+  const program = buildProgram();
+  let code = EXIT_OK;
+  try {
+    await program.parseAsync(withImpliedRun(program, Deno.args), { from: "user" });
+  } catch (error) {
+    code = reportError(error, Deno.args.includes("--verbose") || Deno.args.includes("-v"));
+  }
+  Deno.exit(code);
+}

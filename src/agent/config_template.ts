@@ -1,0 +1,127 @@
+/** What {@linkcode renderConfigTemplate} fills in. */
+export type ConfigTemplateOptions = {
+  /** The keystore path as written in the config. @default {"./.data/keystore.json"} */
+  keystorePath?: string | undefined;
+  /** Where the passphrase comes from. @default {{ from: "file", path: "./.data/keystore.pass" }} */
+  passphrase?: { from: "env"; name: string } | { from: "file"; path: string } | undefined;
+};
+
+/**
+ * The commented config that `sonm-agent init` writes. config.example.yaml is
+ * this template with its defaults (a test keeps the two identical), so the
+ * documentation of every field lives in one place.
+ *
+ * @example
+ * ```ts
+ * import { renderConfigTemplate } from "./config_template.ts";
+ * const text = renderConfigTemplate({ passphrase: { from: "env", name: "RIG_PASS" } });
+ * console.assert(text.includes("passphrase_env: RIG_PASS"));
+ * ```
+ */
+export function renderConfigTemplate(options: ConfigTemplateOptions = {}): string {
+  const o = {
+    keystorePath: options.keystorePath ?? "./.data/keystore.json",
+    passphraseLines: passphraseLines(
+      options.passphrase ?? { from: "file", path: "./.data/keystore.pass" },
+    ),
+  };
+  return `# sonm-agent rig config. Every field is listed here with its default or an
+# example value. Check a config with: sonm-agent config check --config rig.yaml
+# Sizes: 512MiB, 4GiB, 1TB or bytes. Durations: 90s, 30m, 8h, 2d, 1w or seconds.
+# Relative paths are relative to this file's folder.
+
+# Where the agent keeps its state (sqlite), caches and devnet files.
+data_dir: ./.data
+
+# The chain to trade on. "devnet" starts a local anvil chain with the market
+# contracts deployed and demo accounts funded: for trying the agent out.
+chain: devnet
+# For a real market, a mapping instead:
+# chain:
+#   rpc_url: https://rpc.example.org     # JSON-RPC over http(s)
+#   ws_url: wss://rpc.example.org/ws     # optional, for event subscriptions
+#   chain_id: 444
+#   contracts:                           # addresses of the deployed market contracts
+#     market: "0x0000000000000000000000000000000000000001"
+#     token: "0x0000000000000000000000000000000000000002"
+#     oracle: "0x0000000000000000000000000000000000000003"
+#     blacklist: "0x0000000000000000000000000000000000000004"
+#     profiles: "0x0000000000000000000000000000000000000005"
+
+# The agent's key, in an encrypted Web3 Secret Storage (v3) keystore file.
+# The passphrase never goes in this file: name exactly one source.
+keystore:
+  path: ${o.keystorePath}
+${o.passphraseLines}
+  # On devnet, a missing keystore and passphrase file are created for you.
+
+# The master address this rig works for (optional). Deals on this rig's
+# orders pay the master once it has confirmed this agent as its worker.
+# master: "0x0000000000000000000000000000000000000000"
+
+# Ask plans: what this rig offers. Each becomes one ASK order on the market.
+plans:
+  - name: cpu-small              # 1-63 of a-z, 0-9, - and _; unique
+    price_usd_per_hour: "0.05"   # exact decimal, USD per hour
+    duration: spot               # spot (open-ended, billed hourly) or a duration like 8h
+    resources:
+      cpu_cores: 1               # may be fractional, e.g. 0.5
+      ram: 1GiB
+      storage: 2GiB              # default 0
+      gpus: []                   # GPU indexes of this rig (sonm-agent hardware lists them)
+      net:
+        overlay: false           # default false
+        outbound: true           # default true
+        incoming: false          # default false: consumers cannot reach the task from outside
+    identity_level: 0            # the consumer must have at least: 0 anonymous, 1 registered,
+                                 # 2 identified, 3 professional
+    # counterparty: "0x..."      # only this consumer (its master address) may take the order
+    # blacklist: "0x..."         # also refuse those listed by this blacklist owner
+    tag: "demo"                  # free text, at most 32 bytes, shown on the market
+
+# Docker, where consumers' workloads run.
+docker:
+  socket: /var/run/docker.sock
+  # Images a consumer may run: by digest (sha256:...), by name@digest, or by
+  # pattern (registry.example.org/team/*). Empty means no image is allowed.
+  allowed_images: []
+  default_limits:                # used where a deal does not say
+    cpus: 1                      # CPU share, may be fractional
+    memory: 1GiB                 # hard limit, no swap
+    pids: 256                    # stops fork bombs
+
+# Reachability behind NAT.
+nat:
+  relays: []                     # relay multiaddrs, e.g. /ip4/203.0.113.7/udp/4001/quic-v1/p2p/12D3...
+  listen_ports:
+    tcp: 0                       # 0 = pick a free port
+    quic: 0
+
+# The local dashboard (earnings, deals, metrics for Prometheus at /metrics).
+dashboard:
+  enabled: true
+  bind: 127.0.0.1                # a non-loopback address also needs allow_remote: true
+  port: 9337
+  allow_remote: false
+
+# Power, to show profit after electricity.
+power:
+  idle_watts: 60
+  load_watts: 250
+  price_per_kwh: "0.12"          # in USD
+
+logging:
+  level: info                    # debug, info, warn, error
+  format: text                   # text for people, json for log shippers
+`;
+}
+
+function passphraseLines(
+  source: { from: "env"; name: string } | { from: "file"; path: string },
+): string {
+  return source.from === "env"
+    ? `  passphrase_env: ${source.name}             # read it from this environment variable
+  # passphrase_file: ./keystore.pass       # or from this file (keep it mode 0600)`
+    : `  # passphrase_env: SONM_KEYSTORE_PASSPHRASE   # read it from this environment variable
+  passphrase_file: ${source.path}       # or from this file (keep it mode 0600)`;
+}

@@ -1,0 +1,110 @@
+import { dirname, join, relative, resolve } from "node:path";
+import { createKeystore, unlockKeystore } from "../chain/mod.ts";
+import { AgentError } from "../errors.ts";
+import { renderConfigTemplate } from "./config_template.ts";
+import { randomPassphrase } from "./ensure_keystore.ts";
+import type { Logger } from "./logger.ts";
+
+/** Options of {@linkcode initRig}. */
+export type InitRigOptions = {
+  /** Where to write the config. */
+  configPath: string;
+  /** Read the passphrase from this environment variable (it must be set now). */
+  passphraseEnv?: string | undefined;
+  /** Read the passphrase from this file; created with a random passphrase when missing. */
+  passphraseFile?: string | undefined;
+  /** Overwrite an existing config (a keystore is never overwritten). @default {false} */
+  force?: boolean | undefined;
+  logger: Logger;
+};
+
+/** What {@linkcode initRig} wrote. */
+export type InitRigReturnType = {
+  configPath: string;
+  keystorePath: string;
+  address: `0x${string}`;
+  /** False when an existing keystore was kept. */
+  keystoreCreated: boolean;
+};
+
+/**
+ * Writes a commented config and a new encrypted keystore beside it. With no
+ * passphrase source given, a random passphrase goes into `keystore.pass`
+ * (mode 0600) beside the config. An existing keystore is kept and unlocked
+ * to check the passphrase, never replaced: it may hold earnings.
+ *
+ * @throws {AgentError} when the config exists (without `force`) or the passphrase is missing
+ * @example
+ * ```ts ignore
+ * const { address } = await initRig({ configPath: "rig.yaml", logger });
+ * ```
+ */
+export async function initRig(options: InitRigOptions): Promise<InitRigReturnType> {
+  const { configPath, passphraseEnv, passphraseFile, force = false, logger } = options;
+  if (passphraseEnv !== undefined && passphraseFile !== undefined) {
+    throw new AgentError(
+      "Cannot init: give either --passphrase-env or --passphrase-file, not both",
+    );
+  }
+  const configFile = resolve(configPath);
+  const dir = dirname(configFile);
+  if (!force && await exists(configFile)) {
+    throw new AgentError(`Cannot init: "${configFile}" already exists`, {
+      hints: ["Pass --force to overwrite the config (the keystore is kept)"],
+    });
+  }
+  const keystorePath = join(dir, "keystore.json");
+  let passphrase: string;
+  let source: { from: "env"; name: string } | { from: "file"; path: string };
+  if (passphraseEnv !== undefined) {
+    const value = Deno.env.get(passphraseEnv);
+    if (value === undefined || value === "") {
+      throw new AgentError(
+        `Cannot init: the environment variable "${passphraseEnv}" is not set or empty`,
+      );
+    }
+    passphrase = value;
+    source = { from: "env", name: passphraseEnv };
+  } else {
+    const file = resolve(passphraseFile ?? join(dir, "keystore.pass"));
+    if (await exists(file)) {
+      passphrase = (await Deno.readTextFile(file)).replace(/\r?\n$/, "");
+    } else {
+      passphrase = randomPassphrase();
+      await Deno.mkdir(dirname(file), { recursive: true });
+      await Deno.writeTextFile(file, passphrase + "\n", { mode: 0o600 });
+      logger.info("wrote a random keystore passphrase", { path: file });
+    }
+    source = { from: "file", path: relativeTo(dir, file) };
+  }
+
+  let address: `0x${string}`;
+  let keystoreCreated = false;
+  if (await exists(keystorePath)) {
+    address = (await unlockKeystore({ path: keystorePath, passphrase })).address;
+    logger.info("kept the existing keystore", { path: keystorePath, address });
+  } else {
+    await Deno.mkdir(dir, { recursive: true });
+    address = (await createKeystore({ path: keystorePath, passphrase })).address;
+    keystoreCreated = true;
+    logger.info("created a keystore", { path: keystorePath, address });
+  }
+  const text = renderConfigTemplate({ keystorePath: "./keystore.json", passphrase: source });
+  await Deno.writeTextFile(configFile, text, { mode: 0o600 });
+  return { configPath: configFile, keystorePath, address, keystoreCreated };
+}
+
+function relativeTo(dir: string, file: string): string {
+  const rel = relative(dir, file);
+  return rel.startsWith("..") ? file : `./${rel}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

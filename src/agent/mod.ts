@@ -1,0 +1,46 @@
+/**
+ * The supervisor: config, state, and the lifecycle of the agent. The only
+ * module that wires the others together; main.ts calls one function here per
+ * subcommand.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./mod.ts";
+ * const config = parseConfig("chain: devnet\nkeystore: { path: k.json, passphrase_env: P }\n");
+ * console.assert(config.chain.kind === "devnet");
+ * ```
+ *
+ * @module
+ */
+export { AgentError } from "../errors.ts";
+export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
+export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
+export { rawConfigSchema } from "./config.ts";
+export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";
+export { type Devnet, startDevnet, type StartDevnetOptions } from "./devnet.ts";
+export {
+  ensureDevnetKeystore,
+  type EnsureDevnetKeystoreOptions,
+  randomPassphrase,
+} from "./ensure_keystore.ts";
+export { ConfigError, type ConfigProblem, DevnetError, StateError } from "./errors.ts";
+export { initRig, type InitRigOptions, type InitRigReturnType } from "./init_rig.ts";
+export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
+export {
+  createLogger,
+  type CreateLoggerOptions,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+} from "./logger.ts";
+export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
+export {
+  type AgentReady,
+  runAgent,
+  runAgentFromFile,
+  type RunAgentFromFileOptions,
+  type RunAgentOptions,
+} from "./run_agent.ts";
+export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
+export { VERSION } from "./version.ts";

@@ -1,0 +1,191 @@
+import { join } from "node:path";
+import { createPublicClient, http } from "viem";
+import { unlockKeystore } from "../chain/mod.ts";
+import { AgentError } from "../errors.ts";
+import type { AgentConfig } from "./config.ts";
+import { type Devnet, startDevnet } from "./devnet.ts";
+import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+import { loadConfig } from "./load_config.ts";
+import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { readPassphrase } from "./read_passphrase.ts";
+import { type AgentState, openState } from "./state.ts";
+import { VERSION } from "./version.ts";
+
+/** What the agent reports once it is ready. */
+export type AgentReady = {
+  address: `0x${string}`;
+  rpcUrl: string;
+  chainId: number;
+  /** Milliseconds from start to ready, without the devnet's own start. */
+  readyMs: number;
+  /** Milliseconds the embedded devnet took (0 on a real chain). */
+  devnetMs: number;
+  devnet: Devnet | undefined;
+};
+
+/** Options of {@linkcode runAgent}. */
+export type RunAgentOptions = {
+  logger: Logger;
+  /** Stops the agent (Ctrl-C, SIGTERM). */
+  signal: AbortSignal;
+  /** Called once the agent is ready (tests and the CLI use it). */
+  onReady?: ((ready: AgentReady) => void) | undefined;
+};
+
+/**
+ * Runs the agent until `signal` aborts: opens its state, unlocks its key,
+ * brings up the chain (the embedded devnet or the configured RPC, whose
+ * chain id must match), logs readiness, and on stop shuts everything down in
+ * reverse order.
+ *
+ * @throws {AgentError} (ConfigError, StateError, DevnetError, ChainError...) on a failed start
+ * @example
+ * ```ts ignore
+ * const controller = new AbortController();
+ * await runAgent(config, { logger, signal: controller.signal });
+ * ```
+ */
+export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<void> {
+  const { logger, signal, onReady } = options;
+  const started = performance.now();
+  const stops: (() => Promise<void> | void)[] = [];
+  try {
+    const state = openState({ path: join(config.dataDir, "agent.sqlite") });
+    stops.push(() => state.close());
+    const runId = recordStart(state, logger);
+    stops.push(() => recordStop(state, runId));
+
+    if (config.chain.kind === "devnet") {
+      await ensureDevnetKeystore(config.keystore, { logger });
+    }
+    const passphrase = await readPassphrase(config.keystore.passphrase);
+    const account = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
+    logger.info("keystore unlocked", { address: account.address });
+
+    let devnet: Devnet | undefined;
+    let devnetMs = 0;
+    let rpcUrl: string;
+    let chainId: number;
+    if (config.chain.kind === "devnet") {
+      const t = performance.now();
+      devnet = await startDevnet({
+        logger: logger.child("devnet"),
+        fund: [account.address],
+        signal,
+      });
+      const running = devnet;
+      stops.push(() => running.stop());
+      devnetMs = performance.now() - t;
+      rpcUrl = devnet.rpcUrl;
+      chainId = devnet.chainId;
+    } else {
+      rpcUrl = config.chain.rpcUrl;
+      chainId = config.chain.chainId;
+      await checkChainId(rpcUrl, chainId, signal);
+    }
+
+    const ready: AgentReady = {
+      address: account.address,
+      rpcUrl,
+      chainId,
+      readyMs: Math.round(performance.now() - started - devnetMs),
+      devnetMs: Math.round(devnetMs),
+      devnet,
+    };
+    logger.info("agent is ready", {
+      address: ready.address,
+      rpc: rpcUrl,
+      chainId,
+      plans: config.plans.map((p) => p.name),
+      readyMs: ready.readyMs,
+      devnetMs: ready.devnetMs,
+      rssBytes: Deno.memoryUsage().rss,
+    });
+    onReady?.(ready);
+    await abortion(signal);
+    logger.info("stopping");
+  } finally {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error("a component failed to stop", { error });
+      }
+    }
+  }
+  logger.info("stopped");
+}
+
+/** Options of {@linkcode runAgentFromFile}. */
+export type RunAgentFromFileOptions = {
+  signal: AbortSignal;
+  /** Log settings given on the command line; they win over the config's. */
+  log?: { level?: LogLevel | undefined; format?: "text" | "json" | undefined } | undefined;
+};
+
+/**
+ * Loads a config file and runs the agent on it (what `sonm-agent run` does).
+ *
+ * @example
+ * ```ts ignore
+ * await runAgentFromFile("rig.yaml", { signal });
+ * ```
+ */
+export async function runAgentFromFile(
+  file: string,
+  options: RunAgentFromFileOptions,
+): Promise<void> {
+  const config = await loadConfig(file);
+  const logger = createLogger({
+    level: options.log?.level ?? config.logging.level,
+    format: options.log?.format ?? config.logging.format,
+  });
+  logger.info("starting sonm-agent", { version: VERSION, config: file });
+  await runAgent(config, { logger, signal: options.signal });
+}
+
+function recordStart(state: AgentState, logger: Logger): bigint {
+  const crashed = state.db.prepare(
+    "UPDATE agent_runs SET end_reason = 'crashed' WHERE end_reason IS NULL RETURNING id",
+  ).all();
+  if (crashed.length > 0) {
+    logger.warn("the previous run did not stop cleanly; reconciling from chain, docker and state", {
+      runs: crashed.length,
+    });
+  }
+  const row = state.db.prepare(
+    "INSERT INTO agent_runs (started_at, version, pid) VALUES (?, ?, ?) RETURNING id",
+  ).get(Date.now(), VERSION, Deno.pid) as { id: bigint };
+  return row.id;
+}
+
+function recordStop(state: AgentState, runId: bigint): void {
+  state.db.prepare("UPDATE agent_runs SET stopped_at = ?, end_reason = 'stopped' WHERE id = ?")
+    .run(Date.now(), runId);
+}
+
+async function checkChainId(rpcUrl: string, expected: number, signal: AbortSignal): Promise<void> {
+  const client = createPublicClient({ transport: http(rpcUrl, { fetchOptions: { signal } }) });
+  let actual: number;
+  try {
+    actual = await client.getChainId();
+  } catch (cause) {
+    throw new AgentError(`Cannot reach the chain at "${rpcUrl}": ${String(cause).split("\n")[0]}`, {
+      cause,
+      hints: ["Check chain.rpc_url in the config and that the node is up"],
+    });
+  }
+  if (actual !== expected) {
+    throw new AgentError(
+      `Cannot use the chain at "${rpcUrl}": its chain id is ${actual}, the config says ${expected}`,
+      { hints: ["Fix chain.chain_id, or point chain.rpc_url at the right network"] },
+    );
+  }
+}
+
+function abortion(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}

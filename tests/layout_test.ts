@@ -1,0 +1,164 @@
+/**
+ * The design card's import rules, checked on the source tree (like Deno
+ * std's _tools checks): see DESIGN.md "Layout" and STYLE.md "What this means
+ * for our layout".
+ */
+import assert from "node:assert/strict";
+import { dirname, join, relative, resolve } from "node:path";
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const SRC = join(ROOT, "src");
+const LEAVES = ["matcher", "bench", "docker", "chain", "nat", "dashboard"];
+
+type Import = { from: string; to: string; specifier: string; typeOnly: boolean; line: number };
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) out.push(...await walk(path));
+    else if (entry.isFile && /\.tsx?$/.test(entry.name)) out.push(path);
+  }
+  return out.sort();
+}
+
+const IMPORT_RE =
+  /^\s*(import|export)\s+(type\s+)?(?:[\s\S]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
+
+async function importsOf(file: string): Promise<Import[]> {
+  const text = await Deno.readTextFile(file);
+  const out: Import[] = [];
+  for (const match of text.matchAll(IMPORT_RE)) {
+    const specifier = match[3] ?? match[4];
+    if (specifier === undefined || !specifier.startsWith(".")) continue;
+    const line = text.slice(0, match.index).split("\n").length;
+    out.push({
+      from: file,
+      to: resolve(dirname(file), specifier),
+      specifier,
+      typeOnly: match[2] !== undefined,
+      line,
+    });
+  }
+  return out;
+}
+
+/** The top-level folder under src/ ("agent", "chain", ...), "errors" for src/errors.ts. */
+function moduleOf(file: string): string | undefined {
+  const rel = relative(SRC, file);
+  if (rel.startsWith("..")) return undefined;
+  const [head] = rel.split("/");
+  return head === "errors.ts" ? "errors" : head;
+}
+
+function where(i: Import): string {
+  return `${relative(ROOT, i.from)}:${i.line} imports "${i.specifier}"`;
+}
+
+const files = await walk(SRC);
+const imports = (await Promise.all(files.map(importsOf))).flat();
+
+Deno.test("layout: src/errors.ts imports nothing", () => {
+  const bad = imports.filter((i) => moduleOf(i.from) === "errors").map(where);
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: leaf modules never import src/agent or a sibling (chain may import matcher types)", () => {
+  const bad: string[] = [];
+  for (const i of imports) {
+    const from = moduleOf(i.from);
+    const to = moduleOf(i.to);
+    if (from === undefined || !LEAVES.includes(from)) continue;
+    if (to === from || to === "errors") continue;
+    if (from === "chain" && to === "matcher" && i.typeOnly) continue;
+    // The compiled contract artifacts are data that src/chain alone imports.
+    if (from === "chain" && relative(ROOT, i.to).startsWith("contracts/artifacts/")) continue;
+    bad.push(where(i));
+  }
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: imports across folders go through mod.ts, never a deep or _ file", () => {
+  const bad: string[] = [];
+  for (const i of imports) {
+    const from = moduleOf(i.from);
+    const to = moduleOf(i.to);
+    if (from === undefined || to === undefined || from === to || to === "errors") continue;
+    if (i.to !== join(SRC, to, "mod.ts")) bad.push(where(i));
+  }
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: _-prefixed files are imported only from their own folder", () => {
+  const bad = imports.filter((i) => {
+    const name = i.to.split("/").at(-1) ?? "";
+    return name.startsWith("_") && moduleOf(i.from) !== moduleOf(i.to) &&
+      !relative(ROOT, i.from).startsWith("tests/");
+  }).map(where);
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: src/ never imports tests/, bench/ or scripts/", () => {
+  const bad = imports.filter((i) => {
+    const target = relative(ROOT, i.to);
+    return /^(tests|bench|scripts)\//.test(target);
+  }).map(where);
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: main.ts imports only src/agent/mod.ts", async () => {
+  const bad = (await importsOf(join(ROOT, "main.ts")))
+    .filter((i) => i.to !== join(SRC, "agent", "mod.ts")).map(where);
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: the folder graph has no cycle", () => {
+  const edges = new Map<string, Set<string>>();
+  for (const i of imports) {
+    const from = moduleOf(i.from);
+    const to = moduleOf(i.to);
+    if (from === undefined || to === undefined || from === to) continue;
+    if (!edges.has(from)) edges.set(from, new Set());
+    edges.get(from)!.add(to);
+  }
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (node: string, path: string[]): string[] | undefined => {
+    if (state.get(node) === "done") return undefined;
+    if (state.get(node) === "visiting") return [...path, node];
+    state.set(node, "visiting");
+    for (const next of edges.get(node) ?? []) {
+      const cycle = visit(next, [...path, node]);
+      if (cycle) return cycle;
+    }
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of edges.keys()) {
+    const cycle = visit(node, []);
+    assert.equal(cycle, undefined, `cycle: ${cycle?.join(" -> ")}`);
+  }
+});
+
+Deno.test("layout: each folder's mod.ts lists its public files by name, with no export *", async () => {
+  const bad: string[] = [];
+  const dirs = new Set(files.map((f) => dirname(f)));
+  for (const dir of dirs) {
+    if (dir === SRC) continue;
+    const mod = join(dir, "mod.ts");
+    let text: string;
+    try {
+      text = await Deno.readTextFile(mod);
+    } catch {
+      bad.push(`${relative(ROOT, dir)} has no mod.ts`);
+      continue;
+    }
+    if (/export\s+\*/.test(text)) bad.push(`${relative(ROOT, mod)} uses export *`);
+    const reexported = new Set((await importsOf(mod)).map((i) => i.to));
+    for (const file of files.filter((f) => dirname(f) === dir)) {
+      const name = file.split("/").at(-1)!;
+      if (name === "mod.ts" || name.startsWith("_") || /_test\.tsx?$/.test(name)) continue;
+      if (!reexported.has(file)) bad.push(`${relative(ROOT, file)} is public but not in mod.ts`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
