@@ -1,0 +1,143 @@
+/**
+ * The hot loops of the order book: check rows of one side against a query
+ * order with the market rules, cheapest and most selective columns first
+ * (price, duration, netflags, levels, counterparty), blacklist marks and
+ * benchmarks last. The result is the conjunction of all rules, so the
+ * evaluation order does not change which rows match.
+ *
+ * @module
+ */
+import type { AddressTable } from "./_address_table.ts";
+import type { Side } from "./_side.ts";
+
+/** A query order, resolved to interned ids and split integers. */
+export type Query = {
+  ph: number;
+  pl: number;
+  dur: number;
+  /** The query's netflags bitmask. */
+  flags: number;
+  /** The query's required level of the other side. */
+  req: number;
+  /** Level of the query's author. */
+  authorLevel: number;
+  /** Interned id of the query author. */
+  author: number;
+  /** Interned id of master(query author). */
+  master: number;
+  /** Interned id of the query's counterparty (0 = anyone). */
+  cp: number;
+  /** Benchmarks as interleaved hi/lo, `width` entries. */
+  bench: Uint32Array;
+  /** Number of benchmarks to compare. */
+  nb: number;
+  /** Whether any blacklist mark is set for this query. */
+  block: boolean;
+  gen: number;
+};
+
+/**
+ * Resting BIDs [from, to) that the ASK `q` satisfies: pushes rows to `out`
+ * until it holds `limit` rows. `checkPrice` for unsorted rows.
+ */
+export function scanBids(
+  side: Side,
+  table: AddressTable,
+  q: Query,
+  range: { from: number; to: number; checkPrice: boolean; limit: number; out: number[] },
+): void {
+  const { from, to, checkPrice, limit, out } = range;
+  if (out.length >= limit) return;
+  const alive = side.alive, ph = side.ph, pl = side.pl, dur = side.dur, flags = side.flags;
+  const req = side.req, author = side.author, cp = side.cp, bl = side.bl, bench = side.bench;
+  const level = table.level, master = table.master, marks1 = table.marks1, marks2 = table.marks2;
+  const stride = side.width * 2;
+  const qph = q.ph, qpl = q.pl, qdur = q.dur, notFlags = ~q.flags & 0xff, qreq = q.req;
+  const qlevel = q.authorLevel, qmaster = q.master, qcp = q.cp, qbench = q.bench;
+  const nb2 = q.nb * 2, block = q.block, gen = q.gen;
+  for (let r = from; r < to; r++) {
+    if (alive[r] === 0) continue;
+    if (checkPrice) {
+      const h = ph[r] as number;
+      if (h < qph || (h === qph && (pl[r] as number) < qpl)) continue;
+    }
+    if ((dur[r] as number) > qdur) continue;
+    if (((flags[r] as number) & notFlags) !== 0) continue;
+    if ((req[r] as number) > qlevel) continue;
+    const a = author[r] as number;
+    if ((level[a] as number) < qreq) continue;
+    const c = cp[r] as number;
+    if (c !== 0 && c !== qmaster) continue;
+    if (qcp !== 0 && master[a] !== qcp) continue;
+    if (
+      block &&
+      (marks1[a] === gen || marks2[a] === gen || marks2[bl[r] as number] === gen)
+    ) continue;
+    let ok = true;
+    const base = r * stride;
+    for (let i = 0; i < nb2; i += 2) {
+      const bh = bench[base + i] as number, ah = qbench[i] as number;
+      if (bh > ah || (bh === ah && (bench[base + i + 1] as number) > (qbench[i + 1] as number))) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    out.push(r);
+    if (out.length >= limit) return;
+  }
+}
+
+/**
+ * Resting ASKs [from, to) that the BID `q` fits: pushes rows to `out` until
+ * it holds `limit` rows. `checkPrice` for unsorted rows.
+ */
+export function scanAsks(
+  side: Side,
+  table: AddressTable,
+  q: Query,
+  range: { from: number; to: number; checkPrice: boolean; limit: number; out: number[] },
+): void {
+  const { from, to, checkPrice, limit, out } = range;
+  if (out.length >= limit) return;
+  const alive = side.alive, ph = side.ph, pl = side.pl, dur = side.dur, flags = side.flags;
+  const req = side.req, author = side.author, cp = side.cp, bl = side.bl, bench = side.bench;
+  const level = table.level, master = table.master, marks1 = table.marks1, marks2 = table.marks2;
+  const stride = side.width * 2;
+  const qph = q.ph, qpl = q.pl, qdur = q.dur, qflags = q.flags, qreq = q.req;
+  const qlevel = q.authorLevel, qmaster = q.master, qcp = q.cp, qbench = q.bench;
+  const nb2 = q.nb * 2, block = q.block, gen = q.gen;
+  for (let r = from; r < to; r++) {
+    if (alive[r] === 0) continue;
+    if (checkPrice) {
+      const h = ph[r] as number;
+      if (h > qph || (h === qph && (pl[r] as number) > qpl)) continue;
+    }
+    if ((dur[r] as number) < qdur) continue;
+    if ((qflags & ~(flags[r] as number)) !== 0) continue;
+    if ((req[r] as number) > qlevel) continue;
+    const a = author[r] as number;
+    if ((level[a] as number) < qreq) continue;
+    const c = cp[r] as number;
+    if (c !== 0 && c !== qmaster) continue;
+    const m = master[a] as number;
+    if (qcp !== 0 && m !== qcp) continue;
+    if (
+      block &&
+      (marks1[a] === gen || marks1[m] === gen || marks2[bl[r] as number] === gen ||
+        marks2[m] === gen || marks2[a] === gen)
+    ) continue;
+    let ok = true;
+    const base = r * stride;
+    for (let i = 0; i < nb2; i += 2) {
+      const ah = bench[base + i] as number, bh = qbench[i] as number;
+      if (bh > ah || (bh === ah && (qbench[i + 1] as number) > (bench[base + i + 1] as number))) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    out.push(r);
+    if (out.length >= limit) return;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * One side of the order book (all BIDs or all ASKs) as columns: one typed
+ * array per field, benchmarks as interleaved hi/lo 32-bit halves so that
+ * unsigned 64-bit comparisons are exact. Rows [0, main) are sorted by price
+ * descending, then id ascending (the supplier's preference); rows
+ * [main, rows) are a delta of recent additions in arrival order. Removal
+ * clears `alive`; {@linkcode Side.compact} merges the delta into the sorted
+ * main part and drops dead rows. Orders keep a stable handle; `posOf[handle]`
+ * is the handle's row.
+ *
+ * @module
+ */
+
+/** Column layout of a side. */
+export class Side {
+  /** Benchmarks per row (the stride is twice that: hi, lo). */
+  readonly width: number;
+  cap: number;
+  /** Rows in use (main + delta). */
+  rows = 0;
+  /** Rows [0, main) are sorted. */
+  main = 0;
+  /** Dead rows in [0, rows). */
+  dead = 0;
+  /** Highest benchmark count of any row ever stored (later entries are 0 everywhere). */
+  usedBench = 0;
+
+  oid: Float64Array;
+  author: Int32Array;
+  cp: Int32Array;
+  bl: Int32Array;
+  tag: Int32Array;
+  ph: Uint32Array;
+  pl: Uint32Array;
+  dur: Float64Array;
+  flags: Uint8Array;
+  nflags: Uint8Array;
+  req: Uint8Array;
+  alive: Uint8Array;
+  nbench: Uint8Array;
+  bench: Uint32Array;
+  handleAt: Int32Array;
+
+  /** Row by handle (-1 = free). */
+  posOf: Int32Array = new Int32Array(1024).fill(-1);
+  #freeHandles: number[] = [];
+  #nextHandle = 0;
+
+  constructor(width: number, cap = 1024) {
+    this.width = width;
+    this.cap = cap;
+    this.oid = new Float64Array(cap);
+    this.author = new Int32Array(cap);
+    this.cp = new Int32Array(cap);
+    this.bl = new Int32Array(cap);
+    this.tag = new Int32Array(cap);
+    this.ph = new Uint32Array(cap);
+    this.pl = new Uint32Array(cap);
+    this.dur = new Float64Array(cap);
+    this.flags = new Uint8Array(cap);
+    this.nflags = new Uint8Array(cap);
+    this.req = new Uint8Array(cap);
+    this.alive = new Uint8Array(cap);
+    this.nbench = new Uint8Array(cap);
+    this.bench = new Uint32Array(cap * width * 2);
+    this.handleAt = new Int32Array(cap);
+  }
+
+  get live(): number {
+    return this.rows - this.dead;
+  }
+
+  /** Takes a free handle. */
+  newHandle(): number {
+    const h = this.#freeHandles.pop() ?? this.#nextHandle++;
+    if (h >= this.posOf.length) {
+      const posOf = new Int32Array(this.posOf.length * 2).fill(-1);
+      posOf.set(this.posOf);
+      this.posOf = posOf;
+    }
+    return h;
+  }
+
+  freeHandle(h: number): void {
+    this.posOf[h] = -1;
+    this.#freeHandles.push(h);
+  }
+
+  /** Appends a row for `handle` (the caller fills its columns); returns the row. */
+  appendRow(handle: number): number {
+    if (this.rows === this.cap) {
+      if (this.dead * 4 >= this.rows) this.compact();
+      if (this.rows === this.cap) this.#resize(this.cap * 2);
+    }
+    const r = this.rows++;
+    this.handleAt[r] = handle;
+    this.posOf[handle] = r;
+    this.alive[r] = 1;
+    return r;
+  }
+
+  /** Marks a row dead. */
+  killRow(r: number): void {
+    if (this.alive[r] === 0) return;
+    this.alive[r] = 0;
+    this.dead++;
+  }
+
+  /** Whether a query should merge first: a large delta or many dead rows. */
+  needsCompaction(): boolean {
+    const delta = this.rows - this.main;
+    return delta > Math.max(1024, this.main >> 6) || this.dead > Math.max(1024, this.rows >> 2);
+  }
+
+  /** Row order: price descending, then id ascending. Negative when row a comes first. */
+  cmp(a: number, b: number): number {
+    const ph = this.ph, pl = this.pl;
+    if (ph[a] !== ph[b]) return (ph[b] as number) - (ph[a] as number);
+    if (pl[a] !== pl[b]) return (pl[b] as number) - (pl[a] as number);
+    return (this.oid[a] as number) - (this.oid[b] as number);
+  }
+
+  /** Merges the delta into the sorted main part and drops dead rows. */
+  compact(): void {
+    const alive = this.alive;
+    const mainRows: number[] = [];
+    for (let r = 0; r < this.main; r++) if (alive[r] === 1) mainRows.push(r);
+    const deltaRows = new Int32Array(this.rows - this.main);
+    let d = 0;
+    for (let r = this.main; r < this.rows; r++) if (alive[r] === 1) deltaRows[d++] = r;
+    const delta = deltaRows.subarray(0, d).sort((a, b) => this.cmp(a, b));
+    const total = mainRows.length + d;
+    const perm = new Int32Array(total);
+    let i = 0, j = 0, k = 0;
+    while (i < mainRows.length && j < d) {
+      const a = mainRows[i] as number, b = delta[j] as number;
+      if (this.cmp(a, b) <= 0) {
+        perm[k++] = a;
+        i++;
+      } else {
+        perm[k++] = b;
+        j++;
+      }
+    }
+    while (i < mainRows.length) perm[k++] = mainRows[i++] as number;
+    while (j < d) perm[k++] = delta[j++] as number;
+    let cap = this.cap;
+    while (cap > 1024 && total * 4 < cap) cap >>= 1;
+    this.#permute(perm, cap);
+    this.rows = total;
+    this.main = total;
+    this.dead = 0;
+  }
+
+  #resize(cap: number): void {
+    const perm = new Int32Array(this.rows);
+    for (let r = 0; r < this.rows; r++) perm[r] = r;
+    this.#permute(perm, cap);
+  }
+
+  /** Rebuilds every column as `new[i] = old[perm[i]]` with capacity `cap`. */
+  #permute(perm: Int32Array, cap: number): void {
+    const n = perm.length;
+    const take = <T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(
+      old: T,
+      fresh: T,
+    ): T => {
+      for (let i = 0; i < n; i++) fresh[i] = old[perm[i] as number] as number;
+      return fresh;
+    };
+    this.oid = take(this.oid, new Float64Array(cap));
+    this.author = take(this.author, new Int32Array(cap));
+    this.cp = take(this.cp, new Int32Array(cap));
+    this.bl = take(this.bl, new Int32Array(cap));
+    this.tag = take(this.tag, new Int32Array(cap));
+    this.ph = take(this.ph, new Uint32Array(cap));
+    this.pl = take(this.pl, new Uint32Array(cap));
+    this.dur = take(this.dur, new Float64Array(cap));
+    this.flags = take(this.flags, new Uint8Array(cap));
+    this.nflags = take(this.nflags, new Uint8Array(cap));
+    this.req = take(this.req, new Uint8Array(cap));
+    this.alive = take(this.alive, new Uint8Array(cap));
+    this.nbench = take(this.nbench, new Uint8Array(cap));
+    this.handleAt = take(this.handleAt, new Int32Array(cap));
+    const stride = this.width * 2;
+    const oldBench = this.bench;
+    const bench = new Uint32Array(cap * stride);
+    for (let i = 0; i < n; i++) {
+      const from = (perm[i] as number) * stride;
+      bench.set(oldBench.subarray(from, from + stride), i * stride);
+    }
+    this.bench = bench;
+    const posOf = this.posOf;
+    const handleAt = this.handleAt;
+    for (let i = 0; i < n; i++) posOf[handleAt[i] as number] = i;
+    this.cap = cap;
+  }
+
+  /** First row in [0, main) whose price is below (hi, lo); main is sorted descending. */
+  firstBelow(hi: number, lo: number): number {
+    let a = 0, b = this.main;
+    const ph = this.ph, pl = this.pl;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      const h = ph[mid] as number;
+      if (h > hi || (h === hi && (pl[mid] as number) >= lo)) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  }
+
+  /** First row in [0, main) whose price is at most (hi, lo). */
+  firstAtMost(hi: number, lo: number): number {
+    let a = 0, b = this.main;
+    const ph = this.ph, pl = this.pl;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      const h = ph[mid] as number;
+      if (h > hi || (h === hi && (pl[mid] as number) > lo)) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  }
+
+  /** Bytes held by the columns. */
+  get arrayBytes(): number {
+    return this.oid.byteLength + this.author.byteLength + this.cp.byteLength +
+      this.bl.byteLength + this.tag.byteLength + this.ph.byteLength + this.pl.byteLength +
+      this.dur.byteLength + this.flags.byteLength + this.nflags.byteLength +
+      this.req.byteLength + this.alive.byteLength + this.nbench.byteLength +
+      this.bench.byteLength + this.handleAt.byteLength + this.posOf.byteLength;
+  }
+}

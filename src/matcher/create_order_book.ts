@@ -1,0 +1,504 @@
+import { AddressTable } from "./_address_table.ts";
+import { type Query, scanAsks, scanBids } from "./_scan.ts";
+import { Side } from "./_side.ts";
+import { InvalidOrderError } from "./errors.ts";
+import { explainMatch, type MatchExplanation } from "./explain_match.ts";
+import { BENCHMARK_LIMIT, DEFAULT_ORDER_LIMITS, type OrderLimits, PRICE_LIMIT } from "./limits.ts";
+import type {
+  Address,
+  Bytes32,
+  IdentityLevel,
+  MarketOrder,
+  MarketViewData,
+  MarketViews,
+} from "./types.ts";
+
+/** Options of {@linkcode createOrderBook}. */
+export type CreateOrderBookOptions = {
+  /** Bounds that override the defaults (the Market contract's). */
+  limits?: Partial<OrderLimits> | undefined;
+  /** Initial views (worker bindings, levels, blacklists). */
+  views?: MarketViewData | undefined;
+};
+
+/** Options of {@linkcode OrderBook.matchAsk} and {@linkcode OrderBook.matchBid}. */
+export type MatchOptions = {
+  /** Most matches to return (the best ones); all when absent. */
+  limit?: number | undefined;
+};
+
+/** Counts and sizes of an order book. */
+export type OrderBookStats = {
+  bids: number;
+  asks: number;
+  addresses: number;
+  blacklistEntries: number;
+  /** Bytes held by the typed-array columns (not the id map). */
+  columnBytes: number;
+};
+
+/**
+ * The open orders of the market in a columnar layout, with the views the
+ * rules need. Adding, updating and removing an order by id is O(1)
+ * amortized; the sorted part is merged lazily on the next query.
+ */
+export interface OrderBook {
+  /** Adds an order, or replaces the order with the same id; an inactive order is removed. */
+  add(order: MarketOrder): void;
+  /** Removes an order by id; returns whether it was there. */
+  remove(id: bigint): boolean;
+  /** Whether an order with this id stands in the book. */
+  has(id: bigint): boolean;
+  /** The standing order with this id, rebuilt from the columns. */
+  get(id: bigint): MarketOrder | undefined;
+  /** Every resting BID that `ask` satisfies, best first (highest price, then oldest). */
+  matchAsk(ask: MarketOrder, options?: MatchOptions): bigint[];
+  /** Every resting ASK that `bid` fits, best first (highest price, then oldest). */
+  matchBid(bid: MarketOrder, options?: MatchOptions): bigint[];
+  /** Explains a pair of standing orders (the first failing rule and its values). */
+  explain(pair: { bid: bigint; ask: bigint }): MatchExplanation;
+  /** Binds a worker to its master (the zero address or the worker itself unbinds). */
+  setMaster(worker: Address, master: Address): void;
+  /** Sets an address's identity level from the profile registry. */
+  setLevel(address: Address, level: IdentityLevel): void;
+  /** Adds `who` to (or removes it from) `owner`'s blacklist. */
+  setListed(owner: Address, who: Address, listed: boolean): void;
+  /** Replaces every view at once (masters, levels, blacklists). */
+  setViews(views: MarketViewData): void;
+  /** The book's current views, as {@linkcode MarketViews}. */
+  views(): MarketViews;
+  /** Merges pending additions into the sorted columns now (queries do it lazily). */
+  compact(): void;
+  stats(): OrderBookStats;
+}
+
+const BID = 0;
+const ASK = 1;
+
+/**
+ * Creates an empty order book. Orders are checked against the market's
+ * bounds on `add` (an oversized order throws {@linkcode InvalidOrderError};
+ * nothing is truncated); validate foreign input with `parseOrder` first.
+ *
+ * @param options Bounds and initial views.
+ * @returns The order book.
+ *
+ * @example
+ * ```ts
+ * import { createOrderBook, parseOrder } from "./mod.ts";
+ * const author = "0x00000000000000000000000000000000000000a1";
+ * const book = createOrderBook();
+ * book.add(parseOrder({ id: 1, type: "BID", author, duration: 0, price: 20 }));
+ * book.add(parseOrder({ id: 2, type: "BID", author, duration: 0, price: 30 }));
+ * const ask = parseOrder({ id: 3, type: "ASK", author, duration: 0, price: 25 });
+ * console.assert(book.matchAsk(ask).join() === "2");
+ * ```
+ */
+export function createOrderBook(options: CreateOrderBookOptions = {}): OrderBook {
+  const limits: OrderLimits = { ...DEFAULT_ORDER_LIMITS };
+  for (const [k, v] of Object.entries(options.limits ?? {})) {
+    if (v !== undefined) (limits as Record<string, unknown>)[k] = v;
+  }
+  if (!Number.isInteger(limits.maxBenchmarks) || limits.maxBenchmarks < 0) {
+    throw new RangeError(`Cannot create order book: maxBenchmarks must be a non-negative integer`);
+  }
+  if (!Number.isInteger(limits.maxNetflags) || limits.maxNetflags > 8 || limits.maxNetflags < 0) {
+    throw new RangeError(`Cannot create order book: maxNetflags must be an integer from 0 to 8`);
+  }
+  if (limits.maxPrice >= PRICE_LIMIT) {
+    throw new RangeError(`Cannot create order book: maxPrice must be below 2^64`);
+  }
+  if (limits.maxDuration > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`Cannot create order book: maxDuration must be at most 2^53 - 1`);
+  }
+  const book = new ColumnarBook(limits);
+  if (options.views !== undefined) book.setViews(options.views);
+  return book;
+}
+
+class ColumnarBook implements OrderBook {
+  #limits: OrderLimits;
+  #table = new AddressTable();
+  #sides: [Side, Side];
+  /** Order id -> handle * 2 + side. */
+  #byId = new Map<number, number>();
+  #tags = new Map<string, number>();
+  #tagList: Bytes32[] = [];
+  #split = new BigUint64Array(1);
+  #halves = new Uint32Array(this.#split.buffer);
+  #queryBench: Uint32Array;
+
+  constructor(limits: OrderLimits) {
+    this.#limits = limits;
+    this.#sides = [new Side(limits.maxBenchmarks), new Side(limits.maxBenchmarks)];
+    this.#queryBench = new Uint32Array(limits.maxBenchmarks * 2);
+    this.#internTag(`0x${"0".repeat(64)}`);
+  }
+
+  #internTag(tag: string): number {
+    const key = tag.toLowerCase();
+    let id = this.#tags.get(key);
+    if (id === undefined) {
+      id = this.#tagList.length;
+      this.#tags.set(key, id);
+      this.#tagList.push(key as Bytes32);
+    }
+    return id;
+  }
+
+  #key(id: bigint): number {
+    if (typeof id !== "bigint" || id < 0n || id > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new InvalidOrderError({
+        field: "id",
+        value: id,
+        detail: "must be an integer from 0 to 2^53 - 1",
+      });
+    }
+    return Number(id);
+  }
+
+  /** Checks the bounds the columns rely on; throws on the first violation. */
+  #check(order: MarketOrder): void {
+    const what = `order "${order.id}"`;
+    const fail = (field: string, value: unknown, detail: string): never => {
+      throw new InvalidOrderError({ what, field, value, detail });
+    };
+    if (order.type !== "BID" && order.type !== "ASK") {
+      fail("type", order.type, 'must be "BID" or "ASK"');
+    }
+    const uint = (field: string, v: bigint, max: bigint, detail: string): void => {
+      if (typeof v !== "bigint") fail(field, v, "must be a bigint");
+      if (v < 0n) fail(field, v, "must not be negative");
+      if (v > max) fail(field, v, detail);
+    };
+    uint("price", order.price, this.#limits.maxPrice, `must be at most ${this.#limits.maxPrice}`);
+    uint(
+      "duration",
+      order.duration,
+      this.#limits.maxDuration,
+      `must be at most ${this.#limits.maxDuration} seconds`,
+    );
+    if (order.benchmarks.length > this.#limits.maxBenchmarks) {
+      fail(
+        "benchmarks",
+        order.benchmarks,
+        `must have at most ${this.#limits.maxBenchmarks} entries`,
+      );
+    }
+    for (let i = 0; i < order.benchmarks.length; i++) {
+      uint(
+        `benchmarks[${i}]`,
+        order.benchmarks[i] as bigint,
+        BENCHMARK_LIMIT - 1n,
+        "must be below 2^63 (9223372036854775808): the Market contract rejects larger benchmarks",
+      );
+    }
+    if (order.netflags.length > this.#limits.maxNetflags) {
+      fail("netflags", order.netflags, `must have at most ${this.#limits.maxNetflags} entries`);
+    }
+    const level = order.identityLevel as number;
+    if (!Number.isInteger(level) || level < 0 || level > 3) {
+      fail("identityLevel", level, "must be an identity level from 0 to 3");
+    }
+    for (const field of ["author", "counterparty", "blacklist"] as const) {
+      if (!/^0x[0-9a-fA-F]{40}$/.test(order[field])) {
+        fail(field, order[field], "must be a 20-byte hex address");
+      }
+    }
+  }
+
+  add(order: MarketOrder): void {
+    const key = this.#key(order.id);
+    this.#check(order);
+    if (!order.active) {
+      this.remove(order.id);
+      return;
+    }
+    const sideIndex = order.type === "BID" ? BID : ASK;
+    const side = this.#sides[sideIndex];
+    const existing = this.#byId.get(key);
+    let r: number;
+    if (existing !== undefined && (existing & 1) === sideIndex) {
+      const handle = existing >> 1;
+      const old = side.posOf[handle] as number;
+      this.#splitInto(order.price);
+      if (side.ph[old] === this.#halves[1] && side.pl[old] === this.#halves[0]) {
+        r = old; // same sort key: rewrite in place
+      } else {
+        side.killRow(old);
+        r = side.appendRow(handle);
+      }
+    } else {
+      if (existing !== undefined) this.remove(order.id);
+      const handle = side.newHandle();
+      this.#byId.set(key, (handle << 1) | sideIndex);
+      r = side.appendRow(handle);
+    }
+    this.#write(side, r, order);
+  }
+
+  #splitInto(v: bigint): void {
+    this.#split[0] = v;
+  }
+
+  #write(side: Side, r: number, order: MarketOrder): void {
+    const t = this.#table;
+    side.oid[r] = Number(order.id);
+    side.author[r] = t.intern(order.author);
+    side.cp[r] = t.intern(order.counterparty);
+    side.bl[r] = t.intern(order.blacklist);
+    side.tag[r] = this.#internTag(order.tag);
+    this.#splitInto(order.price);
+    side.ph[r] = this.#halves[1] as number;
+    side.pl[r] = this.#halves[0] as number;
+    side.dur[r] = Number(order.duration);
+    side.flags[r] = flagMask(order.netflags);
+    side.nflags[r] = order.netflags.length;
+    side.req[r] = order.identityLevel;
+    const n = order.benchmarks.length;
+    side.nbench[r] = n;
+    if (n > side.usedBench) side.usedBench = n;
+    const bench = side.bench;
+    const base = r * side.width * 2;
+    for (let i = 0; i < side.width; i++) {
+      if (i < n) {
+        this.#split[0] = order.benchmarks[i] as bigint;
+        bench[base + 2 * i] = this.#halves[1] as number;
+        bench[base + 2 * i + 1] = this.#halves[0] as number;
+      } else {
+        bench[base + 2 * i] = 0;
+        bench[base + 2 * i + 1] = 0;
+      }
+    }
+  }
+
+  remove(id: bigint): boolean {
+    const key = this.#key(id);
+    const entry = this.#byId.get(key);
+    if (entry === undefined) return false;
+    const side = this.#sides[(entry & 1) as 0 | 1];
+    const handle = entry >> 1;
+    side.killRow(side.posOf[handle] as number);
+    side.freeHandle(handle);
+    this.#byId.delete(key);
+    return true;
+  }
+
+  has(id: bigint): boolean {
+    return this.#byId.has(this.#key(id));
+  }
+
+  get(id: bigint): MarketOrder | undefined {
+    const entry = this.#byId.get(this.#key(id));
+    if (entry === undefined) return undefined;
+    const side = this.#sides[(entry & 1) as 0 | 1];
+    const r = side.posOf[entry >> 1] as number;
+    const t = this.#table;
+    const nf = side.nflags[r] as number;
+    const flags = side.flags[r] as number;
+    const nb = side.nbench[r] as number;
+    const base = r * side.width * 2;
+    const benchmarks: bigint[] = [];
+    for (let i = 0; i < nb; i++) {
+      benchmarks.push(
+        (BigInt(side.bench[base + 2 * i] as number) << 32n) |
+          BigInt(side.bench[base + 2 * i + 1] as number),
+      );
+    }
+    return {
+      id,
+      type: (entry & 1) === BID ? "BID" : "ASK",
+      active: true,
+      author: t.addressOf(side.author[r] as number),
+      counterparty: t.addressOf(side.cp[r] as number),
+      duration: BigInt(side.dur[r] as number),
+      price: (BigInt(side.ph[r] as number) << 32n) | BigInt(side.pl[r] as number),
+      netflags: Array.from({ length: nf }, (_, i) => ((flags >> i) & 1) === 1),
+      identityLevel: side.req[r] as IdentityLevel,
+      blacklist: t.addressOf(side.bl[r] as number),
+      tag: this.#tagList[side.tag[r] as number] ?? `0x${"0".repeat(64)}`,
+      benchmarks,
+    };
+  }
+
+  /** Resolves a query order; sets the blacklist marks. */
+  #query(order: MarketOrder, side: Side): Query {
+    this.#check(order);
+    const t = this.#table;
+    const author = t.intern(order.author);
+    const master = t.master[author] as number;
+    const cp = t.intern(order.counterparty);
+    const bl = t.intern(order.blacklist);
+    const gen = t.nextGen();
+    let block = false;
+    if (order.type === "ASK") {
+      // BID authors listed by ask.blacklist, master(ask.author), ask.author;
+      // owners (bid.blacklist or bid.author) that list master(ask.author) or ask.author.
+      block = t.markListedBy(bl, gen) || block;
+      block = t.markListedBy(master, gen) || block;
+      block = t.markListedBy(author, gen) || block;
+      block = t.markOwnersListing(master, gen) || block;
+      block = t.markOwnersListing(author, gen) || block;
+    } else {
+      // ASK authors (or their masters) listed by bid.blacklist or bid.author;
+      // owners (ask.blacklist, master(ask.author), ask.author) that list bid.author.
+      block = t.markListedBy(bl, gen) || block;
+      block = t.markListedBy(author, gen) || block;
+      block = t.markOwnersListing(author, gen) || block;
+    }
+    this.#splitInto(order.price);
+    const ph = this.#halves[1] as number;
+    const pl = this.#halves[0] as number;
+    const bench = this.#queryBench;
+    bench.fill(0);
+    const n = order.benchmarks.length;
+    for (let i = 0; i < n; i++) {
+      this.#split[0] = order.benchmarks[i] as bigint;
+      bench[2 * i] = this.#halves[1] as number;
+      bench[2 * i + 1] = this.#halves[0] as number;
+    }
+    return {
+      ph,
+      pl,
+      dur: Number(order.duration),
+      flags: flagMask(order.netflags),
+      req: order.identityLevel,
+      authorLevel: t.level[author] as number,
+      author,
+      master,
+      cp,
+      bench,
+      nb: order.type === "ASK" ? side.usedBench : Math.max(side.usedBench, n),
+      block,
+      gen,
+    };
+  }
+
+  #finish(side: Side, rows: number[], limit: number): bigint[] {
+    if (rows.length > 1 && rows[rows.length - 1]! >= side.main) {
+      rows.sort((a, b) => side.cmp(a, b));
+      if (rows.length > limit) rows.length = limit;
+    }
+    const out = new Array<bigint>(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = BigInt(side.oid[rows[i] as number] as number);
+    return out;
+  }
+
+  matchAsk(ask: MarketOrder, options: MatchOptions = {}): bigint[] {
+    if (ask.type !== "ASK") {
+      throw new TypeError(`Cannot match order "${ask.id}" as an ASK: its type is "${ask.type}"`);
+    }
+    const side = this.#sides[BID];
+    const q = this.#query(ask, side);
+    if (!ask.active) return [];
+    if (side.needsCompaction()) side.compact();
+    const limit = options.limit ?? Infinity;
+    const rows: number[] = [];
+    const end = side.firstBelow(q.ph, q.pl);
+    scanBids(side, this.#table, q, { from: 0, to: end, checkPrice: false, limit, out: rows });
+    const inMain = rows.length;
+    // Delta rows compete with the sorted hits; take them all, then cut to `limit`.
+    scanBids(side, this.#table, q, {
+      from: side.main,
+      to: side.rows,
+      checkPrice: true,
+      limit: Infinity,
+      out: rows,
+    });
+    return this.#finish(side, rows, rows.length > inMain ? limit : Infinity);
+  }
+
+  matchBid(bid: MarketOrder, options: MatchOptions = {}): bigint[] {
+    if (bid.type !== "BID") {
+      throw new TypeError(`Cannot match order "${bid.id}" as a BID: its type is "${bid.type}"`);
+    }
+    const side = this.#sides[ASK];
+    const q = this.#query(bid, side);
+    if (!bid.active) return [];
+    if (side.needsCompaction()) side.compact();
+    const limit = options.limit ?? Infinity;
+    const rows: number[] = [];
+    const start = side.firstAtMost(q.ph, q.pl);
+    scanAsks(side, this.#table, q, {
+      from: start,
+      to: side.main,
+      checkPrice: false,
+      limit,
+      out: rows,
+    });
+    const inMain = rows.length;
+    scanAsks(side, this.#table, q, {
+      from: side.main,
+      to: side.rows,
+      checkPrice: true,
+      limit: Infinity,
+      out: rows,
+    });
+    return this.#finish(side, rows, rows.length > inMain ? limit : Infinity);
+  }
+
+  explain(pair: { bid: bigint; ask: bigint }): MatchExplanation {
+    const bid = this.get(pair.bid);
+    const ask = this.get(pair.ask);
+    if (bid === undefined || ask === undefined) {
+      const missing = bid === undefined ? pair.bid : pair.ask;
+      throw new InvalidOrderError({
+        what: "pair",
+        field: bid === undefined ? "bid" : "ask",
+        value: missing,
+        detail: "is not a standing order of the book",
+      });
+    }
+    return explainMatch({ bid, ask }, this.views());
+  }
+
+  setMaster(worker: Address, master: Address): void {
+    this.#table.setMaster(worker, master);
+  }
+
+  setLevel(address: Address, level: IdentityLevel): void {
+    this.#table.setLevel(address, level);
+  }
+
+  setListed(owner: Address, who: Address, listed: boolean): void {
+    this.#table.setListed(owner, who, listed);
+  }
+
+  setViews(views: MarketViewData): void {
+    const t = this.#table;
+    t.clearViews();
+    for (const { worker, master } of views.masters ?? []) t.setMaster(worker, master);
+    for (const { address, level } of views.levels ?? []) t.setLevel(address, level);
+    for (const { owner, listed } of views.blacklists ?? []) t.setListed(owner, listed, true);
+  }
+
+  views(): MarketViews {
+    const t = this.#table;
+    return {
+      masterOf: (who) => t.addressOf(t.master[t.intern(who)] as number),
+      levelOf: (who) => t.level[t.intern(who)] as IdentityLevel,
+      listed: (owner, who) => t.isListed(t.intern(owner), t.intern(who)),
+    };
+  }
+
+  compact(): void {
+    for (const side of this.#sides) if (side.rows !== side.main || side.dead > 0) side.compact();
+  }
+
+  stats(): OrderBookStats {
+    const [bids, asks] = this.#sides;
+    return {
+      bids: bids.live,
+      asks: asks.live,
+      addresses: this.#table.size,
+      blacklistEntries: this.#table.listCount,
+      columnBytes: bids.arrayBytes + asks.arrayBytes + this.#table.arrayBytes,
+    };
+  }
+}
+
+function flagMask(flags: readonly boolean[]): number {
+  let m = 0;
+  for (let i = 0; i < flags.length; i++) if (flags[i]) m |= 1 << i;
+  return m;
+}

@@ -1,0 +1,255 @@
+/**
+ * The market rules as a table of named checks, in the order of DESIGN.md
+ * ("The market rules") and of the Market contract's openDeal, which reverts
+ * with one custom error per rule. Each rule has a straightforward `holds`
+ * over plain orders (the reference the columnar book is tested against) and
+ * an `explain` that names the failing condition and its values.
+ *
+ * @module
+ */
+import type { MarketOrder, MarketViews } from "./types.ts";
+import { ZERO_ADDRESS } from "./types.ts";
+
+/** Why a rule fails for a pair: the condition and the values involved (as strings). */
+export type RuleViolation = {
+  /** The failing condition, like `ask.price <= bid.price`. */
+  readonly condition: string;
+  /** The values the condition compared. */
+  readonly values: Readonly<Record<string, string>>;
+};
+
+/** The names of the market rules, in check order. */
+export type MarketRuleName =
+  | "active-and-types"
+  | "counterparty"
+  | "blacklists"
+  | "price-and-duration"
+  | "identity"
+  | "netflags"
+  | "benchmarks";
+
+/** One market rule: a named check over a BID, an ASK and the views. */
+export type MarketRule = {
+  /** 1-based position in the check order (DESIGN.md numbering). */
+  readonly number: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  readonly name: MarketRuleName;
+  /** The Market contract's custom error for this rule. */
+  readonly contractError: string;
+  /** One line for people. */
+  readonly summary: string;
+  /** Whether the rule holds for the pair. */
+  readonly holds: (bid: MarketOrder, ask: MarketOrder, views: MarketViews) => boolean;
+  /** The first failing condition of the rule; `undefined` when the rule holds. */
+  readonly explain: (
+    bid: MarketOrder,
+    ask: MarketOrder,
+    views: MarketViews,
+  ) => RuleViolation | undefined;
+};
+
+const isZero = (a: string): boolean => a.toLowerCase() === ZERO_ADDRESS;
+const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+function activeAndTypes(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined {
+  if (bid.type !== "BID") return { condition: "bid.type = BID", values: { "bid.type": bid.type } };
+  if (ask.type !== "ASK") return { condition: "ask.type = ASK", values: { "ask.type": ask.type } };
+  if (!bid.active) return { condition: "bid.active", values: { "bid.active": "false" } };
+  if (!ask.active) return { condition: "ask.active", values: { "ask.active": "false" } };
+  return undefined;
+}
+
+function counterparty(
+  bid: MarketOrder,
+  ask: MarketOrder,
+  views: MarketViews,
+): RuleViolation | undefined {
+  if (!isZero(ask.counterparty)) {
+    const m = views.masterOf(bid.author);
+    if (!same(ask.counterparty, m)) {
+      return {
+        condition: "ask.counterparty = 0 or master(bid.author)",
+        values: { "ask.counterparty": ask.counterparty, "master(bid.author)": m },
+      };
+    }
+  }
+  if (!isZero(bid.counterparty)) {
+    const m = views.masterOf(ask.author);
+    if (!same(bid.counterparty, m)) {
+      return {
+        condition: "bid.counterparty = 0 or master(ask.author)",
+        values: { "bid.counterparty": bid.counterparty, "master(ask.author)": m },
+      };
+    }
+  }
+  return undefined;
+}
+
+function blacklists(
+  bid: MarketOrder,
+  ask: MarketOrder,
+  views: MarketViews,
+): RuleViolation | undefined {
+  const askMaster = views.masterOf(ask.author);
+  const checks: [ownerName: string, owner: string, whoName: string, who: string][] = [
+    ["bid.blacklist", bid.blacklist, "master(ask.author)", askMaster],
+    ["bid.blacklist", bid.blacklist, "ask.author", ask.author],
+    ["bid.author", bid.author, "master(ask.author)", askMaster],
+    ["bid.author", bid.author, "ask.author", ask.author],
+    ["ask.blacklist", ask.blacklist, "bid.author", bid.author],
+    ["master(ask.author)", askMaster, "bid.author", bid.author],
+    ["ask.author", ask.author, "bid.author", bid.author],
+  ];
+  for (const [ownerName, owner, whoName, who] of checks) {
+    if (views.listed(owner as MarketOrder["author"], who as MarketOrder["author"])) {
+      return {
+        condition: `${whoName} not listed by ${ownerName}`,
+        values: { [ownerName]: owner, [whoName]: who },
+      };
+    }
+  }
+  return undefined;
+}
+
+function priceAndDuration(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined {
+  if (ask.price > bid.price) {
+    return {
+      condition: "ask.price <= bid.price",
+      values: { "ask.price": ask.price.toString(), "bid.price": bid.price.toString() },
+    };
+  }
+  if (ask.duration < bid.duration) {
+    return {
+      condition: "ask.duration >= bid.duration",
+      values: { "ask.duration": ask.duration.toString(), "bid.duration": bid.duration.toString() },
+    };
+  }
+  return undefined;
+}
+
+function identity(
+  bid: MarketOrder,
+  ask: MarketOrder,
+  views: MarketViews,
+): RuleViolation | undefined {
+  const bidLevel = views.levelOf(bid.author);
+  if (bidLevel < ask.identityLevel) {
+    return {
+      condition: "level(bid.author) >= ask.identityLevel",
+      values: {
+        "level(bid.author)": String(bidLevel),
+        "ask.identityLevel": String(ask.identityLevel),
+      },
+    };
+  }
+  const askLevel = views.levelOf(ask.author);
+  if (askLevel < bid.identityLevel) {
+    return {
+      condition: "level(ask.author) >= bid.identityLevel",
+      values: {
+        "level(ask.author)": String(askLevel),
+        "bid.identityLevel": String(bid.identityLevel),
+      },
+    };
+  }
+  return undefined;
+}
+
+function netflags(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined {
+  const n = Math.max(bid.netflags.length, ask.netflags.length);
+  for (let i = 0; i < n; i++) {
+    if ((bid.netflags[i] ?? false) && !(ask.netflags[i] ?? false)) {
+      return {
+        condition: `ask.netflags[${i}] offered when bid.netflags[${i}] is needed`,
+        values: { [`bid.netflags[${i}]`]: "true", [`ask.netflags[${i}]`]: "false" },
+      };
+    }
+  }
+  return undefined;
+}
+
+function benchmarks(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined {
+  const n = Math.max(bid.benchmarks.length, ask.benchmarks.length);
+  for (let i = 0; i < n; i++) {
+    const a = ask.benchmarks[i] ?? 0n;
+    const b = bid.benchmarks[i] ?? 0n;
+    if (a < b) {
+      return {
+        condition: `ask.benchmarks[${i}] >= bid.benchmarks[${i}]`,
+        values: { [`ask.benchmarks[${i}]`]: a.toString(), [`bid.benchmarks[${i}]`]: b.toString() },
+      };
+    }
+  }
+  return undefined;
+}
+
+/** The market rules in check order (DESIGN.md numbering, the contract's order). */
+export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
+  [
+    {
+      number: 1,
+      name: "active-and-types",
+      contractError: "OrdersNotOpen",
+      summary: "both orders are active; the BID is a BID and the ASK an ASK",
+      holds: (bid, ask) => bid.type === "BID" && ask.type === "ASK" && bid.active && ask.active,
+      explain: activeAndTypes,
+    },
+    {
+      number: 2,
+      name: "counterparty",
+      contractError: "CounterpartyMismatch",
+      summary: "each side's counterparty is 0 or the other side's master",
+      holds: (bid, ask, views) =>
+        (isZero(ask.counterparty) || same(ask.counterparty, views.masterOf(bid.author))) &&
+        (isZero(bid.counterparty) || same(bid.counterparty, views.masterOf(ask.author))),
+      explain: counterparty,
+    },
+    {
+      number: 3,
+      name: "blacklists",
+      contractError: "Blacklisted",
+      summary: "neither side is in a blacklist that applies to the pair",
+      holds: (bid, ask, views) => blacklists(bid, ask, views) === undefined,
+      explain: blacklists,
+    },
+    {
+      number: 4,
+      name: "price-and-duration",
+      contractError: "PriceOrDurationMismatch",
+      summary: "ask.price <= bid.price and ask.duration >= bid.duration",
+      holds: (bid, ask) => ask.price <= bid.price && ask.duration >= bid.duration,
+      explain: priceAndDuration,
+    },
+    {
+      number: 5,
+      name: "identity",
+      contractError: "IdentityLevelTooLow",
+      summary: "each author's profile level reaches the level the other side requires",
+      holds: (bid, ask, views) =>
+        views.levelOf(bid.author) >= ask.identityLevel &&
+        views.levelOf(ask.author) >= bid.identityLevel,
+      explain: identity,
+    },
+    {
+      number: 6,
+      name: "netflags",
+      contractError: "NetflagsMismatch",
+      summary: "the ASK offers every netflag the BID needs",
+      holds: (bid, ask) => netflags(bid, ask) === undefined,
+      explain: netflags,
+    },
+    {
+      number: 7,
+      name: "benchmarks",
+      contractError: "BenchmarksTooLow",
+      summary: "every ASK benchmark is at least the BID's (unsigned 64-bit)",
+      holds: (bid, ask) => {
+        const n = Math.max(bid.benchmarks.length, ask.benchmarks.length);
+        for (let i = 0; i < n; i++) {
+          if ((ask.benchmarks[i] ?? 0n) < (bid.benchmarks[i] ?? 0n)) return false;
+        }
+        return true;
+      },
+      explain: benchmarks,
+    },
+  ] satisfies MarketRule[],
+);
