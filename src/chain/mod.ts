@@ -46,6 +46,7 @@ export {
   createTxSender,
   type CreateTxSenderOptions,
   type NonceEntry,
+  type NonceStore,
   type SendTransactionParameters,
   type TxSender,
   type TxSenderErrorType,
@@ -99,4 +100,20 @@ export {
   startAnvil,
   type StartAnvilOptions,
 } from "./start_anvil.ts";
+export type {
+  BillRecord,
+  BlockUpdate,
+  ChainEvent,
+  ChainStore,
+  ChangeRequestState,
+  ChangeRequestStatus,
+  DealState,
+  DealStatus,
+  EventSource,
+  IndexedBlock,
+  LevelState,
+  ListedState,
+  OrderState,
+  WorkerState,
+} from "./types.ts";
 export { unlockKeystore, type UnlockKeystoreOptions } from "./unlock_keystore.ts";

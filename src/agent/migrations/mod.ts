@@ -5,6 +5,7 @@
  * @module
  */
 import { migration0001Core } from "./0001_core.ts";
+import { migration0002Chain } from "./0002_chain.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -12,4 +13,5 @@ export type { Migration } from "./types.ts";
 /** All migrations, in version order. */
 export const MIGRATIONS: readonly Migration[] = [
   migration0001Core,
+  migration0002Chain,
 ];

@@ -1,0 +1,292 @@
+import {
+  type Abi,
+  type Address,
+  BaseError,
+  encodeFunctionData,
+  type Hex,
+  keccak256,
+  type LocalAccount,
+  NonceTooLowError,
+  type TransactionReceipt,
+  WaitForTransactionReceiptTimeoutError,
+} from "viem";
+import type { ChainClient } from "./connect_chain.ts";
+import {
+  ChainError,
+  ChainRevertError,
+  ChainRpcError,
+  ChainTxTimeoutError,
+  type MarketRefs,
+} from "./errors.ts";
+import { isTransient, shortText, sleep, withRetry } from "./_retry.ts";
+import { toRevertError } from "./_revert.ts";
+
+/** The last nonce an account used, as persisted by a {@linkcode NonceStore}. */
+export type NonceEntry = { nonce: bigint; txHash: Hex };
+
+/** Where a sender keeps the last nonce it used, so a restart continues safely. */
+export interface NonceStore {
+  loadNonce(address: Address): NonceEntry | undefined;
+  saveNonce(address: Address, entry: NonceEntry): void;
+}
+
+/** A plain transaction (an ETH transfer, or raw calldata). */
+export type SendTransactionParameters = {
+  to: Address;
+  data?: Hex | undefined;
+  value?: bigint | undefined;
+  /** Name for error messages (default `"send transaction"`). */
+  description?: string | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/** A contract call; reverts are decoded with `abi`. */
+export type WriteContractParameters = {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args?: readonly unknown[] | undefined;
+  value?: bigint | undefined;
+  /** The ids the call is about, carried by its errors. */
+  refs?: MarketRefs | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/** Serialized, nonce-managed sending for one account. */
+export type TxSender = {
+  readonly address: Address;
+  readonly client: ChainClient;
+  sendTransaction(params: SendTransactionParameters): Promise<TransactionReceipt>;
+  writeContract(params: WriteContractParameters): Promise<TransactionReceipt>;
+};
+
+/** Options of {@linkcode createTxSender}. */
+export type CreateTxSenderOptions = {
+  account: LocalAccount;
+  nonceStore?: NonceStore | undefined;
+  /** How long to wait for a receipt, ms (default 120000). */
+  receiptTimeoutMs?: number | undefined;
+  /** Gas limit = estimate x (100 + gasMarginPercent) / 100 (default 20). */
+  gasMarginPercent?: number | undefined;
+};
+
+/** Errors of a send. */
+export type TxSenderErrorType =
+  | ChainRevertError
+  | ChainRpcError
+  | ChainTxTimeoutError
+  | ChainError;
+
+/**
+ * Creates a transaction sender for one account. Sends are serialized
+ * through a queue so that concurrent callers get distinct, gapless nonces;
+ * the first send takes the chain's pending nonce (and the store's last
+ * nonce when the node still knows that transaction), each send persists
+ * the nonce it used. Gas is estimated first (a revert at estimation throws
+ * the decoded {@linkcode ChainRevertError} and uses no nonce); transient RPC
+ * failures are retried with backoff; the receipt is awaited with a timeout,
+ * and a transaction reverted on chain throws too: a send that returns has
+ * succeeded.
+ *
+ * @example
+ * ```ts ignore
+ * import { createTxSender } from "./create_tx_sender.ts";
+ * const sender = createTxSender(client, { account });
+ * const receipt = await sender.sendTransaction({ to: "0x...", value: 1n });
+ * ```
+ */
+export function createTxSender(client: ChainClient, options: CreateTxSenderOptions): TxSender {
+  const { account, nonceStore, receiptTimeoutMs = 120_000, gasMarginPercent = 20 } = options;
+  const pub = client.public;
+  let next: bigint | undefined; // next nonce to use; undefined = ask the chain
+  let tail: Promise<unknown> = Promise.resolve();
+
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = tail.then(fn);
+    tail = run.catch(() => {});
+    return run;
+  }
+
+  async function resolveNonce(signal?: AbortSignal): Promise<bigint> {
+    const pending = BigInt(
+      await withRetry(client, {
+        action: `read the nonce of ${account.address}`,
+        signal,
+        fn: () => pub.getTransactionCount({ address: account.address, blockTag: "pending" }),
+      }),
+    );
+    const stored = nonceStore?.loadNonce(account.address);
+    if (stored === undefined || stored.nonce < pending) return pending;
+    // The store is ahead of the node: trust it only when the node knows our last tx.
+    const known = await withRetry(client, {
+      action: `look up transaction ${stored.txHash}`,
+      signal,
+      fn: () =>
+        pub.getTransaction({ hash: stored.txHash }).then(() => true, (e) => {
+          if (isTransient(e)) throw e;
+          return false;
+        }),
+    });
+    return known ? stored.nonce + 1n : pending;
+  }
+
+  async function broadcast(
+    tx: { to: Address; data: Hex | undefined; value: bigint | undefined; gas: bigint },
+    what: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Hex> {
+    return await serialized(async () => {
+      const fees = await withRetry(client, {
+        action: `${what}: estimate fees`,
+        signal,
+        fn: () => pub.estimateFeesPerGas(),
+      });
+      const { attempts, backoffMs } = client.retry;
+      let last: unknown;
+      for (let i = 0; i < attempts; i++) {
+        signal?.throwIfAborted();
+        next ??= await resolveNonce(signal);
+        const nonce = next;
+        const raw = await account.signTransaction({
+          chainId: client.chain.id,
+          type: "eip1559",
+          to: tx.to,
+          data: tx.data,
+          value: tx.value,
+          gas: tx.gas,
+          nonce: Number(nonce),
+          maxFeePerGas: fees.maxFeePerGas,
+          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+        });
+        const hash = keccak256(raw);
+        try {
+          await pub.sendRawTransaction({ serializedTransaction: raw });
+        } catch (e) {
+          last = e;
+          const msg = e instanceof Error ? e.message : String(e);
+          if (/already known|known transaction/i.test(msg)) {
+            // an earlier attempt got through
+          } else if (
+            e instanceof BaseError &&
+            (e.walk((x) => x instanceof NonceTooLowError) !== null || /nonce too low/i.test(msg))
+          ) {
+            // either an earlier attempt got through, or someone else used the nonce
+            const ours = await pub.getTransaction({ hash }).then(() => true, () => false);
+            if (!ours) {
+              next = undefined;
+              continue;
+            }
+          } else if (isTransient(e)) {
+            next = undefined; // unknown whether it got through: ask the chain again
+            if (i + 1 < attempts) await sleep(backoffMs * 2 ** i, signal);
+            continue;
+          } else {
+            next = undefined;
+            throw new ChainError(`Cannot ${what}: node refused the transaction: ${shortText(e)}`, {
+              cause: e,
+            });
+          }
+        }
+        next = nonce + 1n;
+        nonceStore?.saveNonce(account.address, { nonce, txHash: hash });
+        return hash;
+      }
+      next = undefined;
+      throw new ChainRpcError(
+        { action: what, url: client.url, attempts, detail: shortText(last) },
+        { cause: last },
+      );
+    });
+  }
+
+  async function waitReceipt(
+    hash: Hex,
+    what: string,
+    signal: AbortSignal | undefined,
+  ): Promise<TransactionReceipt> {
+    try {
+      return await withRetry(client, {
+        action: `${what}: wait for receipt of ${hash}`,
+        signal,
+        fn: () => pub.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs }),
+      });
+    } catch (e) {
+      if (e instanceof WaitForTransactionReceiptTimeoutError) {
+        throw new ChainTxTimeoutError({
+          functionName: what,
+          txHash: hash,
+          timeoutMs: receiptTimeoutMs,
+        });
+      }
+      throw e;
+    }
+  }
+
+  function withMargin(gas: bigint): bigint {
+    return gas * BigInt(100 + gasMarginPercent) / 100n;
+  }
+
+  return {
+    address: account.address,
+    client,
+
+    async sendTransaction({ to, data, value, description, signal }) {
+      const what = description ?? "send transaction";
+      let gas: bigint;
+      try {
+        gas = await withRetry(client, {
+          action: `${what}: estimate gas`,
+          signal,
+          fn: () => pub.estimateGas({ account: account.address, to, data, value }),
+        });
+      } catch (e) {
+        throw toRevertError(e, { functionName: what }) ?? e;
+      }
+      const hash = await broadcast({ to, data, value, gas: withMargin(gas) }, what, signal);
+      const receipt = await waitReceipt(hash, what, signal);
+      if (receipt.status !== "success") {
+        throw new ChainRevertError({
+          functionName: what,
+          txHash: hash,
+          detail: "reverted on chain",
+        });
+      }
+      return receipt;
+    },
+
+    async writeContract({ address, abi, functionName, args = [], value, refs, signal }) {
+      const call = { address, abi, functionName, args, value } as const;
+      let gas: bigint;
+      try {
+        gas = await withRetry(client, {
+          action: `${functionName}: estimate gas`,
+          signal,
+          // deno-lint-ignore no-explicit-any
+          fn: () => pub.estimateContractGas({ ...call, account: account.address } as any),
+        });
+      } catch (e) {
+        throw toRevertError(e, { functionName, refs }) ?? e;
+      }
+      // deno-lint-ignore no-explicit-any
+      const data = encodeFunctionData({ abi, functionName, args } as any);
+      const hash = await broadcast(
+        { to: address, data, value, gas: withMargin(gas) },
+        functionName,
+        signal,
+      );
+      const receipt = await waitReceipt(hash, functionName, signal);
+      if (receipt.status === "success") return receipt;
+      // Replay at the receipt's block to learn why it reverted.
+      try {
+        await pub.simulateContract(
+          // deno-lint-ignore no-explicit-any
+          { ...call, account: account.address, blockNumber: receipt.blockNumber } as any,
+        );
+      } catch (e) {
+        const decoded = toRevertError(e, { functionName, refs, txHash: hash });
+        if (decoded !== undefined) throw decoded;
+      }
+      throw new ChainRevertError({ functionName, refs, txHash: hash, detail: "reverted on chain" });
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The chain layer's data types: the indexed state of market objects and the
+ * {@linkcode ChainStore} interface the indexer writes to (implemented over
+ * sqlite in src/agent/chain_store.ts).
+ *
+ * @module
+ */
+import type { Address, Hex } from "viem";
+import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/types.ts";
+
+/** A block the indexer has applied. */
+export type IndexedBlock = { number: bigint; hash: Hex };
+
+/** The contracts whose events the indexer follows. */
+export type EventSource = "market" | "blacklist" | "profiles";
+
+/** A decoded event, kept for audit and for the dashboard's history. */
+export type ChainEvent = {
+  blockNumber: bigint;
+  logIndex: number;
+  txHash: Hex;
+  contract: EventSource;
+  name: string;
+  /** Decoded arguments by name (bigints kept as bigint). */
+  args: Readonly<Record<string, unknown>>;
+};
+
+/** An order as indexed: the matcher's view plus the contract's bookkeeping. */
+export type OrderState = MarketOrder & {
+  /** Tokens locked by a BID for its first period. */
+  frozenSum: bigint;
+  /** The deal that took the order, 0 when none. */
+  dealId: bigint;
+};
+
+/** Deal status names (`Deal.status` 1 and 2). */
+export type DealStatus = "ACCEPTED" | "CLOSED";
+
+/** A deal as the contract stores it. */
+export type DealState = {
+  id: bigint;
+  askId: bigint;
+  bidId: bigint;
+  supplier: Address;
+  consumer: Address;
+  /** The payee: master of the supplier when the deal opened. */
+  master: Address;
+  /** Seconds; 0 = spot. */
+  duration: bigint;
+  /** USD x 1e18 per second. */
+  price: bigint;
+  startTime: bigint;
+  endTime: bigint;
+  status: DealStatus;
+  blockedBalance: bigint;
+  totalPayout: bigint;
+  lastBillTime: bigint;
+};
+
+/** Change request status names (1-4 on chain). */
+export type ChangeRequestStatus = "CREATED" | "CANCELED" | "REJECTED" | "ACCEPTED";
+
+/** A change request as the contract stores it. */
+export type ChangeRequestState = {
+  id: bigint;
+  dealId: bigint;
+  /** Which side asked: BID = consumer, ASK = supplier. */
+  side: "BID" | "ASK";
+  price: bigint;
+  duration: bigint;
+  status: ChangeRequestStatus;
+};
+
+/** A payment of a deal (event `Billed`). */
+export type BillRecord = {
+  blockNumber: bigint;
+  logIndex: number;
+  txHash: Hex;
+  dealId: bigint;
+  paidAmount: bigint;
+};
+
+/** A worker's binding as read at a block. */
+export type WorkerState = {
+  worker: Address;
+  /** Confirmed master, zero address when none. */
+  master: Address;
+  /** Requested, not yet confirmed master, zero address when none. */
+  pendingMaster: Address;
+};
+
+/** An address's identity level as read at a block. */
+export type LevelState = { who: Address; level: IdentityLevel };
+
+/** One entry of an owner's blacklist as read at a block. */
+export type ListedState = { owner: Address; who: Address; listed: boolean };
+
+/** Everything that changed in one block, with states read at that block. */
+export type BlockUpdate = {
+  number: bigint;
+  hash: Hex;
+  parentHash: Hex;
+  /** Unix seconds. */
+  timestamp: bigint;
+  events: readonly ChainEvent[];
+  orders: readonly OrderState[];
+  deals: readonly DealState[];
+  changeRequests: readonly ChangeRequestState[];
+  bills: readonly BillRecord[];
+  workers: readonly WorkerState[];
+  levels: readonly LevelState[];
+  listed: readonly ListedState[];
+};
+
+/**
+ * Where the indexer keeps the chain's state. Every method is synchronous
+ * (sqlite's DatabaseSync); `applyBlock` and `rollbackTo` are atomic.
+ */
+export interface ChainStore {
+  /** The highest applied block, undefined before the first. */
+  lastIndexed(): IndexedBlock | undefined;
+  /** Applied blocks at or below `below`, highest first, at most `limit`. */
+  recentBlocks(options: { below: bigint; limit: number }): IndexedBlock[];
+  /** Applies one block's changes; blocks come in increasing order. */
+  applyBlock(update: BlockUpdate): void;
+  /** Forgets every block above `number` and what it changed. */
+  rollbackTo(number: bigint): void;
+  /** The current state of an order / deal / change request. */
+  getOrder(id: bigint): OrderState | undefined;
+  getDeal(id: bigint): DealState | undefined;
+  getChangeRequest(id: bigint): ChangeRequestState | undefined;
+  /** Every order that stands now. */
+  activeOrders(): OrderState[];
+  /** Deals where `who` is supplier, consumer or payee; all deals when omitted. */
+  deals(options?: { party?: Address | undefined; status?: DealStatus | undefined }): DealState[];
+  bills(dealId: bigint): BillRecord[];
+  /** Events in block order, from `fromBlock` on. */
+  events(options?: { fromBlock?: bigint | undefined; limit?: number | undefined }): ChainEvent[];
+  /** Masters, levels and blacklists as the matcher needs them. */
+  marketViews(): MarketViews;
+}

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { privateKeyToAccount } from "viem/accounts";
+import { type Address, parseEther } from "viem";
+import { startAnvil } from "../src/chain/start_anvil.ts";
+import { connectChain } from "../src/chain/connect_chain.ts";
+import { createTxSender, type NonceEntry, type NonceStore } from "../src/chain/create_tx_sender.ts";
+import { ChainIdMismatchError, ChainRpcError } from "../src/chain/errors.ts";
+import { openState } from "../src/agent/state.ts";
+import { createChainStore } from "../src/agent/chain_store.ts";
+
+function openChainTestDb() {
+  const state = openState({ path: ":memory:" });
+  return { store: createChainStore(state.db), close: () => state.close() };
+}
+
+Deno.test("connectChain() refuses a node of another chain", async () => {
+  const anvil = await startAnvil();
+  try {
+    await assert.rejects(
+      connectChain({ url: anvil.rpcUrl, chainId: 1 }),
+      (e: unknown) => e instanceof ChainIdMismatchError && e.expected === 1 && e.actual === 31337,
+    );
+    const client = await connectChain({ url: anvil.rpcUrl.replace("http", "ws"), chainId: 31337 });
+    assert.equal(client.chain.id, 31337);
+    assert.ok(await client.public.getBlockNumber() >= 0n);
+    await client.close();
+  } finally {
+    await anvil.stop();
+  }
+});
+
+Deno.test("createTxSender() gives concurrent sends distinct nonces and a restart continues", async () => {
+  const anvil = await startAnvil();
+  const db = openChainTestDb();
+  try {
+    const client = await connectChain({ url: anvil.rpcUrl });
+    const [from, to] = anvil.accounts as [typeof anvil.accounts[0], typeof anvil.accounts[0]];
+    const account = privateKeyToAccount(from.privateKey);
+    const store: NonceStore = db.store;
+    const sender = createTxSender(client, { account, nonceStore: store });
+    const before = await client.public.getBalance({ address: to.address });
+    const receipts = await Promise.all(
+      Array.from({ length: 12 }, () => sender.sendTransaction({ to: to.address, value: 1000n })),
+    );
+    const nonces = await Promise.all(
+      receipts.map((r) =>
+        client.public.getTransaction({ hash: r.transactionHash }).then((t) => t.nonce)
+      ),
+    );
+    assert.deepEqual([...nonces].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+    assert.ok(receipts.every((r) => r.status === "success"));
+    assert.equal(await client.public.getBalance({ address: to.address }), before + 12_000n);
+    assert.equal(store.loadNonce(account.address)?.nonce, 11n);
+
+    // a new sender (a restarted agent) continues after the stored nonce
+    const again = createTxSender(client, { account, nonceStore: store });
+    const r = await again.sendTransaction({ to: to.address, value: 1n });
+    assert.equal((await client.public.getTransaction({ hash: r.transactionHash })).nonce, 12);
+    assert.equal(store.loadNonce(account.address)?.nonce, 12n);
+
+    // the account also sent from elsewhere: the old sender resyncs with the chain
+    const other = createTxSender(client, { account });
+    await other.sendTransaction({ to: to.address, value: 1n }); // nonce 13
+    const r2 = await sender.sendTransaction({ to: to.address, value: 1n });
+    assert.equal((await client.public.getTransaction({ hash: r2.transactionHash })).nonce, 14);
+  } finally {
+    db.close();
+    await anvil.stop();
+  }
+});
+
+Deno.test("createTxSender() ignores a stored nonce the node does not know", async () => {
+  const anvil = await startAnvil();
+  try {
+    const client = await connectChain({ url: anvil.rpcUrl });
+    const account = privateKeyToAccount(anvil.accounts[2]!.privateKey);
+    const entries = new Map<Address, NonceEntry>();
+    // left over from a devnet that was reset: nonce 40, unknown tx
+    entries.set(account.address, { nonce: 40n, txHash: `0x${"ab".repeat(32)}` });
+    const store: NonceStore = {
+      loadNonce: (a) => entries.get(a),
+      saveNonce: (a, e) => void entries.set(a, e),
+    };
+    const sender = createTxSender(client, { account, nonceStore: store });
+    const r = await sender.sendTransaction({ to: anvil.accounts[3]!.address, value: 1n });
+    assert.equal((await client.public.getTransaction({ hash: r.transactionHash })).nonce, 0);
+    assert.equal(entries.get(account.address)?.nonce, 0n);
+  } finally {
+    await anvil.stop();
+  }
+});
+
+Deno.test("createTxSender() throws on a failing transaction and keeps the nonce", async () => {
+  const anvil = await startAnvil();
+  try {
+    const client = await connectChain({ url: anvil.rpcUrl });
+    const account = privateKeyToAccount(anvil.accounts[4]!.privateKey);
+    const sender = createTxSender(client, { account });
+    await assert.rejects(
+      sender.sendTransaction({ to: anvil.accounts[5]!.address, value: parseEther("1000000") }),
+      /Cannot send transaction/,
+    );
+    const r = await sender.sendTransaction({ to: anvil.accounts[5]!.address, value: 1n });
+    assert.equal((await client.public.getTransaction({ hash: r.transactionHash })).nonce, 0);
+  } finally {
+    await anvil.stop();
+  }
+});
+
+Deno.test("createTxSender() gives a clear error when the RPC is down", async () => {
+  const anvil = await startAnvil();
+  const client = await connectChain({ url: anvil.rpcUrl, retry: { attempts: 3, backoffMs: 20 } });
+  await anvil.stop(); // the port is now closed
+  const sender = createTxSender(client, {
+    account: privateKeyToAccount(anvil.accounts[0]!.privateKey),
+  });
+  await assert.rejects(
+    sender.sendTransaction({ to: anvil.accounts[1]!.address, value: 1n }),
+    (e: unknown) =>
+      e instanceof ChainRpcError && e.attempts === 3 && e.url === anvil.rpcUrl &&
+      e.message.includes(anvil.rpcUrl),
+  );
+  await assert.rejects(
+    connectChain({ url: anvil.rpcUrl, retry: { attempts: 2, backoffMs: 10 } }),
+    ChainRpcError,
+  );
+});
