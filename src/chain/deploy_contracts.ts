@@ -1,0 +1,240 @@
+import {
+  type Account,
+  type Address,
+  type Chain,
+  type Client,
+  getAddress,
+  type Hash,
+  type Transport,
+} from "viem";
+import {
+  deployContract,
+  getTransactionCount,
+  waitForTransactionReceipt,
+  writeContract,
+} from "viem/actions";
+import {
+  blacklistAbi,
+  blacklistBytecode,
+  marketAbi,
+  marketBytecode,
+  oracleAbi,
+  oracleBytecode,
+  profileRegistryAbi,
+  profileRegistryBytecode,
+  tokenAbi,
+  tokenBytecode,
+} from "./contracts.ts";
+import { ChainInputError, ChainRevertError, ChainUnexpectedError } from "./errors.ts";
+
+/** Addresses of a deployed market (checksummed). */
+export type MarketAddresses = {
+  token: Address;
+  oracle: Address;
+  blacklist: Address;
+  profiles: Address;
+  market: Address;
+};
+
+/** Options of {@linkcode deployContracts}. */
+export type DeployContractsOptions = {
+  /**
+   * Longest benchmarks array an order may carry (ids 0-12 in use, 13-14 reserved).
+   *
+   * @default {15}
+   */
+  benchmarksQuantity?: number | undefined;
+  /**
+   * Longest netflags array an order may carry (overlay, outbound, incoming).
+   *
+   * @default {3}
+   */
+  netflagsQuantity?: number | undefined;
+  /**
+   * Oracle rate at deployment: token wei per 1 USD (0 < rate <= 2^96).
+   *
+   * @default {10n ** 18n} (1 SNMT per USD)
+   */
+  initialRate?: bigint | undefined;
+  /** Checked between transactions (viem's actions take no signal). */
+  signal?: AbortSignal | undefined;
+};
+
+/** What {@linkcode deployContracts} may throw. */
+export type DeployContractsErrorType = ChainInputError | ChainRevertError | ChainUnexpectedError;
+
+const MAX_RATE = 2n ** 96n;
+
+/**
+ * Deploys Token, Oracle, Blacklist, ProfileRegistry and Market from the
+ * client's account, wires them (`Blacklist.setMarket(market)`) and waits for
+ * every receipt. The deployer owns Token, Oracle, Blacklist and
+ * ProfileRegistry (and is a ProfileRegistry admin).
+ *
+ * @param client A viem wallet client with an account (and chain) set.
+ * @param options Market sizes and the oracle's initial rate.
+ * @returns The contracts' addresses.
+ *
+ * @example
+ * ```ts ignore
+ * import { createWalletClient, http } from "viem";
+ * import { privateKeyToAccount } from "viem/accounts";
+ * import { foundry } from "viem/chains";
+ * import { deployContracts } from "./deploy_contracts.ts";
+ * import { startAnvil } from "./start_anvil.ts";
+ *
+ * const anvil = await startAnvil();
+ * const client = createWalletClient({
+ *   account: privateKeyToAccount(anvil.accounts[0]!.privateKey),
+ *   chain: foundry,
+ *   transport: http(anvil.rpcUrl),
+ * });
+ * const addresses = await deployContracts(client, { initialRate: 2n * 10n ** 18n });
+ * console.log(addresses.market);
+ * await anvil.stop();
+ * ```
+ */
+export async function deployContracts(
+  client: Client<Transport, Chain | undefined, Account>,
+  options: DeployContractsOptions = {},
+): Promise<MarketAddresses> {
+  const {
+    benchmarksQuantity = 15,
+    netflagsQuantity = 3,
+    initialRate = 10n ** 18n,
+    signal,
+  } = options;
+  checkCount("benchmarksQuantity", benchmarksQuantity);
+  checkCount("netflagsQuantity", netflagsQuantity);
+  if (initialRate <= 0n || initialRate > MAX_RATE) {
+    throw new ChainInputError({
+      action: "deploy contracts",
+      field: "initialRate",
+      value: initialRate,
+      detail: "must be in 1..2^96",
+    });
+  }
+  signal?.throwIfAborted();
+
+  const account = client.account;
+  const chain = client.chain ?? null;
+  const nonce = await getTransactionCount(client, {
+    address: account.address,
+    blockTag: "pending",
+  });
+
+  // The four independent contracts go out together with explicit nonces.
+  const [token, oracle, blacklist, profiles] = await Promise.all([
+    deployOne(
+      client,
+      "Token",
+      deployContract(client, {
+        abi: tokenAbi,
+        bytecode: tokenBytecode,
+        account,
+        chain,
+        nonce,
+      }),
+    ),
+    deployOne(
+      client,
+      "Oracle",
+      deployContract(client, {
+        abi: oracleAbi,
+        bytecode: oracleBytecode,
+        args: [initialRate],
+        account,
+        chain,
+        nonce: nonce + 1,
+      }),
+    ),
+    deployOne(
+      client,
+      "Blacklist",
+      deployContract(client, {
+        abi: blacklistAbi,
+        bytecode: blacklistBytecode,
+        account,
+        chain,
+        nonce: nonce + 2,
+      }),
+    ),
+    deployOne(
+      client,
+      "ProfileRegistry",
+      deployContract(client, {
+        abi: profileRegistryAbi,
+        bytecode: profileRegistryBytecode,
+        account,
+        chain,
+        nonce: nonce + 3,
+      }),
+    ),
+  ]);
+  signal?.throwIfAborted();
+
+  const market = await deployOne(
+    client,
+    "Market",
+    deployContract(client, {
+      abi: marketAbi,
+      bytecode: marketBytecode,
+      args: [
+        token,
+        blacklist,
+        profiles,
+        oracle,
+        BigInt(benchmarksQuantity),
+        BigInt(netflagsQuantity),
+      ],
+      account,
+      chain,
+      nonce: nonce + 4,
+    }),
+  );
+  signal?.throwIfAborted();
+
+  const wired = await writeContract(client, {
+    address: blacklist,
+    abi: blacklistAbi,
+    functionName: "setMarket",
+    args: [market],
+    account,
+    chain,
+    nonce: nonce + 5,
+  });
+  const receipt = await waitForTransactionReceipt(client, { hash: wired });
+  if (receipt.status !== "success") {
+    throw new ChainRevertError({ functionName: "setMarket", txHash: wired });
+  }
+  return { token, oracle, blacklist, profiles, market };
+}
+
+function checkCount(field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 256) {
+    throw new ChainInputError({
+      action: "deploy contracts",
+      field,
+      value,
+      detail: "must be an integer in 0..256",
+    });
+  }
+}
+
+async function deployOne(
+  client: Client<Transport, Chain | undefined, Account>,
+  name: string,
+  sent: Promise<Hash>,
+): Promise<Address> {
+  const hash = await sent;
+  const receipt = await waitForTransactionReceipt(client, { hash });
+  if (receipt.status !== "success") {
+    throw new ChainRevertError({ functionName: `deploy ${name}`, txHash: hash });
+  }
+  if (receipt.contractAddress === null || receipt.contractAddress === undefined) {
+    throw new ChainUnexpectedError(
+      `Cannot deploy ${name}: receipt of "${hash}" has no contract address`,
+    );
+  }
+  return getAddress(receipt.contractAddress);
+}
