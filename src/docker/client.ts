@@ -106,7 +106,7 @@ export function createDockerClient(options: DockerClientOptions = {}): DockerCli
           headers: { ...bodyHeaders(req.body), ...req.headers },
           body: encodeBody(req.body),
         });
-        if (!res.ok) {
+        if (!res.ok && res.status !== 304) {
           const text = await res.text();
           throw new DockerApiError({
             method: req.method,

@@ -63,7 +63,7 @@ export class DockerSocketError extends DockerError {
   /** Path of the unix socket. */
   readonly socketPath: string;
   constructor(a: { socketPath: string; method: string; path: string; cause?: unknown }) {
-    const detail = a.cause instanceof Error ? a.cause.message : String(a.cause);
+    const detail = describeCause(a.cause);
     super(`Cannot ${a.method} "${a.path}": daemon socket "${a.socketPath}" failed: ${detail}`, {
       cause: a.cause,
       hints: ["Check that dockerd runs and that this user may open its socket"],
@@ -176,4 +176,14 @@ function safeJson(v: unknown): string {
   } catch {
     return String(v);
   }
+}
+
+function describeCause(cause: unknown): string {
+  const parts: string[] = [];
+  for (let c = cause, i = 0; c !== undefined && i < 4; i++) {
+    const m = c instanceof Error ? c.message : String(c);
+    if (m && !parts.includes(m)) parts.push(m);
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return parts.join(": ") || "unknown error";
 }
