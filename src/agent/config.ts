@@ -78,7 +78,10 @@ const rpcChain = z.strictObject({
 
 const keystore = z.strictObject({
   path: z.string().min(1, "must not be empty"),
-  passphrase_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+  passphrase_env: z.string().regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    "must be an environment variable name",
+  )
     .optional(),
   passphrase_file: z.string().min(1, "must not be empty").optional(),
 }).superRefine((value, ctx) => {
@@ -114,7 +117,10 @@ const plan = z.strictObject({
   }).default(0),
   counterparty: address.optional(),
   blacklist: address.optional(),
-  tag: z.string().refine((t) => new TextEncoder().encode(t).length <= 32, "must be at most 32 bytes")
+  tag: z.string().refine(
+    (t) => new TextEncoder().encode(t).length <= 32,
+    "must be at most 32 bytes",
+  )
     .default(""),
 });
 
@@ -141,12 +147,31 @@ const nat = z.strictObject({
   }),
 });
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const dashboard = z.strictObject({
   enabled: z.boolean().default(true),
   bind: z.string().default("127.0.0.1"),
   port: port.default(9337),
   allow_remote: z.boolean().default(false),
-});
+}).superRefine((value, ctx) => {
+  const bind = (value as { bind?: unknown }).bind ?? "127.0.0.1";
+  const allowRemote = (value as { allow_remote?: unknown }).allow_remote === true;
+  if (typeof bind === "string" && !isLoopbackHost(bind) && !allowRemote) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["bind"],
+      message:
+        "is not a loopback address: the dashboard shows earnings and controls the rig; set dashboard.allow_remote: true to expose it",
+    });
+  }
+  // Runs even when another dashboard field is wrong, so every problem is reported at once.
+}, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
 
 const power = z.strictObject({
   idle_watts: z.number().min(0, "must not be negative").default(0),

@@ -140,23 +140,11 @@ function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
-
 function crossFieldProblems(
   config: RawConfig,
   gpuIndexes: readonly number[] | undefined,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const bind = config.dashboard.bind;
-  const loopback = LOOPBACK_HOSTS.has(bind) || bind.startsWith("127.");
-  if (!loopback && !config.dashboard.allow_remote) {
-    problems.push({
-      path: "dashboard.bind",
-      message:
-        "is not a loopback address: the dashboard shows earnings and controls the rig; set dashboard.allow_remote: true to expose it",
-      value: bind,
-    });
-  }
   const seen = new Set<string>();
   config.plans.forEach((plan, i) => {
     if (seen.has(plan.name)) {

@@ -1,0 +1,181 @@
+/**
+ * The sonm-agent CLI as a person runs it: a real process, real files, a real
+ * devnet (anvil + contracts), real signals.
+ */
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
+const MAIN = join(ROOT, "main.ts");
+
+type Result = { code: number; stdout: string; stderr: string };
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "sonm-cli-" });
+}
+
+Deno.test("sonm-agent --help exits 0 and lists the subcommands", async () => {
+  const r = await cli(["--help"]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of ["run", "config", "init"]) assert.match(r.stdout, new RegExp(`\\b${name}\\b`));
+});
+
+Deno.test("sonm-agent with an unknown flag exits 2", async () => {
+  const r = await cli(["config", "check", "--config", "config.example.yaml", "--bogus"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown option '--bogus'/);
+});
+
+Deno.test("sonm-agent with a missing required flag exits 2", async () => {
+  const r = await cli(["config", "check"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--config/);
+});
+
+Deno.test("sonm-agent config check accepts config.example.yaml (text and --json)", async () => {
+  const text = await cli(["config", "check", "--config", "config.example.yaml"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /config\.example\.yaml: ok/);
+  assert.match(text.stdout, /cpu-small: 0\.05 USD\/h, spot/);
+  const json = await cli(["config", "check", "--config", "config.example.yaml", "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const summary = JSON.parse(json.stdout);
+  assert.equal(summary.ok, true);
+  assert.equal(summary.chain, "devnet (embedded anvil)");
+  assert.equal(summary.plans[0].name, "cpu-small");
+});
+
+Deno.test("sonm-agent config check on a bad config exits 2 and names each field and value", async () => {
+  const dir = await tempDir();
+  try {
+    const file = join(dir, "rig.yaml");
+    await Deno.writeTextFile(
+      file,
+      `chain: devnet
+keystore: { path: k.json, passphrase_env: P }
+dashboard: { bind: 0.0.0.0, prot: 80 }
+plans:
+  - name: a
+    price_usd_per_hour: -1
+    resources: { cpu_cores: 1, ram: 1GiB }
+`,
+    );
+    const r = await cli(["config", "check", "--config", file]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /3 problems found/);
+    assert.match(r.stderr, /dashboard\.prot: is not a known setting .*\(got 80\)/);
+    assert.match(r.stderr, /plans\[0\]\.price_usd_per_hour: must not be negative \(got -1\)/);
+    assert.match(r.stderr, /dashboard\.bind: is not a loopback address.*\(got "0\.0\.0\.0"\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sonm-agent config check on a missing file exits 2 with a hint", async () => {
+  const r = await cli(["config", "check", "--config", "/nonexistent/rig.yaml"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /does not exist/);
+  assert.match(r.stderr, /hint: .*sonm-agent init/);
+});
+
+Deno.test("sonm-agent init writes a config and keystore that config check accepts; no silent overwrite", async () => {
+  const dir = await tempDir();
+  try {
+    const file = join(dir, "rig.yaml");
+    const first = await cli(["init", "--config", file, "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    const result = JSON.parse(first.stdout);
+    assert.match(result.address, /^0x[0-9a-fA-F]{40}$/);
+    assert.equal(result.keystoreCreated, true);
+    const keystore = JSON.parse(await Deno.readTextFile(join(dir, "keystore.json")));
+    assert.equal(keystore.version, 3);
+    assert.equal((await Deno.stat(join(dir, "keystore.pass"))).mode! & 0o077, 0);
+    assert.ok(!first.stderr.includes(await Deno.readTextFile(join(dir, "keystore.pass"))));
+
+    const check = await cli(["config", "check", "--config", file]);
+    assert.equal(check.code, 0, check.stderr);
+
+    const again = await cli(["init", "--config", file]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists/);
+
+    const forced = await cli(["init", "--config", file, "--force", "--json"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const kept = JSON.parse(forced.stdout);
+    assert.equal(kept.keystoreCreated, false);
+    assert.equal(kept.address, result.address);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sonm-agent --config runs on the devnet, logs readiness as JSON, and stops anvil on SIGINT", async () => {
+  const dir = await tempDir();
+  try {
+    const file = join(dir, "rig.yaml");
+    const example = await Deno.readTextFile(join(ROOT, "config.example.yaml"));
+    await Deno.writeTextFile(file, example.replace("port: 9337", "port: 0"));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const lines: Record<string, unknown>[] = [];
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let ready: Record<string, unknown> | undefined;
+    const deadline = Date.now() + 60_000;
+    while (ready === undefined && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const parts = buffer.split("\n");
+      buffer = parts.pop() ?? "";
+      for (const part of parts) {
+        const line = JSON.parse(part);
+        lines.push(line);
+        if (line.msg === "agent is ready") ready = line;
+      }
+    }
+    assert.ok(ready, `no ready line; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+    const devnet = lines.find((l) => l.msg === "devnet is up")!;
+    assert.match(String(devnet.market), /^0x[0-9a-f]{40}$/i);
+    assert.match(String(devnet.rpc), /^http:\/\/127\.0\.0\.1:\d+$/);
+    const rpc = String(devnet.rpc);
+    const answer = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    });
+    assert.equal((await answer.json()).result, "0x7a69");
+
+    child.kill("SIGINT");
+    const rest = reader.read().then(async function drain(r): Promise<void> {
+      if (!r.done) return drain(await reader.read());
+    });
+    const status = await child.status;
+    await rest;
+    await child.stdout.cancel();
+    assert.equal(status.code, 0);
+    await assert.rejects(
+      fetch(rpc, { method: "POST", body: "{}" }).then((r) => r.body?.cancel()),
+      "anvil still answers after the agent stopped",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
