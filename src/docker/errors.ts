@@ -31,7 +31,7 @@ export class DockerApiError extends DockerError {
   ) {
     super(
       `Cannot ${a.method} "${a.path}": daemon answered ${a.status}: ${a.daemonMessage}`,
-      { cause: a.cause, hints: hintsForStatus(a.status) },
+      { cause: a.cause, hints: hintsFor(a.status, a.daemonMessage) },
     );
     this.method = a.method;
     this.path = a.path;
@@ -50,8 +50,10 @@ export class DockerApiError extends DockerError {
   }
 }
 
-function hintsForStatus(status: number): string[] {
-  if (status === 401 || status === 403) return ["Check the registry credentials of this image"];
+const AUTH = /unauthori[sz]ed|authentication required|no basic auth credentials|denied/i;
+
+function hintsFor(status: number, message: string): string[] {
+  if (status === 401 || AUTH.test(message)) return ["Check the registry credentials of this image"];
   if (status === 404) return ["The object does not exist (any more) on this daemon"];
   if (status === 409) return ["The object is in use or in a state that forbids this action"];
   return [];
@@ -95,9 +97,7 @@ export class DockerStreamError extends DockerError {
   readonly daemonMessage: string;
   constructor(a: { action: string; daemonMessage: string }) {
     super(`Cannot ${a.action}: ${a.daemonMessage}`, {
-      hints: /unauthori[sz]ed|authentication|denied|credentials/i.test(a.daemonMessage)
-        ? ["Check the registry credentials of this image"]
-        : [],
+      hints: AUTH.test(a.daemonMessage) ? ["Check the registry credentials of this image"] : [],
     });
     this.action = a.action;
     this.daemonMessage = a.daemonMessage;
