@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { Address, Hex } from "viem";
+
+const HexString = z.string().regex(/^0x[0-9a-fA-F]*$/, "must be 0x-prefixed hex");
+
+/** Schema of a signed benchmark report file (`sonm-agent bench --report FILE`). */
+export const SignedBenchReportSchema = z.object({
+  report: z.object({
+    format: z.literal("sonm-bench-report/1"),
+    createdAt: z.string(),
+    agent: HexString.length(42),
+    hardwareHash: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits"),
+    hardware: z.object({
+      cpu: z.object({
+        model: z.string(),
+        sockets: z.number(),
+        cores: z.number(),
+        threads: z.number(),
+      }),
+      ramGiB: z.number(),
+      gpus: z.array(z.object({
+        vendor: z.string(),
+        name: z.string(),
+        uuid: z.string(),
+        pciBusId: z.string(),
+        pciDeviceId: z.string(),
+        pciSubsystemId: z.string(),
+        memBytes: z.number(),
+        driverVersion: z.string(),
+        cudaVersion: z.string(),
+      })),
+      opencl: z.array(
+        z.object({ platform: z.string(), name: z.string(), driverVersion: z.string() }),
+      ),
+    }),
+    probes: z.record(z.string(), z.string()),
+    results: z.array(z.object({
+      id: z.number().int().nonnegative(),
+      key: z.string(),
+      /** int64 as a decimal string. */
+      value: z.string().regex(/^\d+$/, "must be a decimal integer"),
+      unit: z.string(),
+      status: z.enum(["measured", "cached", "absent", "failed"]),
+      note: z.string(),
+      probe: z.string(),
+      measuredAt: z.number().int(),
+    })),
+  }),
+  signature: HexString,
+});
+
+/** The signed part of a report: results, hardware identity and probe versions. */
+export type BenchReport = z.infer<typeof SignedBenchReportSchema>["report"] & { agent: Address };
+
+/** A report and the agent's EIP-191 signature of its canonical JSON. */
+export type SignedBenchReport = { report: BenchReport; signature: Hex };
