@@ -117,3 +117,136 @@ export type {
   WorkerState,
 } from "./types.ts";
 export { unlockKeystore, type UnlockKeystoreOptions } from "./unlock_keystore.ts";
+export {
+  approveToken,
+  type ApproveTokenErrorType,
+  type ApproveTokenParameters,
+  type ApproveTokenReturnType,
+} from "./approve_token.ts";
+export { bill, type BillErrorType, type BillParameters, type BillReturnType } from "./bill.ts";
+export {
+  cancelChangeRequest,
+  type CancelChangeRequestErrorType,
+  type CancelChangeRequestParameters,
+  type CancelChangeRequestReturnType,
+} from "./cancel_change_request.ts";
+export {
+  cancelOrder,
+  type CancelOrderErrorType,
+  type CancelOrderParameters,
+  type CancelOrderReturnType,
+} from "./cancel_order.ts";
+export {
+  checkMatch,
+  type CheckMatchErrorType,
+  type CheckMatchParameters,
+  type CheckMatchReturnType,
+} from "./check_match.ts";
+export {
+  closeDeal,
+  type CloseDealErrorType,
+  type CloseDealParameters,
+  type CloseDealReturnType,
+} from "./close_deal.ts";
+export {
+  confirmWorker,
+  type ConfirmWorkerErrorType,
+  type ConfirmWorkerParameters,
+  type ConfirmWorkerReturnType,
+} from "./confirm_worker.ts";
+export {
+  createChangeRequest,
+  type CreateChangeRequestErrorType,
+  type CreateChangeRequestParameters,
+  type CreateChangeRequestReturnType,
+} from "./create_change_request.ts";
+export {
+  getChangeRequest,
+  type GetChangeRequestErrorType,
+  type GetChangeRequestParameters,
+  type GetChangeRequestReturnType,
+} from "./get_change_request.ts";
+export {
+  getDeal,
+  type GetDealErrorType,
+  type GetDealParameters,
+  type GetDealReturnType,
+} from "./get_deal.ts";
+export {
+  getOrder,
+  type GetOrderErrorType,
+  type GetOrderParameters,
+  type GetOrderReturnType,
+} from "./get_order.ts";
+export {
+  getRate,
+  type GetRateErrorType,
+  type GetRateParameters,
+  type GetRateReturnType,
+} from "./get_rate.ts";
+export {
+  levelOf,
+  type LevelOfErrorType,
+  type LevelOfParameters,
+  type LevelOfReturnType,
+} from "./level_of.ts";
+export {
+  listed,
+  type ListedErrorType,
+  type ListedParameters,
+  type ListedReturnType,
+} from "./listed.ts";
+export {
+  masterOf,
+  type MasterOfErrorType,
+  type MasterOfParameters,
+  type MasterOfReturnType,
+} from "./master_of.ts";
+export {
+  openDeal,
+  type OpenDealErrorType,
+  type OpenDealParameters,
+  type OpenDealReturnType,
+} from "./open_deal.ts";
+export {
+  pendingMasterOf,
+  type PendingMasterOfErrorType,
+  type PendingMasterOfParameters,
+  type PendingMasterOfReturnType,
+} from "./pending_master_of.ts";
+export {
+  placeOrder,
+  type PlaceOrderErrorType,
+  type PlaceOrderParameters,
+  type PlaceOrderReturnType,
+} from "./place_order.ts";
+export {
+  quickBuy,
+  type QuickBuyErrorType,
+  type QuickBuyParameters,
+  type QuickBuyReturnType,
+} from "./quick_buy.ts";
+export {
+  registerWorker,
+  type RegisterWorkerErrorType,
+  type RegisterWorkerParameters,
+  type RegisterWorkerReturnType,
+} from "./register_worker.ts";
+export {
+  removeWorker,
+  type RemoveWorkerErrorType,
+  type RemoveWorkerParameters,
+  type RemoveWorkerReturnType,
+} from "./remove_worker.ts";
+export {
+  tokenBalance,
+  type TokenBalanceErrorType,
+  type TokenBalanceParameters,
+  type TokenBalanceReturnType,
+} from "./token_balance.ts";
+export {
+  createMarketClient,
+  type CreateMarketClientOptions,
+  type MarketClient,
+  type WriteMarketClient,
+} from "./create_market_client.ts";

@@ -1,0 +1,44 @@
+import type { TransactionReceipt } from "viem";
+import type { WriteMarketClient } from "./create_market_client.ts";
+import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import { eventField, marketEvents, writeMarket } from "./_market.ts";
+
+/** Parameters of {@linkcode bill}. */
+export type BillParameters = {
+  dealId: bigint;
+  signal?: AbortSignal | undefined;
+};
+
+/** What {@linkcode bill} returns. */
+export type BillReturnType = {
+  /** Tokens paid to the deal's payee by this bill. */
+  paidAmount: bigint;
+  /** Whether the deal closed (ended, or the consumer could not pay). */
+  closed: boolean;
+  receipt: TransactionReceipt;
+};
+
+/** Errors of {@linkcode bill}. */
+export type BillErrorType = ChainRevertError | ChainRpcError | ChainTxTimeoutError | ChainError;
+
+/**
+ * Bills a deal: pays the elapsed time to the payee and locks the next period.
+ *
+ * @example
+ * ```ts ignore
+ * const { paidAmount, closed } = await bill(market, { dealId: 1n });
+ * ```
+ */
+export async function bill(
+  client: WriteMarketClient,
+  params: BillParameters,
+): Promise<BillReturnType> {
+  const receipt = await writeMarket(client, "bill", [params.dealId], {
+    refs: { dealId: params.dealId },
+    signal: params.signal,
+  });
+  const closed = marketEvents(client, receipt, "DealUpdated").some((a) =>
+    a.dealId === params.dealId
+  );
+  return { paidAmount: eventField(client, receipt, "Billed", "paidAmount"), closed, receipt };
+}
