@@ -1,0 +1,142 @@
+import { join } from "node:path";
+import {
+  BENCHMARKS,
+  type BenchProgressEvent,
+  type BenchSigner,
+  type BenchSuiteResult,
+  createNativeProbeRunner,
+  createSqliteResultCache,
+  discoverHardware,
+  type HardwareSources,
+  runBenchSuite,
+  type RunProbe,
+  selectBenchmarks,
+  signBenchReport,
+  type SignedBenchReport,
+} from "../bench/mod.ts";
+import { openState } from "./state.ts";
+
+/** Where progress goes: a bar per benchmark on a terminal, plain lines otherwise. */
+export type BenchProgressOutput = { isTerminal: boolean; write(text: string): void };
+
+/** What `bench` needs from main.ts. */
+export type BenchCommandComponents = {
+  /** Starts probes. @default {createNativeProbeRunner()} */
+  runProbe?: RunProbe | undefined;
+  /** The agent's key; with it the report is signed. */
+  signer?: BenchSigner | undefined;
+  /** Progress; none: silent (`--json`). */
+  progress?: BenchProgressOutput | undefined;
+  /** Where discovery reads from. @default {the live system} */
+  sources?: HardwareSources | undefined;
+  /** For the network probe. @default {globalThis.fetch} */
+  fetch?: typeof fetch | undefined;
+};
+
+/** Options of {@linkcode runBenchCommand}. */
+export type RunBenchCommandOptions = {
+  /** The agent's data directory: state (`agent.sqlite`, the cache) and storage. */
+  dataDir: string;
+  /** `--only`: ids or keys, comma-separated or repeated. */
+  only?: readonly string[] | undefined;
+  /** `--force`: measure again, ignoring the cache. */
+  force?: boolean | undefined;
+  /** `--net-endpoint`: base URL of a network probe server. */
+  netEndpoint?: string | undefined;
+  /** `--report FILE`: write the signed report there (needs a signer). */
+  reportPath?: string | undefined;
+  /** Seconds per sysbench run. @default {3} */
+  sysbenchSeconds?: number | undefined;
+  /** Timed seconds per GPU probe. @default {10} */
+  gpuSeconds?: number | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/** Return type of {@linkcode runBenchCommand}. */
+export type RunBenchCommandReturnType = {
+  suite: BenchSuiteResult;
+  /** The signed report, when a signer was given. */
+  report: SignedBenchReport | undefined;
+  /** The results table for people, one line each. */
+  lines: string[];
+};
+
+/**
+ * `sonm-agent bench [--only ids] [--force] [--json] [--report FILE]`:
+ * discovers the hardware, runs the suite with results cached in the agent's
+ * state (keyed by hardware hash and probe version), and signs the report
+ * when the agent's key is given.
+ *
+ * @example
+ * ```ts
+ * import { runBenchCommand } from "./bench_command.ts";
+ * const dataDir = await Deno.makeTempDir();
+ * const { suite } = await runBenchCommand({}, { dataDir, only: ["cpu-cores"] });
+ * console.assert(suite.results[0]!.value >= 1n);
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function runBenchCommand(
+  components: BenchCommandComponents,
+  options: RunBenchCommandOptions,
+): Promise<RunBenchCommandReturnType> {
+  const { runProbe = createNativeProbeRunner(), signer, progress, sources } = components;
+  const { dataDir, only, force, netEndpoint, reportPath, sysbenchSeconds, gpuSeconds, signal } =
+    options;
+  const ids = only === undefined || only.length === 0 ? undefined : selectBenchmarks(only);
+  if (reportPath !== undefined && signer === undefined) {
+    throw new RangeError("Cannot write a benchmark report: no signer (the agent's key) was given");
+  }
+  const hardware = await discoverHardware({ dataDir, sources, signal });
+  const state = openState({ path: join(dataDir, "agent.sqlite") });
+  let suite: BenchSuiteResult;
+  try {
+    suite = await runBenchSuite({
+      runProbe,
+      cache: createSqliteResultCache(state.db),
+      fetch: components.fetch,
+      onProgress: progress === undefined ? undefined : progressWriter(progress),
+    }, { hardware, only: ids, force, netEndpoint, sysbenchSeconds, gpuSeconds, signal });
+  } finally {
+    state.close();
+  }
+  const report = signer === undefined ? undefined : await signBenchReport(signer, { suite });
+  if (report !== undefined && reportPath !== undefined) {
+    await Deno.writeTextFile(reportPath, JSON.stringify(report, null, 2) + "\n");
+  }
+  const lines = suite.results.map((r) => {
+    const name = BENCHMARKS.find((b) => b.id === r.id)?.name ?? r.key;
+    return `${String(r.id).padStart(2)}  ${r.key.padEnd(20)} ${r.value.toString().padStart(16)} ${
+      r.unit.padEnd(9)
+    } ${r.status.padEnd(8)} ${r.note || name}`;
+  });
+  if (report !== undefined) lines.push(`signed by ${report.report.agent}`);
+  return { suite, report, lines };
+}
+
+/** A bar per benchmark that redraws in place on a terminal; one line per result otherwise. */
+function progressWriter(out: BenchProgressOutput): (event: BenchProgressEvent) => void {
+  const width = 24;
+  const bar = (fraction: number) => {
+    const n = Math.round(fraction * width);
+    return `[${"#".repeat(n)}${".".repeat(width - n)}] ${
+      String(Math.round(fraction * 100)).padStart(3)
+    }%`;
+  };
+  return (event) => {
+    const label = event.benchmark.key.padEnd(20);
+    if (event.type === "start") {
+      if (out.isTerminal) out.write(`\r${label} ${bar(0)}`);
+    } else if (event.type === "tick") {
+      if (out.isTerminal) out.write(`\r${label} ${bar(event.fraction)}`);
+    } else {
+      const r = event.result;
+      const text = `${label} ${r.value} ${r.unit} (${r.status})`;
+      out.write(
+        out.isTerminal
+          ? `\r${label} ${bar(1)} ${r.value} ${r.unit} (${r.status})\x1b[K\n`
+          : `${text}\n`,
+      );
+    }
+  };
+}
