@@ -14,6 +14,10 @@ import {
   signBenchReport,
   type SignedBenchReport,
 } from "../bench/mod.ts";
+import { unlockKeystore } from "../chain/mod.ts";
+import type { AgentConfig } from "./config.ts";
+import { loadConfig } from "./load_config.ts";
+import { readPassphrase } from "./read_passphrase.ts";
 import { openState } from "./state.ts";
 
 /** Where progress goes: a bar per benchmark on a terminal, plain lines otherwise. */
@@ -23,7 +27,7 @@ export type BenchProgressOutput = { isTerminal: boolean; write(text: string): vo
 export type BenchCommandComponents = {
   /** Starts probes. @default {createNativeProbeRunner()} */
   runProbe?: RunProbe | undefined;
-  /** The agent's key; with it the report is signed. */
+  /** The agent's key; with it the report is signed. @default {the config's keystore, for `reportPath`} */
   signer?: BenchSigner | undefined;
   /** Progress; none: silent (`--json`). */
   progress?: BenchProgressOutput | undefined;
@@ -35,15 +39,20 @@ export type BenchCommandComponents = {
 
 /** Options of {@linkcode runBenchCommand}. */
 export type RunBenchCommandOptions = {
-  /** The agent's data directory: state (`agent.sqlite`, the cache) and storage. */
-  dataDir: string;
+  /** `--config`: the rig's config (data directory, and the keystore that signs reports). */
+  configPath?: string | undefined;
+  /**
+   * The agent's data directory: state (`agent.sqlite`, the cache) and storage.
+   * @default {the config's data_dir, else "./.data"}
+   */
+  dataDir?: string | undefined;
   /** `--only`: ids or keys, comma-separated or repeated. */
   only?: readonly string[] | undefined;
   /** `--force`: measure again, ignoring the cache. */
   force?: boolean | undefined;
   /** `--net-endpoint`: base URL of a network probe server. */
   netEndpoint?: string | undefined;
-  /** `--report FILE`: write the signed report there (needs a signer). */
+  /** `--report FILE`: write the signed report there (needs a signer or a config with a keystore). */
   reportPath?: string | undefined;
   /** Seconds per sysbench run. @default {3} */
   sysbenchSeconds?: number | undefined;
@@ -65,7 +74,8 @@ export type RunBenchCommandReturnType = {
  * `sonm-agent bench [--only ids] [--force] [--json] [--report FILE]`:
  * discovers the hardware, runs the suite with results cached in the agent's
  * state (keyed by hardware hash and probe version), and signs the report
- * when the agent's key is given.
+ * when the agent's key is given (or, for `reportPath`, unlocked from the
+ * config's keystore).
  *
  * @example
  * ```ts
@@ -80,12 +90,23 @@ export async function runBenchCommand(
   components: BenchCommandComponents,
   options: RunBenchCommandOptions,
 ): Promise<RunBenchCommandReturnType> {
-  const { runProbe = createNativeProbeRunner(), signer, progress, sources } = components;
-  const { dataDir, only, force, netEndpoint, reportPath, sysbenchSeconds, gpuSeconds, signal } =
+  const { runProbe = createNativeProbeRunner(), progress, sources } = components;
+  const { configPath, only, force, netEndpoint, reportPath, sysbenchSeconds, gpuSeconds, signal } =
     options;
   const ids = only === undefined || only.length === 0 ? undefined : selectBenchmarks(only);
+  const config: AgentConfig | undefined = configPath === undefined
+    ? undefined
+    : await loadConfig(configPath);
+  const dataDir = options.dataDir ?? config?.dataDir ?? "./.data";
+  let signer = components.signer;
   if (reportPath !== undefined && signer === undefined) {
-    throw new RangeError("Cannot write a benchmark report: no signer (the agent's key) was given");
+    if (config === undefined) {
+      throw new RangeError(
+        "Cannot write a benchmark report: no signer: pass --config with the rig's keystore",
+      );
+    }
+    const passphrase = await readPassphrase(config.keystore.passphrase);
+    signer = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
   }
   const hardware = await discoverHardware({ dataDir, sources, signal });
   const state = openState({ path: join(dataDir, "agent.sqlite") });

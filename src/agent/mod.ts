@@ -13,6 +13,19 @@
  * @module
  */
 export { AgentError } from "../errors.ts";
+export { type SignedBenchReport, verifyBenchReport } from "../bench/mod.ts";
+export {
+  type BenchCommandComponents,
+  type BenchProgressOutput,
+  runBenchCommand,
+  type RunBenchCommandOptions,
+  type RunBenchCommandReturnType,
+} from "./bench_command.ts";
+export {
+  runHardwareCommand,
+  type RunHardwareCommandOptions,
+  type RunHardwareCommandReturnType,
+} from "./hardware_command.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
 export { rawConfigSchema } from "./config.ts";

@@ -241,7 +241,7 @@ function vectorsFor(memBytes: number): EthashVector[] {
   ) => b - a);
   for (const epoch of epochs) {
     const dag = 2 ** 30 + 2 ** 23 * epoch;
-    if (dag + 2 ** 28 <= memBytes) {
+    if (dag + 2 ** 29 <= memBytes) {
       return ETHASH_VECTORS.filter((v) => Math.floor(v.blockNumber / 30000) === epoch);
     }
   }
