@@ -18,6 +18,9 @@ import {
   type Logger,
   type LogLevel,
   runAgentFromFile,
+  runBenchCommand,
+  runHardwareCommand,
+  verifyBenchReport,
   VERSION,
 } from "./src/agent/mod.ts";
 
@@ -149,6 +152,81 @@ function buildProgram(): Command {
         );
       },
     );
+
+  program.command("hardware")
+    .description("show the rig's hardware: CPU, RAM, storage, network, GPUs, OpenCL devices")
+    .option("-c, --config <file>", "the rig's config file (for its data directory)")
+    .option("--data-dir <dir>", "measure storage on this directory's filesystem")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { config?: string; dataDir?: string; json: boolean }) => {
+      const dataDir = opts.dataDir ??
+        (opts.config === undefined ? "./.data" : (await checkConfig(opts.config)).dataDir);
+      const { hardware, hardwareHash, lines } = await runHardwareCommand({ dataDir });
+      if (opts.json) return printJson({ ...hardware, hardwareHash });
+      for (const line of lines) print(line);
+    });
+
+  program.command("bench")
+    .description("run the benchmark suite (or `bench verify FILE`: check a signed report)")
+    .argument("[verify]", "verify a signed report instead of benchmarking")
+    .argument("[file]", "the report to verify")
+    .option("-c, --config <file>", "the rig's config file (data directory, keystore for --report)")
+    .option("--data-dir <dir>", "state and storage directory (default: the config's, or ./.data)")
+    .option("--only <ids...>", "benchmark ids or keys, e.g. --only 0,cpu-cores")
+    .option("--force", "measure again, ignoring cached results", false)
+    .option("--net-endpoint <url>", "network probe server for net-download/net-upload")
+    .option("--report <file>", "write a report signed with the rig's key (needs --config)")
+    .option("--json", "print JSON", false)
+    .action(async (verb: string | undefined, file: string | undefined, opts: {
+      config?: string;
+      dataDir?: string;
+      only?: string[];
+      force: boolean;
+      netEndpoint?: string;
+      report?: string;
+      json: boolean;
+    }) => {
+      if (verb !== undefined) {
+        if (verb !== "verify" || file === undefined) {
+          printError("error: usage: sonm-agent bench verify FILE");
+          throw new CommanderError(
+            EXIT_BAD_INPUT,
+            "bench.usage",
+            "usage: sonm-agent bench verify FILE",
+          );
+        }
+        const result = await verifyBenchReport(await Deno.readTextFile(file));
+        if (opts.json) {
+          printJson({ valid: result.valid, signer: result.signer, reason: result.reason });
+        } else {
+          print(
+            result.valid
+              ? `${file}: valid, signed by ${result.signer}`
+              : `${file}: INVALID: ${result.reason}`,
+          );
+        }
+        if (!result.valid) {
+          throw new AgentError(`Cannot accept benchmark report "${file}": ${result.reason}`);
+        }
+        return;
+      }
+      const isTerminal = Deno.stderr.isTerminal();
+      const { suite, report, lines } = await runBenchCommand({
+        progress: opts.json
+          ? undefined
+          : { isTerminal, write: (t) => Deno.stderr.writeSync(encoder.encode(t)) },
+      }, {
+        configPath: opts.config,
+        dataDir: opts.dataDir,
+        only: opts.only,
+        force: opts.force,
+        netEndpoint: opts.netEndpoint,
+        reportPath: opts.report,
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson({ ...suite, report });
+      for (const line of lines) print(line);
+    });
 
   return program;
 }

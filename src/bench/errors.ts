@@ -5,6 +5,7 @@
  * @module
  */
 import { AgentError, type AgentErrorOptions } from "../errors.ts";
+import { BENCHMARKS } from "./benchmarks.ts";
 
 /** Base class of every error raised by `src/bench`. */
 export class BenchError extends AgentError {
@@ -21,7 +22,7 @@ export class UnknownBenchmarkError extends BenchError {
   readonly value: string;
   constructor(args: { value: string }) {
     super(`Cannot select benchmark "${args.value}": no benchmark has this id or key`, {
-      hints: ["Run `sonm-agent bench --list` to see the ids"],
+      hints: [`Known: ${BENCHMARKS.map((b) => `${b.id} ${b.key}`).join(", ")}`],
     });
     this.value = args.value;
   }
