@@ -79,7 +79,6 @@ Deno.test("deployContracts() deploys and wires the market", async () => {
       account: privateKeyToAccount(deployer.privateKey),
       chain: foundry,
       transport: http(anvil.rpcUrl),
-      pollingInterval: 50,
     });
     const client = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) });
     const addresses = await deployContracts(wallet, {

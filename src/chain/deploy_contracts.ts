@@ -56,6 +56,13 @@ export type DeployContractsOptions = {
    * @default {10n ** 18n} (1 SNMT per USD)
    */
   initialRate?: bigint | undefined;
+  /**
+   * How often to poll for each receipt, in milliseconds (the client's own interval, 4 s
+   * by default for HTTP, would make a local deployment take seconds).
+   *
+   * @default {100}
+   */
+  pollingInterval?: number | undefined;
   /** Checked between transactions (viem's actions take no signal). */
   signal?: AbortSignal | undefined;
 };
@@ -102,6 +109,7 @@ export async function deployContracts(
     benchmarksQuantity = 15,
     netflagsQuantity = 3,
     initialRate = 10n ** 18n,
+    pollingInterval = 100,
     signal,
   } = options;
   checkCount("benchmarksQuantity", benchmarksQuantity);
@@ -127,6 +135,7 @@ export async function deployContracts(
   const [token, oracle, blacklist, profiles] = await Promise.all([
     deployOne(
       client,
+      pollingInterval,
       "Token",
       deployContract(client, {
         abi: tokenAbi,
@@ -138,6 +147,7 @@ export async function deployContracts(
     ),
     deployOne(
       client,
+      pollingInterval,
       "Oracle",
       deployContract(client, {
         abi: oracleAbi,
@@ -150,6 +160,7 @@ export async function deployContracts(
     ),
     deployOne(
       client,
+      pollingInterval,
       "Blacklist",
       deployContract(client, {
         abi: blacklistAbi,
@@ -161,6 +172,7 @@ export async function deployContracts(
     ),
     deployOne(
       client,
+      pollingInterval,
       "ProfileRegistry",
       deployContract(client, {
         abi: profileRegistryAbi,
@@ -175,6 +187,7 @@ export async function deployContracts(
 
   const market = await deployOne(
     client,
+    pollingInterval,
     "Market",
     deployContract(client, {
       abi: marketAbi,
@@ -203,7 +216,7 @@ export async function deployContracts(
     chain,
     nonce: nonce + 5,
   });
-  const receipt = await waitForTransactionReceipt(client, { hash: wired });
+  const receipt = await waitForTransactionReceipt(client, { hash: wired, pollingInterval });
   if (receipt.status !== "success") {
     throw new ChainRevertError({ functionName: "setMarket", txHash: wired });
   }
@@ -223,11 +236,12 @@ function checkCount(field: string, value: number): void {
 
 async function deployOne(
   client: Client<Transport, Chain | undefined, Account>,
+  pollingInterval: number,
   name: string,
   sent: Promise<Hash>,
 ): Promise<Address> {
   const hash = await sent;
-  const receipt = await waitForTransactionReceipt(client, { hash });
+  const receipt = await waitForTransactionReceipt(client, { hash, pollingInterval });
   if (receipt.status !== "success") {
     throw new ChainRevertError({ functionName: `deploy ${name}`, txHash: hash });
   }
