@@ -7,8 +7,11 @@
  *
  * @module
  */
+import { InvalidOrderError } from "./errors.ts";
 import { ZERO_ADDRESS } from "./types.ts";
 import type { Address, IdentityLevel } from "./types.ts";
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /** The interned addresses and views of an order book. */
 export class AddressTable {
@@ -39,8 +42,11 @@ export class AddressTable {
     return this.#listCount;
   }
 
-  /** Id of a lower-case address, interning it when new. */
+  /** Id of an address, interning it when new; -1 when it is not a 20-byte hex address. */
   intern(address: string): number {
+    const fast = this.#ids.get(address);
+    if (fast !== undefined) return fast;
+    if (typeof address !== "string" || !ADDRESS.test(address)) return -1;
     const key = address.toLowerCase();
     const known = this.#ids.get(key);
     if (known !== undefined) return known;
@@ -69,19 +75,43 @@ export class AddressTable {
     this.gen = 0;
   }
 
+  #internView(address: string, field: string): number {
+    const id = this.intern(address);
+    if (id < 0) {
+      throw new InvalidOrderError({
+        what: "view",
+        field,
+        value: address,
+        detail: "must be a 20-byte hex address",
+      });
+    }
+    return id;
+  }
+
   setMaster(worker: string, master: string): void {
-    const w = this.intern(worker);
-    const m = this.intern(master);
+    const w = this.#internView(worker, "worker");
+    const m = this.#internView(master, "master");
     this.master[w] = m === 0 ? w : m;
   }
 
   setLevel(address: string, level: IdentityLevel): void {
-    this.level[this.intern(address)] = level;
+    const id = this.#internView(address, "address"); // may grow the arrays: index after
+    if (!Number.isInteger(level) || level < 0 || level > 3) {
+      throw new InvalidOrderError({
+        what: "view",
+        field: "level",
+        value: level,
+        detail: "must be an identity level from 0 to 3",
+      });
+    }
+    this.level[id] = level;
   }
 
   setListed(owner: string, who: string, listed: boolean): void {
-    const o = this.intern(owner);
-    const w = this.intern(who);
+    const o = this.#internView(owner, "owner");
+    const w = this.#internView(who, "listed");
+    // Owner 0 means "no extra blacklist": the contract skips it, so it lists nobody.
+    if (o === 0) return;
     if (listed) {
       let list = this.#lists.get(o);
       if (list === undefined) this.#lists.set(o, list = new Set());

@@ -11,10 +11,45 @@
  * @module
  */
 
+/** Copies `old` into the larger `fresh`. */
+function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(old: T, fresh: T): T {
+  fresh.set(old);
+  return fresh;
+}
+
+/** `fresh[i] = old[perm[i]]`; one copy per array type keeps the loops monomorphic. */
+function take<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(
+  perm: Int32Array,
+  old: T,
+  fresh: T,
+): T {
+  if (old instanceof Float64Array) takeF64(perm, old, fresh as Float64Array);
+  else if (old instanceof Int32Array) takeI32(perm, old, fresh as Int32Array);
+  else if (old instanceof Uint32Array) takeU32(perm, old, fresh as Uint32Array);
+  else takeU8(perm, old as Uint8Array, fresh as Uint8Array);
+  return fresh;
+}
+
+function takeF64(perm: Int32Array, old: Float64Array, fresh: Float64Array): void {
+  for (let i = 0; i < perm.length; i++) fresh[i] = old[perm[i] as number] as number;
+}
+
+function takeI32(perm: Int32Array, old: Int32Array, fresh: Int32Array): void {
+  for (let i = 0; i < perm.length; i++) fresh[i] = old[perm[i] as number] as number;
+}
+
+function takeU32(perm: Int32Array, old: Uint32Array, fresh: Uint32Array): void {
+  for (let i = 0; i < perm.length; i++) fresh[i] = old[perm[i] as number] as number;
+}
+
+function takeU8(perm: Int32Array, old: Uint8Array, fresh: Uint8Array): void {
+  for (let i = 0; i < perm.length; i++) fresh[i] = old[perm[i] as number] as number;
+}
+
 /** Column layout of a side. */
 export class Side {
-  /** Benchmarks per row (the stride is twice that: hi, lo). */
-  readonly width: number;
+  /** Benchmarks per row (the stride is twice that: hi, lo); grows on demand. */
+  width: number;
   cap: number;
   /** Rows in use (main + delta). */
   rows = 0;
@@ -30,9 +65,11 @@ export class Side {
   cp: Int32Array;
   bl: Int32Array;
   tag: Int32Array;
-  ph: Uint32Array;
+  /** Price >> 32 (exact: prices are below 2^85). */
+  ph: Float64Array;
   pl: Uint32Array;
-  dur: Float64Array;
+  /** Seconds (durations are below 2^32). */
+  dur: Uint32Array;
   flags: Uint8Array;
   nflags: Uint8Array;
   req: Uint8Array;
@@ -54,9 +91,9 @@ export class Side {
     this.cp = new Int32Array(cap);
     this.bl = new Int32Array(cap);
     this.tag = new Int32Array(cap);
-    this.ph = new Uint32Array(cap);
+    this.ph = new Float64Array(cap);
     this.pl = new Uint32Array(cap);
-    this.dur = new Float64Array(cap);
+    this.dur = new Uint32Array(cap);
     this.flags = new Uint8Array(cap);
     this.nflags = new Uint8Array(cap);
     this.req = new Uint8Array(cap);
@@ -128,7 +165,11 @@ export class Side {
     const deltaRows = new Int32Array(this.rows - this.main);
     let d = 0;
     for (let r = this.main; r < this.rows; r++) if (alive[r] === 1) deltaRows[d++] = r;
-    const delta = deltaRows.subarray(0, d).sort((a, b) => this.cmp(a, b));
+    const ph = this.ph, pl = this.pl, oid = this.oid;
+    const delta = deltaRows.subarray(0, d).sort((a, b) =>
+      ((ph[b] as number) - (ph[a] as number)) || ((pl[b] as number) - (pl[a] as number)) ||
+      ((oid[a] as number) - (oid[b] as number))
+    );
     const total = mainRows.length + d;
     const perm = new Int32Array(total);
     let i = 0, j = 0, k = 0;
@@ -153,35 +194,53 @@ export class Side {
   }
 
   #resize(cap: number): void {
-    const perm = new Int32Array(this.rows);
-    for (let r = 0; r < this.rows; r++) perm[r] = r;
-    this.#permute(perm, cap);
+    this.oid = grow(this.oid, new Float64Array(cap));
+    this.author = grow(this.author, new Int32Array(cap));
+    this.cp = grow(this.cp, new Int32Array(cap));
+    this.bl = grow(this.bl, new Int32Array(cap));
+    this.tag = grow(this.tag, new Int32Array(cap));
+    this.ph = grow(this.ph, new Float64Array(cap));
+    this.pl = grow(this.pl, new Uint32Array(cap));
+    this.dur = grow(this.dur, new Uint32Array(cap));
+    this.flags = grow(this.flags, new Uint8Array(cap));
+    this.nflags = grow(this.nflags, new Uint8Array(cap));
+    this.req = grow(this.req, new Uint8Array(cap));
+    this.alive = grow(this.alive, new Uint8Array(cap));
+    this.nbench = grow(this.nbench, new Uint8Array(cap));
+    this.handleAt = grow(this.handleAt, new Int32Array(cap));
+    this.bench = grow(this.bench, new Uint32Array(cap * this.width * 2));
+    this.cap = cap;
+  }
+
+  /** Widens every row to `width` benchmarks (new entries are 0). */
+  widen(width: number): void {
+    if (width <= this.width) return;
+    const bench = new Uint32Array(this.cap * width * 2);
+    const oldStride = this.width * 2, stride = width * 2;
+    for (let r = 0; r < this.rows; r++) {
+      bench.set(this.bench.subarray(r * oldStride, (r + 1) * oldStride), r * stride);
+    }
+    this.bench = bench;
+    this.width = width;
   }
 
   /** Rebuilds every column as `new[i] = old[perm[i]]` with capacity `cap`. */
   #permute(perm: Int32Array, cap: number): void {
     const n = perm.length;
-    const take = <T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(
-      old: T,
-      fresh: T,
-    ): T => {
-      for (let i = 0; i < n; i++) fresh[i] = old[perm[i] as number] as number;
-      return fresh;
-    };
-    this.oid = take(this.oid, new Float64Array(cap));
-    this.author = take(this.author, new Int32Array(cap));
-    this.cp = take(this.cp, new Int32Array(cap));
-    this.bl = take(this.bl, new Int32Array(cap));
-    this.tag = take(this.tag, new Int32Array(cap));
-    this.ph = take(this.ph, new Uint32Array(cap));
-    this.pl = take(this.pl, new Uint32Array(cap));
-    this.dur = take(this.dur, new Float64Array(cap));
-    this.flags = take(this.flags, new Uint8Array(cap));
-    this.nflags = take(this.nflags, new Uint8Array(cap));
-    this.req = take(this.req, new Uint8Array(cap));
-    this.alive = take(this.alive, new Uint8Array(cap));
-    this.nbench = take(this.nbench, new Uint8Array(cap));
-    this.handleAt = take(this.handleAt, new Int32Array(cap));
+    this.oid = take(perm, this.oid, new Float64Array(cap));
+    this.author = take(perm, this.author, new Int32Array(cap));
+    this.cp = take(perm, this.cp, new Int32Array(cap));
+    this.bl = take(perm, this.bl, new Int32Array(cap));
+    this.tag = take(perm, this.tag, new Int32Array(cap));
+    this.ph = take(perm, this.ph, new Float64Array(cap));
+    this.pl = take(perm, this.pl, new Uint32Array(cap));
+    this.dur = take(perm, this.dur, new Uint32Array(cap));
+    this.flags = take(perm, this.flags, new Uint8Array(cap));
+    this.nflags = take(perm, this.nflags, new Uint8Array(cap));
+    this.req = take(perm, this.req, new Uint8Array(cap));
+    this.alive = take(perm, this.alive, new Uint8Array(cap));
+    this.nbench = take(perm, this.nbench, new Uint8Array(cap));
+    this.handleAt = take(perm, this.handleAt, new Int32Array(cap));
     const stride = this.width * 2;
     const oldBench = this.bench;
     const bench = new Uint32Array(cap * stride);

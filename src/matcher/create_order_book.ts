@@ -106,10 +106,10 @@ export function createOrderBook(options: CreateOrderBookOptions = {}): OrderBook
     throw new RangeError(`Cannot create order book: maxNetflags must be an integer from 0 to 8`);
   }
   if (limits.maxPrice >= PRICE_LIMIT) {
-    throw new RangeError(`Cannot create order book: maxPrice must be below 2^64`);
+    throw new RangeError(`Cannot create order book: maxPrice must be below 2^85`);
   }
-  if (limits.maxDuration > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`Cannot create order book: maxDuration must be at most 2^53 - 1`);
+  if (limits.maxDuration >= 1n << 32n) {
+    throw new RangeError(`Cannot create order book: maxDuration must be below 2^32`);
   }
   const book = new ColumnarBook(limits);
   if (options.views !== undefined) book.setViews(options.views);
@@ -130,12 +130,16 @@ class ColumnarBook implements OrderBook {
 
   constructor(limits: OrderLimits) {
     this.#limits = limits;
-    this.#sides = [new Side(limits.maxBenchmarks), new Side(limits.maxBenchmarks)];
+    // Rows start 13 benchmarks wide (the market's list) and widen when an order needs more.
+    const width = Math.min(13, limits.maxBenchmarks);
+    this.#sides = [new Side(width), new Side(width)];
     this.#queryBench = new Uint32Array(limits.maxBenchmarks * 2);
     this.#internTag(`0x${"0".repeat(64)}`);
   }
 
   #internTag(tag: string): number {
+    const fast = this.#tags.get(tag);
+    if (fast !== undefined) return fast;
     const key = tag.toLowerCase();
     let id = this.#tags.get(key);
     if (id === undefined) {
@@ -157,8 +161,11 @@ class ColumnarBook implements OrderBook {
     return Number(id);
   }
 
-  /** Checks the bounds the columns rely on; throws on the first violation. */
-  #check(order: MarketOrder): void {
+  /**
+   * Checks the bounds the columns rely on (throws on the first violation)
+   * and returns the interned author, counterparty and blacklist.
+   */
+  #check(order: MarketOrder): [author: number, counterparty: number, blacklist: number] {
     const what = `order "${order.id}"`;
     const fail = (field: string, value: unknown, detail: string): never => {
       throw new InvalidOrderError({ what, field, value, detail });
@@ -200,16 +207,19 @@ class ColumnarBook implements OrderBook {
     if (!Number.isInteger(level) || level < 0 || level > 3) {
       fail("identityLevel", level, "must be an identity level from 0 to 3");
     }
-    for (const field of ["author", "counterparty", "blacklist"] as const) {
-      if (!/^0x[0-9a-fA-F]{40}$/.test(order[field])) {
-        fail(field, order[field], "must be a 20-byte hex address");
-      }
-    }
+    const t = this.#table;
+    const author = t.intern(order.author);
+    if (author < 0) fail("author", order.author, "must be a 20-byte hex address");
+    const cp = t.intern(order.counterparty);
+    if (cp < 0) fail("counterparty", order.counterparty, "must be a 20-byte hex address");
+    const bl = t.intern(order.blacklist);
+    if (bl < 0) fail("blacklist", order.blacklist, "must be a 20-byte hex address");
+    return [author, cp, bl];
   }
 
   add(order: MarketOrder): void {
     const key = this.#key(order.id);
-    this.#check(order);
+    const ids = this.#check(order);
     if (!order.active) {
       this.remove(order.id);
       return;
@@ -221,8 +231,7 @@ class ColumnarBook implements OrderBook {
     if (existing !== undefined && (existing & 1) === sideIndex) {
       const handle = existing >> 1;
       const old = side.posOf[handle] as number;
-      this.#splitInto(order.price);
-      if (side.ph[old] === this.#halves[1] && side.pl[old] === this.#halves[0]) {
+      if (side.ph[old] === priceHigh(order.price) && side.pl[old] === priceLow(order.price)) {
         r = old; // same sort key: rewrite in place
       } else {
         side.killRow(old);
@@ -234,28 +243,23 @@ class ColumnarBook implements OrderBook {
       this.#byId.set(key, (handle << 1) | sideIndex);
       r = side.appendRow(handle);
     }
-    this.#write(side, r, order);
+    this.#write(side, r, order, ids);
   }
 
-  #splitInto(v: bigint): void {
-    this.#split[0] = v;
-  }
-
-  #write(side: Side, r: number, order: MarketOrder): void {
-    const t = this.#table;
+  #write(side: Side, r: number, order: MarketOrder, ids: [number, number, number]): void {
     side.oid[r] = Number(order.id);
-    side.author[r] = t.intern(order.author);
-    side.cp[r] = t.intern(order.counterparty);
-    side.bl[r] = t.intern(order.blacklist);
+    side.author[r] = ids[0];
+    side.cp[r] = ids[1];
+    side.bl[r] = ids[2];
     side.tag[r] = this.#internTag(order.tag);
-    this.#splitInto(order.price);
-    side.ph[r] = this.#halves[1] as number;
-    side.pl[r] = this.#halves[0] as number;
+    side.ph[r] = priceHigh(order.price);
+    side.pl[r] = priceLow(order.price);
     side.dur[r] = Number(order.duration);
     side.flags[r] = flagMask(order.netflags);
     side.nflags[r] = order.netflags.length;
     side.req[r] = order.identityLevel;
     const n = order.benchmarks.length;
+    if (n > side.width) side.widen(n);
     side.nbench[r] = n;
     if (n > side.usedBench) side.usedBench = n;
     const bench = side.bench;
@@ -323,18 +327,15 @@ class ColumnarBook implements OrderBook {
 
   /** Resolves a query order; sets the blacklist marks. */
   #query(order: MarketOrder, side: Side): Query {
-    this.#check(order);
+    const [author, cp, bl] = this.#check(order);
     const t = this.#table;
-    const author = t.intern(order.author);
     const master = t.master[author] as number;
-    const cp = t.intern(order.counterparty);
-    const bl = t.intern(order.blacklist);
     const gen = t.nextGen();
     let block = false;
     if (order.type === "ASK") {
       // BID authors listed by ask.blacklist, master(ask.author), ask.author;
       // owners (bid.blacklist or bid.author) that list master(ask.author) or ask.author.
-      block = t.markListedBy(bl, gen) || block;
+      if (bl !== 0) block = t.markListedBy(bl, gen) || block;
       block = t.markListedBy(master, gen) || block;
       block = t.markListedBy(author, gen) || block;
       block = t.markOwnersListing(master, gen) || block;
@@ -342,16 +343,16 @@ class ColumnarBook implements OrderBook {
     } else {
       // ASK authors (or their masters) listed by bid.blacklist or bid.author;
       // owners (ask.blacklist, master(ask.author), ask.author) that list bid.author.
-      block = t.markListedBy(bl, gen) || block;
+      if (bl !== 0) block = t.markListedBy(bl, gen) || block;
       block = t.markListedBy(author, gen) || block;
       block = t.markOwnersListing(author, gen) || block;
     }
-    this.#splitInto(order.price);
-    const ph = this.#halves[1] as number;
-    const pl = this.#halves[0] as number;
+    const ph = priceHigh(order.price);
+    const pl = priceLow(order.price);
     const bench = this.#queryBench;
     bench.fill(0);
     const n = order.benchmarks.length;
+    if (n > side.width) side.widen(n);
     for (let i = 0; i < n; i++) {
       this.#split[0] = order.benchmarks[i] as bigint;
       bench[2 * i] = this.#halves[1] as number;
@@ -475,8 +476,14 @@ class ColumnarBook implements OrderBook {
   views(): MarketViews {
     const t = this.#table;
     return {
-      masterOf: (who) => t.addressOf(t.master[t.intern(who)] as number),
-      levelOf: (who) => t.level[t.intern(who)] as IdentityLevel,
+      masterOf: (who) => {
+        const id = t.intern(who); // may grow the arrays: index after
+        return id < 0 ? who : t.addressOf(t.master[id] as number);
+      },
+      levelOf: (who) => {
+        const id = t.intern(who);
+        return id < 0 ? 0 : t.level[id] as IdentityLevel;
+      },
       listed: (owner, who) => t.isListed(t.intern(owner), t.intern(who)),
     };
   }
@@ -495,6 +502,14 @@ class ColumnarBook implements OrderBook {
       columnBytes: bids.arrayBytes + asks.arrayBytes + this.#table.arrayBytes,
     };
   }
+}
+
+function priceHigh(price: bigint): number {
+  return Number(price >> 32n);
+}
+
+function priceLow(price: bigint): number {
+  return Number(price & 0xffffffffn);
 }
 
 function flagMask(flags: readonly boolean[]): number {

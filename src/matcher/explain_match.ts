@@ -12,8 +12,6 @@ export type MatchExplanation =
     /** 1-based rule number (DESIGN.md). */
     readonly rule: number;
     readonly name: MarketRuleName;
-    /** The Market contract's custom error for that rule. */
-    readonly contractError: string;
     readonly summary: string;
   } & RuleViolation;
 
@@ -42,12 +40,11 @@ export function explainMatch(pair: MatchPair, views: MarketViews): MatchExplanat
   for (const rule of MARKET_RULES) {
     if (rule.holds(bid, ask, views)) continue;
     const violation = rule.explain(bid, ask, views) ??
-      { condition: rule.summary, values: {} };
+      { contractError: rule.contractErrors[0] ?? "", condition: rule.summary, values: {} };
     return {
       matched: false,
       rule: rule.number,
       name: rule.name,
-      contractError: rule.contractError,
       summary: rule.summary,
       ...violation,
     };

@@ -9,8 +9,8 @@
 /** 2^63: every benchmark value must be below it (the contract rejects larger values). */
 export const BENCHMARK_LIMIT: bigint = 1n << 63n;
 
-/** 2^64: prices are stored as unsigned 64-bit integers, so they must be below it. */
-export const PRICE_LIMIT: bigint = 1n << 64n;
+/** 2^85: the order book stores prices as a 53-bit high part and a 32-bit low part. */
+export const PRICE_LIMIT: bigint = 1n << 85n;
 
 /** The matcher's bounds of an order. */
 export type OrderLimits = {
@@ -24,10 +24,10 @@ export type OrderLimits = {
   readonly maxDuration: bigint;
 };
 
-/** The defaults, equal to the Market contract's constants. */
+/** The defaults, equal to the Market contract's constants (contracts/INTERFACE.md). */
 export const DEFAULT_ORDER_LIMITS: OrderLimits = Object.freeze({
   maxBenchmarks: 15,
   maxNetflags: 3,
-  maxPrice: PRICE_LIMIT - 1n,
-  maxDuration: (1n << 32n) - 1n,
+  maxPrice: 1n << 80n, // Market.MAX_PRICE
+  maxDuration: 315_360_000n, // Market.MAX_DURATION: ten years
 });

@@ -12,6 +12,8 @@ import { ZERO_ADDRESS } from "./types.ts";
 
 /** Why a rule fails for a pair: the condition and the values involved (as strings). */
 export type RuleViolation = {
+  /** The Market contract's custom error for this condition, like `PriceTooHigh`. */
+  readonly contractError: string;
   /** The failing condition, like `ask.price <= bid.price`. */
   readonly condition: string;
   /** The values the condition compared. */
@@ -33,8 +35,8 @@ export type MarketRule = {
   /** 1-based position in the check order (DESIGN.md numbering). */
   readonly number: 1 | 2 | 3 | 4 | 5 | 6 | 7;
   readonly name: MarketRuleName;
-  /** The Market contract's custom error for this rule. */
-  readonly contractError: string;
+  /** The Market contract's custom errors for this rule, in check order. */
+  readonly contractErrors: readonly string[];
   /** One line for people. */
   readonly summary: string;
   /** Whether the rule holds for the pair. */
@@ -51,10 +53,15 @@ const isZero = (a: string): boolean => a.toLowerCase() === ZERO_ADDRESS;
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 function activeAndTypes(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined {
-  if (bid.type !== "BID") return { condition: "bid.type = BID", values: { "bid.type": bid.type } };
-  if (ask.type !== "ASK") return { condition: "ask.type = ASK", values: { "ask.type": ask.type } };
-  if (!bid.active) return { condition: "bid.active", values: { "bid.active": "false" } };
-  if (!ask.active) return { condition: "ask.active", values: { "ask.active": "false" } };
+  const e = (contractError: string, condition: string, key: string, value: string) => ({
+    contractError,
+    condition,
+    values: { [key]: value },
+  });
+  if (!ask.active) return e("OrderNotActive", "ask.active", "ask.active", "false");
+  if (!bid.active) return e("OrderNotActive", "bid.active", "bid.active", "false");
+  if (ask.type !== "ASK") return e("OrderTypeMismatch", "ask.type = ASK", "ask.type", ask.type);
+  if (bid.type !== "BID") return e("OrderTypeMismatch", "bid.type = BID", "bid.type", bid.type);
   return undefined;
 }
 
@@ -67,6 +74,7 @@ function counterparty(
     const m = views.masterOf(bid.author);
     if (!same(ask.counterparty, m)) {
       return {
+        contractError: "CounterpartyMismatch",
         condition: "ask.counterparty = 0 or master(bid.author)",
         values: { "ask.counterparty": ask.counterparty, "master(bid.author)": m },
       };
@@ -76,6 +84,7 @@ function counterparty(
     const m = views.masterOf(ask.author);
     if (!same(bid.counterparty, m)) {
       return {
+        contractError: "CounterpartyMismatch",
         condition: "bid.counterparty = 0 or master(ask.author)",
         values: { "bid.counterparty": bid.counterparty, "master(ask.author)": m },
       };
@@ -100,8 +109,11 @@ function blacklists(
     ["ask.author", ask.author, "bid.author", bid.author],
   ];
   for (const [ownerName, owner, whoName, who] of checks) {
+    // An owner of 0 (no extra blacklist) is skipped, as in the contract.
+    if (isZero(owner)) continue;
     if (views.listed(owner as MarketOrder["author"], who as MarketOrder["author"])) {
       return {
+        contractError: "Blacklisted",
         condition: `${whoName} not listed by ${ownerName}`,
         values: { [ownerName]: owner, [whoName]: who },
       };
@@ -113,12 +125,14 @@ function blacklists(
 function priceAndDuration(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined {
   if (ask.price > bid.price) {
     return {
+      contractError: "PriceTooHigh",
       condition: "ask.price <= bid.price",
       values: { "ask.price": ask.price.toString(), "bid.price": bid.price.toString() },
     };
   }
   if (ask.duration < bid.duration) {
     return {
+      contractError: "DurationTooShort",
       condition: "ask.duration >= bid.duration",
       values: { "ask.duration": ask.duration.toString(), "bid.duration": bid.duration.toString() },
     };
@@ -134,6 +148,7 @@ function identity(
   const bidLevel = views.levelOf(bid.author);
   if (bidLevel < ask.identityLevel) {
     return {
+      contractError: "IdentityTooLow",
       condition: "level(bid.author) >= ask.identityLevel",
       values: {
         "level(bid.author)": String(bidLevel),
@@ -144,6 +159,7 @@ function identity(
   const askLevel = views.levelOf(ask.author);
   if (askLevel < bid.identityLevel) {
     return {
+      contractError: "IdentityTooLow",
       condition: "level(ask.author) >= bid.identityLevel",
       values: {
         "level(ask.author)": String(askLevel),
@@ -159,6 +175,7 @@ function netflags(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefined
   for (let i = 0; i < n; i++) {
     if ((bid.netflags[i] ?? false) && !(ask.netflags[i] ?? false)) {
       return {
+        contractError: "NetflagMissing",
         condition: `ask.netflags[${i}] offered when bid.netflags[${i}] is needed`,
         values: { [`bid.netflags[${i}]`]: "true", [`ask.netflags[${i}]`]: "false" },
       };
@@ -174,6 +191,7 @@ function benchmarks(bid: MarketOrder, ask: MarketOrder): RuleViolation | undefin
     const b = bid.benchmarks[i] ?? 0n;
     if (a < b) {
       return {
+        contractError: "BenchmarkTooLow",
         condition: `ask.benchmarks[${i}] >= bid.benchmarks[${i}]`,
         values: { [`ask.benchmarks[${i}]`]: a.toString(), [`bid.benchmarks[${i}]`]: b.toString() },
       };
@@ -188,7 +206,7 @@ export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
     {
       number: 1,
       name: "active-and-types",
-      contractError: "OrdersNotOpen",
+      contractErrors: ["OrderNotActive", "OrderTypeMismatch"],
       summary: "both orders are active; the BID is a BID and the ASK an ASK",
       holds: (bid, ask) => bid.type === "BID" && ask.type === "ASK" && bid.active && ask.active,
       explain: activeAndTypes,
@@ -196,7 +214,7 @@ export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
     {
       number: 2,
       name: "counterparty",
-      contractError: "CounterpartyMismatch",
+      contractErrors: ["CounterpartyMismatch"],
       summary: "each side's counterparty is 0 or the other side's master",
       holds: (bid, ask, views) =>
         (isZero(ask.counterparty) || same(ask.counterparty, views.masterOf(bid.author))) &&
@@ -206,15 +224,15 @@ export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
     {
       number: 3,
       name: "blacklists",
-      contractError: "Blacklisted",
-      summary: "neither side is in a blacklist that applies to the pair",
+      contractErrors: ["Blacklisted"],
+      summary: "neither side is in a blacklist that applies to the pair (owner 0 is skipped)",
       holds: (bid, ask, views) => blacklists(bid, ask, views) === undefined,
       explain: blacklists,
     },
     {
       number: 4,
       name: "price-and-duration",
-      contractError: "PriceOrDurationMismatch",
+      contractErrors: ["PriceTooHigh", "DurationTooShort"],
       summary: "ask.price <= bid.price and ask.duration >= bid.duration",
       holds: (bid, ask) => ask.price <= bid.price && ask.duration >= bid.duration,
       explain: priceAndDuration,
@@ -222,7 +240,7 @@ export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
     {
       number: 5,
       name: "identity",
-      contractError: "IdentityLevelTooLow",
+      contractErrors: ["IdentityTooLow"],
       summary: "each author's profile level reaches the level the other side requires",
       holds: (bid, ask, views) =>
         views.levelOf(bid.author) >= ask.identityLevel &&
@@ -232,7 +250,7 @@ export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
     {
       number: 6,
       name: "netflags",
-      contractError: "NetflagsMismatch",
+      contractErrors: ["NetflagMissing"],
       summary: "the ASK offers every netflag the BID needs",
       holds: (bid, ask) => netflags(bid, ask) === undefined,
       explain: netflags,
@@ -240,7 +258,7 @@ export const MARKET_RULES: readonly MarketRule[] = Object.freeze(
     {
       number: 7,
       name: "benchmarks",
-      contractError: "BenchmarksTooLow",
+      contractErrors: ["BenchmarkTooLow"],
       summary: "every ASK benchmark is at least the BID's (unsigned 64-bit)",
       holds: (bid, ask) => {
         const n = Math.max(bid.benchmarks.length, ask.benchmarks.length);
