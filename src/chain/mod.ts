@@ -250,3 +250,10 @@ export {
   type MarketClient,
   type WriteMarketClient,
 } from "./create_market_client.ts";
+export {
+  createIndexer,
+  type CreateIndexerOptions,
+  type Indexer,
+  type IndexerErrorType,
+  type SyncResult,
+} from "./create_indexer.ts";
