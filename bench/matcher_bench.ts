@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its table
 /**
  * Matcher benchmark (issue #5): the columnar order book against the
  * straightforward matcher (plain objects, bigint) and against indexed SQL in
