@@ -79,7 +79,7 @@ plans:
 });
 
 Deno.test("parseConfig() names the field and value of a wrong type", () => {
-  const problems = problemsOf(MINIMAL + "dashboard: { port: \"eighty\" }\n");
+  const problems = problemsOf(MINIMAL + 'dashboard: { port: "eighty" }\n');
   assert.deepEqual(problems, ['dashboard.port: must be a number (got "eighty")']);
 });
 
@@ -126,7 +126,9 @@ Deno.test("parseConfig() reports every problem at once, with missing fields", ()
     "keystore: { path: k.json }\nplans:\n  - name: Bad Name\n    price_usd_per_hour: abc\n",
   );
   assert.ok(problems.includes("chain: is required"), problems.join("\n"));
-  assert.ok(problems.some((p) => p.startsWith("keystore: must name exactly one passphrase source")));
+  assert.ok(
+    problems.some((p) => p.startsWith("keystore: must name exactly one passphrase source")),
+  );
   assert.ok(problems.some((p) => p.startsWith("plans[0].name: must be 1-63 of")));
   assert.ok(problems.some((p) => p.startsWith("plans[0].price_usd_per_hour: must be a decimal")));
   assert.ok(problems.includes("plans[0].resources: is required"));
@@ -139,7 +141,8 @@ Deno.test("parseConfig() reports YAML syntax errors with their line", () => {
 });
 
 Deno.test("parseConfig() refuses duplicate plan names and malformed addresses", () => {
-  const plan = `  - name: a\n    price_usd_per_hour: "1"\n    resources: { cpu_cores: 1, ram: 1GiB }\n`;
+  const plan =
+    `  - name: a\n    price_usd_per_hour: "1"\n    resources: { cpu_cores: 1, ram: 1GiB }\n`;
   const problems = problemsOf(MINIMAL + "master: 0x1234\nplans:\n" + plan + plan);
   assert.deepEqual(problems, [
     'master: must be a 0x-prefixed 20-byte hex address (got "0x1234")',

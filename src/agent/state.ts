@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StateError } from "./errors.ts";
-import { MIGRATIONS, type Migration } from "./migrations/mod.ts";
+import { type Migration, MIGRATIONS } from "./migrations/mod.ts";
 
 /** Options of {@linkcode openState}. */
 export type OpenStateOptions = {
