@@ -140,6 +140,24 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
          updated_at = excluded.updated_at`,
     ),
   };
+  const versioned: [string, string][] = [
+    ["chain_orders", "n.id = t.id"],
+    ["chain_deals", "n.id = t.id"],
+    ["chain_change_requests", "n.id = t.id"],
+    ["chain_workers", "n.worker = t.worker"],
+    ["chain_levels", "n.who = t.who"],
+    ["chain_blacklist", "n.owner = t.owner AND n.who = t.who"],
+  ];
+  const prunes = [
+    ...versioned.map(([table, same]) =>
+      db.prepare(
+        `DELETE FROM ${table} AS t WHERE t.block_number < :below AND EXISTS (
+           SELECT 1 FROM ${table} n WHERE ${same}
+             AND n.block_number > t.block_number AND n.block_number <= :below)`,
+      )
+    ),
+    db.prepare("DELETE FROM chain_blocks WHERE number < :below"),
+  ];
   const rollbacks = BLOCK_TABLES.map((t) =>
     db.prepare(`DELETE FROM ${t} WHERE ${t === "chain_blocks" ? "number" : "block_number"} > ?`)
   );
@@ -311,6 +329,12 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     rollbackTo(number) {
       tx(() => {
         for (const s of rollbacks) s.run(number);
+      });
+    },
+
+    prune(number) {
+      tx(() => {
+        for (const s of prunes) s.run({ below: number });
       });
     },
 

@@ -405,7 +405,9 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
         if (!(e instanceof ReorgDuringBatch)) throw e;
       }
     }
-    return { indexedTo: store.lastIndexed()?.number, blocksApplied, events, rolledBackTo };
+    const indexedTo = store.lastIndexed()?.number;
+    if (blocksApplied > 0 && indexedTo !== undefined) store.prune(indexedTo - BigInt(reorgDepth));
+    return { indexedTo, blocksApplied, events, rolledBackTo };
   }
 
   return {

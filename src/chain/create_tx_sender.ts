@@ -212,6 +212,8 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       });
     } catch (e) {
       if (e instanceof WaitForTransactionReceiptTimeoutError) {
+        // the tx may have been dropped (a reorg, a node restart): ask the chain next time
+        next = undefined;
         throw new ChainTxTimeoutError({
           functionName: what,
           txHash: hash,

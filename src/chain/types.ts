@@ -125,6 +125,11 @@ export interface ChainStore {
   applyBlock(update: BlockUpdate): void;
   /** Forgets every block above `number` and what it changed. */
   rollbackTo(number: bigint): void;
+  /**
+   * Drops what no rollback can need any more: versions superseded by a newer
+   * one at or below `number`, and block hashes below it. Events and bills stay.
+   */
+  prune(number: bigint): void;
   /** The current state of an order / deal / change request. */
   getOrder(id: bigint): OrderState | undefined;
   getDeal(id: bigint): DealState | undefined;
