@@ -15,6 +15,12 @@ export type PruneImagesParameters = {
    * and the creation times of containers made from it.
    */
   lastUsedMs?: Readonly<Record<string, number>> | undefined;
+  /**
+   * Only images with an entry in `lastUsedMs` (those the agent pulled) may be
+   * removed; the rig owner's other images count against the budget but stay.
+   * @default {false}
+   */
+  onlyRecorded?: boolean | undefined;
   /** Image ids or tags never to remove (benchmark images, ...). */
   protect?: readonly string[] | undefined;
   /** Only plan, remove nothing. @default {false} */
@@ -40,7 +46,8 @@ export type PruneImagesReturnType = {
  */
 export async function pruneImages(
   client: DockerClient,
-  { budgetBytes, lastUsedMs = {}, protect = [], dryRun = false, signal }: PruneImagesParameters,
+  { budgetBytes, lastUsedMs = {}, onlyRecorded = false, protect = [], dryRun = false, signal }:
+    PruneImagesParameters,
 ): Promise<PruneImagesReturnType> {
   const [images, containers] = await Promise.all([
     listImages(client, { signal }),
@@ -55,7 +62,8 @@ export async function pruneImages(
     id: i.id,
     sizeBytes: i.sizeBytes,
     lastUsedMs: lastUsedMs[i.id] ?? Math.max(i.created * 1000, used.get(i.id) ?? 0),
-    keep: used.has(i.id) || keep.has(i.id) || i.repoTags.some((t) => keep.has(t)),
+    keep: used.has(i.id) || keep.has(i.id) || i.repoTags.some((t) => keep.has(t)) ||
+      (onlyRecorded && lastUsedMs[i.id] === undefined),
   }));
   const plan = planImagePrune(candidates, budgetBytes);
   const removed: PruneImagesReturnType["removed"] = [];
