@@ -5,6 +5,8 @@
 #   scripts/build_probes.sh          OpenCL probe, then the CUDA probe if nvcc can be had
 #   scripts/build_probes.sh opencl   OpenCL probe only (needs gcc, ocl-icd-opencl-dev)
 #   scripts/build_probes.sh cuda     CUDA probe only (installs nvcc from pip into .venv-cuda/)
+#   scripts/build_probes.sh images   the probe images sonm-probe/<probe>:<version> (docker, no
+#                                    registry: FROM scratch with host binaries and their libraries)
 #
 # Outputs: build/probes/gpu_probe_cl, build/probes/gpu_probe_cuda.
 # Env: SONM_CUDA_ARCH (default "sm_90"), SONM_CUDA_VENV (default .venv-cuda).
@@ -36,13 +38,13 @@ build_opencl() {
       cat "${device_sources[@]}" "$src/kernels.cl" | grep -v '^#include "' |
         sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$/\\n"/'
       echo ';'
-    } >"$inc.tmp"
-    mv "$inc.tmp" "$inc"
+    } >"$inc.tmp.$$"
+    mv "$inc.tmp.$$" "$inc"
   fi
   if newer_than "$bin" "$inc" "${device_sources[@]}" "$src/probe_host.h" "$src/gpu_probe_cl.c"; then
     ${CC:-cc} -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-function \
-      -I"$src" -I"$out" -o "$bin.tmp" "$src/gpu_probe_cl.c" -lOpenCL -lm
-    mv "$bin.tmp" "$bin"
+      -I"$src" -I"$out" -o "$bin.tmp.$$" "$src/gpu_probe_cl.c" -lOpenCL -lm
+    mv "$bin.tmp.$$" "$bin"
   fi
   echo "$bin"
 }
@@ -73,18 +75,64 @@ build_cuda() {
     fi
     local arch="${SONM_CUDA_ARCH:-sm_90}"
     PATH="$cuda/bin:$PATH" "$cuda/bin/nvcc" -O3 -std=c++17 -arch="$arch" \
-      -I"$src" -I"$cuda/include" -L"$cuda/lib" -o "$bin.tmp" "$src/gpu_probe.cu"
-    mv "$bin.tmp" "$bin"
+      -I"$src" -I"$cuda/include" -L"$cuda/lib" -o "$bin.tmp.$$" "$src/gpu_probe.cu"
+    mv "$bin.tmp.$$" "$bin"
   fi
   echo "$bin"
+}
+
+# Copies a binary and the shared libraries it loads (ldd) into a rootfs folder.
+copy_with_libs() {
+  local bin="$1" rootfs="$2" dest="$3"
+  mkdir -p "$rootfs$(dirname "$dest")"
+  cp -L "$bin" "$rootfs$dest"
+  local lib
+  for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+}
+
+# Image tags: keep the versions in step with PROBE_VERSIONS (src/bench/benchmarks.ts).
+build_images() {
+  command -v docker >/dev/null || { echo "build_probes: docker not installed" >&2; return 4; }
+  local ctx="$root/build/probe-images"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  # sysbench
+  local r="$ctx/sysbench/rootfs"
+  mkdir -p "$r/bin" "$r/probe" "$r/tmp"
+  cp -L "$(command -v busybox)" "$r/bin/busybox"
+  copy_with_libs "$(command -v sysbench)" "$r" /usr/bin/sysbench
+  cp "$src/sysbench_probe.sh" "$r/probe/sysbench_probe.sh"
+  cp "$src/Dockerfile.sysbench" "$ctx/sysbench/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t sonm-probe/sysbench:1 "$ctx/sysbench" >&2
+  # OpenCL probe: the ICD loader, no vendor ICD
+  local cl
+  cl="$(build_opencl)"
+  r="$ctx/gpu-opencl/rootfs"
+  copy_with_libs "$cl" "$r" /probe/gpu_probe_cl
+  mkdir -p "$r/etc/OpenCL/vendors"
+  cp "$src/Dockerfile.gpu-opencl" "$ctx/gpu-opencl/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t sonm-probe/gpu-opencl:2 "$ctx/gpu-opencl" >&2
+  # CUDA probe, when it can be built
+  local cu
+  if cu="$(build_cuda)"; then
+    r="$ctx/gpu-cuda/rootfs"
+    copy_with_libs "$cu" "$r" /probe/gpu_probe_cuda
+    cp "$src/Dockerfile.gpu-cuda" "$ctx/gpu-cuda/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -q -t sonm-probe/gpu-cuda:2 "$ctx/gpu-cuda" >&2
+  fi
+  echo "sonm-probe/sysbench:1 sonm-probe/gpu-opencl:2${cu:+ sonm-probe/gpu-cuda:2}"
 }
 
 case "$what" in
   opencl) build_opencl ;;
   cuda) build_cuda ;;
+  images) build_images ;;
   all)
     build_opencl
     build_cuda || echo "build_probes: CUDA probe skipped" >&2
     ;;
-  *) echo "usage: $0 [all|opencl|cuda]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|opencl|cuda|images]" >&2; exit 2 ;;
 esac

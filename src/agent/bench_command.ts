@@ -8,13 +8,28 @@ import {
   createSqliteResultCache,
   discoverHardware,
   type HardwareSources,
+  type ProbeName,
+  type ProbeRequest,
+  type ProbeRun,
   runBenchSuite,
   type RunProbe,
   selectBenchmarks,
   signBenchReport,
   type SignedBenchReport,
 } from "../bench/mod.ts";
+import { existsSync } from "node:fs";
 import { unlockKeystore } from "../chain/mod.ts";
+import {
+  containerLogs,
+  createContainer,
+  createDockerClient,
+  type DockerClient,
+  DockerError,
+  inspectImage,
+  removeContainer,
+  startContainer,
+  waitContainer,
+} from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadConfig } from "./load_config.ts";
 import { readPassphrase } from "./read_passphrase.ts";
@@ -25,8 +40,16 @@ export type BenchProgressOutput = { isTerminal: boolean; write(text: string): vo
 
 /** What `bench` needs from main.ts. */
 export type BenchCommandComponents = {
-  /** Starts probes. @default {createNativeProbeRunner()} */
+  /**
+   * Starts probes.
+   * @default {probes in containers when Docker answers, natively otherwise}
+   */
   runProbe?: RunProbe | undefined;
+  /**
+   * The Docker daemon for probe containers; `false`: run natively.
+   * @default {the config's docker socket, or /var/run/docker.sock, when it exists}
+   */
+  docker?: DockerClient | false | undefined;
   /** The agent's key; with it the report is signed. @default {the config's keystore, for `reportPath`} */
   signer?: BenchSigner | undefined;
   /** Progress; none: silent (`--json`). */
@@ -90,7 +113,7 @@ export async function runBenchCommand(
   components: BenchCommandComponents,
   options: RunBenchCommandOptions,
 ): Promise<RunBenchCommandReturnType> {
-  const { runProbe = createNativeProbeRunner(), progress, sources } = components;
+  const { progress, sources } = components;
   const { configPath, only, force, netEndpoint, reportPath, sysbenchSeconds, gpuSeconds, signal } =
     options;
   const ids = only === undefined || only.length === 0 ? undefined : selectBenchmarks(only);
@@ -98,6 +121,12 @@ export async function runBenchCommand(
     ? undefined
     : await loadConfig(configPath);
   const dataDir = options.dataDir ?? config?.dataDir ?? "./.data";
+  const socketPath = config?.docker.socket ?? "/var/run/docker.sock";
+  const docker = components.docker ??
+    (existsSync(socketPath) ? createDockerClient({ socketPath }) : false);
+  const native = createNativeProbeRunner();
+  const runProbe = components.runProbe ??
+    (docker === false ? native : createContainerProbeRunner(docker, native));
   let signer = components.signer;
   if (reportPath !== undefined && signer === undefined) {
     if (config === undefined) {
@@ -160,4 +189,94 @@ function progressWriter(out: BenchProgressOutput): (event: BenchProgressEvent) =
       );
     }
   };
+}
+
+/** The probe images that `scripts/build_probes.sh images` builds (tags follow PROBE_VERSIONS). */
+const PROBE_IMAGES: Readonly<Record<ProbeName, string>> = {
+  "sysbench": "sonm-probe/sysbench:1",
+  "gpu-opencl": "sonm-probe/gpu-opencl:2",
+  "gpu-cuda": "sonm-probe/gpu-cuda:2",
+};
+
+/** Exit code of a GPU probe that could not open its device (no driver or GPU in reach). */
+const PROBE_EXIT_NO_DEVICE = 3;
+
+/**
+ * A `RunProbe` that runs each probe in its locally built image
+ * (`sonm-probe/<probe>:<version>`, no network, read-only root, the SONM
+ * environment; NVIDIA GPUs through a device request, AMD through /dev/dri and
+ * /dev/kfd) and falls back to `native` when the image is missing, Docker
+ * refuses the container, or the container cannot reach the GPU.
+ *
+ * @example
+ * ```ts ignore
+ * import { createDockerClient } from "../docker/mod.ts";
+ * import { createNativeProbeRunner } from "../bench/mod.ts";
+ * const runProbe = createContainerProbeRunner(createDockerClient(), createNativeProbeRunner());
+ * const run = await runProbe({ probe: "sysbench", args: [], env: { SONM_BENCHMARK_ID: "1" }, timeoutMs: 60_000 });
+ * ```
+ */
+export function createContainerProbeRunner(docker: DockerClient, native: RunProbe): RunProbe {
+  return async function runContainerProbe(request) {
+    const image = PROBE_IMAGES[request.probe];
+    let run: ProbeRun;
+    try {
+      await inspectImage(docker, { image, signal: request.signal });
+      run = await runInContainer(docker, image, request);
+    } catch (error) {
+      if (error instanceof DockerError) return await native(request);
+      throw error;
+    }
+    if (request.probe !== "sysbench" && run.code === PROBE_EXIT_NO_DEVICE) {
+      return await native(request);
+    }
+    return run;
+  };
+}
+
+async function runInContainer(
+  docker: DockerClient,
+  image: string,
+  request: ProbeRequest,
+): Promise<ProbeRun> {
+  const { probe, args, env, timeoutMs, signal } = request;
+  const devices = probe === "gpu-opencl"
+    ? ["/dev/dri", "/dev/kfd"].filter((d) => existsSync(d))
+    : [];
+  const { id } = await createContainer(docker, {
+    config: {
+      Image: image,
+      Cmd: [...args],
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Labels: { "sonm.probe": probe },
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: "none",
+        ReadonlyRootfs: true,
+        Devices: devices.map((d) => ({
+          PathOnHost: d,
+          PathInContainer: d,
+          CgroupPermissions: "rwm",
+        })),
+        ...(probe === "gpu-cuda"
+          ? { DeviceRequests: [{ Driver: "", Count: -1, Capabilities: [["gpu"]] }] }
+          : {}),
+      },
+    },
+    signal,
+  });
+  try {
+    await startContainer(docker, { id, signal });
+    const { exitCode } = await waitContainer(docker, { id, timeoutMs, signal });
+    const decoder = new TextDecoder();
+    let stdout = "";
+    let stderr = "";
+    for await (const chunk of containerLogs(docker, { id, signal })) {
+      if (chunk.stream === "stdout") stdout += decoder.decode(chunk.data, { stream: true });
+      else stderr += decoder.decode(chunk.data, { stream: true });
+    }
+    return { code: exitCode, stdout, stderr, where: "container" };
+  } finally {
+    await removeContainer(docker, { id, force: true }).catch(() => {});
+  }
 }
