@@ -357,14 +357,14 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
       list.push(l);
       byBlock.set(l.blockNumber, list);
     }
-    const updates: BlockUpdate[] = [];
-    for (const [number, logs] of byBlock) {
+    // blocks are read in parallel and applied in order
+    const updates: BlockUpdate[] = await pool([...byBlock], async ([number, logs]) => {
       const header = number === to ? end : await blockAt(number, signal);
       if (header === undefined || logs.some((l) => l.blockHash !== header.hash)) {
         throw new ReorgDuringBatch();
       }
-      updates.push(await buildUpdate(header, logs, signal));
-    }
+      return await buildUpdate(header, logs, signal);
+    });
     if (!byBlock.has(to)) updates.push(await buildUpdate(end, [], signal));
     // the batch's last block is unchanged, so is every block below it that we read
     if ((await blockAt(to, signal))?.hash !== end.hash) throw new ReorgDuringBatch();
