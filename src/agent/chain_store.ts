@@ -12,7 +12,7 @@ import type {
   NonceStore,
   OrderState,
 } from "../chain/mod.ts";
-import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/types.ts";
+import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/mod.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
 export type SqliteChainStore = ChainStore & NonceStore;

@@ -10,7 +10,7 @@ import { ChainError, ChainUnexpectedError, type MarketRefs } from "./errors.ts";
 import { withRetry } from "./_retry.ts";
 import { toRevertError } from "./_revert.ts";
 import type { ChangeRequestState, ChangeRequestStatus, DealState, OrderState } from "./types.ts";
-import type { IdentityLevel } from "../matcher/types.ts";
+import type { IdentityLevel } from "../matcher/mod.ts";
 
 /** Market ABI plus the token's errors (a transferFrom inside the market can revert). */
 export const marketErrorsAbi = [

@@ -11,7 +11,9 @@ export async function writeKeystore(
   path: string,
   document: KeystoreV3,
   overwrite: boolean,
+  signal?: AbortSignal,
 ): Promise<void> {
+  signal?.throwIfAborted();
   if (!overwrite) {
     try {
       await Deno.lstat(path);
@@ -29,6 +31,7 @@ export async function writeKeystore(
     await Deno.writeTextFile(tmp, JSON.stringify(document, null, 2) + "\n", {
       mode: 0o600,
       createNew: true,
+      ...(signal === undefined ? {} : { signal }),
     });
     await Deno.chmod(tmp, 0o600);
     await Deno.rename(tmp, path);

@@ -35,7 +35,7 @@ import type {
   OrderState,
   WorkerState,
 } from "./types.ts";
-import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/types.ts";
+import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/mod.ts";
 
 /** Options of {@linkcode createIndexer}. */
 export type CreateIndexerOptions = {

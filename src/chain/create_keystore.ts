@@ -12,6 +12,7 @@ export type CreateKeystoreOptions = {
   kdf?: KeystoreKdf | undefined;
   /** Replace an existing file (default false: refuse). */
   overwrite?: boolean | undefined;
+  signal?: AbortSignal | undefined;
 };
 
 /** What {@linkcode createKeystore} returns. */
@@ -37,6 +38,6 @@ export async function createKeystore(
 ): Promise<CreateKeystoreReturnType> {
   const key = generatePrivateKey();
   const document = await encryptKeystore(key, { passphrase: options.passphrase, kdf: options.kdf });
-  await writeKeystore(options.path, document, options.overwrite ?? false);
+  await writeKeystore(options.path, document, options.overwrite ?? false, options.signal);
   return { address: `0x${document.address}`, path: options.path };
 }

@@ -11,6 +11,7 @@ export type ImportPrivateKeyOptions = {
   passphrase: string;
   kdf?: KeystoreKdf | undefined;
   overwrite?: boolean | undefined;
+  signal?: AbortSignal | undefined;
 };
 
 /** What {@linkcode importPrivateKey} returns. */
@@ -38,6 +39,6 @@ export async function importPrivateKey(
     passphrase: options.passphrase,
     kdf: options.kdf,
   });
-  await writeKeystore(options.path, document, options.overwrite ?? false);
+  await writeKeystore(options.path, document, options.overwrite ?? false, options.signal);
   return { address: `0x${document.address}`, path: options.path };
 }

@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import { profileRegistryAbi } from "./contracts.ts";
 import { readContract } from "./_market.ts";
-import type { IdentityLevel } from "../matcher/types.ts";
+import type { IdentityLevel } from "../matcher/mod.ts";
 import type { MarketClient } from "./create_market_client.ts";
 import type { ChainRevertError, ChainRpcError } from "./errors.ts";
 

@@ -9,7 +9,7 @@ import {
   type ChainTxTimeoutError,
 } from "./errors.ts";
 import { eventField, writeMarket } from "./_market.ts";
-import type { IdentityLevel, OrderType } from "../matcher/types.ts";
+import type { IdentityLevel, OrderType } from "../matcher/mod.ts";
 
 /** Parameters of {@linkcode placeOrder}. */
 export type PlaceOrderParameters = {

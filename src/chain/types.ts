@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address, Hex } from "viem";
-import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/types.ts";
+import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/mod.ts";
 
 /** A block the indexer has applied. */
 export type IndexedBlock = { number: bigint; hash: Hex };
