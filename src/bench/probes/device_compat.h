@@ -4,6 +4,7 @@
  *
  *   u32, u64   32- and 64-bit unsigned integers
  *   DEV_FN     a function callable from device code (and the host under CUDA/C)
+ *   DEV_FN_NOINLINE  the same, kept out of line on CUDA (large bodies called often)
  *   GLOBAL     the address space of device buffers (__global in OpenCL)
  *   ROTL64     64-bit rotate left by 1..63
  *   FMAF       fused multiply-add, correctly rounded, on float
@@ -16,6 +17,7 @@
 typedef uint u32;
 typedef ulong u64;
 #define DEV_FN inline
+#define DEV_FN_NOINLINE inline
 #define GLOBAL __global
 #define ROTL64(x, n) rotate((u64)(x), (u64)(n))
 #define FMAF(a, b, c) fma((a), (b), (c))
@@ -26,6 +28,7 @@ typedef ulong u64;
 typedef uint32_t u32;
 typedef uint64_t u64;
 #define DEV_FN __host__ __device__ __forceinline__
+#define DEV_FN_NOINLINE __host__ __device__ __noinline__
 #define GLOBAL
 #define ROTL64(x, n) (((u64)(x) << (n)) | ((u64)(x) >> (64 - (n))))
 #define FMAF(a, b, c) fmaf((a), (b), (c))
@@ -37,6 +40,7 @@ typedef uint64_t u64;
 typedef uint32_t u32;
 typedef uint64_t u64;
 #define DEV_FN static inline
+#define DEV_FN_NOINLINE static inline
 #define GLOBAL
 #define ROTL64(x, n) (((u64)(x) << (n)) | ((u64)(x) >> (64 - (n))))
 #define FMAF(a, b, c) fmaf((a), (b), (c))

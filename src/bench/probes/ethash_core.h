@@ -96,6 +96,42 @@ DEV_FN void keccak256_words(u32 out[8], const u32* in, int n) {
   }
 }
 
+/*
+ * mix[0..31] = fnv(mix, the dataset's 128-byte page `page`): 16-byte loads on
+ * devices (through the read-only cache on CUDA), plain words on the host.
+ */
+#if defined(__CUDACC__) && defined(__CUDA_ARCH__) /* the device pass; the host pass is plain C */
+#define ETHASH_FNV_PAGE(mix, data, page)                                              \
+  do {                                                                                \
+    const uint4* q_ = (const uint4*)((data) + (u64)(page) * 32);                     \
+    UNROLL for (int k_ = 0; k_ < 8; k_++) {                                           \
+      uint4 v_ = __ldg(q_ + k_);                                                      \
+      mix[4 * k_] = ethash_fnv(mix[4 * k_], v_.x);                                    \
+      mix[4 * k_ + 1] = ethash_fnv(mix[4 * k_ + 1], v_.y);                            \
+      mix[4 * k_ + 2] = ethash_fnv(mix[4 * k_ + 2], v_.z);                            \
+      mix[4 * k_ + 3] = ethash_fnv(mix[4 * k_ + 3], v_.w);                            \
+    }                                                                                 \
+  } while (0)
+#elif defined(__OPENCL_VERSION__)
+#define ETHASH_FNV_PAGE(mix, data, page)                                              \
+  do {                                                                                \
+    const GLOBAL u32* p_ = (data) + (u64)(page) * 32;                                 \
+    UNROLL for (int k_ = 0; k_ < 8; k_++) {                                           \
+      uint4 v_ = vload4(k_, p_);                                                      \
+      mix[4 * k_] = ethash_fnv(mix[4 * k_], v_.x);                                    \
+      mix[4 * k_ + 1] = ethash_fnv(mix[4 * k_ + 1], v_.y);                            \
+      mix[4 * k_ + 2] = ethash_fnv(mix[4 * k_ + 2], v_.z);                            \
+      mix[4 * k_ + 3] = ethash_fnv(mix[4 * k_ + 3], v_.w);                            \
+    }                                                                                 \
+  } while (0)
+#else
+#define ETHASH_FNV_PAGE(mix, data, page)                                              \
+  do {                                                                                \
+    const GLOBAL u32* p_ = (data) + (u64)(page) * 32;                                 \
+    for (int k_ = 0; k_ < 32; k_++) mix[k_] = ethash_fnv(mix[k_], p_[k_]);            \
+  } while (0)
+#endif
+
 /* One 64-byte dataset item, computed from the light cache of `cache_nodes` nodes. */
 DEV_FN void ethash_dataset_item(u32 out[16], const GLOBAL u32* cache, u32 cache_nodes, u32 index) {
   u32 mix[16];
@@ -109,6 +145,12 @@ DEV_FN void ethash_dataset_item(u32 out[16], const GLOBAL u32* cache, u32 cache_
     UNROLL for (int k = 0; k < 16; k++) mix[k] = ethash_fnv(mix[k], p[k]);
   }
   keccak512_words(out, mix, 16);
+}
+
+/* The same, kept out of line on CUDA: the light path calls it 128 times per hash. */
+DEV_FN_NOINLINE void ethash_dataset_item_light(u32 out[16], const GLOBAL u32* cache, u32 cache_nodes,
+                                               u32 index) {
+  ethash_dataset_item(out, cache, cache_nodes, index);
 }
 
 /*
@@ -129,17 +171,19 @@ DEV_FN void ethash_hashimoto(u32 mix_out[8], u32 final_out[8], const GLOBAL u32*
   seed_in[9] = (u32)(nonce >> 32);
   keccak512_words(s, seed_in, 10);
   UNROLL for (int k = 0; k < 32; k++) mix[k] = s[k % 16];
-  for (u32 i = 0; i < ETHASH_ACCESSES; i++) {
-    u32 page = ethash_fnv(i ^ s[0], mix[i % 32]) % full_pages;
+  /* 64 accesses as 2 x 32 so that mix[j] has a constant index: mix stays in registers */
+  for (u32 i0 = 0; i0 < ETHASH_ACCESSES; i0 += 32) {
+    UNROLL for (u32 j = 0; j < 32; j++) {
+    u32 page = ethash_fnv((i0 + j) ^ s[0], mix[j]) % full_pages;
     if (light) {
       u32 item[16];
-      ethash_dataset_item(item, data, data_nodes, page * 2);
+      ethash_dataset_item_light(item, data, data_nodes, page * 2);
       UNROLL for (int k = 0; k < 16; k++) mix[k] = ethash_fnv(mix[k], item[k]);
-      ethash_dataset_item(item, data, data_nodes, page * 2 + 1);
+      ethash_dataset_item_light(item, data, data_nodes, page * 2 + 1);
       UNROLL for (int k = 0; k < 16; k++) mix[16 + k] = ethash_fnv(mix[16 + k], item[k]);
     } else {
-      const GLOBAL u32* p = data + (u64)page * 32;
-      UNROLL for (int k = 0; k < 32; k++) mix[k] = ethash_fnv(mix[k], p[k]);
+      ETHASH_FNV_PAGE(mix, data, page);
+    }
     }
   }
   u32 fin_in[24];
