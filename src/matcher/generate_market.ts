@@ -25,6 +25,12 @@ export type GenerateMarketOptions = {
   firstId?: number | undefined;
   /** Addresses to draw authors from, instead of generated ones. */
   addressPool?: readonly Address[] | undefined;
+  /**
+   * Views to start from instead of generated ones (another market's `views`,
+   * so that several markets share one world); the `edge` profile may still
+   * add blacklist entries to break rule 3.
+   */
+  views?: Required<MarketViewData> | undefined;
 };
 
 /** A generated market: orders (BIDs first) and the views. */
@@ -113,33 +119,38 @@ export function generateMarket(options: GenerateMarketOptions): GeneratedMarket 
   // Views: a tenth of the addresses are workers of a master (one hop: masters
   // are never workers), levels 0-3, blacklist entries.
   const masters: { worker: Address; master: Address }[] = [];
-  const masterSet = new Set<number>();
-  const workerSet = new Set<number>();
-  const workerShare = edge ? 0.3 : 0.1;
-  for (let i = 0; i < count; i++) {
-    if (!chance(workerShare) || masterSet.has(i)) continue;
-    const m = int(count);
-    if (m === i || workerSet.has(m)) continue;
-    workerSet.add(i);
-    masterSet.add(m);
-    masters.push({ worker: addresses[i] as Address, master: addresses[m] as Address });
+  const levels: { address: Address; level: IdentityLevel }[] = [];
+  const blacklists: { owner: Address; listed: Address }[] = [];
+  if (options.views !== undefined) {
+    masters.push(...options.views.masters);
+    levels.push(...options.views.levels);
+    blacklists.push(...options.views.blacklists);
+  } else {
+    const masterSet = new Set<number>();
+    const workerSet = new Set<number>();
+    const workerShare = edge ? 0.3 : 0.1;
+    for (let i = 0; i < count; i++) {
+      if (!chance(workerShare) || masterSet.has(i)) continue;
+      const m = int(count);
+      if (m === i || workerSet.has(m)) continue;
+      workerSet.add(i);
+      masterSet.add(m);
+      masters.push({ worker: addresses[i] as Address, master: addresses[m] as Address });
+    }
+    for (const address of addresses) {
+      const level = (edge ? int(4) : pick([0, 1, 1, 2, 2, 2, 3, 3])) as IdentityLevel;
+      if (level !== 0) levels.push({ address, level });
+    }
+    const listCount = edge ? Math.max(1, Math.floor(count * 0.05)) : Math.floor(count * 0.4);
+    const seen = new Set<string>();
+    for (let i = 0; i < listCount; i++) {
+      const owner = pick(addresses), listed = pick(addresses);
+      if (seen.has(owner + listed)) continue;
+      seen.add(owner + listed);
+      blacklists.push({ owner, listed });
+    }
   }
   const masterOf = new Map(masters.map((x) => [x.worker, x.master]));
-  const levels: { address: Address; level: IdentityLevel }[] = [];
-  for (const address of addresses) {
-    const level = (edge ? int(4) : pick([0, 1, 1, 2, 2, 2, 3, 3])) as IdentityLevel;
-    if (level !== 0) levels.push({ address, level });
-  }
-  const blacklists: { owner: Address; listed: Address }[] = [];
-  const listCount = edge ? Math.max(1, Math.floor(count * 0.05)) : Math.floor(count * 0.4);
-  const seen = new Set<string>();
-  for (let i = 0; i < listCount; i++) {
-    const owner = pick(addresses), listed = pick(addresses);
-    if (seen.has(owner + listed)) continue;
-    seen.add(owner + listed);
-    blacklists.push({ owner, listed });
-  }
-
   let nextId = options.firstId ?? 1;
   const order = (type: "BID" | "ASK"): MarketOrder => {
     const author = pick(addresses);

@@ -36,6 +36,11 @@ export {
   type GenerateMarketOptions,
 } from "./generate_market.ts";
 export { BENCHMARK_LIMIT, DEFAULT_ORDER_LIMITS, type OrderLimits, PRICE_LIMIT } from "./limits.ts";
+export {
+  type MarketFile,
+  parseMarketFile,
+  type ParseMarketFileOptions,
+} from "./parse_market_file.ts";
 export { parseOrder, type ParseOrderErrorType, type ParseOrderOptions } from "./parse_order.ts";
 export { referenceMatch, type ReferenceMatchOptions } from "./reference_match.ts";
 export { MARKET_RULES, type MarketRule, type MarketRuleName, type RuleViolation } from "./rules.ts";
