@@ -125,3 +125,77 @@ Deno.test("createTxSender() gives a clear error when the RPC is down", async () 
     ChainRpcError,
   );
 });
+
+/**
+ * A loopback HTTP proxy in front of anvil that fails requests on purpose.
+ * Of every three eth_sendRawTransaction calls, the first is refused with a
+ * 502 before reaching anvil, the second is forwarded and then answered with
+ * a 502 (the node took the transaction, the answer was lost), the third
+ * passes. Every fourth other call is refused.
+ */
+function flakyProxy(target: string) {
+  let sends = 0;
+  let others = 0;
+  const counts = { refusedSends: 0, lostSends: 0, refusedOthers: 0 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    const isSend = body.includes('"eth_sendRawTransaction"');
+    const k = isSend ? ++sends : ++others;
+    if (isSend && k % 3 === 1) {
+      counts.refusedSends++;
+      return new Response("bad gateway", { status: 502 });
+    }
+    if (!isSend && k % 4 === 0) {
+      counts.refusedOthers++;
+      return new Response("bad gateway", { status: 502 });
+    }
+    const res = await fetch(target, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    const text = await res.text();
+    if (isSend && k % 3 === 2) {
+      counts.lostSends++;
+      return new Response("bad gateway", { status: 502 });
+    }
+    return new Response(text, {
+      status: res.status,
+      headers: { "content-type": "application/json" },
+    });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, counts, close: () => server.shutdown() };
+}
+
+Deno.test("createTxSender() retries transient RPC failures, even when the node got the transaction", async () => {
+  const anvil = await startAnvil();
+  const proxy = flakyProxy(anvil.rpcUrl);
+  try {
+    const client = await connectChain({ url: proxy.url, retry: { attempts: 6, backoffMs: 5 } });
+    const account = privateKeyToAccount(anvil.accounts[6]!.privateKey);
+    const to = anvil.accounts[7]!.address;
+    const sender = createTxSender(client, { account });
+    const direct = await connectChain({ url: anvil.rpcUrl });
+    const before = await direct.public.getBalance({ address: to });
+    const receipts = [];
+    for (let i = 0; i < 8; i++) receipts.push(await sender.sendTransaction({ to, value: 5n }));
+    receipts.push(
+      ...await Promise.all(
+        Array.from({ length: 8 }, () => sender.sendTransaction({ to, value: 5n })),
+      ),
+    );
+    // every send landed exactly once: no double spend, no gap
+    assert.equal(await direct.public.getBalance({ address: to }), before + 16n * 5n);
+    assert.equal(await direct.public.getTransactionCount({ address: account.address }), 16);
+    const hashes = new Set(receipts.map((r) => r.transactionHash));
+    assert.equal(hashes.size, 16);
+    const { refusedSends, lostSends, refusedOthers } = proxy.counts;
+    assert.ok(
+      refusedSends >= 8 && lostSends >= 8 && refusedOthers > 0,
+      JSON.stringify(proxy.counts),
+    );
+  } finally {
+    await proxy.close();
+    await anvil.stop();
+  }
+});

@@ -142,11 +142,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         fn: () => pub.estimateFeesPerGas(),
       });
       const { attempts, backoffMs } = client.retry;
-      let last: unknown;
-      for (let i = 0; i < attempts; i++) {
-        signal?.throwIfAborted();
-        next ??= await resolveNonce(signal);
-        const nonce = next;
+      const sign = async (nonce: bigint) => {
         const raw = await account.signTransaction({
           chainId: client.chain.id,
           type: "eip1559",
@@ -158,26 +154,36 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
           maxFeePerGas: fees.maxFeePerGas,
           maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
         });
-        const hash = keccak256(raw);
+        return { nonce, raw, hash: keccak256(raw) };
+      };
+      next ??= await resolveNonce(signal);
+      let signed = await sign(next);
+      let last: unknown;
+      for (let i = 0; i < attempts; i++) {
+        signal?.throwIfAborted();
+        let sent = false;
         try {
-          await pub.sendRawTransaction({ serializedTransaction: raw });
+          await pub.sendRawTransaction({ serializedTransaction: signed.raw });
+          sent = true;
         } catch (e) {
           last = e;
           const msg = e instanceof Error ? e.message : String(e);
-          if (/already known|known transaction/i.test(msg)) {
-            // an earlier attempt got through
+          if (/already known|known transaction|already imported/i.test(msg)) {
+            sent = true; // an earlier attempt got through and waits in the pool
           } else if (
-            e instanceof BaseError &&
-            (e.walk((x) => x instanceof NonceTooLowError) !== null || /nonce too low/i.test(msg))
+            (e instanceof BaseError && e.walk((x) => x instanceof NonceTooLowError) !== null) ||
+            /nonce too low/i.test(msg)
           ) {
-            // either an earlier attempt got through, or someone else used the nonce
-            const ours = await pub.getTransaction({ hash }).then(() => true, () => false);
-            if (!ours) {
-              next = undefined;
+            // an earlier attempt got through and was mined, or someone else used the nonce
+            if (await isKnown(signed.hash, signal)) {
+              sent = true;
+            } else {
+              next = await resolveNonce(signal);
+              signed = await sign(next);
               continue;
             }
           } else if (isTransient(e)) {
-            next = undefined; // unknown whether it got through: ask the chain again
+            // resend the same signed transaction: same nonce, same hash, never a second spend
             if (i + 1 < attempts) await sleep(backoffMs * 2 ** i, signal);
             continue;
           } else {
@@ -187,15 +193,32 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
             });
           }
         }
-        next = nonce + 1n;
-        nonceStore?.saveNonce(account.address, { nonce, txHash: hash });
-        return hash;
+        if (sent) {
+          next = signed.nonce + 1n;
+          nonceStore?.saveNonce(account.address, { nonce: signed.nonce, txHash: signed.hash });
+          return signed.hash;
+        }
       }
-      next = undefined;
+      next = undefined; // it may have got through: ask the chain next time
       throw new ChainRpcError(
         { action: what, url: client.url, attempts, detail: shortText(last) },
-        { cause: last },
+        {
+          cause: last,
+          hints: [`Transaction "${signed.hash}" may still be mined: check it before sending again`],
+        },
       );
+    });
+  }
+
+  async function isKnown(hash: Hex, signal: AbortSignal | undefined): Promise<boolean> {
+    return await withRetry(client, {
+      action: `look up transaction ${hash}`,
+      signal,
+      fn: () =>
+        pub.getTransaction({ hash }).then(() => true, (e) => {
+          if (isTransient(e)) throw e;
+          return false;
+        }),
     });
   }
 

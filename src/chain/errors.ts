@@ -94,7 +94,13 @@ export class ChainRpcError extends ChainError {
   ) {
     super(
       `Cannot ${a.action}: RPC "${a.url}" failed after ${a.attempts} attempt(s): ${a.detail}`,
-      { hints: ["Check that the node at chain.rpc is running and reachable"], ...options },
+      {
+        ...options,
+        hints: [
+          "Check that the node at chain.rpc is running and reachable",
+          ...(options.hints ?? []),
+        ],
+      },
     );
     this.url = a.url;
     this.attempts = a.attempts;
