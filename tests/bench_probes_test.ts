@@ -28,6 +28,7 @@ async function build(what: "opencl" | "cuda"): Promise<{ code: number; stderr: s
 
 const runProbe = createNativeProbeRunner({ buildDir: BUILD });
 const epoch0 = ETHASH_VECTORS.filter((v) => v.blockNumber < 30000);
+const epoch89 = ETHASH_VECTORS.filter((v) => Math.floor(v.blockNumber / 30000) === 89);
 
 Deno.test("probeGpuEthash() on PoCL matches the epoch-0 vectors and the small-DAG check", async () => {
   const b = await build("opencl");
@@ -104,4 +105,18 @@ Deno.test("the CUDA probe compiles with nvcc from pip (sm_90) from the shared de
     assert.equal(json.ok, false);
     assert.match(json.error, /CUDA/);
   }
+});
+
+Deno.test("probeGpuEthash() on PoCL matches a vector of epoch 89 (cache and dataset sizes past epoch 0)", async () => {
+  const b = await build("opencl");
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(epoch89.length, 1);
+  const r = await probeGpuEthash({ runProbe }, { api: "opencl", mode: "light", vectors: epoch89 });
+  assert.equal(r.details.epoch, 89);
+  // the prime-sized cache and dataset of epoch 89
+  assert.equal(r.details.cacheBytes % 64, 0);
+  assert.ok(r.details.cacheBytes <= 2 ** 24 + 2 ** 17 * 89 - 64);
+  assert.ok(r.details.datasetBytes <= 2 ** 30 + 2 ** 23 * 89 - 128);
+  assert.equal(r.details.vectors[0]?.final, epoch89[0]!.finalHash);
+  assert.equal(r.details.vectors[0]?.mix, epoch89[0]!.mixHash);
 });

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import {
   normalizePciAddress,
   NVIDIA_SMI_FIELDS,
@@ -49,8 +50,12 @@ export async function discoverHardware(options: DiscoverHardwareOptions): Promis
   }
   const cpu = parseCpuinfo(cpuinfo);
   const memory = parseMeminfo(meminfo);
-  const fs = await sources.statfs(dataDir);
-  if (fs === undefined) notes.push(`storage: cannot stat "${dataDir}"`);
+  // the data directory may not exist yet: measure the filesystem it will be created on
+  let fs = await sources.statfs(dataDir);
+  for (let dir = dirname(dataDir); fs === undefined && dir !== dirname(dir); dir = dirname(dir)) {
+    fs = await sources.statfs(dir);
+  }
+  if (fs === undefined) notes.push(`storage: cannot stat "${dataDir}" or a parent`);
   const storage = { path: dataDir, totalBytes: fs?.totalBytes ?? 0, freeBytes: fs?.freeBytes ?? 0 };
   const network = await discoverNetwork(sources);
   const nvidia = await discoverNvidia(sources, notes, signal);

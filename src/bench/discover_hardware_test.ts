@@ -215,3 +215,14 @@ Deno.test("discoverHardware() on the live machine finds at least one CPU thread 
   assert.ok(hw.storage.totalBytes > 0);
   assert.ok(hw.network.some((n) => n.name === "lo"));
 });
+
+Deno.test("discoverHardware() measures storage on the nearest existing parent of a new data directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const hw = await discoverHardware({ dataDir: `${dir}/not/yet/there` });
+    assert.ok(hw.storage.totalBytes > 0);
+    assert.ok(!hw.notes.some((n) => n.startsWith("storage:")));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
