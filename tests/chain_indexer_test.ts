@@ -18,6 +18,7 @@ import { registerWorker } from "../src/chain/register_worker.ts";
 import { confirmWorker } from "../src/chain/confirm_worker.ts";
 import { getOrder } from "../src/chain/get_order.ts";
 import { getDeal } from "../src/chain/get_deal.ts";
+import { getActiveOrders } from "../src/chain/get_active_orders.ts";
 import { openState } from "../src/agent/state.ts";
 import { createChainStore } from "../src/agent/chain_store.ts";
 
@@ -191,6 +192,7 @@ Deno.test("createIndexer() resumes after a restart without missing or repeating 
     const indexer = createIndexer(market, { store: db.store });
     await indexer.syncOnce();
     assert.deepEqual(indexer.activeOrders().map((o) => o.id), [standing.orderId]);
+    assert.deepEqual(indexer.activeOrders(), await getActiveOrders(market, { pageSize: 1 }));
     assert.equal(indexer.activeOrders()[0]?.counterparty, zeroAddress);
     db.close();
     fresh.close();
@@ -243,6 +245,46 @@ Deno.test("createIndexer() follows a reorg back to the canonical chain", async (
     assert.equal(db.store.getOrder(canonical.orderId)?.author, env.fx.accounts[8]!.address);
     db.close();
     fresh.close();
+  } finally {
+    await env.cleanup();
+  }
+});
+
+Deno.test("createIndexer() run() follows new blocks until aborted", async () => {
+  const env = await setup();
+  try {
+    const market = env.clients[0]!;
+    const db = openStore(`${env.dir}/state.db`);
+    const indexer = createIndexer(market, { store: db.store, pollIntervalMs: 20 });
+    const controller = new AbortController();
+    const errors: unknown[] = [];
+    const seen: bigint[] = [];
+    const running = indexer.run({
+      signal: controller.signal,
+      onError: (e) => errors.push(e),
+      onSync: (r) => {
+        if (r.indexedTo !== undefined) seen.push(r.indexedTo);
+      },
+    });
+    const placed = [];
+    for (let i = 0; i < 5; i++) {
+      placed.push(
+        (await placeOrder(env.clients[1]!, { type: "ASK", duration: 0n, price: 9n }))
+          .orderId,
+      );
+    }
+    const head = await env.fx.publicClient.getBlockNumber();
+    // wait (bounded) until the loop has caught up with the head
+    for (let i = 0; i < 500 && (seen.at(-1) ?? 0n) < head; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort();
+    await running;
+    assert.deepEqual(errors, []);
+    assert.equal(seen.at(-1), head);
+    assert.deepEqual(indexer.activeOrders().map((o) => o.id), placed);
+    assert.deepEqual(indexer.activeOrders(), await getActiveOrders(market, {}));
+    db.close();
   } finally {
     await env.cleanup();
   }

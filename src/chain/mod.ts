@@ -257,3 +257,9 @@ export {
   type IndexerErrorType,
   type SyncResult,
 } from "./create_indexer.ts";
+export {
+  getActiveOrders,
+  type GetActiveOrdersErrorType,
+  type GetActiveOrdersParameters,
+  type GetActiveOrdersReturnType,
+} from "./get_active_orders.ts";
