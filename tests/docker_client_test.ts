@@ -246,6 +246,8 @@ Deno.test("a daemon that never answers gives DockerTimeoutError, not a hang", as
       assert.match(e.message, /^Cannot GET "\/containers\/json": no answer within 300 ms$/);
       return true;
     });
+    // Streams (their own connection) have the same limit on the response head.
+    await assert.rejects(ping(docker), (e: unknown) => e instanceof DockerTimeoutError);
   } finally {
     docker.close();
     listener.close();

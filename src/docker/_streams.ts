@@ -43,7 +43,8 @@ const STREAMS = ["stdin", "stdout", "stderr"] as const;
 /**
  * Decodes Docker's multiplexed stream: frames of an 8-byte header
  * (stream type, 3 zero bytes, big-endian uint32 length) and the payload.
- * Frames may span chunks; a chunk may hold many frames.
+ * Frames may span chunks; a chunk may hold many frames. Consecutive frames
+ * of one stream within a chunk are yielded together (one copy, one yield).
  */
 export async function* demultiplex(
   body: ReadableStream<Uint8Array> | null,
@@ -60,21 +61,45 @@ export async function* demultiplex(
       if (done) break;
       buf = concat(buf, value);
       let off = 0;
+      let runType = -1;
+      const run: Uint8Array[] = [];
+      const out: StreamFrame[] = [];
+      const flush = () => {
+        if (run.length) out.push({ stream: STREAMS[runType] ?? "stdout", data: join(run) });
+        run.length = 0;
+      };
       while (buf.length - off >= 8) {
         const type = buf[off] ?? 0;
-        const len = new DataView(buf.buffer, buf.byteOffset + off + 4, 4).getUint32(0);
+        const len = (((buf[off + 4] ?? 0) << 24) | ((buf[off + 5] ?? 0) << 16) |
+          ((buf[off + 6] ?? 0) << 8) | (buf[off + 7] ?? 0)) >>> 0;
         if (buf.length - off - 8 < len) break;
-        const data = buf.slice(off + 8, off + 8 + len);
+        if (type !== runType) {
+          flush();
+          runType = type;
+        }
+        run.push(buf.subarray(off + 8, off + 8 + len));
         off += 8 + len;
-        yield { stream: STREAMS[type] ?? "stdout", data };
       }
-      buf = buf.slice(off);
+      flush();
+      buf = off === buf.length ? new Uint8Array(0) : buf.slice(off);
+      for (const f of out) yield f;
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+function join(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -22,11 +22,18 @@ function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
 Deno.test("demultiplex() decodes frames split across chunks of any size", async () => {
   const all = new Uint8Array([...frame(1, "hello "), ...frame(2, "oops"), ...frame(1, "world")]);
   for (const size of [1, 3, 7, 8, 13, all.length]) {
-    const got: string[] = [];
+    const got: [string, string][] = [];
     for await (const f of demultiplex(chunked(all, size))) {
-      got.push(`${f.stream}:${new TextDecoder().decode(f.data)}`);
+      const last = got[got.length - 1];
+      const text = new TextDecoder().decode(f.data);
+      if (last && last[0] === f.stream) last[1] += text;
+      else got.push([f.stream, text]);
     }
-    assert.deepEqual(got, ["stdout:hello ", "stderr:oops", "stdout:world"], `chunk size ${size}`);
+    assert.deepEqual(
+      got,
+      [["stdout", "hello "], ["stderr", "oops"], ["stdout", "world"]],
+      `chunk size ${size}`,
+    );
   }
 });
 
@@ -35,4 +42,18 @@ Deno.test("jsonLines() yields each line and the last one without a newline", asy
   const got = [];
   for await (const v of jsonLines(chunked(new TextEncoder().encode(text), 4))) got.push(v);
   assert.deepEqual(got, [{ a: 1 }, { b: 2 }, { c: 3 }]);
+});
+
+Deno.test("demultiplex() joins consecutive frames of one stream within a chunk", async () => {
+  const all = new Uint8Array([
+    ...frame(1, "a"),
+    ...frame(1, "b"),
+    ...frame(2, "c"),
+    ...frame(1, "d"),
+  ]);
+  const got: string[] = [];
+  for await (const f of demultiplex(chunked(all, all.length))) {
+    got.push(`${f.stream}:${new TextDecoder().decode(f.data)}`);
+  }
+  assert.deepEqual(got, ["stdout:ab", "stderr:c", "stdout:d"]);
 });

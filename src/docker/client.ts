@@ -1,3 +1,4 @@
+import { rawRequest } from "./_raw_http.ts";
 import {
   DockerApiError,
   DockerSocketError,
@@ -58,7 +59,11 @@ export type DockerClient = {
   readonly socketPath: string;
   /** Sends a request and parses the JSON answer (`undefined` for an empty body). */
   request<T = unknown>(req: DockerRequest): Promise<T>;
-  /** Sends a request and returns the response whose body the caller reads (status checked). */
+  /**
+   * Sends a request on a connection of its own and returns the response whose
+   * body the caller reads (status checked; 304 counts as success). The time
+   * limit covers the response head only; `signal` also cancels the body.
+   */
   stream(req: DockerRequest): Promise<Response>;
   /** The negotiated API version (asks `/version` once, again after a failure). */
   apiVersion(options?: { signal?: AbortSignal | undefined }): Promise<string>;
@@ -143,6 +148,56 @@ export function createDockerClient(options: DockerClientOptions = {}): DockerCli
     }
   }
 
+  // Streams go over a connection of their own, read in large pieces (see _raw_http.ts).
+  async function sendRaw(req: DockerRequest): Promise<Response> {
+    const version = req.unversioned ? undefined : await apiVersion({ signal: req.signal });
+    const url = new URL(buildUrl(version, req.path, req.query));
+    const limit = req.timeoutMs === null ? undefined : req.timeoutMs ?? timeoutMs;
+    const timer = new AbortController();
+    const handle = limit === undefined
+      ? undefined
+      : setTimeout(() => timer.abort(new Error("timeout")), limit);
+    const signal = req.signal ? AbortSignal.any([req.signal, timer.signal]) : timer.signal;
+    try {
+      const res = await rawRequest(socketPath, {
+        method: req.method,
+        target: url.pathname + url.search,
+        headers: { ...bodyHeaders(req.body), ...req.headers },
+        body: await bodyBytes(req.body),
+        signal,
+      });
+      if (res.status >= 400) {
+        const text = await new Response(res.body).text();
+        throw new DockerApiError({
+          method: req.method,
+          path: req.path,
+          status: res.status,
+          daemonMessage: daemonMessage(text, res.statusText),
+        });
+      }
+      clearTimeout(handle);
+      if (res.status === 204 || res.status === 304 || res.status < 200) {
+        await res.body.cancel();
+        return new Response(null, { status: res.status === 304 ? 304 : 204 });
+      }
+      return new Response(res.body, { status: res.status, headers: res.headers });
+    } catch (e) {
+      clearTimeout(handle);
+      if (e instanceof DockerApiError) throw e;
+      if (req.signal?.aborted) throw req.signal.reason;
+      if (timer.signal.aborted) {
+        throw new DockerTimeoutError({
+          method: req.method,
+          path: req.path,
+          timeoutMs: limit ?? 0,
+          cause: e,
+        });
+      }
+      if (!req.unversioned && !pinned) negotiated = undefined;
+      throw new DockerSocketError({ socketPath, method: req.method, path: req.path, cause: e });
+    }
+  }
+
   function apiVersion(o: { signal?: AbortSignal | undefined } = {}): Promise<string> {
     if (negotiated) return negotiated;
     const p = send({ method: "GET", path: "/version", unversioned: true, signal: o.signal }, false)
@@ -162,7 +217,7 @@ export function createDockerClient(options: DockerClientOptions = {}): DockerCli
       const text = await res.text();
       return (text ? JSON.parse(text) : undefined) as T;
     },
-    stream: (req) => send(req, true),
+    stream: (req) => sendRaw(req),
     apiVersion,
     close: () => http.close(),
   };
@@ -195,6 +250,13 @@ function bodyHeaders(body: unknown): Record<string, string> {
     return { "content-type": "application/x-tar" };
   }
   return { "content-type": "application/json" };
+}
+
+async function bodyBytes(body: unknown): Promise<Uint8Array | undefined> {
+  if (body === undefined) return undefined;
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ReadableStream) return new Uint8Array(await new Response(body).arrayBuffer());
+  return new TextEncoder().encode(JSON.stringify(body));
 }
 
 function encodeBody(body: unknown): BodyInit | null {

@@ -50,7 +50,9 @@ async function spawnDetached(args: string[]): Promise<void> {
 /** Makes sure dockerd answers, starting it if needed; returns a client (close it). */
 export async function ensureDockerd(): Promise<DockerClient> {
   if (!(await answers(DOCKER_SOCKET))) {
-    await spawnDetached(DEFAULT_ARGS);
+    // A daemon that is alive but not answering yet (starting, restarting) is waited for.
+    const pid = readPid();
+    if (!(pid && alive(pid))) await spawnDetached(DEFAULT_ARGS);
     await waitFor(() => answers(DOCKER_SOCKET), 60_000, "start dockerd");
   }
   return createDockerClient({ socketPath: DOCKER_SOCKET, timeoutMs: 30_000 });
