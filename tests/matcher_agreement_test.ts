@@ -22,7 +22,9 @@ import {
   type Hex,
   keccak256,
   maxUint256,
+  parseEventLogs,
   toHex,
+  type TransactionReceipt,
 } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { blacklistAbi, marketAbi, profileRegistryAbi, tokenAbi } from "../src/chain/contracts.ts";
@@ -40,47 +42,82 @@ const SEED = 5_2026;
 const ADDRESSES = 200;
 const GAS = 3_000_000n;
 
-/** Signs locally and sends raw transactions: one RPC per transaction, nonces tracked here. */
+/**
+ * Signs locally (nonces tracked here) and sends raw transactions in parallel
+ * batches: one RPC per transaction, no receipt polling until `settle()`.
+ */
 function createSender(fx: ChainFixture) {
   const nonces = new Map<Address, number>();
-  const hashes: { hash: Hex; what: string }[] = [];
+  const queue: Promise<{ hash: Hex; what: string }>[] = [];
+  const sent: { hash: Hex; what: string }[] = [];
+  const flush = async () => sent.push(...await Promise.all(queue.splice(0)));
   return {
     async send(
       from: PrivateKeyAccount,
       call: { to: Address; abi: Abi; functionName: string; args: readonly unknown[] },
     ): Promise<void> {
-      const nonce = nonces.get(from.address) ??
-        await fx.publicClient.getTransactionCount({ address: from.address });
+      let nonce = nonces.get(from.address);
+      if (nonce === undefined) {
+        nonce = await fx.publicClient.getTransactionCount({
+          address: from.address,
+          blockTag: "pending",
+        });
+      }
       nonces.set(from.address, nonce + 1);
       const data = encodeFunctionData(
         { abi: call.abi, functionName: call.functionName, args: call.args } as never,
       );
-      const signed = await from.signTransaction({
-        chainId: fx.publicClient.chain.id,
-        type: "eip1559",
-        to: call.to,
-        data,
-        nonce,
-        gas: GAS,
-        maxFeePerGas: 100_000_000_000n,
-        maxPriorityFeePerGas: 1n,
-      });
-      const hash = await fx.publicClient.request({
-        method: "eth_sendRawTransaction",
-        params: [signed],
-      });
-      hashes.push({ hash, what: `${call.functionName} from ${from.address}` });
+      const what = `${call.functionName} from ${from.address} (nonce ${nonce})`;
+      queue.push((async () => {
+        const signed = await from.signTransaction({
+          chainId: fx.publicClient.chain.id,
+          type: "eip1559",
+          to: call.to,
+          data,
+          nonce,
+          gas: GAS,
+          maxFeePerGas: 100_000_000_000n,
+          maxPriorityFeePerGas: 1n,
+        });
+        const hash = await fx.publicClient.request({
+          method: "eth_sendRawTransaction",
+          params: [signed],
+        });
+        return { hash, what };
+      })());
+      if (queue.length >= 64) await flush();
     },
-    /** Waits for every sent transaction and asserts that each succeeded. */
-    async settle(): Promise<void> {
-      const pending = hashes.splice(0);
-      for (let i = 0; i < pending.length; i += 200) {
-        const chunk = pending.slice(i, i + 200);
-        const receipts = await Promise.all(
-          chunk.map((x) => fx.publicClient.waitForTransactionReceipt({ hash: x.hash })),
-        );
-        receipts.forEach((r, j) => assert.equal(r.status, "success", chunk[j]?.what));
+    /**
+     * Waits until every transaction sent so far is mined, asserts that each
+     * succeeded, and returns the receipts in the order of the `send` calls.
+     * Transactions of different accounts may be mined in any order: settle
+     * between steps that depend on each other.
+     */
+    async settle(): Promise<TransactionReceipt[]> {
+      await flush();
+      const pending = sent.splice(0);
+      const all: TransactionReceipt[] = [];
+      for (let i = 0; i < pending.length; i += 100) {
+        const chunk = pending.slice(i, i + 100);
+        for (let attempt = 0;; attempt++) {
+          const receipts = await Promise.all(
+            chunk.map((x) =>
+              fx.publicClient.getTransactionReceipt({ hash: x.hash }).catch(() => undefined)
+            ),
+          );
+          if (receipts.every((r) => r !== undefined)) {
+            receipts.forEach((r, j) => assert.equal(r?.status, "success", chunk[j]?.what));
+            all.push(...receipts as TransactionReceipt[]);
+            break;
+          }
+          assert.ok(
+            attempt < 600,
+            `transactions not mined: ${chunk[receipts.indexOf(undefined)]?.what}`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       }
+      return all;
     },
   };
 }
@@ -160,6 +197,9 @@ Deno.test(`openDeal() on the real Market succeeds exactly when the matcher match
       functionName: "registerWorker",
       args: [master],
     });
+  }
+  await tx.settle(); // a master confirms only an announced worker
+  for (const { worker, master } of world.masters) {
     await tx.send(signer(master), {
       to: fx.addresses.market,
       abi: marketAbi,
@@ -215,11 +255,10 @@ Deno.test(`openDeal() on the real Market succeeds exactly when the matcher match
       });
     }
 
-    // The orders: ids are consecutive from ordersAmount() + 1, BIDs then ASKs.
-    const first = (await fx.read<bigint>("ordersAmount")) + 1n;
-    const bids = m.bids.map((o, i): MarketOrder => ({ ...o, id: first + BigInt(i) }));
-    const asks = m.asks.map((o, i): MarketOrder => ({ ...o, id: first + BigInt(n + i) }));
-    for (const o of [...bids, ...asks]) {
+    await tx.settle();
+    // The orders; their ids come from the OrderPlaced events.
+    const before = await fx.read<bigint>("ordersAmount");
+    for (const o of [...m.bids, ...m.asks]) {
       await tx.send(signer(o.author), {
         to: fx.addresses.market,
         abi: marketAbi,
@@ -237,6 +276,14 @@ Deno.test(`openDeal() on the real Market succeeds exactly when the matcher match
         ],
       });
     }
+    const placed = await tx.settle();
+    const ids = placed.map((r) => {
+      const [event] = parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: "OrderPlaced" });
+      assert.ok(event !== undefined, "placeOrder emitted no OrderPlaced");
+      return event.args.orderId;
+    });
+    const bids = m.bids.map((o, i): MarketOrder => ({ ...o, id: ids[i]! }));
+    const asks = m.asks.map((o, i): MarketOrder => ({ ...o, id: ids[n + i]! }));
     for (const o of asks) {
       if (o.active) continue;
       await tx.send(signer(o.author), {
@@ -247,7 +294,7 @@ Deno.test(`openDeal() on the real Market succeeds exactly when the matcher match
       });
     }
     await tx.settle();
-    assert.equal(await fx.read<bigint>("ordersAmount"), first - 1n + BigInt(2 * n));
+    assert.equal(await fx.read<bigint>("ordersAmount"), before + BigInt(2 * n));
     // The chain holds exactly the orders we think it does (a sample).
     for (const o of [bids[0]!, asks[n - 1]!, bids[Math.floor(n / 2)]!]) {
       const got = await fx.read<

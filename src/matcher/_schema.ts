@@ -111,7 +111,8 @@ export function parseWith<T>(
   if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
     return throwAt(what, [...issue.path, issue.keys[0]], input, `is not a known field`);
   }
-  return throwAt(what, issue.path, input, issue.message);
+  const missing = issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+  return throwAt(what, issue.path, input, missing ? "is required" : issue.message);
 }
 
 function throwAt(

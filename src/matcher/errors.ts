@@ -21,11 +21,8 @@ export class InvalidOrderError extends MatcherError {
   /** What is wrong with it. */
   readonly detail: string;
   constructor(a: { what?: string; field: string; value: unknown; detail: string }) {
-    super(
-      `Cannot accept ${a.what ?? "order"}: ${a.field} ${a.detail}: current value is ${
-        showValue(a.value)
-      }`,
-    );
+    const current = a.value === undefined ? "" : `: current value is ${showValue(a.value)}`;
+    super(`Cannot accept ${a.what ?? "order"}: ${a.field} ${a.detail}${current}`);
     this.field = a.field;
     this.value = a.value;
     this.detail = a.detail;

@@ -63,7 +63,8 @@ Deno.test("parseOrder() rejects out-of-bounds values with the field and the valu
   rejects({ ...BASE, tag: "0x01" }, "tag", /32-byte/);
   rejects({ ...BASE, type: "SELL" }, "type", /"BID" or "ASK"/);
   rejects({ ...BASE, benchmark: ["1"] }, "benchmark", /not a known field/);
-  rejects({ ...BASE, price: undefined }, "price", /decimal integer string/);
+  rejects({ ...BASE, price: undefined }, "price", /price is required$/);
+  rejects({ id: "3", type: "BID" }, "author", /^Cannot accept order "3": author is required$/);
   rejects("not an order", "(root)", /must be an object/);
 });
 
