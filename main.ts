@@ -20,6 +20,7 @@ import {
   runAgentFromFile,
   runBenchCommand,
   runHardwareCommand,
+  runMatchCommand,
   verifyBenchReport,
   VERSION,
 } from "./src/agent/mod.ts";
@@ -163,6 +164,43 @@ function buildProgram(): Command {
         (opts.config === undefined ? "./.data" : (await checkConfig(opts.config)).dataDir);
       const { hardware, hardwareHash, lines } = await runHardwareCommand({ dataDir });
       if (opts.json) return printJson({ ...hardware, hardwareHash });
+      for (const line of lines) print(line);
+    });
+
+  program.command("match")
+    .description("match orders from a JSON-lines market file, or explain why a pair does not match")
+    .requiredOption("--orders <file>", "market file: one order or view record per line")
+    .option("--ask <id>", "the BIDs this ASK satisfies")
+    .option("--bid <id>", "the ASKs this BID fits (with --ask: explain that pair)")
+    .option("--explain", "show each pair's first failing rule and its values", false)
+    .option("--limit <n>", "at most n matches per order", (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n <= 0) {
+        throw new CommanderError(
+          EXIT_BAD_INPUT,
+          "match.limit",
+          `--limit must be a positive integer`,
+        );
+      }
+      return n;
+    })
+    .option("--json", "print JSON", false)
+    .action(async (opts: {
+      orders: string;
+      ask?: string;
+      bid?: string;
+      explain: boolean;
+      limit?: number;
+      json: boolean;
+    }) => {
+      const { lines, ...result } = await runMatchCommand({
+        ordersPath: opts.orders,
+        ask: opts.ask,
+        bid: opts.bid,
+        explain: opts.explain,
+        limit: opts.limit,
+      });
+      if (opts.json) return printJson(result);
       for (const line of lines) print(line);
     });
 

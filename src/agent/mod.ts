@@ -26,6 +26,13 @@ export {
   type RunHardwareCommandOptions,
   type RunHardwareCommandReturnType,
 } from "./hardware_command.ts";
+export {
+  type MatchEntry,
+  type PairVerdict,
+  runMatchCommand,
+  type RunMatchCommandOptions,
+  type RunMatchCommandReturnType,
+} from "./match_command.ts";
 export { createChainStore, type SqliteChainStore } from "./chain_store.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
