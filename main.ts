@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   AgentError,
   checkConfig,
@@ -176,11 +176,7 @@ function buildProgram(): Command {
     .option("--limit <n>", "at most n matches per order", (v: string) => {
       const n = Number(v);
       if (!Number.isSafeInteger(n) || n <= 0) {
-        throw new CommanderError(
-          EXIT_BAD_INPUT,
-          "match.limit",
-          `--limit must be a positive integer`,
-        );
+        throw new InvalidArgumentError("must be a positive integer");
       }
       return n;
     })
