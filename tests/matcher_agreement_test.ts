@@ -27,7 +27,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
-import { blacklistAbi, marketAbi, profileRegistryAbi, tokenAbi } from "../src/chain/contracts.ts";
+import { blacklistAbi, marketAbi, profileRegistryAbi, tokenAbi } from "../src/chain/mod.ts";
 import {
   createMarketViews,
   createOrderBook,
