@@ -289,3 +289,48 @@ Deno.test("createIndexer() run() follows new blocks until aborted", async () => 
     await env.cleanup();
   }
 });
+
+Deno.test("createIndexer() halves its getLogs range when the node refuses it as too large", async () => {
+  const env = await setup();
+  const maxRange = 4n;
+  let refused = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    const msg = JSON.parse(body);
+    if (msg.method === "eth_getLogs") {
+      const p = msg.params[0];
+      if (BigInt(p.toBlock) - BigInt(p.fromBlock) + 1n > maxRange) {
+        refused++;
+        return Response.json({
+          jsonrpc: "2.0",
+          id: msg.id,
+          error: { code: -32005, message: `block range too large: at most ${maxRange} blocks` },
+        });
+      }
+    }
+    const res = await fetch(env.fx.anvil.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    return new Response(await res.text(), { headers: { "content-type": "application/json" } });
+  });
+  try {
+    await activity(env, 0);
+    const viaProxy = await connectChain({ url: `http://127.0.0.1:${server.addr.port}` });
+    const limited = createMarketClient(viaProxy, { addresses: env.fx.addresses });
+    const db = openStore(`${env.dir}/state.db`);
+    const r = await createIndexer(limited, { store: db.store, batchSize: 1000n }).syncOnce();
+    assert.equal(r.indexedTo, await env.fx.publicClient.getBlockNumber());
+    assert.ok(refused > 0);
+    const fresh = openStore(`${env.dir}/fresh.db`);
+    await createIndexer(env.clients[0]!, { store: fresh.store }).syncOnce();
+    const addresses = env.fx.accounts.map((a) => a.address);
+    assert.deepEqual(dump(db.store, addresses), dump(fresh.store, addresses));
+    db.close();
+    fresh.close();
+  } finally {
+    await server.shutdown();
+    await env.cleanup();
+  }
+});

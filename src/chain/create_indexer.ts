@@ -42,7 +42,7 @@ export type CreateIndexerOptions = {
   store: ChainStore;
   /** First block to index when the store is empty (the market's deployment block). */
   fromBlock?: bigint | undefined;
-  /** Blocks per getLogs call (default 500). */
+  /** Blocks per getLogs call (default 500); halved while the node refuses a range as too large. */
   batchSize?: bigint | undefined;
   /** Stay this many blocks behind the head (default 0). */
   confirmations?: bigint | undefined;
@@ -95,6 +95,21 @@ const eventsAbi = [
 /** A batch that saw the chain change under it; the next sync re-checks. */
 class ReorgDuringBatch extends Error {}
 
+/** The node refused the getLogs range as too large: halve it. */
+class BatchTooLarge extends Error {}
+
+const RANGE_LIMIT =
+  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|exceed.*(range|results)/i;
+
+function isRangeLimit(error: unknown): boolean {
+  let current: unknown = error;
+  for (let i = 0; i < 8 && current instanceof Error; i++) {
+    if (RANGE_LIMIT.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /**
  * Creates the event indexer: it follows the Market's, the Blacklist's and
  * the ProfileRegistry's events in batches of getLogs from the store's last
@@ -125,6 +140,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   } = options;
   const pub = client.chain.public;
   const a = client.addresses;
+  /** Blocks per getLogs now: batchSize, halved while the node refuses the range. */
+  let span = batchSize;
   const sourceOf = new Map<string, EventSource>([
     [a.market.toLowerCase(), "market"],
     [a.blacklist.toLowerCase(), "blacklist"],
@@ -332,6 +349,9 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
           address: [a.market, a.blacklist, a.profiles],
           fromBlock: from,
           toBlock: to,
+        }).catch((e) => {
+          if (from < to && isRangeLimit(e)) throw new BatchTooLarge();
+          throw e;
         }),
       signal,
     );
@@ -394,8 +414,15 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
       try {
         while (start <= target) {
           signal?.throwIfAborted();
-          const end = start + batchSize - 1n < target ? start + batchSize - 1n : target;
-          const done = await indexBatch(start, end, signal);
+          const end = start + span - 1n < target ? start + span - 1n : target;
+          let done;
+          try {
+            done = await indexBatch(start, end, signal);
+          } catch (e) {
+            if (!(e instanceof BatchTooLarge)) throw e;
+            span = (end - start + 1n) / 2n > 0n ? (end - start + 1n) / 2n : 1n;
+            continue;
+          }
           blocksApplied += done.blocks;
           events += done.events;
           start = end + 1n;

@@ -66,8 +66,14 @@ export type CreateTxSenderOptions = {
   nonceStore?: NonceStore | undefined;
   /** How long to wait for a receipt, ms (default 120000). */
   receiptTimeoutMs?: number | undefined;
-  /** Gas limit = estimate x (100 + gasMarginPercent) / 100 (default 20). */
+  /**
+   * Gas limit = estimate x (100 + gasMarginPercent) / 100 + gasHeadroom.
+   * The headroom covers paths that depend on the block's time (a bill one
+   * second later pays and so transfers, where the estimate did not).
+   * Default 25 % and 60000; unused gas is not paid for.
+   */
   gasMarginPercent?: number | undefined;
+  gasHeadroom?: bigint | undefined;
 };
 
 /** Errors of a send. */
@@ -96,7 +102,13 @@ export type TxSenderErrorType =
  * ```
  */
 export function createTxSender(client: ChainClient, options: CreateTxSenderOptions): TxSender {
-  const { account, nonceStore, receiptTimeoutMs = 120_000, gasMarginPercent = 20 } = options;
+  const {
+    account,
+    nonceStore,
+    receiptTimeoutMs = 120_000,
+    gasMarginPercent = 25,
+    gasHeadroom = 60_000n,
+  } = options;
   const pub = client.public;
   let next: bigint | undefined; // next nonce to use; undefined = ask the chain
   let tail: Promise<unknown> = Promise.resolve();
@@ -248,7 +260,13 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
   }
 
   function withMargin(gas: bigint): bigint {
-    return gas * BigInt(100 + gasMarginPercent) / 100n;
+    return gas * BigInt(100 + gasMarginPercent) / 100n + gasHeadroom;
+  }
+
+  function failedDetail(receipt: TransactionReceipt, limit: bigint): string {
+    return receipt.gasUsed >= limit
+      ? `ran out of gas on chain: used all ${limit}`
+      : "reverted on chain, and a replay at its block does not revert";
   }
 
   return {
@@ -267,13 +285,14 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       } catch (e) {
         throw toRevertError(e, { functionName: what }) ?? e;
       }
-      const hash = await broadcast({ to, data, value, gas: withMargin(gas) }, what, signal);
+      const limit = withMargin(gas);
+      const hash = await broadcast({ to, data, value, gas: limit }, what, signal);
       const receipt = await waitReceipt(hash, what, signal);
       if (receipt.status !== "success") {
         throw new ChainRevertError({
           functionName: what,
           txHash: hash,
-          detail: "reverted on chain",
+          detail: failedDetail(receipt, limit),
         });
       }
       return receipt;
@@ -294,8 +313,9 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       }
       // deno-lint-ignore no-explicit-any
       const data = encodeFunctionData({ abi, functionName, args } as any);
+      const limit = withMargin(gas);
       const hash = await broadcast(
-        { to: address, data, value, gas: withMargin(gas) },
+        { to: address, data, value, gas: limit },
         functionName,
         signal,
       );
@@ -311,7 +331,12 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         const decoded = toRevertError(e, { functionName, refs, txHash: hash });
         if (decoded !== undefined) throw decoded;
       }
-      throw new ChainRevertError({ functionName, refs, txHash: hash, detail: "reverted on chain" });
+      throw new ChainRevertError({
+        functionName,
+        refs,
+        txHash: hash,
+        detail: failedDetail(receipt, limit),
+      });
     },
   };
 }
