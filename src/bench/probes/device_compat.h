@@ -8,7 +8,7 @@
  *   GLOBAL     the address space of device buffers (__global in OpenCL)
  *   ROTL64     64-bit rotate left by 1..63
  *   FMAF       fused multiply-add, correctly rounded, on float
- *   UNROLL, ROUND_UNROLL  unroll hints (ROUND_UNROLL: only where registers allow)
+ *   UNROLL, ROUND_UNROLL, UNROLL8  unroll hints (ROUND_UNROLL: only where registers allow)
  */
 #ifndef SONM_DEVICE_COMPAT_H
 #define SONM_DEVICE_COMPAT_H
@@ -23,6 +23,7 @@ typedef ulong u64;
 #define FMAF(a, b, c) fma((a), (b), (c))
 #define UNROLL _Pragma("unroll")
 #define ROUND_UNROLL
+#define UNROLL8 _Pragma("unroll 8")
 #elif defined(__CUDACC__)
 #include <stdint.h>
 typedef uint32_t u32;
@@ -34,6 +35,7 @@ typedef uint64_t u64;
 #define FMAF(a, b, c) fmaf((a), (b), (c))
 #define UNROLL _Pragma("unroll")
 #define ROUND_UNROLL _Pragma("unroll")
+#define UNROLL8 _Pragma("unroll 8")
 #else
 #include <math.h>
 #include <stdint.h>
@@ -46,6 +48,7 @@ typedef uint64_t u64;
 #define FMAF(a, b, c) fmaf((a), (b), (c))
 #define UNROLL
 #define ROUND_UNROLL
+#define UNROLL8
 #endif
 
 #endif /* SONM_DEVICE_COMPAT_H */

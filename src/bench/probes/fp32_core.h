@@ -15,7 +15,7 @@
 DEV_FN float fp32_fma_chains(u32 gid, float a, float b, u32 iters) {
   float v[FP32_CHAINS];
   UNROLL for (int k = 0; k < FP32_CHAINS; k++) v[k] = (float)((gid + (u32)k * 7u) & 1023u) * 0.0009765625f;
-  for (u32 i = 0; i < iters; i++) {
+  UNROLL8 for (u32 i = 0; i < iters; i++) {
     UNROLL for (int k = 0; k < FP32_CHAINS; k++) v[k] = FMAF(v[k], a, b);
   }
   float sum = 0.0f;
