@@ -179,3 +179,25 @@ Deno.test("sonm-agent --config runs on the devnet, logs readiness as JSON, and s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sonm-agent config check refuses a plan naming a GPU this rig does not have", async () => {
+  const dir = await tempDir();
+  try {
+    const file = join(dir, "rig.yaml");
+    await Deno.writeTextFile(
+      file,
+      `chain: devnet
+keystore: { path: k.json, passphrase_env: P }
+plans:
+  - name: gpu
+    price_usd_per_hour: "1"
+    resources: { cpu_cores: 1, ram: 1GiB, gpus: [99] }
+`,
+    );
+    const r = await cli(["config", "check", "--config", file]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /plans\[0\]\.resources\.gpus\[0\]: is not a GPU of this rig: .*\(got 99\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,5 +1,6 @@
 import type { AgentConfig } from "./config.ts";
 import { loadConfig } from "./load_config.ts";
+import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
 
 /** What `sonm-agent config check` reports for a valid config. */
 export type ConfigSummary = {
@@ -13,7 +14,7 @@ export type ConfigSummary = {
 
 /** Options of {@linkcode checkConfig}. */
 export type CheckConfigOptions = {
-  /** GPU indexes of this rig, from hardware discovery; undefined skips that check. */
+  /** GPU indexes of this rig. @default {what hardware discovery finds} */
   gpuIndexes?: readonly number[] | undefined;
 };
 
@@ -31,7 +32,8 @@ export async function checkConfig(
   file: string,
   options: CheckConfigOptions = {},
 ): Promise<ConfigSummary> {
-  const config = await loadConfig(file, options);
+  const gpuIndexes = options.gpuIndexes ?? await rigGpuIndexes();
+  const config = await loadConfig(file, { gpuIndexes });
   return summarizeConfig(file, config);
 }
 

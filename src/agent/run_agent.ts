@@ -8,6 +8,7 @@ import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { loadConfig } from "./load_config.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { readPassphrase } from "./read_passphrase.ts";
+import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
 import { VERSION } from "./version.ts";
 
@@ -135,7 +136,7 @@ export async function runAgentFromFile(
   file: string,
   options: RunAgentFromFileOptions,
 ): Promise<void> {
-  const config = await loadConfig(file);
+  const config = await loadConfig(file, { gpuIndexes: await rigGpuIndexes() });
   const logger = createLogger({
     level: options.log?.level ?? config.logging.level,
     format: options.log?.format ?? config.logging.format,
