@@ -196,8 +196,43 @@ plans:
     );
     const r = await cli(["config", "check", "--config", file]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /plans\[0\]\.resources\.gpus\[0\]: is not a GPU of this rig: .*\(got 99\)/);
+    assert.match(
+      r.stderr,
+      /plans\[0\]\.resources\.gpus\[0\]: is not a GPU of this rig: .*\(got 99\)/,
+    );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sonm-agent run on an RPC whose chain id differs from the config exits 1 and says both ids", async () => {
+  const { createKeystore, startAnvil } = await import("../src/chain/mod.ts");
+  const dir = await tempDir();
+  const anvil = await startAnvil({ port: 0 });
+  try {
+    await createKeystore({
+      path: join(dir, "k.json"),
+      passphrase: "pw",
+      kdf: { kdf: "pbkdf2", c: 1000 },
+    });
+    await Deno.writeTextFile(join(dir, "pass"), "pw\n");
+    const zero = "0x" + "0".repeat(39);
+    await Deno.writeTextFile(
+      join(dir, "rig.yaml"),
+      `chain:
+  rpc_url: ${anvil.rpcUrl}
+  chain_id: 1
+  contracts: { market: "${zero}1", token: "${zero}2", oracle: "${zero}3", blacklist: "${zero}4", profiles: "${zero}5" }
+keystore: { path: k.json, passphrase_file: pass }
+dashboard: { enabled: false }
+`,
+    );
+    const r = await cli(["--config", join(dir, "rig.yaml")]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /error: ChainIdMismatchError: .*31337/);
+    assert.match(r.stderr, /\b1\b/);
+  } finally {
+    await anvil.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,7 +1,5 @@
 import { join } from "node:path";
-import { createPublicClient, http } from "viem";
-import { unlockKeystore } from "../chain/mod.ts";
-import { AgentError } from "../errors.ts";
+import { connectChain, unlockKeystore } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
@@ -82,7 +80,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     } else {
       rpcUrl = config.chain.rpcUrl;
       chainId = config.chain.chainId;
-      await checkChainId(rpcUrl, chainId, signal);
+      const chain = await connectChain({ url: rpcUrl, chainId, signal });
+      stops.push(() => chain.close());
     }
 
     const ready: AgentReady = {
@@ -163,25 +162,6 @@ function recordStart(state: AgentState, logger: Logger): bigint {
 function recordStop(state: AgentState, runId: bigint): void {
   state.db.prepare("UPDATE agent_runs SET stopped_at = ?, end_reason = 'stopped' WHERE id = ?")
     .run(Date.now(), runId);
-}
-
-async function checkChainId(rpcUrl: string, expected: number, signal: AbortSignal): Promise<void> {
-  const client = createPublicClient({ transport: http(rpcUrl, { fetchOptions: { signal } }) });
-  let actual: number;
-  try {
-    actual = await client.getChainId();
-  } catch (cause) {
-    throw new AgentError(`Cannot reach the chain at "${rpcUrl}": ${String(cause).split("\n")[0]}`, {
-      cause,
-      hints: ["Check chain.rpc_url in the config and that the node is up"],
-    });
-  }
-  if (actual !== expected) {
-    throw new AgentError(
-      `Cannot use the chain at "${rpcUrl}": its chain id is ${actual}, the config says ${expected}`,
-      { hints: ["Fix chain.chain_id, or point chain.rpc_url at the right network"] },
-    );
-  }
 }
 
 function abortion(signal: AbortSignal): Promise<void> {
