@@ -6,7 +6,7 @@
  * deal) for reference, and log-stream throughput of `containerLogs` against
  * `docker logs`.
  *
- *   deno run -A bench/docker_bench.ts            # 30 rounds, 128 MiB of logs
+ *   deno run -A bench/docker_bench.ts            # 30 rounds, 64 MiB of logs
  *   deno run -A bench/docker_bench.ts --quick    # 5 rounds, 8 MiB of logs
  *
  * Needs dockerd (started like the tests do when it is not running), the
@@ -33,7 +33,7 @@ import { startRegistry } from "../tests/_fixtures/registry.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 5 : 30;
-const LOG_BYTES = (quick ? 8 : 128) * 2 ** 20;
+const LOG_BYTES = (quick ? 8 : 64) * 2 ** 20;
 const OUT = "bench/results/docker.json";
 const LABEL = `sonm-bench-${Date.now().toString(36)}`;
 const log = (s: string) => console.error(`[docker_bench] ${s}`);

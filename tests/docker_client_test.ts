@@ -31,7 +31,7 @@ import {
   streamEvents,
   waitContainer,
 } from "../src/docker/mod.ts";
-import { ensureDockerd } from "./_fixtures/dockerd.ts";
+import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 
 const RUN = `client-${Date.now().toString(36)}`;
@@ -50,6 +50,7 @@ async function cleanup(docker: ReturnType<typeof createDockerClient>) {
 }
 
 Deno.test("docker client against the real dockerd", async (t) => {
+  const lock = await lockDockerd("shared");
   const docker = await ensureDockerd();
   const image = await ensureBusyboxImage();
   try {
@@ -209,6 +210,7 @@ Deno.test("docker client against the real dockerd", async (t) => {
   } finally {
     await cleanup(docker);
     docker.close();
+    lock.release();
   }
 });
 

@@ -21,7 +21,7 @@ import {
   type TaskSpecInput,
   waitContainer,
 } from "../src/docker/mod.ts";
-import { ensureDockerd } from "./_fixtures/dockerd.ts";
+import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
 
@@ -63,6 +63,7 @@ function readCgroup(controller: string, id: string, file: string): string | unde
 }
 
 Deno.test("hostile tasks are contained and the host stays healthy", async (t) => {
+  const lock = await lockDockerd("shared");
   const docker = await ensureDockerd();
   const registry = await startRegistry();
   const hostProcsBefore = hostProcessCount();
@@ -208,5 +209,6 @@ Deno.test("hostile tasks are contained and the host stays healthy", async (t) =>
     assert.deepEqual(await findTasks(docker, { agentId: AGENT }), []);
     await registry.close();
     docker.close();
+    lock.release();
   }
 });

@@ -20,7 +20,7 @@ import {
   startTask,
   stopTask,
 } from "../src/docker/mod.ts";
-import { ensureDockerd } from "./_fixtures/dockerd.ts";
+import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { dockerCli, ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
 
@@ -40,6 +40,7 @@ async function leftovers(docker: DockerClient, agentId: string) {
 }
 
 Deno.test("task runtime lifecycle on the real dockerd", async (t) => {
+  const lock = await lockDockerd("shared");
   const docker = await ensureDockerd();
   const registry = await startRegistry();
   const agents: string[] = [];
@@ -183,5 +184,6 @@ Deno.test("task runtime lifecycle on the real dockerd", async (t) => {
     await dockerCli(["rmi", `${registry.address}/sonm/busybox:1`]).catch(() => {});
     await registry.close();
     docker.close();
+    lock.release();
   }
 });

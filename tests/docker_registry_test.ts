@@ -19,7 +19,7 @@ import {
   startTask,
   stopTask,
 } from "../src/docker/mod.ts";
-import { ensureDockerd } from "./_fixtures/dockerd.ts";
+import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
 
@@ -32,6 +32,7 @@ function isAuthError(e: unknown): boolean {
 }
 
 Deno.test("pulling from a registry with htpasswd auth", async (t) => {
+  const lock = await lockDockerd("shared");
   const docker = await ensureDockerd();
   const registry = await startRegistry();
   const auth = { username: registry.username, password: registry.password };
@@ -168,5 +169,6 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
     for (const r of [...new Set(pulled)]) await removeImage(docker, { image: r }).catch(() => {});
     await registry.close();
     docker.close();
+    lock.release();
   }
 });

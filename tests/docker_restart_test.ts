@@ -15,13 +15,14 @@ import {
   startTask,
   stopTask,
 } from "../src/docker/mod.ts";
-import { dockerdArgs, ensureDockerd, restartDockerd } from "./_fixtures/dockerd.ts";
+import { dockerdArgs, ensureDockerd, lockDockerd, restartDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
 
 const AGENT = `restart${Date.now().toString(36)}`;
 
 Deno.test("a task survives a dockerd restart and is found again by label", async () => {
+  const lock = await lockDockerd("exclusive");
   const docker = await ensureDockerd();
   const registry = await startRegistry();
   try {
@@ -74,5 +75,6 @@ Deno.test("a task survives a dockerd restart and is found again by label", async
     up.close();
     await registry.close();
     docker.close();
+    lock.release();
   }
 });

@@ -14,6 +14,31 @@ export const DOCKER_SOCKET = Deno.env.get("SONM_TEST_DOCKER_SOCKET") ?? "/var/ru
 const PID_FILE = "/var/run/docker.pid";
 const LOG_FILE = "/tmp/sonm-test-dockerd.log";
 const DEFAULT_ARGS = ["--storage-driver=vfs", "--live-restore"];
+const LOCK_FILE = "/tmp/sonm-test-dockerd.lock";
+
+/** A held lock on the shared daemon; release it when the test ends. */
+export type DockerdLock = { release(): void };
+
+/**
+ * Locks the shared dockerd for a test: `shared` for tests that only use it,
+ * `exclusive` for the test that restarts it. With `deno test --parallel`, a
+ * restart then waits until no other docker test runs, and other docker tests
+ * wait until the restart is over. Every test file that uses dockerd should
+ * hold a shared lock (advisory `flock` on /tmp/sonm-test-dockerd.lock).
+ */
+export async function lockDockerd(mode: "shared" | "exclusive"): Promise<DockerdLock> {
+  const file = await Deno.open(LOCK_FILE, { create: true, read: true, write: true });
+  await file.lock(mode === "exclusive");
+  return {
+    release() {
+      try {
+        file.unlockSync();
+      } finally {
+        file.close();
+      }
+    },
+  };
+}
 
 async function answers(socketPath: string, timeoutMs = 2_000): Promise<boolean> {
   const client = createDockerClient({ socketPath, timeoutMs });
