@@ -7,5 +7,5 @@ scripts/setup.sh --test
 export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
 deno fmt --check
 deno lint
-deno check main.ts
-deno test -A --doc --permit-no-files src/ tests/ "$@"
+deno task check
+deno task test "$@"
