@@ -189,6 +189,30 @@ Deno.test("hostile tasks are contained and the host stays healthy", async (t) =>
       await stopTask(docker, { containerId: task.containerId, timeoutSeconds: 0 });
     });
 
+    await t.step(
+      "a storage limit is applied where the driver can, and reported where not",
+      async () => {
+        const task = await run({
+          command: ["sleep", "30"],
+          limits: { memoryBytes: 32 * MiB, pidsLimit: 16, storageBytes: 64 * MiB },
+        });
+        const info = await inspectContainer(docker, { id: task.containerId });
+        const applied = (info.hostConfig.StorageOpt as Record<string, string> | null)?.size;
+        if (applied !== undefined) {
+          assert.equal(applied, String(64 * MiB));
+          assert.ok(!task.warnings.some((w) => w.startsWith("storage limit not applied")));
+        } else {
+          // vfs or overlay2 without project quotas (this machine): the task runs, the agent is told.
+          assert.ok(
+            task.warnings.some((w) => /^storage limit not applied: .*quota/i.test(w)),
+            `no warning in ${JSON.stringify(task.warnings)}`,
+          );
+          assert.equal(info.state.running, true);
+        }
+        await stopTask(docker, { containerId: task.containerId, timeoutSeconds: 0 });
+      },
+    );
+
     await t.step("the agent and the host stay healthy", async () => {
       await ping(docker);
       assert.ok(hostProcessCount() < hostProcsBefore + 40);
