@@ -103,6 +103,22 @@ export async function startRegistry(
       return { reference: target, digest: m[1] };
     },
     async close() {
+      // Untag whatever the tests pulled from this registry (the port is never reused).
+      const refs = await dockerCli(["images", "--format", "{{.Repository}}:{{.Tag}}"]).catch(() =>
+        ""
+      );
+      const ours = refs.split("\n").filter((r) => r.startsWith(`${address}/`));
+      const digests = await dockerCli([
+        "images",
+        "--digests",
+        "--format",
+        "{{.Repository}}@{{.Digest}}",
+      ])
+        .catch(() => "");
+      ours.push(
+        ...digests.split("\n").filter((r) => r.startsWith(`${address}/`) && !r.endsWith("@<none>")),
+      );
+      for (const r of ours) await dockerCli(["rmi", r]).catch(() => {});
       try {
         child.kill("SIGTERM");
       } catch {
