@@ -26,7 +26,9 @@ async function run(cmd: string, args: string[], stdin?: Uint8Array): Promise<str
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     throw new Error(
-      `Cannot run ${cmd} ${args.join(" ")}: exit ${out.code}: ${new TextDecoder().decode(out.stderr)}`,
+      `Cannot run ${cmd} ${args.join(" ")}: exit ${out.code}: ${
+        new TextDecoder().decode(out.stderr)
+      }`,
     );
   }
   return text;
@@ -56,6 +58,19 @@ export async function ensureBusyboxImage(
   variant?: string,
 ): Promise<string> {
   if (await exists(tag)) return tag;
+  // Test files run in parallel: build each image once, under a lock.
+  const lock = await Deno.open("/tmp/sonm-test-images.lock", { create: true, write: true });
+  await lock.lock(true);
+  try {
+    if (await exists(tag)) return tag;
+    return await buildImage(tag, variant);
+  } finally {
+    lock.unlockSync();
+    lock.close();
+  }
+}
+
+async function buildImage(tag: string, variant: string | undefined): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "sonm-rootfs-" });
   try {
     for (const d of ["bin", "etc", "tmp", "proc", "sys", "dev", "scratch"]) {
