@@ -18,6 +18,7 @@ import {
   startTask,
   type StartTaskReturnType,
   stopTask,
+  streamEvents,
   type TaskSpecInput,
   waitContainer,
 } from "../src/docker/mod.ts";
@@ -110,6 +111,20 @@ Deno.test("hostile tasks are contained and the host stays healthy", async (t) =>
       assert.equal(info.state.oomKilled, true);
       assert.equal(info.hostConfig.Memory, 32 * MiB);
       assert.equal(info.hostConfig.MemorySwap, 32 * MiB, "no swap to escape to");
+      // The agent learns of it from the event stream too.
+      const seen: string[] = [];
+      const ac = new AbortController();
+      for await (
+        const e of streamEvents(docker, {
+          since: Math.floor(Date.parse(info.state.startedAt) / 1000) - 1,
+          filters: { type: ["container"], container: [task.containerId] },
+          signal: ac.signal,
+        })
+      ) {
+        seen.push(e.action);
+        if (e.action === "die") ac.abort();
+      }
+      assert.ok(seen.includes("oom"), `no oom event in ${seen.join(", ")}`);
       const limit = readCgroup("memory", task.containerId, "memory.limit_in_bytes");
       if (limit !== undefined) assert.equal(Number(limit), 32 * MiB);
       await stopTask(docker, { containerId: task.containerId });
