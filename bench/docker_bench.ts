@@ -7,7 +7,7 @@
  * `docker logs`.
  *
  *   deno run -A bench/docker_bench.ts            # 30 rounds, 64 MiB of logs
- *   deno run -A bench/docker_bench.ts --quick    # 5 rounds, 8 MiB of logs
+ *   deno run -A bench/docker_bench.ts --quick    # 3 rounds, 8 MiB of logs
  *
  * Needs dockerd (started like the tests do when it is not running), the
  * docker CLI, docker-registry and htpasswd. Writes bench/results/docker.json
@@ -32,7 +32,7 @@ import { dockerCli, ensureBusyboxImage } from "../tests/_fixtures/images.ts";
 import { startRegistry } from "../tests/_fixtures/registry.ts";
 
 const quick = Deno.args.includes("--quick");
-const ROUNDS = quick ? 5 : 30;
+const ROUNDS = quick ? 3 : 30;
 const LOG_BYTES = (quick ? 8 : 64) * 2 ** 20;
 const OUT = "bench/results/docker.json";
 const LABEL = `sonm-bench-${Date.now().toString(36)}`;
