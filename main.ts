@@ -19,8 +19,10 @@ import {
   type LogLevel,
   runAgentFromFile,
   runBenchCommand,
+  runDealsCommand,
   runHardwareCommand,
   runMatchCommand,
+  runOrdersCommand,
   verifyBenchReport,
   VERSION,
 } from "./src/agent/mod.ts";
@@ -197,6 +199,26 @@ function buildProgram(): Command {
         limit: opts.limit,
       });
       if (opts.json) return printJson(result);
+      for (const line of lines) print(line);
+    });
+
+  program.command("orders")
+    .description("show this agent's ASK orders (from its state; works while it runs)")
+    .requiredOption("-c, --config <file>", "the rig's config file")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { config: string; json: boolean }) => {
+      const { orders, lines } = await runOrdersCommand({ configPath: opts.config });
+      if (opts.json) return printJson(orders);
+      for (const line of lines) print(line);
+    });
+
+  program.command("deals")
+    .description("show the deals on this agent's orders, with payments (from its state)")
+    .requiredOption("-c, --config <file>", "the rig's config file")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { config: string; json: boolean }) => {
+      const { deals, lines } = await runDealsCommand({ configPath: opts.config });
+      if (opts.json) return printJson(deals);
       for (const line of lines) print(line);
     });
 

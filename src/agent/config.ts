@@ -67,6 +67,8 @@ const rpcChain = z.strictObject({
   /** Optional websocket endpoint for event subscriptions. */
   ws_url: z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" }).optional(),
   chain_id: z.number().int().positive("must be a positive chain id"),
+  /** First block the indexer reads (the market's deployment block); 0 reads the whole chain. */
+  from_block: z.number().int("must be a whole number").min(0, "must not be negative").default(0),
   contracts: z.strictObject({
     market: address,
     token: address,
@@ -240,6 +242,8 @@ export type ChainConfig =
     rpcUrl: string;
     wsUrl: string | undefined;
     chainId: number;
+    /** First block to index when the state has none. */
+    fromBlock: bigint;
     contracts: Record<"market" | "token" | "oracle" | "blacklist" | "profiles", `0x${string}`>;
   };
 

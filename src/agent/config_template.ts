@@ -41,6 +41,8 @@ chain: devnet
 #   rpc_url: https://rpc.example.org     # JSON-RPC over http(s)
 #   ws_url: wss://rpc.example.org/ws     # optional, for event subscriptions
 #   chain_id: 444
+#   from_block: 0                        # first block to index: the market's deployment block
+#                                        # (default 0 reads the whole chain once)
 #   contracts:                           # addresses of the deployed market contracts
 #     market: "0x0000000000000000000000000000000000000001"
 #     token: "0x0000000000000000000000000000000000000002"

@@ -34,7 +34,42 @@ export {
   type RunMatchCommandReturnType,
 } from "./match_command.ts";
 export { createChainStore, type SqliteChainStore } from "./chain_store.ts";
+export {
+  type DealEntry,
+  runDealsCommand,
+  type RunDealsCommandOptions,
+  type RunDealsCommandReturnType,
+} from "./deals_command.ts";
+export {
+  type MarketLoop,
+  type MarketLoopComponents,
+  type MarketStepReport,
+  startMarketLoop,
+  type StartMarketLoopOptions,
+} from "./market_loop.ts";
+export {
+  type OrderEntry,
+  runOrdersCommand,
+  type RunOrdersCommandOptions,
+  type RunOrdersCommandReturnType,
+} from "./orders_command.ts";
+export {
+  type AskParameters,
+  planAsk,
+  type PlanAskOptions,
+  type PlannedAsk,
+  type RigCapacity,
+} from "./plan_ask.ts";
+export {
+  type IndexedOrderStatus,
+  type PlanAction,
+  type PlanOrderRecord,
+  reconcilePlans,
+  type ReconcilePlansInput,
+  type RetireReason,
+} from "./reconcile_plans.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
+export { rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
 export { rawConfigSchema } from "./config.ts";
 export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";

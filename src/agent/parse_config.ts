@@ -183,6 +183,7 @@ function toAgentConfig(raw: RawConfig, baseDir: string): AgentConfig {
     rpcUrl: raw.chain.rpc_url,
     wsUrl: raw.chain.ws_url,
     chainId: raw.chain.chain_id,
+    fromBlock: BigInt(raw.chain.from_block),
     contracts: {
       market: raw.chain.contracts.market as `0x${string}`,
       token: raw.chain.contracts.token as `0x${string}`,

@@ -1,12 +1,20 @@
 import { join } from "node:path";
-import { connectChain, unlockKeystore } from "../chain/mod.ts";
+import {
+  BENCHMARKS,
+  createSqliteResultCache,
+  discoverHardware,
+  type Hardware,
+  hardwareFingerprint,
+} from "../bench/mod.ts";
+import { connectChain, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { loadConfig } from "./load_config.ts";
+import { startMarketLoop } from "./market_loop.ts";
+import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { readPassphrase } from "./read_passphrase.ts";
-import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
 import { VERSION } from "./version.ts";
 
@@ -29,6 +37,15 @@ export type RunAgentOptions = {
   signal: AbortSignal;
   /** Called once the agent is ready (tests and the CLI use it). */
   onReady?: ((ready: AgentReady) => void) | undefined;
+  /** The rig's hardware, when the caller already discovered it. @default {discovered at start} */
+  hardware?: Hardware | undefined;
+  /** Market loop timing (tests shorten it). */
+  market?: {
+    /** Pause between indexer polls, ms. @default {1000} */
+    pollIntervalMs?: number | undefined;
+    /** Seconds of chain time between bills of a deal. @default {600} */
+    billIntervalSeconds?: number | undefined;
+  } | undefined;
 };
 
 /**
@@ -65,6 +82,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     let devnetMs = 0;
     let rpcUrl: string;
     let chainId: number;
+    let addresses: MarketAddresses;
+    let fromBlock = 0n;
     if (config.chain.kind === "devnet") {
       const t = performance.now();
       devnet = await startDevnet({
@@ -77,12 +96,37 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs = performance.now() - t;
       rpcUrl = devnet.rpcUrl;
       chainId = devnet.chainId;
+      addresses = devnet.contracts;
     } else {
       rpcUrl = config.chain.rpcUrl;
       chainId = config.chain.chainId;
-      const chain = await connectChain({ url: rpcUrl, chainId, signal });
-      stops.push(() => chain.close());
+      addresses = config.chain.contracts;
+      fromBlock = config.chain.fromBlock;
     }
+    const chain = await connectChain({ url: rpcUrl, chainId, signal });
+    stops.push(() => chain.close());
+
+    const hardware = options.hardware ??
+      await discoverHardware({ dataDir: config.dataDir, signal });
+    const measured = cachedMeasurements(state, hardware);
+    const rig = {
+      threads: hardware.cpu.threads,
+      gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
+    };
+    const marketLoop = await startMarketLoop({
+      chain,
+      account,
+      db: state.db,
+      logger: logger.child("market"),
+    }, {
+      addresses,
+      fromBlock,
+      plans: ({ benchmarksQuantity }) =>
+        config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+      pollIntervalMs: options.market?.pollIntervalMs,
+      billIntervalSeconds: options.market?.billIntervalSeconds,
+      signal,
+    });
 
     const ready: AgentReady = {
       address: account.address,
@@ -101,6 +145,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: ready.devnetMs,
       rssBytes: Deno.memoryUsage().rss,
     });
+    marketLoop.start();
+    stops.push(() => marketLoop.stop());
     onReady?.(ready);
     await abortion(signal);
     logger.info("stopping");
@@ -135,13 +181,28 @@ export async function runAgentFromFile(
   file: string,
   options: RunAgentFromFileOptions,
 ): Promise<void> {
-  const config = await loadConfig(file, { gpuIndexes: await rigGpuIndexes() });
+  const hardware = await discoverHardware({ dataDir: "/", signal: options.signal });
+  const gpuIndexes = [...new Set(hardware.gpus.map((gpu) => gpu.index))].sort((a, b) => a - b);
+  const config = await loadConfig(file, { gpuIndexes });
   const logger = createLogger({
     level: options.log?.level ?? config.logging.level,
     format: options.log?.format ?? config.logging.format,
   });
   logger.info("starting sonm-agent", { version: VERSION, config: file });
-  await runAgent(config, { logger, signal: options.signal });
+  await runAgent(config, { logger, signal: options.signal, hardware });
+}
+
+/** Measured probe and network results cached by `sonm-agent bench` for this hardware. */
+function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, bigint> {
+  const cache = createSqliteResultCache(state.db);
+  const { hash } = hardwareFingerprint(hardware);
+  const out = new Map<number, bigint>();
+  for (const b of BENCHMARKS) {
+    if (b.measure !== "probe" && b.measure !== "network") continue;
+    const result = cache.get(b.id, hash);
+    if (result !== undefined && result.value > 0n) out.set(b.id, result.value);
+  }
+  return out;
 }
 
 function recordStart(state: AgentState, logger: Logger): bigint {

@@ -1,0 +1,93 @@
+import { formatUsdPerHour } from "../chain/mod.ts";
+import { planOrdersTable } from "./_plan_orders.ts";
+import { openStateForView } from "./_read_state.ts";
+import { createChainStore } from "./chain_store.ts";
+
+/** Options of {@linkcode runOrdersCommand}. */
+export type RunOrdersCommandOptions = {
+  /** `--config`: the rig's config (for its data directory). */
+  configPath?: string | undefined;
+  /** The data directory, instead of the config's. */
+  dataDir?: string | undefined;
+};
+
+/** One ASK the agent placed for a plan. */
+export type OrderEntry = {
+  plan: string;
+  orderId: string;
+  /** Whether it is the plan's order now. */
+  current: boolean;
+  /** `active`, `taken` (by a deal), `cancelled`, or `pending` (not indexed yet). */
+  status: "active" | "taken" | "cancelled" | "pending";
+  /** USD per hour, as people read it ("" while pending). */
+  usdPerHour: string;
+  /** Seconds, 0 = spot ("" while pending). */
+  duration: string;
+  /** The deal that took it, "" when none. */
+  dealId: string;
+  /** ISO time it was placed (or adopted). */
+  placedAt: string;
+  /** Why it stopped being the plan's order, "" while current. */
+  retireReason: string;
+};
+
+/** What {@linkcode runOrdersCommand} returns. */
+export type RunOrdersCommandReturnType = { orders: OrderEntry[]; lines: string[] };
+
+/**
+ * `sonm-agent orders --config rig.yaml [--json]`: this agent's ASK orders,
+ * newest first, from its state database (read while the agent runs).
+ *
+ * @throws {AgentError} when the data directory has no agent state
+ * @example
+ * ```ts ignore
+ * const { lines } = await runOrdersCommand({ configPath: "rig.yaml" });
+ * ```
+ */
+export async function runOrdersCommand(
+  options: RunOrdersCommandOptions,
+): Promise<RunOrdersCommandReturnType> {
+  const state = await openStateForView("orders", options);
+  try {
+    const store = createChainStore(state.db);
+    const orders = planOrdersTable(state.db).all().map((row): OrderEntry => {
+      const o = store.getOrder(row.orderId);
+      const status = o === undefined
+        ? "pending"
+        : o.active
+        ? "active"
+        : o.dealId !== 0n
+        ? "taken"
+        : "cancelled";
+      return {
+        plan: row.plan,
+        orderId: row.orderId.toString(),
+        current: row.retiredAt === undefined,
+        status,
+        usdPerHour: o === undefined ? "" : formatUsdPerHour(o.price),
+        duration: o === undefined ? "" : o.duration.toString(),
+        dealId: o === undefined || o.dealId === 0n ? "" : o.dealId.toString(),
+        placedAt: new Date(row.placedAt).toISOString(),
+        retireReason: row.retireReason ?? "",
+      };
+    });
+    const lines = orders.length === 0 ? ["no orders yet"] : [
+      "ORDER  PLAN                 STATUS     USD/H       DURATION  DEAL   PLACED",
+      ...orders.map((o) =>
+        [
+          o.orderId.padEnd(6),
+          o.plan.padEnd(20),
+          (o.current ? o.status : `${o.status}*`).padEnd(10),
+          o.usdPerHour.padEnd(11),
+          (o.duration === "0" ? "spot" : o.duration === "" ? "" : `${o.duration}s`).padEnd(9),
+          (o.dealId || "-").padEnd(6),
+          o.placedAt,
+        ].join(" ")
+      ),
+      ...(orders.some((o) => !o.current) ? ["* no longer the plan's order"] : []),
+    ];
+    return { orders, lines };
+  } finally {
+    state.close();
+  }
+}
