@@ -10,6 +10,7 @@ import {
   DockerStreamError,
   findTasks,
   ImagePolicyError,
+  inspectDistribution,
   inspectImage,
   listNetworks,
   pullImage,
@@ -60,6 +61,15 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
       const resolved = await resolveImageDigest(docker, { reference: v1.reference });
       assert.equal(resolved.digest, v1.digest);
       assert.ok(resolved.repoDigests.includes(`${registry.address}/sonm/app@${v1.digest}`));
+    });
+
+    await t.step("inspectDistribution() gives a tag's current digest without pulling", async () => {
+      const d = await inspectDistribution(docker, { reference: moving2.reference, auth });
+      assert.equal(d.digest, moving2.digest);
+      await assert.rejects(
+        inspectDistribution(docker, { reference: moving2.reference }),
+        isAuthError,
+      );
     });
 
     await t.step("pullImage() without credentials is refused with a credentials hint", async () => {
@@ -115,7 +125,11 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
             e instanceof ImagePolicyError && e.digest === moving2.digest &&
             e.reference === moving2.reference,
         );
-        pulled.push(moving2.reference);
+        await assert.rejects(
+          inspectImage(docker, { image: `${registry.address}/sonm/moving@${moving2.digest}` }),
+          (e: unknown) => e instanceof DockerApiError && e.isNotFound,
+          "the refused image was never pulled",
+        );
         assert.deepEqual(await findTasks(docker, { agentId: AGENT }), [], "nothing was created");
         assert.deepEqual(await listNetworks(docker, { labels: { "sonm.agent": AGENT } }), []);
       },
@@ -147,6 +161,19 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
       ]]);
       const stopped = await stopTask(docker, { containerId: task.containerId, timeoutSeconds: 0 });
       assert.equal(stopped.found, true);
+    });
+
+    await t.step("startTask() refuses a local image that has no registry digest", async () => {
+      await assert.rejects(
+        startTask(docker, {
+          spec: { image: a, limits: { memoryBytes: 64 * 2 ** 20, pidsLimit: 16 } },
+          policy: { allowPatterns: ["**"], pull: "missing" },
+          agentId: AGENT,
+          dealId: "3",
+          taskId: "local",
+        }),
+        (e: unknown) => e instanceof ImagePolicyError && /no registry digest/.test(e.message),
+      );
     });
 
     await t.step("startTask() refuses a registry outside the allowed patterns", async () => {

@@ -74,6 +74,11 @@ export {
   type InspectImageParameters,
   type InspectImageReturnType,
 } from "./inspect_image.ts";
+export {
+  inspectDistribution,
+  type InspectDistributionParameters,
+  type InspectDistributionReturnType,
+} from "./inspect_distribution.ts";
 export { type ImageSummary, listImages, type ListImagesParameters } from "./list_images.ts";
 export {
   removeImage,

@@ -1,6 +1,5 @@
 import type { DockerClient } from "./client.ts";
-import { buildContainerConfig } from "./_container_config.ts";
-import { capName } from "./_container_config.ts";
+import { buildContainerConfig, capName } from "./_container_config.ts";
 import { checkId, containerName, networkName, volumeName } from "./_names.ts";
 import { parseImageReference } from "./_reference.ts";
 import { checkImagePolicy } from "./check_image_policy.ts";
@@ -18,6 +17,7 @@ import {
 } from "./errors.ts";
 import { type ImagePolicyInput, parseImagePolicy } from "./image_policy.ts";
 import { inspectContainer, type PublishedPort } from "./inspect_container.ts";
+import { inspectDistribution } from "./inspect_distribution.ts";
 import { inspectImage } from "./inspect_image.ts";
 import { LABEL_AGENT, LABEL_DEAL } from "./labels.ts";
 import { pullImage, type PullProgress, type RegistryAuth } from "./pull_image.ts";
@@ -73,9 +73,9 @@ export type StartTaskErrorType =
   | DockerTimeoutError;
 
 /**
- * Runs a consumer's task under the deal's limits: validates the spec, pulls
- * the image (with credentials), resolves its digest and checks it against the
- * rig's policy, creates the deal's bridge network and scratch volume, then
+ * Runs a consumer's task under the deal's limits: validates the spec, resolves
+ * the image reference to a registry digest and checks it against the rig's
+ * policy before pulling, pulls exactly that digest (with credentials), creates the deal's bridge network and scratch volume, then
  * creates and starts a hardened container (all capabilities dropped except
  * those the policy allows, no-new-privileges, no privileged mode, no host
  * namespaces or host mounts, no swap) labelled `sonm.agent`, `sonm.deal`,
@@ -121,21 +121,34 @@ export async function startTask(
     }
   });
 
-  // Image: pull (or reuse), resolve the digest, check the policy.
+  // Image: learn the digest (pinned, local under `pull: missing`, or the registry's
+  // current one), check it against the policy BEFORE pulling, then pull exactly that digest.
   const ref = parseImageReference(spec.image, "image");
-  const local = ref.digest ? `${ref.name}@${ref.digest}` : `${ref.name}:${ref.tag ?? "latest"}`;
-  const have = policy.pull === "missing" || ref.digest
-    ? await inspectImage(client, { image: local, signal }).then(() => true, (e) => {
-      if (e instanceof DockerApiError && e.isNotFound) return false;
-      throw e;
-    })
-    : false;
-  if (!have) {
-    await pullImage(client, { reference: spec.image, auth: registryAuth, onProgress, signal });
+  const notFound = (e: unknown) => {
+    if (e instanceof DockerApiError && e.isNotFound) return undefined;
+    throw e;
+  };
+  let digest = ref.digest;
+  if (!digest && policy.pull === "missing") {
+    const local = await resolveImageDigest(client, { reference: spec.image, signal })
+      .catch(notFound);
+    // A local image without a registry digest is refused by the policy check below.
+    if (local) checkImagePolicy(policy, { reference: spec.image, digest: local.digest });
+    digest = local?.digest;
   }
-  const resolved = await resolveImageDigest(client, { reference: spec.image, signal });
-  checkImagePolicy(policy, { reference: spec.image, digest: resolved.digest });
-  const digest = resolved.digest as string;
+  digest ??= (await inspectDistribution(client, {
+    reference: spec.image,
+    auth: registryAuth,
+    signal,
+  })).digest;
+  checkImagePolicy(policy, { reference: spec.image, digest });
+  const pinned = `${ref.name}@${digest}`;
+  const have = await inspectImage(client, { image: pinned, signal }).catch(notFound);
+  if (!have) {
+    await pullImage(client, { reference: pinned, auth: registryAuth, onProgress, signal });
+  }
+  // Checks that the local image really has the digest (ImageDigestMismatchError otherwise).
+  const resolved = await resolveImageDigest(client, { reference: pinned, signal });
 
   const labels = { [LABEL_AGENT]: agentId, [LABEL_DEAL]: dealId };
   let network: string | undefined;
