@@ -369,3 +369,89 @@ dashboard: { enabled: false }
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runAgent() closes a forward deal at its end, paid in full, and offers the plan again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });
+  const quiet = createLogger({ level: "error", write: () => {} });
+  let devnet: Devnet | undefined;
+  let chain: ChainClient | undefined;
+  let agent: Running | undefined;
+  try {
+    await Deno.writeTextFile(join(dir, "key.pass"), "e2e-passphrase\n");
+    const { address } = await createKeystore({
+      path: join(dir, "key.json"),
+      passphrase: "e2e-passphrase",
+      kdf: { kdf: "pbkdf2", c: 1000 },
+    });
+    devnet = await startDevnet({ logger: quiet, fund: [address] });
+    const c = devnet.contracts;
+    await Deno.writeTextFile(
+      join(dir, "rig.yaml"),
+      `data_dir: ./data
+chain:
+  rpc_url: ${devnet.rpcUrl}
+  chain_id: ${devnet.chainId}
+  contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
+keystore: { path: ./key.json, passphrase_file: ./key.pass }
+plans:
+  - name: fwd
+    price_usd_per_hour: "1.8"
+    duration: 4h
+    resources: { cpu_cores: 1, ram: 512MiB }
+dashboard: { enabled: false }
+`,
+    );
+    const config = await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
+    const hardware = await discoverHardware({ dataDir: dir });
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+    const reader: MarketClient = createMarketClient(chain, { addresses: devnet.contracts });
+    const consumer = createMarketClient(chain, {
+      addresses: devnet.contracts,
+      sender: createTxSender(chain, {
+        account: privateKeyToAccount(devnet.consumer.privateKey),
+        receiptTimeoutMs: 10_000,
+      }),
+    }) as WriteMarketClient;
+    const activeAsks = async () => asksOf(await getActiveOrders(reader), address);
+
+    agent = await startAgent(config, hardware);
+    const ask = await until("the forward ASK", async () => (await activeAsks())[0]);
+    assert.equal(ask.duration, 4n * 3600n);
+
+    // a one-hour BID on the four-hour ASK: a one-hour forward deal at the ASK's price
+    const { orderId: bidId } = await placeOrder(consumer, {
+      type: "BID",
+      duration: 3600n,
+      price: parseUsdPerHour("2"),
+      benchmarks: [0n, 0n, 1n],
+    });
+    const dealId = await until("the deal", async () => {
+      const bid = await getOrder(reader, { orderId: bidId });
+      return bid !== undefined && bid.dealId !== 0n ? bid.dealId : undefined;
+    }, 10_000);
+    const opened = await getDeal(reader, { dealId });
+    assert.equal(opened?.duration, 3600n);
+    assert.equal(opened?.endTime, opened!.startTime + 3600n);
+
+    await rpc(devnet, "evm_increaseTime", [3700]);
+    await rpc(devnet, "evm_mine", []);
+    const closed = await until("the closed deal", async () => {
+      const d = await getDeal(reader, { dealId });
+      return d?.status === "CLOSED" ? d : undefined;
+    }, 15_000);
+    const rate = await getRate(reader, {});
+    assert.equal(
+      closed.totalPayout,
+      paymentFor({ price: ask.price, seconds: 3600n, rate }),
+      "paid for exactly the deal's hour, not the 100 s after its end",
+    );
+    assert.ok(agent.logs.some((l) => l.msg === "closed deal at its end"));
+    const next = await until("the plan's next ASK", async () => (await activeAsks())[0]);
+    assert.notEqual(next.id, ask.id);
+  } finally {
+    await agent?.stop();
+    await chain?.close();
+    await devnet?.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
