@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { parseEventLogs } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   BENCHMARKS,
   createSqliteResultCache,
@@ -31,6 +31,7 @@ import {
   getRate,
   marketAbi,
   type MarketClient,
+  openDeal,
   type OrderState,
   parseUsdPerHour,
   paymentFor,
@@ -44,10 +45,12 @@ import {
   type Devnet,
   loadConfig,
   openState,
+  planAsk,
   runAgent,
   runDealsCommand,
   runOrdersCommand,
   startDevnet,
+  startMarketLoop,
 } from "../src/agent/mod.ts";
 
 const PLAN_PRICE = "0.36"; // USD/h = 1e14 USD-wei per second
@@ -450,6 +453,88 @@ dashboard: { enabled: false }
     assert.notEqual(next.id, ask.id);
   } finally {
     await agent?.stop();
+    await chain?.close();
+    await devnet?.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startMarketLoop() skips a BID another supplier took first and keeps trading", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });
+  const quiet = createLogger({ level: "error", write: () => {} });
+  let devnet: Devnet | undefined;
+  let chain: ChainClient | undefined;
+  let state: ReturnType<typeof openState> | undefined;
+  try {
+    const account = privateKeyToAccount(generatePrivateKey());
+    devnet = await startDevnet({ logger: quiet, fund: [account.address] });
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+    state = openState({ path: join(dir, "agent.sqlite") });
+    const logs: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: "debug",
+      format: "json",
+      write: (line) => logs.push(JSON.parse(line)),
+    });
+    const writer = (key: `0x${string}`) =>
+      createMarketClient(chain!, {
+        addresses: devnet!.contracts,
+        sender: createTxSender(chain!, { account: privateKeyToAccount(key) }),
+      }) as WriteMarketClient;
+    const consumer = writer(devnet.consumer.privateKey);
+    const rival = writer(devnet.deployer.privateKey);
+    const loop = await startMarketLoop({ chain, account, db: state.db, logger }, {
+      addresses: devnet.contracts,
+      plans: ({ benchmarksQuantity }) => [
+        planAsk({
+          name: "race",
+          priceUsdPerHour: "0.30",
+          duration: "spot",
+          resources: {
+            cpuCores: 1,
+            ramBytes: 2 ** 30,
+            storageBytes: 0,
+            gpus: [],
+            net: { overlay: false, outbound: true, incoming: false },
+          },
+          identityLevel: 0,
+          counterparty: undefined,
+          blacklist: undefined,
+          tag: "",
+        }, { rig: { threads: 1, gpus: [] }, benchmarksQuantity }),
+      ],
+    });
+    const first = await loop.step();
+    assert.equal(first.placed.length, 1);
+    const askId = first.placed[0]!;
+
+    const bid = { type: "BID" as const, duration: 0n, price: parseUsdPerHour("0.50") };
+    const { orderId: bidId } = await placeOrder(consumer, bid);
+    await loop.indexer.syncOnce();
+    // another supplier takes the BID after the agent indexed it
+    const { orderId: rivalAsk } = await placeOrder(rival, {
+      type: "ASK",
+      duration: 0n,
+      price: parseUsdPerHour("0.20"),
+    });
+    await openDeal(rival, { askId: rivalAsk, bidId });
+
+    const raced = await loop.step();
+    assert.deepEqual(raced.dealsOpened, []);
+    assert.equal(raced.failures, 0);
+    const refusal = logs.find((l) => l.msg === "the contract refuses a pair the matcher took");
+    assert.equal(refusal?.contractError, "OrderNotActive");
+    assert.equal((await getOrder(loop.market, { orderId: askId }))?.active, true);
+
+    const { orderId: nextBid } = await placeOrder(consumer, bid);
+    await loop.indexer.syncOnce();
+    const traded = await loop.step();
+    assert.equal(traded.dealsOpened.length, 1);
+    const deal = await getDeal(loop.market, { dealId: traded.dealsOpened[0]! });
+    assert.deepEqual([deal?.askId, deal?.bidId], [askId, nextBid]);
+    await loop.stop();
+  } finally {
+    state?.close();
     await chain?.close();
     await devnet?.stop();
     await Deno.remove(dir, { recursive: true });
