@@ -12,6 +12,7 @@ import {
   createTxSender,
   formatTokenAmount,
   formatUsdPerHour,
+  getOrder,
   type Indexer,
   marketAbi,
   type MarketAddresses,
@@ -32,7 +33,7 @@ import { planOrdersTable } from "./_plan_orders.ts";
 import { createChainStore } from "./chain_store.ts";
 import type { Logger } from "./logger.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
-import { type PlanAction, reconcilePlans } from "./reconcile_plans.ts";
+import { type IndexedOrderStatus, type PlanAction, reconcilePlans } from "./reconcile_plans.ts";
 
 /** What the market loop works with. */
 export type MarketLoopComponents = {
@@ -168,10 +169,15 @@ export async function startMarketLoop(
 
   async function reconcile(report: MarketStepReport, signal?: AbortSignal): Promise<void> {
     const records = table.current();
-    const orders = new Map<bigint, { active: boolean; dealId: bigint }>();
+    const orders = new Map<bigint, IndexedOrderStatus>();
     for (const r of records) {
       const o = store.getOrder(r.orderId);
-      if (o !== undefined) orders.set(r.orderId, { active: o.active, dealId: o.dealId });
+      if (o !== undefined) {
+        orders.set(r.orderId, { active: o.active, dealId: o.dealId });
+      } else if (await getOrder(market, { orderId: r.orderId, signal }) === undefined) {
+        // not indexed and not on chain: its block was reorganized away
+        orders.set(r.orderId, { active: false, dealId: 0n, missing: true });
+      }
     }
     const ownActiveAsks = store.activeOrders()
       .filter((o) => o.type === "ASK" && isMine(o.author))

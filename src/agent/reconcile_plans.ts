@@ -2,7 +2,12 @@
 export type PlanOrderRecord = { plan: string; orderId: bigint; hash: string };
 
 /** The indexed state of an order, as far as reconciling needs it. */
-export type IndexedOrderStatus = { active: boolean; dealId: bigint };
+export type IndexedOrderStatus = {
+  active: boolean;
+  dealId: bigint;
+  /** The chain has no such order (its block was reorganized away). */
+  missing?: boolean | undefined;
+};
 
 /** What {@linkcode reconcilePlans} decides from. */
 export type ReconcilePlansInput = {
@@ -33,7 +38,7 @@ export type PlanAction =
     reason: "changed" | "removed" | "duplicate";
   }
   /** The recorded order is no longer active (a deal took it, or it was cancelled elsewhere). */
-  | { kind: "retire"; plan: string; orderId: bigint; reason: "taken" | "cancelled" }
+  | { kind: "retire"; plan: string; orderId: bigint; reason: "taken" | "cancelled" | "gone" }
   /** An active ASK of ours with the plan's parameters, not recorded (placed before a crash): take it as the plan's order. */
   | { kind: "adopt"; plan: string; orderId: bigint; hash: string }
   /** Place a new ASK for the plan. */
@@ -53,6 +58,7 @@ export type PlanAction =
  * | active | same | any | keep |
  * | active | other | no / yes | cancel (changed), then place or adopt / wait |
  * | inactive | any | no / yes | retire (taken or cancelled), then place or adopt / wait |
+ * | missing on chain | any | no / yes | retire (gone), then place or adopt / wait |
  * | no record | - | no / yes | adopt an unrecorded own ASK with the same hash, else place / wait |
  *
  * A record whose plan is gone from the config is cancelled (removed) while
@@ -99,7 +105,7 @@ export function reconcilePlans(input: ReconcilePlansInput): PlanAction[] {
           kind: "retire",
           plan,
           orderId: record.orderId,
-          reason: state.dealId !== 0n ? "taken" : "cancelled",
+          reason: retireReason(state),
         });
       }
     }
@@ -131,7 +137,7 @@ export function reconcilePlans(input: ReconcilePlansInput): PlanAction[] {
         kind: "retire",
         plan: record.plan,
         orderId: record.orderId,
-        reason: state.dealId !== 0n ? "taken" : "cancelled",
+        reason: retireReason(state),
       });
     }
   }
@@ -146,4 +152,8 @@ export function reconcilePlans(input: ReconcilePlansInput): PlanAction[] {
     }
   }
   return [...cancels, ...retires, ...rest];
+}
+
+function retireReason(state: IndexedOrderStatus): "taken" | "cancelled" | "gone" {
+  return state.missing === true ? "gone" : state.dealId !== 0n ? "taken" : "cancelled";
 }

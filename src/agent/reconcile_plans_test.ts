@@ -130,3 +130,17 @@ Deno.test("reconcilePlans() cancels a duplicate of a plan's order and leaves unk
     ],
   );
 });
+
+Deno.test("reconcilePlans() retires an order the chain no longer has and places the plan again", () => {
+  assert.deepEqual(
+    run({
+      planned: [{ plan: "a", hash: "h" }],
+      records: [{ plan: "a", orderId: 1n, hash: "h" }],
+      orders: new Map([[1n, { active: false, dealId: 0n, missing: true }]]),
+    }),
+    [
+      { kind: "retire", plan: "a", orderId: 1n, reason: "gone" },
+      { kind: "place", plan: "a", hash: "h" },
+    ],
+  );
+});
