@@ -172,7 +172,10 @@ export async function startMarketLoop(
     const orders = new Map<bigint, IndexedOrderStatus>();
     for (const r of records) {
       const o = store.getOrder(r.orderId);
-      if (o !== undefined) {
+      if (o !== undefined && (o.type !== "ASK" || !isMine(o.author))) {
+        // another chain under the same state (a new devnet): that id is someone else's order
+        orders.set(r.orderId, { active: false, dealId: 0n, missing: true });
+      } else if (o !== undefined) {
         orders.set(r.orderId, { active: o.active, dealId: o.dealId });
       } else if (await getOrder(market, { orderId: r.orderId, signal }) === undefined) {
         // not indexed and not on chain: its block was reorganized away
