@@ -48,8 +48,10 @@ const GAS = 3_000_000n;
  */
 function createSender(fx: ChainFixture) {
   const nonces = new Map<Address, number>();
-  const queue: Promise<{ hash: Hex; what: string }>[] = [];
-  const sent: { hash: Hex; what: string }[] = [];
+  const lastOf = new Map<Address, Promise<void>>();
+  type Sent = { hash: Hex; raw: Hex; what: string };
+  const queue: Promise<Sent>[] = [];
+  const sent: Sent[] = [];
   const flush = async () => sent.push(...await Promise.all(queue.splice(0)));
   return {
     async send(
@@ -68,7 +70,10 @@ function createSender(fx: ChainFixture) {
         { abi: call.abi, functionName: call.functionName, args: call.args } as never,
       );
       const what = `${call.functionName} from ${from.address} (nonce ${nonce})`;
-      queue.push((async () => {
+      // One account's transactions go out in nonce order (no gaps in anvil's pool);
+      // different accounts' go out in parallel.
+      const previous = lastOf.get(from.address) ?? Promise.resolve();
+      const next = previous.then(async () => {
         const signed = await from.signTransaction({
           chainId: fx.publicClient.chain.id,
           type: "eip1559",
@@ -76,15 +81,17 @@ function createSender(fx: ChainFixture) {
           data,
           nonce,
           gas: GAS,
-          maxFeePerGas: 100_000_000_000n,
+          maxFeePerGas: 1_000_000_000_000n,
           maxPriorityFeePerGas: 1n,
         });
         const hash = await fx.publicClient.request({
           method: "eth_sendRawTransaction",
           params: [signed],
         });
-        return { hash, what };
-      })());
+        return { hash, raw: signed, what };
+      });
+      lastOf.set(from.address, next.then(() => undefined, () => undefined));
+      queue.push(next);
       if (queue.length >= 64) await flush();
     },
     /**
@@ -110,10 +117,32 @@ function createSender(fx: ChainFixture) {
             all.push(...receipts as TransactionReceipt[]);
             break;
           }
-          assert.ok(
-            attempt < 600,
-            `transactions not mined: ${chunk[receipts.indexOf(undefined)]?.what}`,
-          );
+          if (attempt >= 600) {
+            const stuck = chunk[receipts.indexOf(undefined)]!;
+            const known = await fx.publicClient.request({
+              method: "eth_getTransactionByHash",
+              params: [stuck.hash],
+            });
+            const pool = await fx.publicClient.request({ method: "txpool_status" } as never);
+            const block = await fx.publicClient.getBlock();
+            assert.fail(
+              `transactions not mined: ${stuck.what}: known ${JSON.stringify(known)}, pool ${
+                JSON.stringify(pool)
+              }, base fee ${block.baseFeePerGas}, gas used ${block.gasUsed}/${block.gasLimit}`,
+            );
+          }
+          // Under load, anvil has been seen to drop an accepted transaction from
+          // its pool (unknown by hash, pool empty): send the same signed bytes again.
+          if (attempt % 10 === 9) {
+            for (const [j, r] of receipts.entries()) {
+              if (r !== undefined) continue;
+              await fx.publicClient.request({
+                method: "eth_sendRawTransaction",
+                params: [chunk[j]!.raw],
+              }).catch(() => undefined);
+            }
+            await fx.testClient.mine({ blocks: 1 });
+          }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
