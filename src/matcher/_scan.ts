@@ -9,6 +9,7 @@
  */
 import type { AddressTable } from "./_address_table.ts";
 import type { Side } from "./_side.ts";
+import { HIGH_BITS } from "./_quantize.ts";
 
 /** A query order, resolved to interned ids and split integers. */
 export type Query = {
@@ -29,6 +30,8 @@ export type Query = {
   cp: number;
   /** Benchmarks as interleaved hi/lo, `width` entries. */
   bench: Uint32Array;
+  /** Quantized benchmarks, SUMMARY_WORDS words (see _quantize.ts). */
+  summary: Uint32Array;
   /** Number of benchmarks to compare. */
   nb: number;
   /** Whether any blacklist mark is set for this query. */
@@ -55,7 +58,17 @@ export function scanBids(
   const qph = q.ph, qpl = q.pl, qdur = q.dur, notFlags = ~q.flags & 0xff, qreq = q.req;
   const qlevel = q.authorLevel, qmaster = q.master, qcp = q.cp, qbench = q.bench;
   const nb2 = q.nb * 2, block = q.block, gen = q.gen;
+  const qsum = side.qsum, s0 = q.summary[0]! | HIGH_BITS, s1 = q.summary[1]! | HIGH_BITS;
+  const s2 = q.summary[2]! | HIGH_BITS, s3 = q.summary[3]! | HIGH_BITS;
   for (let r = from; r < to; r++) {
+    // Benchmarks first, on their 7-bit summaries (4 per word, one SWAR step per word):
+    // the most selective check, and its branch is predictable.
+    const w = r * 4;
+    if (
+      (((s0 - (qsum[w] as number)) & (s1 - (qsum[w + 1] as number)) &
+        (s2 - (qsum[w + 2] as number)) & (s3 - (qsum[w + 3] as number))) & HIGH_BITS) !==
+        HIGH_BITS
+    ) continue;
     if (alive[r] === 0) continue;
     if (checkPrice) {
       const h = ph[r] as number;
@@ -107,7 +120,15 @@ export function scanAsks(
   const qph = q.ph, qpl = q.pl, qdur = q.dur, qflags = q.flags, qreq = q.req;
   const qlevel = q.authorLevel, qmaster = q.master, qcp = q.cp, qbench = q.bench;
   const nb2 = q.nb * 2, block = q.block, gen = q.gen;
+  const qsum = side.qsum, s0 = q.summary[0]!, s1 = q.summary[1]!;
+  const s2 = q.summary[2]!, s3 = q.summary[3]!;
   for (let r = from; r < to; r++) {
+    const w = r * 4;
+    if (
+      ((((qsum[w] as number) | HIGH_BITS) - s0) & (((qsum[w + 1] as number) | HIGH_BITS) - s1) &
+        (((qsum[w + 2] as number) | HIGH_BITS) - s2) &
+        (((qsum[w + 3] as number) | HIGH_BITS) - s3) & HIGH_BITS) !== HIGH_BITS
+    ) continue;
     if (alive[r] === 0) continue;
     if (checkPrice) {
       const h = ph[r] as number;

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { SUMMARY_WORDS } from "./_quantize.ts";
+
 /** Copies `old` into the larger `fresh`. */
 function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(old: T, fresh: T): T {
   fresh.set(old);
@@ -40,6 +42,19 @@ function takeI32(perm: Int32Array, old: Int32Array, fresh: Int32Array): void {
 
 function takeU32(perm: Int32Array, old: Uint32Array, fresh: Uint32Array): void {
   for (let i = 0; i < perm.length; i++) fresh[i] = old[perm[i] as number] as number;
+}
+
+function takeStrided(
+  perm: Int32Array,
+  old: Uint32Array,
+  fresh: Uint32Array,
+  stride: number,
+): Uint32Array {
+  for (let i = 0; i < perm.length; i++) {
+    const from = (perm[i] as number) * stride, to = i * stride;
+    for (let k = 0; k < stride; k++) fresh[to + k] = old[from + k] as number;
+  }
+  return fresh;
 }
 
 function takeU8(perm: Int32Array, old: Uint8Array, fresh: Uint8Array): void {
@@ -76,6 +91,8 @@ export class Side {
   alive: Uint8Array;
   nbench: Uint8Array;
   bench: Uint32Array;
+  /** Quantized benchmarks, SUMMARY_WORDS words per row (see _quantize.ts). */
+  qsum: Uint32Array;
   handleAt: Int32Array;
 
   /** Row by handle (-1 = free). */
@@ -100,6 +117,7 @@ export class Side {
     this.alive = new Uint8Array(cap);
     this.nbench = new Uint8Array(cap);
     this.bench = new Uint32Array(cap * width * 2);
+    this.qsum = new Uint32Array(cap * SUMMARY_WORDS);
     this.handleAt = new Int32Array(cap);
   }
 
@@ -209,6 +227,7 @@ export class Side {
     this.nbench = grow(this.nbench, new Uint8Array(cap));
     this.handleAt = grow(this.handleAt, new Int32Array(cap));
     this.bench = grow(this.bench, new Uint32Array(cap * this.width * 2));
+    this.qsum = grow(this.qsum, new Uint32Array(cap * SUMMARY_WORDS));
     this.cap = cap;
   }
 
@@ -241,14 +260,13 @@ export class Side {
     this.alive = take(perm, this.alive, new Uint8Array(cap));
     this.nbench = take(perm, this.nbench, new Uint8Array(cap));
     this.handleAt = take(perm, this.handleAt, new Int32Array(cap));
-    const stride = this.width * 2;
-    const oldBench = this.bench;
-    const bench = new Uint32Array(cap * stride);
-    for (let i = 0; i < n; i++) {
-      const from = (perm[i] as number) * stride;
-      bench.set(oldBench.subarray(from, from + stride), i * stride);
-    }
-    this.bench = bench;
+    this.bench = takeStrided(
+      perm,
+      this.bench,
+      new Uint32Array(cap * this.width * 2),
+      this.width * 2,
+    );
+    this.qsum = takeStrided(perm, this.qsum, new Uint32Array(cap * SUMMARY_WORDS), SUMMARY_WORDS);
     const posOf = this.posOf;
     const handleAt = this.handleAt;
     for (let i = 0; i < n; i++) posOf[handleAt[i] as number] = i;
@@ -287,6 +305,7 @@ export class Side {
       this.bl.byteLength + this.tag.byteLength + this.ph.byteLength + this.pl.byteLength +
       this.dur.byteLength + this.flags.byteLength + this.nflags.byteLength +
       this.req.byteLength + this.alive.byteLength + this.nbench.byteLength +
-      this.bench.byteLength + this.handleAt.byteLength + this.posOf.byteLength;
+      this.bench.byteLength + this.qsum.byteLength + this.handleAt.byteLength +
+      this.posOf.byteLength;
   }
 }

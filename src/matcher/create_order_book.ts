@@ -1,6 +1,7 @@
 import { AddressTable } from "./_address_table.ts";
 import { type Query, scanAsks, scanBids } from "./_scan.ts";
 import { Side } from "./_side.ts";
+import { summarize, SUMMARY_WORDS } from "./_quantize.ts";
 import { InvalidOrderError } from "./errors.ts";
 import { explainMatch, type MatchExplanation } from "./explain_match.ts";
 import { BENCHMARK_LIMIT, DEFAULT_ORDER_LIMITS, type OrderLimits, PRICE_LIMIT } from "./limits.ts";
@@ -127,6 +128,7 @@ class ColumnarBook implements OrderBook {
   #split = new BigUint64Array(1);
   #halves = new Uint32Array(this.#split.buffer);
   #queryBench: Uint32Array;
+  #querySummary = new Uint32Array(SUMMARY_WORDS);
 
   constructor(limits: OrderLimits) {
     this.#limits = limits;
@@ -274,6 +276,7 @@ class ColumnarBook implements OrderBook {
         bench[base + 2 * i + 1] = 0;
       }
     }
+    summarize(bench, base, Math.min(n, side.width), side.qsum, r * SUMMARY_WORDS);
   }
 
   remove(id: bigint): boolean {
@@ -358,9 +361,11 @@ class ColumnarBook implements OrderBook {
       bench[2 * i] = this.#halves[1] as number;
       bench[2 * i + 1] = this.#halves[0] as number;
     }
+    summarize(bench, 0, n, this.#querySummary, 0);
     return {
       ph,
       pl,
+      summary: this.#querySummary,
       dur: Number(order.duration),
       flags: flagMask(order.netflags),
       req: order.identityLevel,
