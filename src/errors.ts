@@ -37,8 +37,9 @@ export class AgentError extends Error {
 
   /** Walks the cause chain, this error first. */
   *causes(): Generator<unknown> {
-    let current: unknown = this;
-    const seen = new Set<unknown>();
+    yield this;
+    const seen = new Set<unknown>([this]);
+    let current: unknown = this.cause;
     while (current !== undefined && !seen.has(current)) {
       seen.add(current);
       yield current;
