@@ -58,16 +58,19 @@ export function scanBids(
   const qph = q.ph, qpl = q.pl, qdur = q.dur, notFlags = ~q.flags & 0xff, qreq = q.req;
   const qlevel = q.authorLevel, qmaster = q.master, qcp = q.cp, qbench = q.bench;
   const nb2 = q.nb * 2, block = q.block, gen = q.gen;
-  const qsum = side.qsum, s0 = q.summary[0]! | HIGH_BITS, s1 = q.summary[1]! | HIGH_BITS;
-  const s2 = q.summary[2]! | HIGH_BITS, s3 = q.summary[3]! | HIGH_BITS;
+  const qsum = side.qsum, qs = q.summary;
+  const s0 = qs[0]! | HIGH_BITS, s1 = qs[1]! | HIGH_BITS, s2 = qs[2]! | HIGH_BITS;
+  const s3 = qs[3]! | HIGH_BITS, s4 = qs[4]! | HIGH_BITS, s5 = qs[5]! | HIGH_BITS;
+  const s6 = qs[6]! | HIGH_BITS;
   for (let r = from; r < to; r++) {
-    // Benchmarks first, on their 7-bit summaries (4 per word, one SWAR step per word):
+    // Benchmarks first, on their 15-bit summaries (2 per word, one SWAR step per word):
     // the most selective check, and its branch is predictable.
-    const w = r * 4;
+    const w = r * 7;
     if (
-      (((s0 - (qsum[w] as number)) & (s1 - (qsum[w + 1] as number)) &
-        (s2 - (qsum[w + 2] as number)) & (s3 - (qsum[w + 3] as number))) & HIGH_BITS) !==
-        HIGH_BITS
+      ((s0 - (qsum[w] as number)) & (s1 - (qsum[w + 1] as number)) &
+        (s2 - (qsum[w + 2] as number)) & (s3 - (qsum[w + 3] as number)) &
+        (s4 - (qsum[w + 4] as number)) & (s5 - (qsum[w + 5] as number)) &
+        (s6 - (qsum[w + 6] as number)) & HIGH_BITS) !== HIGH_BITS
     ) continue;
     if (alive[r] === 0) continue;
     if (checkPrice) {
@@ -120,14 +123,18 @@ export function scanAsks(
   const qph = q.ph, qpl = q.pl, qdur = q.dur, qflags = q.flags, qreq = q.req;
   const qlevel = q.authorLevel, qmaster = q.master, qcp = q.cp, qbench = q.bench;
   const nb2 = q.nb * 2, block = q.block, gen = q.gen;
-  const qsum = side.qsum, s0 = q.summary[0]!, s1 = q.summary[1]!;
-  const s2 = q.summary[2]!, s3 = q.summary[3]!;
+  const qsum = side.qsum, qs = q.summary;
+  const s0 = qs[0]!, s1 = qs[1]!, s2 = qs[2]!, s3 = qs[3]!, s4 = qs[4]!, s5 = qs[5]!;
+  const s6 = qs[6]!;
   for (let r = from; r < to; r++) {
-    const w = r * 4;
+    const w = r * 7;
     if (
       ((((qsum[w] as number) | HIGH_BITS) - s0) & (((qsum[w + 1] as number) | HIGH_BITS) - s1) &
         (((qsum[w + 2] as number) | HIGH_BITS) - s2) &
-        (((qsum[w + 3] as number) | HIGH_BITS) - s3) & HIGH_BITS) !== HIGH_BITS
+        (((qsum[w + 3] as number) | HIGH_BITS) - s3) &
+        (((qsum[w + 4] as number) | HIGH_BITS) - s4) &
+        (((qsum[w + 5] as number) | HIGH_BITS) - s5) &
+        (((qsum[w + 6] as number) | HIGH_BITS) - s6) & HIGH_BITS) !== HIGH_BITS
     ) continue;
     if (alive[r] === 0) continue;
     if (checkPrice) {
