@@ -14,8 +14,6 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import v8 from "node:v8";
-import vm from "node:vm";
 import {
   createMarketViews,
   createOrderBook,
@@ -26,10 +24,20 @@ import {
   referenceMatch,
 } from "../src/matcher/mod.ts";
 
-type Args = { quick: boolean; agreementPairs: number | undefined; out: string };
+type Args = {
+  quick: boolean;
+  agreementPairs: number | undefined;
+  out: string;
+  memoryProbe: number | undefined;
+};
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, agreementPairs: undefined, out: "bench/results/matcher.json" };
+  const args: Args = {
+    quick: false,
+    agreementPairs: undefined,
+    out: "bench/results/matcher.json",
+    memoryProbe: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
@@ -40,21 +48,62 @@ function parseArgs(argv: readonly string[]): Args {
       }
       args.agreementPairs = n;
     } else if (a === "--out") args.out = argv[++i] ?? args.out;
+    else if (a === "--memory-probe") args.memoryProbe = Number(argv[++i]);
     else throw new RangeError(`Cannot run benchmark: unknown option "${a}"`);
   }
   return args;
 }
 
-function gcFunction(): () => void {
-  v8.setFlagsFromString("--expose-gc");
-  return vm.runInNewContext("gc") as () => void;
+/**
+ * `--memory-probe N` (a child process started with --expose-gc): generates the
+ * book's orders, then measures what loading them into a book adds to the JS
+ * heap and to the typed arrays' external memory, after full collections.
+ */
+function memoryProbe(n: number): void {
+  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("Cannot probe memory: run with --v8-flags=--expose-gc");
+  const market = generateMarket({ seed: 5, bids: n, asks: 0, profile: "realistic" });
+  const used = () => {
+    gc();
+    gc();
+    const m = Deno.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const load = () => {
+    const book = createOrderBook({ views: market.views });
+    for (const o of market.bids) book.add(o);
+    book.compact();
+    return book;
+  };
+  // A first load settles the orders' own memory (V8 flattens their strings and
+  // trims their objects on first use); the second load is what a book costs.
+  const first = load();
+  const before = used();
+  const book = load();
+  const after = used();
+  if (first.stats().bids !== book.stats().bids) throw new Error("unreachable");
+  console.log(JSON.stringify({
+    bytesPerOrder: (after - before) / n,
+    columnBytesPerOrder: book.stats().columnBytes / n,
+  }));
 }
 
-/** JS heap in use after a full collection (typed-array backing stores live outside it). */
-function heapUsed(gc: () => void): number {
-  gc();
-  gc();
-  return Deno.memoryUsage().heapUsed;
+/** Runs {@linkcode memoryProbe} in a child process with a real `gc()`. */
+function measureMemory(n: number): { bytesPerOrder: number; columnBytesPerOrder: number } {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc,--max-old-space-size=8192",
+      new URL(import.meta.url).pathname,
+      "--memory-probe",
+      String(n),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  if (!out.success) throw new Error("Cannot measure memory: the probe process failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 /**
@@ -220,7 +269,7 @@ function sqlParams(
 
 function main(): void {
   const args = parseArgs(Deno.args);
-  const gc = gcFunction();
+  if (args.memoryProbe !== undefined) return memoryProbe(args.memoryProbe);
   const nBids = args.quick ? 100_000 : 1_000_000;
   const nAsks = args.quick ? 10_000 : 100_000;
   const nQueries = args.quick ? 100 : 200;
@@ -251,7 +300,7 @@ function main(): void {
   // Load: memory and time.
   const baselineMs = machineBaselineMs();
   t0 = performance.now();
-  let bidBook: OrderBook = createOrderBook({ views: market.views });
+  const bidBook: OrderBook = createOrderBook({ views: market.views });
   for (const o of market.bids) bidBook.add(o);
   bidBook.compact();
   const loadMs = performance.now() - t0;
@@ -315,13 +364,10 @@ function main(): void {
   sql.db.close();
   log(`sqlite: best ${sqlBest.medianMs.toFixed(2)} ms, full ${sqlFull.medianMs.toFixed(1)} ms`);
 
-  // Memory: the typed-array columns (with their spare capacity) plus the JS heap that
-  // goes away with the book (the id map, interned addresses), measured by dropping it.
-  const columnBytes = bidBook.stats().columnBytes;
-  const withBook = heapUsed(gc);
-  bidBook = createOrderBook();
-  const withoutBook = heapUsed(gc);
-  const bytesPerOrder = (columnBytes + withBook - withoutBook) / nBids;
+  // Memory: the typed-array columns (with their spare capacity) plus the JS heap the
+  // book adds (interned addresses), measured in a child process with a real gc().
+  log("measuring memory in a child process");
+  const { bytesPerOrder, columnBytesPerOrder } = measureMemory(nBids);
   log(`${bytesPerOrder.toFixed(0)} bytes per resting order`);
 
   const result = {
@@ -338,8 +384,7 @@ function main(): void {
       generateMs,
       loadMs,
       bytesPerOrder,
-      columnBytesPerOrder: columnBytes / nBids,
-      heapBytesPerOrder: (withBook - withoutBook) / nBids,
+      columnBytesPerOrder,
       sqliteLoadMs: sql.ms,
     },
     bestMatch: {

@@ -51,7 +51,7 @@ export function scanBids(
 ): void {
   const { from, to, checkPrice, limit, out } = range;
   if (out.length >= limit) return;
-  const alive = side.alive, ph = side.ph, pl = side.pl, dur = side.dur, flags = side.flags;
+  const ph = side.ph, pl = side.pl, dur = side.dur, flags = side.flags;
   const req = side.req, author = side.author, cp = side.cp, bl = side.bl, bench = side.bench;
   const level = table.level, master = table.master, marks1 = table.marks1, marks2 = table.marks2;
   const stride = side.width * 2;
@@ -72,14 +72,13 @@ export function scanBids(
         (s4 - (qsum[w + 4] as number)) & (s5 - (qsum[w + 5] as number)) &
         (s6 - (qsum[w + 6] as number)) & HIGH_BITS) !== HIGH_BITS
     ) continue;
-    if (alive[r] === 0) continue;
     if (checkPrice) {
       const h = ph[r] as number;
       if (h < qph || (h === qph && (pl[r] as number) < qpl)) continue;
     }
     if ((dur[r] as number) > qdur) continue;
     if (((flags[r] as number) & notFlags) !== 0) continue;
-    if ((req[r] as number) > qlevel) continue;
+    if ((req[r] as number) > qlevel) continue; // also skips dead rows (DEAD bit set)
     const a = author[r] as number;
     if ((level[a] as number) < qreq) continue;
     const c = cp[r] as number;
@@ -116,7 +115,7 @@ export function scanAsks(
 ): void {
   const { from, to, checkPrice, limit, out } = range;
   if (out.length >= limit) return;
-  const alive = side.alive, ph = side.ph, pl = side.pl, dur = side.dur, flags = side.flags;
+  const ph = side.ph, pl = side.pl, dur = side.dur, flags = side.flags;
   const req = side.req, author = side.author, cp = side.cp, bl = side.bl, bench = side.bench;
   const level = table.level, master = table.master, marks1 = table.marks1, marks2 = table.marks2;
   const stride = side.width * 2;
@@ -136,14 +135,13 @@ export function scanAsks(
         (((qsum[w + 5] as number) | HIGH_BITS) - s5) &
         (((qsum[w + 6] as number) | HIGH_BITS) - s6) & HIGH_BITS) !== HIGH_BITS
     ) continue;
-    if (alive[r] === 0) continue;
     if (checkPrice) {
       const h = ph[r] as number;
       if (h > qph || (h === qph && (pl[r] as number) > qpl)) continue;
     }
     if ((dur[r] as number) < qdur) continue;
     if ((qflags & ~(flags[r] as number)) !== 0) continue;
-    if ((req[r] as number) > qlevel) continue;
+    if ((req[r] as number) > qlevel) continue; // also skips dead rows (DEAD bit set)
     const a = author[r] as number;
     if ((level[a] as number) < qreq) continue;
     const c = cp[r] as number;

@@ -4,9 +4,9 @@
  * unsigned 64-bit comparisons are exact. Rows [0, main) are sorted by price
  * descending, then id ascending (the supplier's preference); rows
  * [main, rows) are a delta of recent additions in arrival order. Removal
- * clears `alive`; {@linkcode Side.compact} merges the delta into the sorted
- * main part and drops dead rows. Orders keep a stable handle; `posOf[handle]`
- * is the handle's row.
+ * sets the {@linkcode DEAD} bit of `req`; {@linkcode Side.compact} merges the delta into the sorted
+ * main part and drops dead rows; then rows move, and `onCompact` tells the
+ * owner (which indexes orders by row).
  *
  * @module
  */
@@ -61,6 +61,13 @@ function takeU8(perm: Int32Array, old: Uint8Array, fresh: Uint8Array): void {
   for (let i = 0; i < perm.length; i++) fresh[i] = old[perm[i] as number] as number;
 }
 
+/**
+ * Bit of `req` (the required identity level, 0-3) that marks a dead row: the
+ * scans' level check (`req > level of the query's author`, at most 3) then
+ * skips it with no extra read.
+ */
+export const DEAD = 0x80;
+
 /** Column layout of a side. */
 export class Side {
   /** Benchmarks per row (the stride is twice that: hi, lo); grows on demand. */
@@ -88,17 +95,12 @@ export class Side {
   flags: Uint8Array;
   nflags: Uint8Array;
   req: Uint8Array;
-  alive: Uint8Array;
   nbench: Uint8Array;
   bench: Uint32Array;
   /** Quantized benchmarks, SUMMARY_WORDS words per row (see _quantize.ts). */
   qsum: Uint32Array;
-  handleAt: Int32Array;
-
-  /** Row by handle (-1 = free). */
-  posOf: Int32Array = new Int32Array(1024).fill(-1);
-  #freeHandles: number[] = [];
-  #nextHandle = 0;
+  /** Called after a compaction moved rows. */
+  onCompact: () => void = () => {};
 
   constructor(width: number, cap = 1024) {
     this.width = width;
@@ -114,50 +116,30 @@ export class Side {
     this.flags = new Uint8Array(cap);
     this.nflags = new Uint8Array(cap);
     this.req = new Uint8Array(cap);
-    this.alive = new Uint8Array(cap);
     this.nbench = new Uint8Array(cap);
     this.bench = new Uint32Array(cap * width * 2);
     this.qsum = new Uint32Array(cap * SUMMARY_WORDS);
-    this.handleAt = new Int32Array(cap);
   }
 
   get live(): number {
     return this.rows - this.dead;
   }
 
-  /** Takes a free handle. */
-  newHandle(): number {
-    const h = this.#freeHandles.pop() ?? this.#nextHandle++;
-    if (h >= this.posOf.length) {
-      const posOf = new Int32Array(this.posOf.length * 2).fill(-1);
-      posOf.set(this.posOf);
-      this.posOf = posOf;
-    }
-    return h;
-  }
-
-  freeHandle(h: number): void {
-    this.posOf[h] = -1;
-    this.#freeHandles.push(h);
-  }
-
-  /** Appends a row for `handle` (the caller fills its columns); returns the row. */
-  appendRow(handle: number): number {
+  /** Appends a row (the caller fills its columns); returns the row. */
+  appendRow(): number {
     if (this.rows === this.cap) {
       if (this.dead * 4 >= this.rows) this.compact();
-      if (this.rows === this.cap) this.#resize(this.cap * 2);
+      if (this.rows === this.cap) this.#resize(Math.ceil(this.cap * 1.5));
     }
     const r = this.rows++;
-    this.handleAt[r] = handle;
-    this.posOf[handle] = r;
-    this.alive[r] = 1;
+    this.req[r] = 0;
     return r;
   }
 
   /** Marks a row dead. */
   killRow(r: number): void {
-    if (this.alive[r] === 0) return;
-    this.alive[r] = 0;
+    if ((this.req[r] as number) & DEAD) return;
+    this.req[r] = (this.req[r] as number) | DEAD;
     this.dead++;
   }
 
@@ -177,12 +159,14 @@ export class Side {
 
   /** Merges the delta into the sorted main part and drops dead rows. */
   compact(): void {
-    const alive = this.alive;
+    const req = this.req;
     const mainRows: number[] = [];
-    for (let r = 0; r < this.main; r++) if (alive[r] === 1) mainRows.push(r);
+    for (let r = 0; r < this.main; r++) if (((req[r] as number) & DEAD) === 0) mainRows.push(r);
     const deltaRows = new Int32Array(this.rows - this.main);
     let d = 0;
-    for (let r = this.main; r < this.rows; r++) if (alive[r] === 1) deltaRows[d++] = r;
+    for (let r = this.main; r < this.rows; r++) {
+      if (((req[r] as number) & DEAD) === 0) deltaRows[d++] = r;
+    }
     const ph = this.ph, pl = this.pl, oid = this.oid;
     const delta = deltaRows.subarray(0, d).sort((a, b) =>
       ((ph[b] as number) - (ph[a] as number)) || ((pl[b] as number) - (pl[a] as number)) ||
@@ -203,12 +187,14 @@ export class Side {
     }
     while (i < mainRows.length) perm[k++] = mainRows[i++] as number;
     while (j < d) perm[k++] = delta[j++] as number;
-    let cap = this.cap;
-    while (cap > 1024 && total * 4 < cap) cap >>= 1;
+    // Room for the delta that the next queries let grow before they compact again
+    // (see needsCompaction), not a power of two: memory per order is a goal.
+    const cap = total + Math.max(1024, total >> 6);
     this.#permute(perm, cap);
     this.rows = total;
     this.main = total;
     this.dead = 0;
+    this.onCompact();
   }
 
   #resize(cap: number): void {
@@ -223,9 +209,7 @@ export class Side {
     this.flags = grow(this.flags, new Uint8Array(cap));
     this.nflags = grow(this.nflags, new Uint8Array(cap));
     this.req = grow(this.req, new Uint8Array(cap));
-    this.alive = grow(this.alive, new Uint8Array(cap));
     this.nbench = grow(this.nbench, new Uint8Array(cap));
-    this.handleAt = grow(this.handleAt, new Int32Array(cap));
     this.bench = grow(this.bench, new Uint32Array(cap * this.width * 2));
     this.qsum = grow(this.qsum, new Uint32Array(cap * SUMMARY_WORDS));
     this.cap = cap;
@@ -257,9 +241,7 @@ export class Side {
     this.flags = take(perm, this.flags, new Uint8Array(cap));
     this.nflags = take(perm, this.nflags, new Uint8Array(cap));
     this.req = take(perm, this.req, new Uint8Array(cap));
-    this.alive = take(perm, this.alive, new Uint8Array(cap));
     this.nbench = take(perm, this.nbench, new Uint8Array(cap));
-    this.handleAt = take(perm, this.handleAt, new Int32Array(cap));
     this.bench = takeStrided(
       perm,
       this.bench,
@@ -267,9 +249,6 @@ export class Side {
       this.width * 2,
     );
     this.qsum = takeStrided(perm, this.qsum, new Uint32Array(cap * SUMMARY_WORDS), SUMMARY_WORDS);
-    const posOf = this.posOf;
-    const handleAt = this.handleAt;
-    for (let i = 0; i < n; i++) posOf[handleAt[i] as number] = i;
     this.cap = cap;
   }
 
@@ -304,8 +283,7 @@ export class Side {
     return this.oid.byteLength + this.author.byteLength + this.cp.byteLength +
       this.bl.byteLength + this.tag.byteLength + this.ph.byteLength + this.pl.byteLength +
       this.dur.byteLength + this.flags.byteLength + this.nflags.byteLength +
-      this.req.byteLength + this.alive.byteLength + this.nbench.byteLength +
-      this.bench.byteLength + this.qsum.byteLength + this.handleAt.byteLength +
-      this.posOf.byteLength;
+      this.req.byteLength + this.nbench.byteLength +
+      this.bench.byteLength + this.qsum.byteLength;
   }
 }

@@ -1,6 +1,7 @@
 import { AddressTable } from "./_address_table.ts";
 import { type Query, scanAsks, scanBids } from "./_scan.ts";
-import { Side } from "./_side.ts";
+import { DEAD, Side } from "./_side.ts";
+import { IdIndex } from "./_id_index.ts";
 import { summarize, SUMMARY_WORDS } from "./_quantize.ts";
 import { InvalidOrderError } from "./errors.ts";
 import { explainMatch, type MatchExplanation } from "./explain_match.ts";
@@ -121,8 +122,8 @@ class ColumnarBook implements OrderBook {
   #limits: OrderLimits;
   #table = new AddressTable();
   #sides: [Side, Side];
-  /** Order id -> handle * 2 + side. */
-  #byId = new Map<number, number>();
+  /** Order id -> (row << 1) | side. */
+  #byId: IdIndex;
   #tags = new Map<string, number>();
   #tagList: Bytes32[] = [];
   #split = new BigUint64Array(1);
@@ -135,8 +136,24 @@ class ColumnarBook implements OrderBook {
     // Rows start 13 benchmarks wide (the market's list) and widen when an order needs more.
     const width = Math.min(13, limits.maxBenchmarks);
     this.#sides = [new Side(width), new Side(width)];
+    const sides = this.#sides;
+    this.#byId = new IdIndex((e) => sides[(e & 1) as 0 | 1].oid[e >> 1] as number);
+    for (const side of sides) side.onCompact = () => this.#reindex();
     this.#queryBench = new Uint32Array(limits.maxBenchmarks * 2);
     this.#internTag(`0x${"0".repeat(64)}`);
+  }
+
+  /** Rows moved (a side was compacted): index every live row again. */
+  #reindex(): void {
+    const index = this.#byId;
+    index.clear();
+    index.reserve(this.#sides[0].live + this.#sides[1].live);
+    for (const [s, side] of this.#sides.entries()) {
+      const req = side.req, oid = side.oid;
+      for (let r = 0; r < side.rows; r++) {
+        if (((req[r] as number) & DEAD) === 0) index.set(oid[r] as number, (r << 1) | s);
+      }
+    }
   }
 
   #internTag(tag: string): number {
@@ -231,22 +248,20 @@ class ColumnarBook implements OrderBook {
     const side = this.#sides[sideIndex];
     const existing = this.#byId.get(key);
     let r: number;
-    if (existing !== undefined && (existing & 1) === sideIndex) {
-      const handle = existing >> 1;
-      const old = side.posOf[handle] as number;
+    if (existing >= 0 && (existing & 1) === sideIndex) {
+      const old = existing >> 1;
       if (side.ph[old] === priceHigh(order.price) && side.pl[old] === priceLow(order.price)) {
         r = old; // same sort key: rewrite in place
       } else {
         side.killRow(old);
-        r = side.appendRow(handle);
+        r = side.appendRow(); // may compact (and reindex) first
       }
     } else {
-      if (existing !== undefined) this.remove(order.id);
-      const handle = side.newHandle();
-      this.#byId.set(key, (handle << 1) | sideIndex);
-      r = side.appendRow(handle);
+      if (existing >= 0) this.remove(order.id);
+      r = side.appendRow();
     }
     this.#write(side, r, order, ids);
+    this.#byId.set(key, (r << 1) | sideIndex);
   }
 
   #write(side: Side, r: number, order: MarketOrder, ids: [number, number, number]): void {
@@ -282,25 +297,21 @@ class ColumnarBook implements OrderBook {
 
   remove(id: bigint): boolean {
     const key = this.#key(id);
-    const entry = this.#byId.get(key);
-    if (entry === undefined) return false;
-    const side = this.#sides[(entry & 1) as 0 | 1];
-    const handle = entry >> 1;
-    side.killRow(side.posOf[handle] as number);
-    side.freeHandle(handle);
-    this.#byId.delete(key);
+    const entry = this.#byId.delete(key);
+    if (entry < 0) return false;
+    this.#sides[(entry & 1) as 0 | 1].killRow(entry >> 1);
     return true;
   }
 
   has(id: bigint): boolean {
-    return this.#byId.has(this.#key(id));
+    return this.#byId.get(this.#key(id)) >= 0;
   }
 
   get(id: bigint): MarketOrder | undefined {
     const entry = this.#byId.get(this.#key(id));
-    if (entry === undefined) return undefined;
+    if (entry < 0) return undefined;
     const side = this.#sides[(entry & 1) as 0 | 1];
-    const r = side.posOf[entry >> 1] as number;
+    const r = entry >> 1;
     const t = this.#table;
     const nf = side.nflags[r] as number;
     const flags = side.flags[r] as number;
@@ -505,7 +516,8 @@ class ColumnarBook implements OrderBook {
       asks: asks.live,
       addresses: this.#table.size,
       blacklistEntries: this.#table.listCount,
-      columnBytes: bids.arrayBytes + asks.arrayBytes + this.#table.arrayBytes,
+      columnBytes: bids.arrayBytes + asks.arrayBytes + this.#table.arrayBytes +
+        this.#byId.byteLength,
     };
   }
 }
