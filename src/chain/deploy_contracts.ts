@@ -131,58 +131,55 @@ export async function deployContracts(
     blockTag: "pending",
   });
 
-  // The four independent contracts go out together with explicit nonces.
-  const [token, oracle, blacklist, profiles] = await Promise.all([
-    deployOne(
-      client,
-      pollingInterval,
-      "Token",
-      deployContract(client, {
-        abi: tokenAbi,
-        bytecode: tokenBytecode,
-        account,
-        chain,
-        nonce,
-      }),
-    ),
-    deployOne(
-      client,
-      pollingInterval,
-      "Oracle",
-      deployContract(client, {
-        abi: oracleAbi,
-        bytecode: oracleBytecode,
-        args: [initialRate],
-        account,
-        chain,
-        nonce: nonce + 1,
-      }),
-    ),
-    deployOne(
-      client,
-      pollingInterval,
-      "Blacklist",
-      deployContract(client, {
-        abi: blacklistAbi,
-        bytecode: blacklistBytecode,
-        account,
-        chain,
-        nonce: nonce + 2,
-      }),
-    ),
-    deployOne(
-      client,
-      pollingInterval,
-      "ProfileRegistry",
-      deployContract(client, {
-        abi: profileRegistryAbi,
-        bytecode: profileRegistryBytecode,
-        account,
-        chain,
-        nonce: nonce + 3,
-      }),
-    ),
-  ]);
+  // The four independent contracts are mined in parallel, but each is sent
+  // only after the previous send returned: anvil's automine can leave a
+  // transaction in its pool forever when one sender's nonces arrive out of
+  // order (foundry-rs/foundry#10122), which parallel sends cause under load.
+  const sends: { name: string; hash: `0x${string}` }[] = [];
+  sends.push({
+    name: "Token",
+    hash: await deployContract(client, {
+      abi: tokenAbi,
+      bytecode: tokenBytecode,
+      account,
+      chain,
+      nonce,
+    }),
+  });
+  sends.push({
+    name: "Oracle",
+    hash: await deployContract(client, {
+      abi: oracleAbi,
+      bytecode: oracleBytecode,
+      args: [initialRate],
+      account,
+      chain,
+      nonce: nonce + 1,
+    }),
+  });
+  sends.push({
+    name: "Blacklist",
+    hash: await deployContract(client, {
+      abi: blacklistAbi,
+      bytecode: blacklistBytecode,
+      account,
+      chain,
+      nonce: nonce + 2,
+    }),
+  });
+  sends.push({
+    name: "ProfileRegistry",
+    hash: await deployContract(client, {
+      abi: profileRegistryAbi,
+      bytecode: profileRegistryBytecode,
+      account,
+      chain,
+      nonce: nonce + 3,
+    }),
+  });
+  const [token, oracle, blacklist, profiles] = await Promise.all(
+    sends.map((sent) => deployOne(client, pollingInterval, sent.name, Promise.resolve(sent.hash))),
+  ) as [Address, Address, Address, Address];
   signal?.throwIfAborted();
 
   const market = await deployOne(
