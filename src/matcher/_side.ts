@@ -229,7 +229,6 @@ export class Side {
 
   /** Rebuilds every column as `new[i] = old[perm[i]]` with capacity `cap`. */
   #permute(perm: Int32Array, cap: number): void {
-    const n = perm.length;
     this.oid = take(perm, this.oid, new Float64Array(cap));
     this.author = take(perm, this.author, new Int32Array(cap));
     this.cp = take(perm, this.cp, new Int32Array(cap));
