@@ -121,7 +121,7 @@ Deno.test("sonm-agent init writes a config and keystore that config check accept
   }
 });
 
-Deno.test("sonm-agent --config runs on the devnet, logs readiness as JSON, and stops anvil on SIGINT", async () => {
+Deno.test("sonm-agent --config runs on the devnet, opens a deal with the demo BID, and stops anvil on SIGINT", async () => {
   const dir = await tempDir();
   try {
     const file = join(dir, "rig.yaml");
@@ -148,10 +148,19 @@ Deno.test("sonm-agent --config runs on the devnet, logs readiness as JSON, and s
       for (const part of parts) {
         const line = JSON.parse(part);
         lines.push(line);
-        if (line.msg === "agent is ready") ready = line;
+        if (line.msg === "opened deal") ready = line;
       }
     }
-    assert.ok(ready, `no ready line; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+    assert.ok(ready, `no deal opened; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+    // A newcomer sees the whole loop: ready, the plan's ASK, the demo BID, the deal.
+    const messages = lines.map((l) => l.msg);
+    for (
+      const msg of ["agent is ready", "placed ASK", "demo consumer placed a BID for the first plan"]
+    ) {
+      assert.ok(messages.includes(msg), `missing log line "${msg}"`);
+    }
+    const bid = lines.find((l) => l.msg === "demo consumer placed a BID for the first plan")!;
+    assert.equal(ready.bidId, bid.bidId);
     const devnet = lines.find((l) => l.msg === "devnet is up")!;
     assert.match(String(devnet.market), /^0x[0-9a-f]{40}$/i);
     assert.match(String(devnet.rpc), /^http:\/\/127\.0\.0\.1:\d+$/);

@@ -69,7 +69,8 @@ export {
   type RetireReason,
 } from "./reconcile_plans.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
-export { rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
+export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
+export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
 export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
 export { rawConfigSchema } from "./config.ts";
 export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";

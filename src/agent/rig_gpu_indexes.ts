@@ -1,4 +1,4 @@
-import { discoverHardware } from "../bench/mod.ts";
+import { discoverHardware, type Hardware } from "../bench/mod.ts";
 
 /** Options of {@linkcode rigGpuIndexes}. */
 export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
@@ -15,6 +15,19 @@ export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
  * ```
  */
 export async function rigGpuIndexes(options: RigGpuIndexesOptions = {}): Promise<number[]> {
-  const hardware = await discoverHardware({ dataDir: "/", signal: options.signal });
+  return gpuIndexesOf(await discoverHardware({ dataDir: "/", signal: options.signal }));
+}
+
+/**
+ * The distinct GPU indexes of discovered hardware, ascending.
+ *
+ * @example
+ * ```ts
+ * import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
+ * const hw = { gpus: [{ index: 1 }, { index: 0 }, { index: 1 }] };
+ * console.assert(gpuIndexesOf(hw as never).join() === "0,1");
+ * ```
+ */
+export function gpuIndexesOf(hardware: Pick<Hardware, "gpus">): number[] {
   return [...new Set(hardware.gpus.map((gpu) => gpu.index))].sort((a, b) => a - b);
 }

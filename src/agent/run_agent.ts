@@ -14,7 +14,9 @@ import { loadConfig } from "./load_config.ts";
 import { startMarketLoop } from "./market_loop.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { placeDemoBid } from "./place_demo_bid.ts";
 import { readPassphrase } from "./read_passphrase.ts";
+import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
 import { VERSION } from "./version.ts";
 
@@ -147,6 +149,13 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     marketLoop.start();
     stops.push(() => marketLoop.stop());
+    const demoPlan = config.plans[0];
+    if (devnet !== undefined && demoPlan !== undefined) {
+      await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
+        .catch((error: unknown) =>
+          logger.warn("the demo consumer could not place its BID", { error })
+        );
+    }
     onReady?.(ready);
     await abortion(signal);
     logger.info("stopping");
@@ -182,8 +191,7 @@ export async function runAgentFromFile(
   options: RunAgentFromFileOptions,
 ): Promise<void> {
   const hardware = await discoverHardware({ dataDir: "/", signal: options.signal });
-  const gpuIndexes = [...new Set(hardware.gpus.map((gpu) => gpu.index))].sort((a, b) => a - b);
-  const config = await loadConfig(file, { gpuIndexes });
+  const config = await loadConfig(file, { gpuIndexes: gpuIndexesOf(hardware) });
   const logger = createLogger({
     level: options.log?.level ?? config.logging.level,
     format: options.log?.format ?? config.logging.format,
