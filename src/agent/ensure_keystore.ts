@@ -2,6 +2,7 @@ import { dirname } from "node:path";
 import { createKeystore } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { pathExists } from "./_path_exists.ts";
 
 /** Options of {@linkcode ensureDevnetKeystore}. */
 export type EnsureDevnetKeystoreOptions = { logger: Logger };
@@ -20,10 +21,10 @@ export async function ensureDevnetKeystore(
   keystore: AgentConfig["keystore"],
   { logger }: EnsureDevnetKeystoreOptions,
 ): Promise<void> {
-  if (await exists(keystore.path)) return;
+  if (await pathExists(keystore.path)) return;
   let passphrase: string;
   if (keystore.passphrase.from === "file") {
-    if (await exists(keystore.passphrase.path)) return; // a passphrase without a key: let unlock explain
+    if (await pathExists(keystore.passphrase.path)) return; // a passphrase without a key: let unlock explain
     passphrase = randomPassphrase();
     await Deno.mkdir(dirname(keystore.passphrase.path), { recursive: true });
     await Deno.writeTextFile(keystore.passphrase.path, passphrase + "\n", { mode: 0o600 });
@@ -47,14 +48,4 @@ export async function ensureDevnetKeystore(
 export function randomPassphrase(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

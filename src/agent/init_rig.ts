@@ -5,6 +5,7 @@ import { AgentError } from "../errors.ts";
 import { renderConfigTemplate } from "./config_template.ts";
 import { randomPassphrase } from "./ensure_keystore.ts";
 import type { Logger } from "./logger.ts";
+import { pathExists } from "./_path_exists.ts";
 
 /** Options of {@linkcode initRig}. */
 export type InitRigOptions = {
@@ -49,7 +50,7 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
   }
   const configFile = resolve(configPath);
   const dir = dirname(configFile);
-  if (!force && await exists(configFile)) {
+  if (!force && await pathExists(configFile)) {
     throw new AgentError(`Cannot init: "${configFile}" already exists`, {
       hints: ["Pass --force to overwrite the config (the keystore is kept)"],
     });
@@ -68,7 +69,7 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
     source = { from: "env", name: passphraseEnv };
   } else {
     const file = resolve(passphraseFile ?? join(dir, "keystore.pass"));
-    if (await exists(file)) {
+    if (await pathExists(file)) {
       passphrase = (await Deno.readTextFile(file)).replace(/\r?\n$/, "");
     } else {
       passphrase = randomPassphrase();
@@ -81,7 +82,7 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
 
   let address: `0x${string}`;
   let keystoreCreated = false;
-  if (await exists(keystorePath)) {
+  if (await pathExists(keystorePath)) {
     address = (await unlockKeystore({ path: keystorePath, passphrase })).address;
     logger.info("kept the existing keystore", { path: keystorePath, address });
   } else {
@@ -98,14 +99,4 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
 function relativeTo(dir: string, file: string): string {
   const rel = relative(dir, file);
   return rel.startsWith("..") ? file : `./${rel}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
