@@ -1,5 +1,4 @@
 import { dirname, join, relative, resolve } from "node:path";
-import { getAddress } from "viem";
 import { createKeystore, unlockKeystore } from "../chain/mod.ts";
 import { AgentError } from "../errors.ts";
 import { renderConfigTemplate } from "./config_template.ts";
@@ -87,7 +86,7 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
     logger.info("kept the existing keystore", { path: keystorePath, address });
   } else {
     await Deno.mkdir(dir, { recursive: true });
-    address = getAddress((await createKeystore({ path: keystorePath, passphrase })).address);
+    address = (await createKeystore({ path: keystorePath, passphrase })).address;
     keystoreCreated = true;
     logger.info("created a keystore", { path: keystorePath, address });
   }

@@ -1,5 +1,5 @@
 import { generatePrivateKey } from "viem/accounts";
-import type { Address } from "viem";
+import { type Address, getAddress } from "viem";
 import { encryptKeystore, type KeystoreKdf } from "./encrypt_keystore.ts";
 import { writeKeystore } from "./_write_keystore.ts";
 
@@ -39,5 +39,5 @@ export async function createKeystore(
   const key = generatePrivateKey();
   const document = await encryptKeystore(key, { passphrase: options.passphrase, kdf: options.kdf });
   await writeKeystore(options.path, document, options.overwrite ?? false, options.signal);
-  return { address: `0x${document.address}`, path: options.path };
+  return { address: getAddress(`0x${document.address}`), path: options.path };
 }

@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import { type Address, getAddress, type Hex } from "viem";
 import { encryptKeystore, type KeystoreKdf } from "./encrypt_keystore.ts";
 import { writeKeystore } from "./_write_keystore.ts";
 
@@ -40,5 +40,5 @@ export async function importPrivateKey(
     kdf: options.kdf,
   });
   await writeKeystore(options.path, document, options.overwrite ?? false, options.signal);
-  return { address: `0x${document.address}`, path: options.path };
+  return { address: getAddress(`0x${document.address}`), path: options.path };
 }

@@ -13,7 +13,7 @@ Deno.test("createKeystore() saves a new key with mode 0600 that unlockKeystore()
     const { address } = await createKeystore({ path, passphrase: "pw", kdf: FAST });
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     const account = await unlockKeystore({ path, passphrase: "pw" });
-    assert.equal(account.address.toLowerCase(), address);
+    assert.equal(account.address, address);
     // a second key is a different key
     const other = await createKeystore({ path: `${dir}/b.json`, passphrase: "pw", kdf: FAST });
     assert.notEqual(other.address, address);
@@ -37,10 +37,10 @@ Deno.test("importPrivateKey() saves a given key that unlocks to its address", as
     const path = `${dir}/key.json`;
     const privateKey = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
     const { address } = await importPrivateKey({ privateKey, path, passphrase: "pw", kdf: FAST });
-    assert.equal(address, "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23");
+    assert.equal(address, "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
     const text = await Deno.readTextFile(path);
     assert.ok(!text.includes(privateKey.slice(2)));
-    assert.equal((await unlockKeystore({ path, passphrase: "pw" })).address.toLowerCase(), address);
+    assert.equal((await unlockKeystore({ path, passphrase: "pw" })).address, address);
     await assert.rejects(
       importPrivateKey({ privateKey: "0x1234", path: `${dir}/x.json`, passphrase: "pw" }),
       /privateKey must be 32 bytes/,
