@@ -92,14 +92,15 @@ docker:
     memory: 1GiB                 # hard limit, no swap
     pids: 256                    # stops fork bombs
 
-# Reachability behind NAT.
+# Reachability behind NAT (validated now; used once the NAT layer lands).
 nat:
   relays: []                     # relay multiaddrs, e.g. /ip4/203.0.113.7/udp/4001/quic-v1/p2p/12D3...
   listen_ports:
     tcp: 0                       # 0 = pick a free port
     quic: 0
 
-# The local dashboard (earnings, deals, metrics for Prometheus at /metrics).
+# The local dashboard: earnings, deals, /metrics for Prometheus (validated now;
+# served once the dashboard lands).
 dashboard:
   enabled: true
   bind: 127.0.0.1                # a non-loopback address also needs allow_remote: true
