@@ -245,3 +245,55 @@ dashboard: { enabled: false }
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sonm-agent run after a crash says so, marks the crashed run, and records its own clean stop", async () => {
+  const { openState, VERSION } = await import("../src/agent/mod.ts");
+  const dir = await tempDir();
+  try {
+    const file = join(dir, "rig.yaml");
+    const example = await Deno.readTextFile(join(ROOT, "config.example.yaml"));
+    // A run that never recorded its stop: what a kill -9 or a power cut leaves.
+    const before = openState({ path: join(dir, ".data", "agent.sqlite") });
+    before.db.prepare("INSERT INTO agent_runs (started_at, version, pid) VALUES (?, ?, ?)")
+      .run(Date.now() - 60_000, "0.0.0", 1);
+    before.close();
+    const noPlans = example.replace(/\nplans:\n[\s\S]*?\n# Docker/, "\nplans: []\n\n# Docker");
+    assert.notEqual(noPlans, example);
+    await Deno.writeTextFile(file, noPlans);
+
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const messages: string[] = [];
+    let buffer = "";
+    while (!messages.includes("agent is ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const parts = buffer.split("\n");
+      buffer = parts.pop() ?? "";
+      messages.push(...parts.map((p) => String(JSON.parse(p).msg)));
+    }
+    child.kill("SIGINT");
+    while (!(await reader.read()).done) { /* drain until exit */ }
+    assert.equal((await child.status).code, 0);
+    assert.ok(
+      messages.some((m) => m.startsWith("the previous run did not stop cleanly")),
+      messages.join("\n"),
+    );
+    const after = openState({ path: join(dir, ".data", "agent.sqlite") });
+    const runs = after.db.prepare("SELECT version, end_reason FROM agent_runs ORDER BY id").all();
+    after.close();
+    assert.deepEqual(runs.map((r) => ({ ...r })), [
+      { version: "0.0.0", end_reason: "crashed" },
+      { version: VERSION, end_reason: "stopped" },
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -218,9 +218,12 @@ function recordStart(state: AgentState, logger: Logger): bigint {
     "UPDATE agent_runs SET end_reason = 'crashed' WHERE end_reason IS NULL RETURNING id",
   ).all();
   if (crashed.length > 0) {
-    logger.warn("the previous run did not stop cleanly; reconciling from chain, docker and state", {
-      runs: crashed.length,
-    });
+    logger.warn(
+      "the previous run did not stop cleanly; its orders and deals are reconciled with the chain",
+      {
+        runs: crashed.length,
+      },
+    );
   }
   const row = state.db.prepare(
     "INSERT INTO agent_runs (started_at, version, pid) VALUES (?, ?, ?) RETURNING id",
