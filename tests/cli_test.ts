@@ -297,3 +297,65 @@ Deno.test("sonm-agent run after a crash says so, marks the crashed run, and reco
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Pids of the processes whose parent is `ppid` (from /proc). */
+function childrenOf(ppid: number): { pid: number; name: string }[] {
+  const out: { pid: number; name: string }[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === ppid) out.push({ pid: Number(entry.name), name });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("sonm-agent killed with SIGKILL does not leave the devnet's anvil running", async () => {
+  const dir = await tempDir();
+  try {
+    const file = join(dir, "rig.yaml");
+    await Deno.writeTextFile(file, await Deno.readTextFile(join(ROOT, "config.example.yaml")));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes('"msg":"agent is ready"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const descendants = (pid: number): { pid: number; name: string }[] =>
+      childrenOf(pid).flatMap((p) => [p, ...descendants(p.pid)]);
+    const anvils = descendants(child.pid).filter((p) => p.name === "anvil");
+    assert.equal(anvils.length, 1, `anvil not found under the agent: ${seen.slice(-500)}`);
+    const anvil = anvils[0]!.pid;
+
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel().catch(() => {});
+    const deadline = Date.now() + 10_000;
+    while (alive(anvil) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(alive(anvil), false, `anvil ${anvil} outlived the killed agent`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -121,6 +121,15 @@ const DEV_ACCOUNTS: readonly AnvilAccount[] = [
 const MNEMONIC = "test test test test test test test test test test test junk";
 const OUTPUT_TAIL_CHARS = 4000;
 
+// Runs "$0" "$@" (anvil) in the background and waits for it; kills it on
+// SIGTERM/SIGINT/SIGHUP or as soon as the shell's parent process is gone.
+const WATCHDOG = `"$0" "$@" & child=$!
+trap 'kill "$child" 2>/dev/null' TERM INT HUP
+parent=$PPID
+while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done
+kill "$child" 2>/dev/null
+wait "$child"`;
+
 /**
  * Starts a local anvil node on 127.0.0.1 and waits until its RPC answers.
  * The caller must `stop()` it (tests: in `finally` or a fixture cleanup).
@@ -176,8 +185,17 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
 
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(binary, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-      .spawn();
+    const info = await Deno.stat(binary);
+    if (!info.isFile) throw new Error(`"${binary}" is not a file`);
+    // Through a small shell watchdog, so anvil dies with this process even
+    // after a kill -9 (Deno has no PR_SET_PDEATHSIG): the shell stops anvil
+    // when its parent is gone, and forwards SIGTERM from stop().
+    child = new Deno.Command("/bin/sh", {
+      args: ["-c", WATCHDOG, binary, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   } catch (cause) {
     throw new AnvilStartError({
       binary,
