@@ -4,10 +4,12 @@ import { blacklistAbi, marketAbi, tokenAbi } from "../src/chain/contracts.ts";
 import {
   type ChainFixture,
   cost,
+  type DealStruct,
   expectRevert,
   type FixtureAccount,
   openDeal,
   type OrderInput,
+  type OrderStruct,
   placeOrder,
   startChainFixture,
 } from "./_fixtures/anvil.ts";
@@ -21,22 +23,8 @@ const RATE = 1_234_567_890_123_456_789n;
 const ASK_PRICE = 277_777_777_777_778n; // about 1 USD/h
 const BID_PRICE = 300_000_000_000_001n;
 
-type Deal = {
-  askId: bigint;
-  bidId: bigint;
-  supplier: Address;
-  consumer: Address;
-  master: Address;
-  duration: bigint;
-  price: bigint;
-  startTime: bigint;
-  endTime: bigint;
-  status: number;
-  blockedBalance: bigint;
-  totalPayout: bigint;
-  lastBillTime: bigint;
-};
-type Order = { status: number; frozenSum: bigint; dealId: bigint };
+type Deal = DealStruct;
+type Order = OrderStruct;
 
 const c = (price: bigint, secs: bigint) => cost(price, secs, RATE);
 

@@ -10,47 +10,23 @@
  *   nothing and inactive orders hold nothing.
  */
 import assert from "node:assert/strict";
-import { type Address, BaseError, ContractFunctionRevertedError, parseEventLogs } from "viem";
+import { BaseError, ContractFunctionRevertedError, parseEventLogs } from "viem";
 import { marketAbi, oracleAbi, tokenAbi } from "../src/chain/contracts.ts";
 import {
   type ChainFixture,
+  type DealStruct,
   type FixtureAccount,
+  type OrderStruct,
   placeOrder,
   startChainFixture,
 } from "./_fixtures/anvil.ts";
+import { prng } from "./_fixtures/prng.ts";
 
 const SEED = 424_242;
 const STEPS = 160;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Order = {
-  orderType: number;
-  status: number;
-  author: Address;
-  frozenSum: bigint;
-  price: bigint;
-  duration: bigint;
-};
-type Deal = {
-  consumer: Address;
-  supplier: Address;
-  master: Address;
-  status: number;
-  blockedBalance: bigint;
-  totalPayout: bigint;
-  duration: bigint;
-  price: bigint;
-};
+type Order = OrderStruct;
+type Deal = DealStruct;
 
 /** Runs a market call; an expected-looking revert (a custom error) is returned, not thrown. */
 async function attempt(

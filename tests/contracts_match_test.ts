@@ -3,11 +3,13 @@ import type { Address } from "viem";
 import { blacklistAbi, profileRegistryAbi, tokenAbi } from "../src/chain/contracts.ts";
 import {
   type ChainFixture,
+  type DealStruct,
   expectRevert,
   type FixtureAccount,
   openDeal,
   orderArgs,
   type OrderInput,
+  type OrderStruct,
   placeOrder,
   startChainFixture,
 } from "./_fixtures/anvil.ts";
@@ -16,8 +18,8 @@ const ASK = 2 as const;
 const BID = 1 as const;
 const TOP = 2n ** 63n - 1n;
 
-type Deal = { duration: bigint; price: bigint; endTime: bigint; status: number; supplier: Address };
-type Order = { status: number; dealId: bigint };
+type Deal = DealStruct;
+type Order = OrderStruct;
 
 function who(fx: ChainFixture) {
   const [deployer, supplier, consumer, master, other, bidListOwner, askListOwner, stranger] =

@@ -18,39 +18,17 @@ import {
   type ChainFixture,
   type FixtureAccount,
   type OrderInput,
+  type OrderStruct,
   placeOrder,
   startChainFixture,
   ZERO,
 } from "./_fixtures/anvil.ts";
+import { prng } from "./_fixtures/prng.ts";
 
 const ROUNDS = 6;
 const SEED = 20_261_123;
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type ChainOrder = {
-  orderType: number;
-  status: number;
-  author: Address;
-  counterparty: Address;
-  duration: bigint;
-  price: bigint;
-  netflags: readonly boolean[];
-  identityLevel: number;
-  blacklist: Address;
-  tag: `0x${string}`;
-  benchmarks: readonly bigint[];
-};
+type ChainOrder = OrderStruct;
 
 function toMarketOrder(id: bigint, o: ChainOrder): MarketOrder {
   return {

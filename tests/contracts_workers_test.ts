@@ -4,6 +4,7 @@ import { marketAbi } from "../src/chain/contracts.ts";
 import {
   type ChainFixture,
   cost,
+  type DealStruct,
   expectRevert,
   openDeal,
   placeOrder,
@@ -15,16 +16,7 @@ const BID = 1 as const;
 const RATE = 10n ** 18n;
 const PRICE = 1_000_000_007n;
 
-type Deal = {
-  master: Address;
-  supplier: Address;
-  duration: bigint;
-  price: bigint;
-  startTime: bigint;
-  endTime: bigint;
-  status: number;
-  totalPayout: bigint;
-};
+type Deal = DealStruct;
 type ChangeRequest = {
   dealId: bigint;
   requestType: number;

@@ -3,7 +3,13 @@
  * reverts, writes through the sender, event lookup in receipts, and the
  * conversion of the contract's structs to our state types. Private.
  */
-import { type Abi, type Address, parseEventLogs, type TransactionReceipt } from "viem";
+import {
+  type Abi,
+  type Address,
+  type ContractFunctionReturnType,
+  parseEventLogs,
+  type TransactionReceipt,
+} from "viem";
 import { marketAbi, tokenAbi } from "./contracts.ts";
 import type { MarketClient, WriteMarketClient } from "./create_market_client.ts";
 import { ChainError, ChainUnexpectedError, type MarketRefs } from "./errors.ts";
@@ -122,22 +128,8 @@ export function eventField(
   return value;
 }
 
-/** The contract's Order struct as viem decodes it. */
-export type RawOrder = {
-  orderType: number;
-  status: number;
-  author: Address;
-  counterparty: Address;
-  duration: bigint;
-  price: bigint;
-  netflags: readonly boolean[];
-  identityLevel: number;
-  blacklist: Address;
-  tag: `0x${string}`;
-  benchmarks: readonly bigint[];
-  frozenSum: bigint;
-  dealId: bigint;
-};
+/** The contract's Order struct as viem decodes it (derived from the ABI, never copied). */
+export type RawOrder = ContractFunctionReturnType<typeof marketAbi, "view", "getOrder">;
 
 /** The order with `id`, undefined when the struct is empty (status 0: no such order). */
 export function toOrderState(id: bigint, o: RawOrder): OrderState | undefined {
@@ -160,22 +152,8 @@ export function toOrderState(id: bigint, o: RawOrder): OrderState | undefined {
   };
 }
 
-/** The contract's Deal struct as viem decodes it. */
-export type RawDeal = {
-  askId: bigint;
-  bidId: bigint;
-  supplier: Address;
-  consumer: Address;
-  master: Address;
-  duration: bigint;
-  price: bigint;
-  startTime: bigint;
-  endTime: bigint;
-  status: number;
-  blockedBalance: bigint;
-  totalPayout: bigint;
-  lastBillTime: bigint;
-};
+/** The contract's Deal struct as viem decodes it (derived from the ABI). */
+export type RawDeal = ContractFunctionReturnType<typeof marketAbi, "view", "getDeal">;
 
 /** The deal with `id`, undefined when there is none. */
 export function toDealState(id: bigint, d: RawDeal): DealState | undefined {
@@ -199,13 +177,11 @@ export function toDealState(id: bigint, d: RawDeal): DealState | undefined {
 }
 
 /** The contract's ChangeRequest struct as viem decodes it. */
-export type RawChangeRequest = {
-  dealId: bigint;
-  requestType: number;
-  price: bigint;
-  duration: bigint;
-  status: number;
-};
+export type RawChangeRequest = ContractFunctionReturnType<
+  typeof marketAbi,
+  "view",
+  "getChangeRequest"
+>;
 
 const CR_STATUS: readonly ChangeRequestStatus[] = ["CREATED", "CANCELED", "REJECTED", "ACCEPTED"];
 

@@ -20,6 +20,7 @@ import {
   type Address,
   BaseError,
   type Chain,
+  type ContractFunctionReturnType,
   ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
@@ -254,6 +255,12 @@ export type OrderInput = {
   tag?: Hex;
   benchmarks?: readonly bigint[];
 };
+
+/** The Market's Order struct as viem decodes it (derived from the ABI). */
+export type OrderStruct = ContractFunctionReturnType<typeof marketAbi, "view", "getOrder">;
+
+/** The Market's Deal struct as viem decodes it (derived from the ABI). */
+export type DealStruct = ContractFunctionReturnType<typeof marketAbi, "view", "getDeal">;
 
 /** The zero address. */
 export const ZERO: Address = "0x0000000000000000000000000000000000000000";
