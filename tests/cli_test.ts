@@ -26,6 +26,61 @@ async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "sonm-cli-" });
 }
 
+type LogLine = Record<string, unknown> & { msg: string };
+
+/** A real `sonm-agent --config FILE --log-format json` process and its log lines. */
+type RunningAgent = {
+  pid: number;
+  /** Every log line read so far. */
+  lines: LogLine[];
+  /** Reads log lines until one says `msg`; fails with what was seen on exit or timeout. */
+  waitFor(msg: string, timeoutMs?: number): Promise<LogLine>;
+  /** Sends `signal`, reads the rest of the output, and returns the exit code. */
+  stop(signal: Deno.Signal): Promise<number>;
+};
+
+function spawnAgent(file: string): RunningAgent {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const lines: LogLine[] = [];
+  let buffer = "";
+  const readMore = async (): Promise<boolean> => {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    buffer += value;
+    const parts = buffer.split("\n");
+    buffer = parts.pop() ?? "";
+    lines.push(...parts.map((part) => JSON.parse(part) as LogLine));
+    return true;
+  };
+  return {
+    pid: child.pid,
+    lines,
+    async waitFor(msg, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.find((l) => l.msg === msg);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline || !(await readMore())) {
+          assert.fail(`no "${msg}" line; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+        }
+      }
+    },
+    async stop(signal) {
+      child.kill(signal);
+      if (signal === "SIGKILL") await reader.cancel().catch(() => {});
+      else while (await readMore()) { /* read until exit */ }
+      return (await child.status).code;
+    },
+  };
+}
+
 Deno.test("sonm-agent --help exits 0 and lists the subcommands", async () => {
   const r = await cli(["--help"]);
   assert.equal(r.code, 0, r.stderr);
@@ -127,31 +182,9 @@ Deno.test("sonm-agent --config runs on the devnet, opens a deal with the demo BI
     const file = join(dir, "rig.yaml");
     const example = await Deno.readTextFile(join(ROOT, "config.example.yaml"));
     await Deno.writeTextFile(file, example.replace("port: 9337", "port: 0"));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const lines: Record<string, unknown>[] = [];
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    let ready: Record<string, unknown> | undefined;
-    const deadline = Date.now() + 60_000;
-    while (ready === undefined && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const parts = buffer.split("\n");
-      buffer = parts.pop() ?? "";
-      for (const part of parts) {
-        const line = JSON.parse(part);
-        lines.push(line);
-        if (line.msg === "opened deal") ready = line;
-      }
-    }
-    assert.ok(ready, `no deal opened; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+    const agent = spawnAgent(file);
+    const deal = await agent.waitFor("opened deal");
+    const lines = agent.lines;
     // A newcomer sees the whole loop: ready, the plan's ASK, the demo BID, the deal.
     const messages = lines.map((l) => l.msg);
     for (
@@ -160,7 +193,7 @@ Deno.test("sonm-agent --config runs on the devnet, opens a deal with the demo BI
       assert.ok(messages.includes(msg), `missing log line "${msg}"`);
     }
     const bid = lines.find((l) => l.msg === "demo consumer placed a BID for the first plan")!;
-    assert.equal(ready.bidId, bid.bidId);
+    assert.equal(deal.bidId, bid.bidId);
     const devnet = lines.find((l) => l.msg === "devnet is up")!;
     assert.match(String(devnet.market), /^0x[0-9a-f]{40}$/i);
     assert.match(String(devnet.rpc), /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -172,14 +205,7 @@ Deno.test("sonm-agent --config runs on the devnet, opens a deal with the demo BI
     });
     assert.equal((await answer.json()).result, "0x7a69");
 
-    child.kill("SIGINT");
-    const rest = reader.read().then(async function drain(r): Promise<void> {
-      if (!r.done) return drain(await reader.read());
-    });
-    const status = await child.status;
-    await rest;
-    await child.stdout.cancel();
-    assert.equal(status.code, 0);
+    assert.equal(await agent.stop("SIGINT"), 0);
     await assert.rejects(
       fetch(rpc, { method: "POST", body: "{}" }).then((r) => r.body?.cancel()),
       "anvil still answers after the agent stopped",
@@ -261,27 +287,10 @@ Deno.test("sonm-agent run after a crash says so, marks the crashed run, and reco
     assert.notEqual(noPlans, example);
     await Deno.writeTextFile(file, noPlans);
 
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    const messages: string[] = [];
-    let buffer = "";
-    while (!messages.includes("agent is ready")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const parts = buffer.split("\n");
-      buffer = parts.pop() ?? "";
-      messages.push(...parts.map((p) => String(JSON.parse(p).msg)));
-    }
-    child.kill("SIGINT");
-    while (!(await reader.read()).done) { /* drain until exit */ }
-    assert.equal((await child.status).code, 0);
+    const agent = spawnAgent(file);
+    await agent.waitFor("agent is ready");
+    assert.equal(await agent.stop("SIGINT"), 0);
+    const messages = agent.lines.map((l) => l.msg);
     assert.ok(
       messages.some((m) => m.startsWith("the previous run did not stop cleanly")),
       messages.join("\n"),
@@ -329,29 +338,15 @@ Deno.test("sonm-agent killed with SIGKILL does not leave the devnet's anvil runn
   try {
     const file = join(dir, "rig.yaml");
     await Deno.writeTextFile(file, await Deno.readTextFile(join(ROOT, "config.example.yaml")));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!seen.includes('"msg":"agent is ready"')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
+    const agent = spawnAgent(file);
+    await agent.waitFor("agent is ready");
     const descendants = (pid: number): { pid: number; name: string }[] =>
       childrenOf(pid).flatMap((p) => [p, ...descendants(p.pid)]);
-    const anvils = descendants(child.pid).filter((p) => p.name === "anvil");
-    assert.equal(anvils.length, 1, `anvil not found under the agent: ${seen.slice(-500)}`);
+    const anvils = descendants(agent.pid).filter((p) => p.name === "anvil");
+    assert.equal(anvils.length, 1, "anvil not found under the agent");
     const anvil = anvils[0]!.pid;
 
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel().catch(() => {});
+    await agent.stop("SIGKILL");
     const deadline = Date.now() + 10_000;
     while (alive(anvil) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(anvil), false, `anvil ${anvil} outlived the killed agent`);
