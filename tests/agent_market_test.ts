@@ -130,6 +130,35 @@ async function ordersAmount(market: MarketClient): Promise<bigint> {
   }) as bigint;
 }
 
+/** Writes the rig's keystore and passphrase file into `dir`; returns the rig's address. */
+async function createRigKeystore(dir: string): Promise<`0x${string}`> {
+  await Deno.writeTextFile(join(dir, "key.pass"), "e2e-passphrase\n");
+  const { address } = await createKeystore({
+    path: join(dir, "key.json"),
+    passphrase: "e2e-passphrase",
+    kdf: { kdf: "pbkdf2", c: 1000 },
+  });
+  return address;
+}
+
+/** Writes `dir/rig.yaml` for `devnet` with the given `plans:` YAML block and loads it. */
+async function writeRigConfig(dir: string, devnet: Devnet, plans: string): Promise<AgentConfig> {
+  const c = devnet.contracts;
+  await Deno.writeTextFile(
+    join(dir, "rig.yaml"),
+    `data_dir: ./data
+chain:
+  rpc_url: ${devnet.rpcUrl}
+  chain_id: ${devnet.chainId}
+  from_block: 0
+  contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
+keystore: { path: ./key.json, passphrase_file: ./key.pass }
+dashboard: { enabled: false }
+${plans}`,
+  );
+  return await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
+}
+
 Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bills it, and survives restarts", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });
   const quiet = createLogger({ level: "error", write: () => {} });
@@ -137,34 +166,20 @@ Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bill
   let chain: ChainClient | undefined;
   let agent: Running | undefined;
   try {
-    await Deno.writeTextFile(join(dir, "key.pass"), "e2e-passphrase\n");
-    const { address } = await createKeystore({
-      path: join(dir, "key.json"),
-      passphrase: "e2e-passphrase",
-      kdf: { kdf: "pbkdf2", c: 1000 },
-    });
+    const address = await createRigKeystore(dir);
     devnet = await startDevnet({ logger: quiet, fund: [address] });
-    const writeConfig = async (price: string) => {
-      const c = devnet!.contracts;
-      await Deno.writeTextFile(
-        join(dir, "rig.yaml"),
-        `data_dir: ./data
-chain:
-  rpc_url: ${devnet!.rpcUrl}
-  chain_id: ${devnet!.chainId}
-  from_block: 0
-  contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
-keystore: { path: ./key.json, passphrase_file: ./key.pass }
-plans:
+    const running = devnet;
+    const writeConfig = (price: string) =>
+      writeRigConfig(
+        dir,
+        running,
+        `plans:
   - name: cpu-e2e
     price_usd_per_hour: "${price}"
     resources: { cpu_cores: 1.5, ram: 1GiB, storage: 1GiB }
     tag: e2e
-dashboard: { enabled: false }
 `,
       );
-      return await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
-    };
     let config = await writeConfig(PLAN_PRICE);
     const dataDir = join(dir, "data");
 
@@ -380,31 +395,18 @@ Deno.test("runAgent() closes a forward deal at its end, paid in full, and offers
   let chain: ChainClient | undefined;
   let agent: Running | undefined;
   try {
-    await Deno.writeTextFile(join(dir, "key.pass"), "e2e-passphrase\n");
-    const { address } = await createKeystore({
-      path: join(dir, "key.json"),
-      passphrase: "e2e-passphrase",
-      kdf: { kdf: "pbkdf2", c: 1000 },
-    });
+    const address = await createRigKeystore(dir);
     devnet = await startDevnet({ logger: quiet, fund: [address] });
-    const c = devnet.contracts;
-    await Deno.writeTextFile(
-      join(dir, "rig.yaml"),
-      `data_dir: ./data
-chain:
-  rpc_url: ${devnet.rpcUrl}
-  chain_id: ${devnet.chainId}
-  contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
-keystore: { path: ./key.json, passphrase_file: ./key.pass }
-plans:
+    const config = await writeRigConfig(
+      dir,
+      devnet,
+      `plans:
   - name: fwd
     price_usd_per_hour: "1.8"
     duration: 4h
     resources: { cpu_cores: 1, ram: 512MiB }
-dashboard: { enabled: false }
 `,
     );
-    const config = await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
     const hardware = await discoverHardware({ dataDir: dir });
     chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
     const reader: MarketClient = createMarketClient(chain, { addresses: devnet.contracts });
