@@ -130,16 +130,8 @@ export function createDockerClient(options: DockerClientOptions = {}): DockerCli
         return new Response(bytes.length ? bytes : null, { status: res.status });
       } catch (e) {
         clearTimeout(handle);
-        if (e instanceof DockerApiError) throw e;
-        if (req.signal?.aborted) throw req.signal.reason;
-        if (timer.signal.aborted) {
-          throw new DockerTimeoutError({
-            method: req.method,
-            path: req.path,
-            timeoutMs: limit ?? 0,
-            cause: e,
-          });
-        }
+        const known = knownFailure(e, req, timer.signal, limit);
+        if (known !== undefined) throw known;
         // A pooled connection may have died with a restarted daemon: retry reads once.
         if (idempotent && attempt === 0) continue;
         if (!req.unversioned && !pinned) negotiated = undefined;
@@ -183,16 +175,8 @@ export function createDockerClient(options: DockerClientOptions = {}): DockerCli
       return new Response(res.body, { status: res.status, headers: res.headers });
     } catch (e) {
       clearTimeout(handle);
-      if (e instanceof DockerApiError) throw e;
-      if (req.signal?.aborted) throw req.signal.reason;
-      if (timer.signal.aborted) {
-        throw new DockerTimeoutError({
-          method: req.method,
-          path: req.path,
-          timeoutMs: limit ?? 0,
-          cause: e,
-        });
-      }
+      const known = knownFailure(e, req, timer.signal, limit);
+      if (known !== undefined) throw known;
       if (!req.unversioned && !pinned) negotiated = undefined;
       throw new DockerSocketError({ socketPath, method: req.method, path: req.path, cause: e });
     }
@@ -274,4 +258,27 @@ function daemonMessage(text: string, fallback: string): string {
     // not JSON
   }
   return text.trim() || fallback;
+}
+
+/**
+ * What a failed request throws when the cause is known: the daemon's answer,
+ * the caller's abort, or our time limit. Undefined means the socket failed.
+ */
+function knownFailure(
+  error: unknown,
+  req: DockerRequest,
+  timer: AbortSignal,
+  limit: number | undefined,
+): unknown {
+  if (error instanceof DockerApiError) return error;
+  if (req.signal?.aborted) return req.signal.reason;
+  if (timer.aborted) {
+    return new DockerTimeoutError({
+      method: req.method,
+      path: req.path,
+      timeoutMs: limit ?? 0,
+      cause: error,
+    });
+  }
+  return undefined;
 }
