@@ -1,0 +1,365 @@
+/**
+ * The consumer-facing task protocol, transport-free: what a request is, how it
+ * is signed (EIP-712) and verified, and the handler interface that src/agent
+ * implements. The libp2p streams (and any local transport used by tests) carry
+ * exactly these envelopes; the decisions (is the signer the deal's consumer,
+ * is the deal open, does the spec fit the plan) belong to the handler.
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  type Address,
+  getAddress,
+  type Hex,
+  keccak256,
+  type LocalAccount,
+  recoverTypedDataAddress,
+  toBytes,
+} from "viem";
+
+/** libp2p protocol id of request/response actions (one request per stream). */
+export const TASK_PROTOCOL_ID = "/sonm/task/1.0.0";
+/** libp2p protocol id of a port forward: one signed `forward` request, then raw bytes. */
+export const FORWARD_PROTOCOL_ID = "/sonm/forward/1.0.0";
+/** The largest request envelope accepted on the wire, in bytes (JSON). */
+export const MAX_REQUEST_BYTES = 128 * 1024;
+/** The largest response message, in bytes (JSON); logs stream in chunks of at most this. */
+export const MAX_RESPONSE_BYTES = 256 * 1024;
+/** The most seconds a request may be valid ahead of now. */
+export const MAX_EXPIRY_AHEAD_SECONDS = 3600;
+
+/** Actions of a deal's consumer. */
+export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward"] as const;
+/** Actions of the rig's administrative accounts (config `admins`). */
+export const ADMIN_ACTIONS = [
+  "admin.status",
+  "admin.pause-plan",
+  "admin.resume-plan",
+  "admin.set-price",
+  "admin.stop-task",
+] as const;
+export type ConsumerAction = (typeof CONSUMER_ACTIONS)[number];
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+export type RequestAction = ConsumerAction | AdminAction;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * What a consumer may ask to run. The limits are not the consumer's to set:
+ * the agent takes them from the plan the deal bought.
+ */
+export const consumerTaskSpecSchema = z.strictObject({
+  image: z.string().min(1).max(512),
+  command: z.array(z.string().max(4096)).max(256).optional(),
+  entrypoint: z.array(z.string().max(4096)).max(256).optional(),
+  env: z.record(
+    z.string().regex(ENV_NAME, "must be a valid environment variable name"),
+    z.string().max(65536),
+  )
+    .optional(),
+  workingDir: z.string().startsWith("/").max(4096).optional(),
+  /** Container ports to publish (only when the plan sells `incoming`). */
+  ports: z.array(z.strictObject({
+    containerPort: z.number().int().min(1).max(65535),
+    protocol: z.enum(["tcp", "udp"]).default("tcp"),
+  })).max(16).optional(),
+});
+export type ConsumerTaskSpec = z.output<typeof consumerTaskSpecSchema>;
+
+/** Arguments of each action (hashed into the signed `payload`). */
+export const actionArgsSchemas = {
+  submit: z.strictObject({ spec: consumerTaskSpecSchema }),
+  status: z.strictObject({}),
+  logs: z.strictObject({
+    follow: z.boolean().default(false),
+    tail: z.number().int().min(0).max(100_000).optional(),
+  }),
+  stop: z.strictObject({}),
+  forward: z.strictObject({ containerPort: z.number().int().min(1).max(65535) }),
+  "admin.status": z.strictObject({}),
+  "admin.pause-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
+  "admin.resume-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
+  "admin.set-price": z.strictObject({
+    plan: z.string().min(1).max(64),
+    /** Exact decimal USD per hour, e.g. "0.25". */
+    priceUsdPerHour: z.string().regex(/^\d{1,12}(\.\d{1,18})?$/, 'must be a decimal like "0.25"'),
+  }),
+  "admin.stop-task": z.strictObject({ dealId: z.string().regex(/^\d{1,78}$/) }),
+} as const satisfies Record<RequestAction, z.ZodType>;
+
+export type ActionArgs<A extends RequestAction> = z.output<(typeof actionArgsSchemas)[A]>;
+
+const UINT = /^\d{1,78}$/;
+const HEX_SIG = /^0x[0-9a-fA-F]{130}$/;
+
+/** The signed part of a request (EIP-712 `TaskRequest`); integers as decimal strings on the wire. */
+export const requestEnvelopeSchema = z.strictObject({
+  action: z.enum([...CONSUMER_ACTIONS, ...ADMIN_ACTIONS]),
+  /** The deal the request is about ("0" for admin actions that concern no deal). */
+  dealId: z.string().regex(UINT, "must be a decimal integer"),
+  /** Arguments of the action; `payload` in the signature is keccak256 of their canonical JSON. */
+  args: z.unknown(),
+  /** Unique per signer: a nonce seen before is a replay. */
+  nonce: z.string().regex(UINT, "must be a decimal integer"),
+  /** Unix seconds after which the request is refused. */
+  expiry: z.string().regex(/^\d{1,20}$/, "must be a decimal integer"),
+  signature: z.string().regex(HEX_SIG, "must be a 65-byte hex signature"),
+});
+export type RequestEnvelope = z.output<typeof requestEnvelopeSchema>;
+
+/** Which chain and market a signature is bound to (EIP-712 domain). */
+export type ProtocolDomain = { chainId: number; market: Address };
+
+/** The EIP-712 types of a request. */
+export const TASK_REQUEST_TYPES = {
+  TaskRequest: [
+    { name: "action", type: "string" },
+    { name: "dealId", type: "uint256" },
+    { name: "payload", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "expiry", type: "uint64" },
+  ],
+} as const;
+
+function typedDomain(domain: ProtocolDomain) {
+  return {
+    name: "sonm-agent",
+    version: "1",
+    chainId: domain.chainId,
+    verifyingContract: domain.market,
+  } as const;
+}
+
+/** JSON with object keys sorted at every depth: one byte string per value. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** keccak256 of the canonical JSON of an action's arguments. */
+export function payloadHash(args: unknown): Hex {
+  return keccak256(toBytes(canonicalJson(args ?? {})));
+}
+
+/** Parameters of {@linkcode signRequest}. */
+export type SignRequestParameters<A extends RequestAction> = {
+  action: A;
+  dealId: bigint;
+  args: z.input<(typeof actionArgsSchemas)[A]>;
+  nonce: bigint;
+  expiry: bigint;
+};
+
+/**
+ * Signs a request with the consumer's (or an administrator's) key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { privateKeyToAccount } from "viem/accounts";
+ * import { signRequest, verifyRequest } from "./task_protocol.ts";
+ * const account = privateKeyToAccount(`0x${"11".repeat(32)}`);
+ * const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
+ * const envelope = await signRequest(account, domain, {
+ *   action: "status", dealId: 7n, args: {}, nonce: 1n, expiry: 2_000_000_000n,
+ * });
+ * const verified = await verifyRequest(envelope, domain, { nowSeconds: 1_999_999_000n });
+ * assert.equal(verified.signer, account.address);
+ * ```
+ */
+export async function signRequest<A extends RequestAction>(
+  account: LocalAccount,
+  domain: ProtocolDomain,
+  parameters: SignRequestParameters<A>,
+): Promise<RequestEnvelope> {
+  const args = actionArgsSchemas[parameters.action].parse(parameters.args);
+  const signature = await account.signTypedData({
+    domain: typedDomain(domain),
+    types: TASK_REQUEST_TYPES,
+    primaryType: "TaskRequest",
+    message: {
+      action: parameters.action,
+      dealId: parameters.dealId,
+      payload: payloadHash(args),
+      nonce: parameters.nonce,
+      expiry: parameters.expiry,
+    },
+  });
+  return {
+    action: parameters.action,
+    dealId: parameters.dealId.toString(),
+    args,
+    nonce: parameters.nonce.toString(),
+    expiry: parameters.expiry.toString(),
+    signature,
+  };
+}
+
+/** A request whose signature checked out: the handler decides whether to honour it. */
+export type VerifiedRequest<A extends RequestAction = RequestAction> = {
+  action: A;
+  /** The recovered signer (checksummed). */
+  signer: Address;
+  dealId: bigint;
+  args: ActionArgs<A>;
+  nonce: bigint;
+  expiry: bigint;
+};
+
+/** Why a request was refused; the code travels on the wire, the message is for people. */
+export type RefusalCode =
+  | "malformed"
+  | "too-large"
+  | "bad-signature"
+  | "expired"
+  | "replay"
+  | "not-authorized"
+  | "deal-not-open"
+  | "unknown-task"
+  | "policy"
+  | "over-limits"
+  | "unavailable"
+  | "internal";
+
+/** A request refused: changes nothing, answered with its code and message. */
+export class RequestRefusedError extends Error {
+  override name = "RequestRefusedError";
+  constructor(readonly code: RefusalCode, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Parses an envelope (unknown JSON), checks its size, arguments, expiry and
+ * signature, and returns the verified request. Does not check the nonce or
+ * who the signer is: that is the handler's decision.
+ *
+ * @throws {RequestRefusedError} "malformed", "expired" or "bad-signature"
+ */
+export async function verifyRequest(
+  input: unknown,
+  domain: ProtocolDomain,
+  options: { nowSeconds: bigint },
+): Promise<VerifiedRequest> {
+  const parsed = requestEnvelopeSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RequestRefusedError(
+      "malformed",
+      `request ${issue?.path.join(".") || "(envelope)"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const envelope = parsed.data;
+  const argsResult = actionArgsSchemas[envelope.action].safeParse(envelope.args ?? {});
+  if (!argsResult.success) {
+    const issue = argsResult.error.issues[0];
+    throw new RequestRefusedError(
+      "malformed",
+      `request args.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const expiry = BigInt(envelope.expiry);
+  if (expiry <= options.nowSeconds) {
+    throw new RequestRefusedError(
+      "expired",
+      `request expired at ${expiry} (now ${options.nowSeconds})`,
+    );
+  }
+  if (expiry > options.nowSeconds + BigInt(MAX_EXPIRY_AHEAD_SECONDS)) {
+    throw new RequestRefusedError(
+      "expired",
+      `request expiry ${expiry} is more than ${MAX_EXPIRY_AHEAD_SECONDS} s ahead`,
+    );
+  }
+  const dealId = BigInt(envelope.dealId);
+  const nonce = BigInt(envelope.nonce);
+  if (dealId >= 2n ** 256n || nonce >= 2n ** 256n) {
+    throw new RequestRefusedError("malformed", "request dealId and nonce must fit in uint256");
+  }
+  let signer: Address;
+  try {
+    signer = await recoverTypedDataAddress({
+      domain: typedDomain(domain),
+      types: TASK_REQUEST_TYPES,
+      primaryType: "TaskRequest",
+      message: {
+        action: envelope.action,
+        dealId,
+        payload: payloadHash(argsResult.data),
+        nonce,
+        expiry,
+      },
+      signature: envelope.signature as Hex,
+    });
+  } catch {
+    throw new RequestRefusedError("bad-signature", "request signature cannot be recovered");
+  }
+  return {
+    action: envelope.action,
+    signer: getAddress(signer),
+    dealId,
+    args: argsResult.data,
+    nonce,
+    expiry,
+  } as VerifiedRequest;
+}
+
+/** A task as its consumer (or an administrator) sees it. */
+export type TaskStatus = {
+  dealId: string;
+  taskId: string;
+  image: string;
+  state:
+    | "pending"
+    | "pulling"
+    | "starting"
+    | "running"
+    | "exited"
+    | "oom-killed"
+    | "failed"
+    | "stopped";
+  exitCode?: number | undefined;
+  /** Host ports of the task's published container ports. */
+  ports: { containerPort: number; protocol: "tcp" | "udp" }[];
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  message?: string | undefined;
+};
+
+/**
+ * What src/agent implements and the transports call, once per verified
+ * request. Each method throws {@linkcode RequestRefusedError} to refuse (the
+ * transport answers with its code) and must leave nothing changed when it does.
+ */
+export interface TaskRequestHandler {
+  submit(request: VerifiedRequest<"submit">, signal: AbortSignal): Promise<TaskStatus>;
+  status(request: VerifiedRequest<"status">, signal: AbortSignal): Promise<TaskStatus>;
+  /** The task's output (stdout and stderr interleaved); ends when the task does or when not following. */
+  logs(request: VerifiedRequest<"logs">, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  stop(request: VerifiedRequest<"stop">, signal: AbortSignal): Promise<TaskStatus>;
+  /** Where on the rig the transport connects for a forward (the task's published port). */
+  forward(
+    request: VerifiedRequest<"forward">,
+    signal: AbortSignal,
+  ): Promise<{ hostname: string; port: number }>;
+  /** An administrator's request; the result is JSON. */
+  admin(request: VerifiedRequest<AdminAction>, signal: AbortSignal): Promise<unknown>;
+}
+
+/** A response on the wire (one JSON message; `logs` sends `chunk` messages then `end`). */
+export const responseSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("ok"), result: z.unknown() }),
+  z.strictObject({ kind: z.literal("chunk"), data: z.string().max(MAX_RESPONSE_BYTES) }),
+  z.strictObject({ kind: z.literal("end") }),
+  z.strictObject({
+    kind: z.literal("refused"),
+    code: z.string().max(64),
+    message: z.string().max(4096),
+  }),
+]);
+export type ProtocolResponse = z.output<typeof responseSchema>;
