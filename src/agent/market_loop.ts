@@ -61,6 +61,8 @@ export type StartMarketLoopOptions = {
   billIntervalSeconds?: number | undefined;
   /** BIDs to try per ASK and step, best first. @default {5} */
   matchLimit?: number | undefined;
+  /** Called after each step with its duration, ms (the dashboard's reconcile duration). */
+  onStep?: ((ms: number) => void) | undefined;
   /** Receipt timeout of the agent's transactions, ms. @default {120000} */
   receiptTimeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -452,11 +454,13 @@ export async function startMarketLoop(
     }
     const run = async (): Promise<MarketStepReport> => {
       try {
+        const started = performance.now();
         let report = await stepOnce(opts.signal);
         while (again && !opts.signal?.aborted) {
           again = false;
           report = await stepOnce(opts.signal);
         }
+        options.onStep?.(performance.now() - started);
         return report;
       } finally {
         running = undefined;

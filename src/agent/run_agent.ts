@@ -6,10 +6,14 @@ import {
   type Hardware,
   hardwareFingerprint,
 } from "../bench/mod.ts";
-import { connectChain, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
+import { connectChain, getRate, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
+import { startDashboard } from "../dashboard/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
+import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+import { createErrorLog } from "./error_log.ts";
+import { readNvidiaGpus } from "./gpu_readings.ts";
 import { loadConfig } from "./load_config.ts";
 import { startMarketLoop } from "./market_loop.ts";
 import { planAsk } from "./plan_ask.ts";
@@ -64,12 +68,16 @@ export type RunAgentOptions = {
  * ```
  */
 export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<void> {
-  const { logger, signal, onReady } = options;
+  const { signal, onReady } = options;
+  let logger = options.logger;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
   try {
     const state = openState({ path: join(config.dataDir, "agent.sqlite") });
     stops.push(() => state.close());
+    // warnings and errors also go to agent_errors, for `status` and the dashboard
+    const errorLog = createErrorLog(state.db);
+    logger = errorLog.wrap(logger);
     const runId = recordStart(state, logger);
     stops.push(() => recordStop(state, runId));
 
@@ -115,6 +123,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
+    let reconcileSeconds: number | null = null;
     const marketLoop = await startMarketLoop({
       chain,
       account,
@@ -127,6 +136,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
       pollIntervalMs: options.market?.pollIntervalMs,
       billIntervalSeconds: options.market?.billIntervalSeconds,
+      onStep: (ms) => (reconcileSeconds = ms / 1000),
       signal,
     });
 
@@ -149,6 +159,29 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     marketLoop.start();
     stops.push(() => marketLoop.stop());
+    if (config.dashboard.enabled) {
+      const source = createDashboardSource({
+        statePath: state.path,
+        db: state.db,
+        readHead: () => chain.public.getBlockNumber(),
+        readRate: () => getRate(marketLoop.market, { signal }),
+        errorLog,
+        reconcileSeconds: () => reconcileSeconds,
+        gpuReadings: () => readNvidiaGpus({ signal }),
+        // connectivity: the NAT host's class and relay state, once src/nat runs here
+      }, { address: account.address, power: config.power, hardware });
+      stops.push(() => source.close());
+      const dashboard = await startDashboard({
+        source,
+        hostname: config.dashboard.bind,
+        port: config.dashboard.port,
+        allowRemote: config.dashboard.allowRemote,
+        dataDir: config.dataDir,
+        onError: (error) => logger.warn("dashboard request failed", { error }),
+      });
+      stops.push(() => dashboard.stop());
+      logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+    }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
       await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
