@@ -99,7 +99,8 @@ export function computeEarnings(input: EarningsInput): EarningsResult {
   const series: EarningsPoint[] = [];
   let cumulative = 0n;
   let next = 0;
-  for (const t of pointTimes(sorted.map((b) => b.t), now, maxPoints)) {
+  const firstStart = deals.reduce((min, d) => Math.min(min, Number(d.startTime)), now);
+  for (const t of pointTimes(sorted.map((b) => b.t), firstStart, now, maxPoints)) {
     while (next < sorted.length && sorted[next]!.t <= t) cumulative += sorted[next++]!.paid;
     let pendingWei = 0n;
     for (const deal of deals) pendingWei += pendingAt(deal, t);
@@ -142,14 +143,14 @@ function groupBills(bills: readonly EarningsBill[]): Map<bigint, number[]> {
   return out;
 }
 
-/** The times of the series: the bills' (evenly thinned to maxPoints - 1), then `now`. */
-function pointTimes(times: number[], now: number, maxPoints: number): number[] {
-  const unique = [...new Set(times)].filter((t) => t < now);
-  const room = Math.max(1, maxPoints - 1);
+/** The series' times: the first deal's start, the bills' (thinned to fit maxPoints), `now`. */
+function pointTimes(times: number[], start: number, now: number, maxPoints: number): number[] {
+  const unique = [...new Set(times)].filter((t) => t > start && t < now);
+  const room = Math.max(1, maxPoints - 2);
   const step = unique.length > room ? unique.length / room : 1;
   const picked: number[] = [];
   for (let i = step - 1; i < unique.length; i += step) picked.push(unique[Math.floor(i)]!);
-  return [...picked, now];
+  return start < now ? [start, ...picked, now] : [now];
 }
 
 /** Merged [from, to] spans (unix s) when at least one deal was open. */

@@ -29,7 +29,12 @@ Deno.test("computeEarnings() sums settled bills and converts them at the rate", 
   assert.equal(r.settledTokens, "4");
   assert.equal(r.settledUsd, 2);
   assert.equal(r.pendingTokens, "0");
-  assert.deepEqual(r.series.map((p) => [p.t, p.settledTokens]), [[2000, 3], [3000, 4], [4000, 4]]);
+  assert.deepEqual(r.series.map((p) => [p.t, p.settledTokens]), [
+    [1000, 0],
+    [2000, 3],
+    [3000, 4],
+    [4000, 4],
+  ]);
 });
 
 Deno.test("computeEarnings() accrues an open deal from its last bill at its price", () => {

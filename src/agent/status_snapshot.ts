@@ -113,7 +113,8 @@ export function readStatusSnapshot(
     (address !== undefined && [d.supplier, d.master].some((a) => a.toLowerCase() === address))
   );
   const bills = billsOf(db, new Set(mine.map((d) => d.id)));
-  const nowSeconds = Math.floor(now / 1000);
+  // chain time may run ahead of the clock (a devnet's evm_increaseTime): bills are in chain time
+  const nowSeconds = Math.max(Math.floor(now / 1000), latestBlockTime(db));
   const earnings = computeEarnings({
     deals: mine.map((d) => ({ ...d, open: d.status === "ACCEPTED" })),
     bills,
@@ -364,6 +365,11 @@ function lastRun(
     | undefined;
   if (r === undefined) return undefined;
   return { startedAt: Number(r.started_at), stoppedAt: num(r.stopped_at), pid: Number(r.pid) };
+}
+
+function latestBlockTime(db: DatabaseSync): number {
+  const r = db.prepare("SELECT MAX(timestamp) AS t FROM chain_blocks").get() as SqlRow | undefined;
+  return num(r?.t) ?? 0;
 }
 
 function firstRunStart(db: DatabaseSync): number | undefined {

@@ -101,6 +101,7 @@ export async function loadDashboardAssets(): Promise<Map<string, DashboardAsset>
     ["/", new URL("index.html", own)],
     ["/assets/app.js", new URL("app.js", own)],
     ["/assets/app.css", new URL("app.css", own)],
+    ["/assets/favicon.svg", new URL("favicon.svg", own)],
     ["/assets/uPlot.iife.min.js", new URL("uPlot.iife.min.js", uplot)],
     ["/assets/uPlot.min.css", new URL("uPlot.min.css", uplot)],
   ];
