@@ -5,10 +5,11 @@
  * holds each value against the agent's own /api/status.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { freePort, startAgentProcess } from "./_fixtures/agent_process.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
+const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
 
 type Prometheus = { url: string; stop(): Promise<void> };
 
@@ -128,6 +129,35 @@ Deno.test({
       assert.equal(await query(prom, "sonm_agent_rpc_errors_total"), 0);
       const reconcile = await query(prom, "sonm_agent_reconcile_duration_seconds");
       assert.ok(reconcile !== undefined && reconcile > 0 && reconcile < 60, String(reconcile));
+      // `sonm-agent status --json` reads the same state from another process while the agent runs
+      const cli = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          join(ROOT, "main.ts"),
+          "status",
+          "--json",
+          "--config",
+          join(agent.dir, "rig.yaml"),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(cli.code, 0, new TextDecoder().decode(cli.stderr));
+      const fromCli = JSON.parse(new TextDecoder().decode(cli.stdout));
+      assert.equal(fromCli.agent.running, true);
+      assert.deepEqual(fromCli.dealCounts, status.dealCounts);
+      assert.deepEqual(
+        fromCli.deals.map((
+          d: { dealId: string; billedTokens: string },
+        ) => [d.dealId, d.billedTokens]),
+        status.deals.map((
+          d: { dealId: string; billedTokens: string },
+        ) => [d.dealId, d.billedTokens]),
+      );
+      assert.equal(fromCli.earnings.settledTokens, status.earnings.settledTokens);
+      assert.equal(fromCli.chain.indexedBlock, status.chain.indexedBlock);
+      assert.equal(fromCli.earnings.rate, status.earnings.rate, "the rate the agent recorded");
       // no nvidia-smi here: GPU readings are left out rather than reported as 0
       const gpus = await (await fetch(`${agent.url}/api/gpus`)).json();
       if (gpus.length === 0) {

@@ -133,22 +133,35 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
 
   function events(): Response {
     let timer: ReturnType<typeof setInterval> | undefined;
+    let closed = false;
+    let busy = false;
     let stop = () => {};
     const encoder = new TextEncoder();
+    const periodMs = Math.max(refreshMs, 250);
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        const send = async () => {
+        const put = (text: string) => {
+          if (closed) return;
           try {
-            const data = JSON.stringify(await snapshot());
-            controller.enqueue(encoder.encode(`event: snapshot\ndata: ${data}\n\n`));
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            closed = true; // the client went away between two updates
+          }
+        };
+        const send = async () => {
+          if (busy || closed) return; // a slow snapshot never piles up requests
+          busy = true;
+          try {
+            put(`event: snapshot\ndata: ${JSON.stringify(await snapshot())}\n\n`);
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
-            controller.enqueue(
-              encoder.encode(`event: failure\ndata: ${JSON.stringify(message)}\n\n`),
-            );
+            put(`event: failure\ndata: ${JSON.stringify(message)}\n\n`);
+          } finally {
+            busy = false;
           }
         };
         stop = () => {
+          closed = true;
           clearInterval(timer);
           streams.delete(stop);
           try {
@@ -158,11 +171,12 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
           }
         };
         streams.add(stop);
-        controller.enqueue(encoder.encode(`retry: ${refreshMs}\n\n`));
+        put(`retry: ${periodMs}\n\n`);
         void send();
-        timer = setInterval(send, refreshMs);
+        timer = setInterval(send, periodMs);
       },
       cancel() {
+        closed = true;
         clearInterval(timer);
         streams.delete(stop);
       },
