@@ -71,8 +71,7 @@ export {
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
-export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
-export { rawConfigSchema } from "./config.ts";
+export type { AgentConfig, ChainConfig, PlanConfig } from "./config.ts";
 export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";
 export { type Devnet, startDevnet, type StartDevnetOptions } from "./devnet.ts";
 export {

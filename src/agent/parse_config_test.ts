@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
+import { type AgentConfig, configSchema } from "./config.ts";
 import { formatConfigProblem, parseConfig } from "./parse_config.ts";
 
 const MINIMAL = `
@@ -150,4 +151,58 @@ Deno.test("parseConfig() refuses duplicate plan names and malformed addresses", 
   assert.deepEqual(problemsOf(MINIMAL + "plans:\n" + plan + plan), [
     'plans[1].name: is used by another plan (got "a")',
   ]);
+});
+
+Deno.test("configSchema is the one definition: it outputs the typed camelCase config", () => {
+  const config: AgentConfig = configSchema.parse({
+    chain: devnetFree(),
+    keystore: { path: "k.json", passphrase_file: "pass" },
+    docker: { default_limits: { cpus: 2 } },
+    plans: [{ name: "a", price_usd_per_hour: "1", resources: { cpu_cores: 1, ram: "1GiB" } }],
+  });
+  assert.deepEqual(config.chain, { kind: "devnet" });
+  assert.deepEqual(config.keystore, { path: "k.json", passphrase: { from: "file", path: "pass" } });
+  // Defaults of a partly written object come from its fields (written once).
+  assert.deepEqual(config.docker.defaultLimits, { cpus: 2, memoryBytes: 1024 ** 3, pids: 256 });
+  assert.deepEqual(config.nat, { relays: [], listenPorts: { tcp: 0, quic: 0 } });
+  assert.deepEqual(config.plans[0]!.resources, {
+    cpuCores: 1,
+    ramBytes: 1024 ** 3,
+    storageBytes: 0,
+    gpus: [],
+    net: { overlay: false, outbound: true, incoming: false },
+  });
+  assert.equal(config.plans[0]!.identityLevel, 0);
+  assert.equal(config.dashboard.allowRemote, false);
+  assert.equal(config.power.pricePerKwh, "0");
+});
+
+function devnetFree(): "devnet" {
+  return "devnet";
+}
+
+Deno.test("parseConfig() refuses chain.ws_url as not supported yet", () => {
+  const problems = problemsOf(`
+chain:
+  rpc_url: http://127.0.0.1:8545
+  ws_url: ws://127.0.0.1:8546
+  chain_id: 31337
+  contracts:
+    market: "0x${"1".repeat(40)}"
+    token: "0x${"2".repeat(40)}"
+    oracle: "0x${"3".repeat(40)}"
+    blacklist: "0x${"4".repeat(40)}"
+    profiles: "0x${"5".repeat(40)}"
+keystore: { path: k.json, passphrase_env: P }
+`);
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(
+    problems[0]!,
+    /^chain\.ws_url: is not supported yet: .*\(got "ws:\/\/127\.0\.0\.1:8546"\)$/,
+  );
+});
+
+Deno.test("parseConfig() normalises addresses to lower case at the edge", () => {
+  const config = parseConfig(MINIMAL + `master: "0x${"AbCd".repeat(10)}"\n`);
+  assert.equal(config.master, `0x${"abcd".repeat(10)}`);
 });
