@@ -34,29 +34,7 @@ export type ParseConfigOptions = {
  */
 export function parseConfig(text: string, options: ParseConfigOptions = {}): AgentConfig {
   const { file } = options;
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigError({
-      file,
-      problems: document.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "(yaml)",
-        message: `is not valid YAML: ${
-          (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")
-        }`,
-        value: undefined,
-      })),
-    });
-  }
-  // YAML reads an unquoted 0x... as a hex integer, which would turn an
-  // address into a (rounded) number: keep hex literals as the text written.
-  visit(document, {
-    Scalar(_key, node) {
-      if (node.type === "PLAIN" && typeof node.source === "string" && /^0x/i.test(node.source)) {
-        node.value = node.source;
-      }
-    },
-  });
-  const raw: unknown = document.toJS() ?? {};
+  const raw = readYaml(text, file);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError({ file, problems: problemsFromIssues(parsed.error.issues, raw) });
@@ -64,6 +42,55 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Age
   const problems = crossFieldProblems(parsed.data, options.gpuIndexes);
   if (problems.length > 0) throw new ConfigError({ file, problems });
   return resolvePaths(parsed.data, file === undefined ? Deno.cwd() : dirname(file));
+}
+
+/** A config is a page of settings; anything this large is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** More YAML errors than this are one mistake echoed: report the first ones. */
+const MAX_YAML_PROBLEMS = 10;
+
+/** The YAML text as plain data, or a ConfigError naming the line; never another error. */
+function readYaml(text: string, file: string | undefined): unknown {
+  const yamlProblem = (path: string, message: string): ConfigError =>
+    new ConfigError({ file, problems: [{ path, message, value: undefined }] });
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw yamlProblem("(file)", `is larger than ${MAX_CONFIG_BYTES} bytes: not a config file`);
+  }
+  let document;
+  try {
+    document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: "error" });
+  } catch (cause) {
+    throw yamlProblem("(yaml)", `is not valid YAML: ${firstLine(cause)}`);
+  }
+  if (document.errors.length > 0) {
+    const problems = document.errors.slice(0, MAX_YAML_PROBLEMS).map((e) => ({
+      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "(yaml)",
+      message: `is not valid YAML: ${firstLine(e).replace(/ at line \d+, column \d+:?$/, "")}`,
+      value: undefined,
+    }));
+    throw new ConfigError({ file, problems });
+  }
+  try {
+    // YAML reads an unquoted 0x... as a hex integer, which would turn an
+    // address into a (rounded) number: keep hex literals as the text written.
+    visit(document, {
+      Scalar(_key, node) {
+        if (node.type === "PLAIN" && typeof node.source === "string" && /^0x/i.test(node.source)) {
+          node.value = node.source;
+        }
+      },
+    });
+    // Aliases resolve here: one with no anchor, or a bomb of aliases of
+    // aliases, is refused by the YAML library with a ReferenceError.
+    return document.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (cause) {
+    throw yamlProblem("(yaml)", `cannot be read: ${firstLine(cause)}`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split("\n")[0] ?? "").slice(0, 200);
 }
 
 /**

@@ -206,3 +206,55 @@ Deno.test("parseConfig() normalises addresses to lower case at the edge", () => 
   const config = parseConfig(MINIMAL + `master: "0x${"AbCd".repeat(10)}"\n`);
   assert.equal(config.master, `0x${"abcd".repeat(10)}`);
 });
+
+Deno.test("parseConfig() reports a self-referencing YAML alias without crashing", () => {
+  const problems = problemsOf(MINIMAL + "data_dir: &a [*a]\n");
+  assert.deepEqual(problems, ["data_dir: must be a string (got [[Circular]])"]);
+});
+
+Deno.test("parseConfig() refuses an alias with no anchor and an alias bomb as YAML problems", () => {
+  assert.deepEqual(problemsOf(MINIMAL + "data_dir: *nope\n"), [
+    "(yaml): cannot be read: Unresolved alias (the anchor must be set before the alias): nope",
+  ]);
+  const bomb = ["a: &a [x,x,x,x,x,x,x,x,x]"];
+  for (const [name, prev] of [["b", "a"], ["c", "b"], ["d", "c"]]) {
+    bomb.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
+  }
+  const problems = problemsOf(MINIMAL + bomb.join("\n") + "\n");
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^\(yaml\): cannot be read: Excessive alias count/);
+});
+
+Deno.test("parseConfig() names the field inside a union: chain.chain_id, not chain", () => {
+  const problems = problemsOf(`
+chain:
+  rpc_url: http://127.0.0.1:8545
+  chain_id: 1.5
+  contracts:
+    market: "0x${"1".repeat(40)}"
+    token: "0x${"2".repeat(40)}"
+    oracle: "0x${"3".repeat(40)}"
+    blacklist: "0x${"4".repeat(40)}"
+    profiles: "0x${"5".repeat(40)}"
+keystore: { path: k.json, passphrase_env: P }
+`);
+  assert.deepEqual(problems, ["chain.chain_id: must be a whole number (got 1.5)"]);
+  assert.deepEqual(problemsOf(MINIMAL.replace("chain: devnet", "chain: mainnet")), [
+    'chain: must be "devnet" or a mapping with rpc_url, chain_id and contracts (got "mainnet")',
+  ]);
+});
+
+Deno.test("parseConfig() names an empty key as such, not as the top level", () => {
+  const problems = problemsOf(MINIMAL + '"": 1\n');
+  assert.deepEqual(problems, [
+    '[""]: is not a known setting (check the spelling against config.example.yaml) (got 1)',
+  ]);
+});
+
+Deno.test("parseConfig() reports deep nesting and huge files as bounded problems", () => {
+  const deep = problemsOf(MINIMAL + "data_dir: " + "[".repeat(5000) + "]".repeat(5000) + "\n");
+  assert.ok(deep.length >= 1 && deep.length <= 10, deep.join("\n"));
+  assert.ok(deep.every((p) => p.length < 300), deep.join("\n"));
+  const huge = problemsOf(MINIMAL + `tag: "${"x".repeat(2 * 1024 * 1024)}"\n`);
+  assert.deepEqual(huge, ["(file): is larger than 1048576 bytes: not a config file"]);
+});

@@ -83,7 +83,7 @@ function collect(
       continue;
     }
     const value = valueAtPath(input, path);
-    const missing = value === undefined && path.length > 0 && issue.code !== "custom";
+    const missing = value === undefined && path.length > 0;
     out.push({
       field: formatFieldPath(path),
       message: missing ? "is required" : humanMessage(issue),
