@@ -11,6 +11,8 @@ import type {
   NonceEntry,
   NonceStore,
   OrderState,
+  TouchedKeys,
+  WorkerState,
 } from "../chain/mod.ts";
 import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/mod.ts";
 
@@ -122,6 +124,19 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     events: db.prepare(
       `SELECT * FROM chain_events WHERE block_number >= ? ORDER BY block_number, log_index
        LIMIT ?`,
+    ),
+    touched: {
+      orders: db.prepare("SELECT DISTINCT id FROM chain_orders WHERE block_number > ? ORDER BY id"),
+      deals: db.prepare("SELECT DISTINCT id FROM chain_deals WHERE block_number > ? ORDER BY id"),
+      workers: db.prepare("SELECT DISTINCT worker FROM chain_workers WHERE block_number > ?"),
+      levels: db.prepare("SELECT DISTINCT who FROM chain_levels WHERE block_number > ?"),
+      listed: db.prepare(
+        "SELECT DISTINCT owner, who FROM chain_blacklist WHERE block_number > ?",
+      ),
+    },
+    workerState: db.prepare(
+      `SELECT master, pending_master FROM chain_workers WHERE worker = ?
+       ORDER BY block_number DESC LIMIT 1`,
     ),
     worker: db.prepare(
       "SELECT master FROM chain_workers WHERE worker = ? ORDER BY block_number DESC LIMIT 1",
@@ -338,6 +353,27 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       });
     },
 
+    touchedAbove(number): TouchedKeys {
+      const t = q.touched;
+      return {
+        orders: (t.orders.all(number) as Row[]).map((r) => r.id as bigint),
+        deals: (t.deals.all(number) as Row[]).map((r) => r.id as bigint),
+        workers: (t.workers.all(number) as Row[]).map((r) => r.worker as Address),
+        levels: (t.levels.all(number) as Row[]).map((r) => r.who as Address),
+        listed: (t.listed.all(number) as Row[]).map((r) => ({
+          owner: r.owner as Address,
+          who: r.who as Address,
+        })),
+      };
+    },
+    getWorker(worker): WorkerState | undefined {
+      const r = q.workerState.get(lc(worker)) as Row | undefined;
+      return r === undefined ? undefined : {
+        worker,
+        master: r.master as Address,
+        pendingMaster: r.pending_master as Address,
+      };
+    },
     getOrder(id) {
       const r = q.order.get(id) as Row | undefined;
       return r === undefined ? undefined : toOrder(r);

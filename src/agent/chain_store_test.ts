@@ -183,3 +183,32 @@ Deno.test("createChainStore() prune() keeps the state and drops superseded versi
     state.close();
   }
 });
+
+Deno.test("createChainStore() touchedAbove() names what the blocks above changed", () => {
+  const state = openState({ path: ":memory:" });
+  try {
+    const store = createChainStore(state.db);
+    store.applyBlock(block(1, {
+      orders: [order(1n)],
+      workers: [{ worker: A, master: M, pendingMaster: ZERO }],
+    }));
+    store.applyBlock(block(2, {
+      orders: [order(2n), order(1n, { active: false })],
+      deals: [],
+      levels: [{ who: B, level: 2 }],
+      listed: [{ owner: A, who: B, listed: true }],
+    }));
+    assert.deepEqual(store.touchedAbove(1n), {
+      orders: [1n, 2n],
+      deals: [],
+      workers: [],
+      levels: [B],
+      listed: [{ owner: A, who: B }],
+    });
+    assert.deepEqual(store.touchedAbove(0n).workers, [A]);
+    assert.deepEqual(store.getWorker(A), { worker: A, master: M, pendingMaster: ZERO });
+    assert.equal(store.getWorker(B), undefined);
+  } finally {
+    state.close();
+  }
+});

@@ -22,6 +22,7 @@ import {
   toOrderState,
 } from "./_market.ts";
 import { sleep, withRetry } from "./_retry.ts";
+import { ChangeCollector } from "./_changes.ts";
 import type {
   BillRecord,
   BlockUpdate,
@@ -32,6 +33,7 @@ import type {
   EventSource,
   LevelState,
   ListedState,
+  MarketChanges,
   OrderState,
   WorkerState,
 } from "./types.ts";
@@ -52,6 +54,11 @@ export type CreateIndexerOptions = {
   pollIntervalMs?: number | undefined;
   /** Parallel state reads per block (default 8). */
   concurrency?: number | undefined;
+  /**
+   * Most entries a sync lists in {@linkcode SyncResult.changes} (default
+   * 10,000); beyond it the changes say `rebuild` instead.
+   */
+  maxChanges?: number | undefined;
 };
 
 /** What one {@linkcode Indexer.syncOnce} did. */
@@ -63,6 +70,8 @@ export type SyncResult = {
   events: number;
   /** Set when a reorg was detected: the common ancestor the store rolled back to. */
   rolledBackTo?: bigint | undefined;
+  /** What changed, for a long-lived market view (its `reorg` equals `rolledBackTo`). */
+  changes: MarketChanges;
 };
 
 /** Follows the market's events into a {@linkcode ChainStore}. */
@@ -137,6 +146,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     reorgDepth = 64,
     pollIntervalMs = 1000,
     concurrency = 8,
+    maxChanges = 10_000,
   } = options;
   const pub = client.chain.public;
   const a = client.addresses;
@@ -161,20 +171,23 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   }
 
   /** Rolls back to the common ancestor when the last indexed block left the chain. */
-  async function checkReorg(signal?: AbortSignal): Promise<bigint | undefined> {
+  async function checkReorg(
+    changes: ChangeCollector,
+    signal?: AbortSignal,
+  ): Promise<bigint | undefined> {
     const last = store.lastIndexed();
     if (last === undefined) return undefined;
     if ((await blockAt(last.number, signal))?.hash === last.hash) return undefined;
     const recent = store.recentBlocks({ below: last.number - 1n, limit: reorgDepth });
     for (const b of recent) {
       if ((await blockAt(b.number, signal))?.hash === b.hash) {
-        store.rollbackTo(b.number);
+        changes.rollback(store, b.number);
         return b.number;
       }
     }
     if (recent.length < reorgDepth) {
       // every block we kept is gone: start over from the beginning
-      store.rollbackTo(fromBlock - 1n);
+      changes.rollback(store, fromBlock - 1n);
       return fromBlock - 1n;
     }
     throw new ChainError(
@@ -338,6 +351,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   async function indexBatch(
     from: bigint,
     to: bigint,
+    changes: ChangeCollector,
     signal?: AbortSignal,
   ): Promise<{ blocks: number; events: number }> {
     const end = await blockAt(to, signal);
@@ -391,6 +405,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     let events = 0;
     for (const u of updates) {
       store.applyBlock(u);
+      changes.addBlock(u);
       events += u.events.length;
     }
     return { blocks: updates.length, events };
@@ -403,8 +418,9 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     let rolledBackTo: bigint | undefined;
     let blocksApplied = 0;
     let events = 0;
+    const changes = new ChangeCollector(maxChanges);
     for (let round = 0; round < 5; round++) {
-      const r = await checkReorg(signal);
+      const r = await checkReorg(changes, signal);
       if (r !== undefined) rolledBackTo = r;
       const head = await rpc("read the block number", () =>
         pub.getBlockNumber({ cacheTime: 0 }), signal) -
@@ -417,7 +433,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
           const end = start + span - 1n < target ? start + span - 1n : target;
           let done;
           try {
-            done = await indexBatch(start, end, signal);
+            done = await indexBatch(start, end, changes, signal);
           } catch (e) {
             if (!(e instanceof BatchTooLarge)) throw e;
             span = (end - start + 1n) / 2n > 0n ? (end - start + 1n) / 2n : 1n;
@@ -434,7 +450,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     }
     const indexedTo = store.lastIndexed()?.number;
     if (blocksApplied > 0 && indexedTo !== undefined) store.prune(indexedTo - BigInt(reorgDepth));
-    return { indexedTo, blocksApplied, events, rolledBackTo };
+    return { indexedTo, blocksApplied, events, rolledBackTo, changes: changes.result() };
   }
 
   return {
