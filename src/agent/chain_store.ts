@@ -31,6 +31,11 @@ const CR_STATUS_CODE = { CREATED: 1, CANCELED: 2, REJECTED: 3, ACCEPTED: 4 } as 
 
 type Row = Record<string, SQLInputValue>;
 
+/** Benchmarks as the JSON array of decimal strings the table keeps. */
+function benchmarksText(values: readonly bigint[]): string {
+  return values.length === 0 ? "[]" : `["${values.join('","')}"]`;
+}
+
 /** Tables whose rows belong to a block (deleted on rollback). */
 const BLOCK_TABLES = [
   "chain_events",
@@ -163,16 +168,21 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     ["chain_levels", "n.who = t.who"],
     ["chain_blacklist", "n.owner = t.owner AND n.who = t.who"],
   ];
+  // A version is superseded once a newer one of the same key is at or below the cut; only
+  // versions that came in since the last prune can supersede anything left.
   const prunes = [
     ...versioned.map(([table, same]) =>
       db.prepare(
-        `DELETE FROM ${table} AS t WHERE t.block_number < :below AND EXISTS (
-           SELECT 1 FROM ${table} n WHERE ${same}
-             AND n.block_number > t.block_number AND n.block_number <= :below)`,
+        `DELETE FROM ${table} WHERE rowid IN (
+           SELECT t.rowid FROM ${table} n JOIN ${table} t ON ${same}
+             AND t.block_number < n.block_number
+           WHERE n.block_number > :since AND n.block_number <= :below)`,
       )
     ),
-    db.prepare("DELETE FROM chain_blocks WHERE number < :below"),
+    db.prepare("DELETE FROM chain_blocks WHERE number < :below AND :since = :since"),
   ];
+  /** The cut of the last prune in this process (versions at or below it are pruned). */
+  let prunedTo = -1n;
   const rollbacks = BLOCK_TABLES.map((t) =>
     db.prepare(`DELETE FROM ${t} WHERE ${t === "chain_blocks" ? "number" : "block_number"} > ?`)
   );
@@ -186,6 +196,72 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       db.exec("ROLLBACK");
       throw e;
     }
+  }
+
+  /** Writes one block's rows (inside a transaction). */
+  function write(u: BlockUpdate): void {
+    const n = u.number;
+    q.insBlock.run(n, u.hash, u.parentHash, u.timestamp);
+    for (const e of u.events) {
+      q.insEvent.run(e.blockNumber, e.logIndex, e.txHash, e.contract, e.name, json(e.args));
+    }
+    for (const o of u.orders) {
+      q.insOrder.run(
+        o.id,
+        n,
+        o.type === "BID" ? 1 : 2,
+        o.active ? 2 : 1,
+        o.author,
+        o.counterparty,
+        o.duration,
+        o.price.toString(),
+        JSON.stringify(o.netflags),
+        o.identityLevel,
+        o.blacklist,
+        o.tag,
+        benchmarksText(o.benchmarks),
+        o.frozenSum.toString(),
+        o.dealId,
+      );
+    }
+    for (const d of u.deals) {
+      q.insDeal.run(
+        d.id,
+        n,
+        d.askId,
+        d.bidId,
+        d.supplier,
+        d.consumer,
+        d.master,
+        d.duration,
+        d.price.toString(),
+        d.startTime,
+        d.endTime,
+        d.status === "ACCEPTED" ? 1 : 2,
+        d.blockedBalance.toString(),
+        d.totalPayout.toString(),
+        d.lastBillTime,
+      );
+    }
+    for (const c of u.changeRequests) {
+      q.insCr.run(
+        c.id,
+        n,
+        c.dealId,
+        c.side === "BID" ? 1 : 2,
+        c.price.toString(),
+        c.duration,
+        CR_STATUS_CODE[c.status],
+      );
+    }
+    for (const b of u.bills) {
+      q.insBill.run(b.blockNumber, b.logIndex, b.dealId, b.paidAmount.toString(), b.txHash);
+    }
+    for (const w of u.workers) {
+      q.insWorker.run(lc(w.worker), n, lc(w.master), lc(w.pendingMaster));
+    }
+    for (const l of u.levels) q.insLevel.run(lc(l.who), n, l.level);
+    for (const b of u.listed) q.insListed.run(lc(b.owner), lc(b.who), n, b.listed ? 1 : 0);
   }
 
   const toOrder = (r: Row): OrderState => ({
@@ -275,82 +351,26 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
 
     applyBlock(u: BlockUpdate) {
-      const n = u.number;
-      tx(() => {
-        q.insBlock.run(n, u.hash, u.parentHash, u.timestamp);
-        for (const e of u.events) {
-          q.insEvent.run(e.blockNumber, e.logIndex, e.txHash, e.contract, e.name, json(e.args));
-        }
-        for (const o of u.orders) {
-          q.insOrder.run(
-            o.id,
-            n,
-            o.type === "BID" ? 1 : 2,
-            o.active ? 2 : 1,
-            o.author,
-            o.counterparty,
-            o.duration,
-            o.price.toString(),
-            JSON.stringify(o.netflags),
-            o.identityLevel,
-            o.blacklist,
-            o.tag,
-            json(o.benchmarks),
-            o.frozenSum.toString(),
-            o.dealId,
-          );
-        }
-        for (const d of u.deals) {
-          q.insDeal.run(
-            d.id,
-            n,
-            d.askId,
-            d.bidId,
-            d.supplier,
-            d.consumer,
-            d.master,
-            d.duration,
-            d.price.toString(),
-            d.startTime,
-            d.endTime,
-            d.status === "ACCEPTED" ? 1 : 2,
-            d.blockedBalance.toString(),
-            d.totalPayout.toString(),
-            d.lastBillTime,
-          );
-        }
-        for (const c of u.changeRequests) {
-          q.insCr.run(
-            c.id,
-            n,
-            c.dealId,
-            c.side === "BID" ? 1 : 2,
-            c.price.toString(),
-            c.duration,
-            CR_STATUS_CODE[c.status],
-          );
-        }
-        for (const b of u.bills) {
-          q.insBill.run(b.blockNumber, b.logIndex, b.dealId, b.paidAmount.toString(), b.txHash);
-        }
-        for (const w of u.workers) {
-          q.insWorker.run(lc(w.worker), n, lc(w.master), lc(w.pendingMaster));
-        }
-        for (const l of u.levels) q.insLevel.run(lc(l.who), n, l.level);
-        for (const b of u.listed) q.insListed.run(lc(b.owner), lc(b.who), n, b.listed ? 1 : 0);
-      });
+      tx(() => write(u));
+    },
+
+    applyBlocks(updates) {
+      if (updates.length > 0) tx(() => updates.forEach(write));
     },
 
     rollbackTo(number) {
       tx(() => {
         for (const s of rollbacks) s.run(number);
       });
+      if (number < prunedTo) prunedTo = number;
     },
 
     prune(number) {
+      if (number <= prunedTo) return;
       tx(() => {
-        for (const s of prunes) s.run({ below: number });
+        for (const s of prunes) s.run({ below: number, since: prunedTo });
       });
+      prunedTo = number;
     },
 
     touchedAbove(number): TouchedKeys {

@@ -179,6 +179,20 @@ Deno.test("createChainStore() prune() keeps the state and drops superseded versi
     assert.equal(store.getOrder(1n)?.price, 5n);
     assert.equal(store.getOrder(2n)?.price, 2n ** 80n);
     assert.equal(store.marketViews().levelOf(A), 1);
+    // a later prune looks only at the versions that came since the last one
+    store.applyBlock(block(3, { orders: [order(1n, { price: 7n })] }));
+    store.applyBlock(block(4, { orders: [order(1n, { price: 8n }), order(2n, { price: 9n })] }));
+    store.prune(4n);
+    assert.equal(count("SELECT COUNT(*) AS n FROM chain_orders"), 2); // block 4's
+    assert.equal(store.getOrder(1n)?.price, 8n);
+    assert.equal(store.getOrder(2n)?.price, 9n);
+    // a rollback below the last cut: versions above it prune again
+    store.rollbackTo(4n);
+    store.applyBlock(block(5, { orders: [order(2n, { price: 10n })] }));
+    store.applyBlock(block(6, { orders: [order(2n, { price: 11n })] }));
+    store.prune(6n);
+    assert.equal(count("SELECT COUNT(*) AS n FROM chain_orders WHERE id = 2"), 1);
+    assert.equal(store.getOrder(2n)?.price, 11n);
   } finally {
     state.close();
   }

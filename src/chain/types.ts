@@ -163,6 +163,8 @@ export interface ChainStore {
   recentBlocks(options: { below: bigint; limit: number }): IndexedBlock[];
   /** Applies one block's changes; blocks come in increasing order. */
   applyBlock(update: BlockUpdate): void;
+  /** Applies consecutive blocks in one transaction (all or none). */
+  applyBlocks(updates: readonly BlockUpdate[]): void;
   /** Forgets every block above `number` and what it changed. */
   rollbackTo(number: bigint): void;
   /**
