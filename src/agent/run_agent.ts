@@ -169,6 +169,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         // connectivity: the NAT host's class and relay state, once src/nat runs here
       }, { address: account.address, power: config.power, hardware });
       stops.push(() => source.close());
+      // a busy port must not stop the rig from earning: the agent runs on without its page
       const dashboard = await startDashboard({
         source,
         hostname: config.dashboard.bind,
@@ -176,9 +177,18 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         allowRemote: config.dashboard.allowRemote,
         dataDir: config.dataDir,
         onError: (error) => logger.warn("dashboard request failed", { error }),
+      }).catch((error: unknown) => {
+        logger.error("cannot start the dashboard; the agent runs without it", {
+          bind: config.dashboard.bind,
+          port: config.dashboard.port,
+          error,
+        });
+        return undefined;
       });
-      stops.push(() => dashboard.stop());
-      logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+      if (dashboard !== undefined) {
+        stops.push(() => dashboard.stop());
+        logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+      }
     }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
