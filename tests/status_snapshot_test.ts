@@ -90,7 +90,7 @@ Deno.test("readStatusSnapshot() shows tasks once the tasks table exists, and the
     for (let i = 0; i < 5; i++) {
       log.child("market").error(`cannot bill deal ${i}`, { passphrase: "p" });
     }
-    const usage = new Map([["t-1", { cpuPercent: 12.5, memBytes: 1024 }]]);
+    const usage = new Map([["1/t-1", { cpuPercent: 12.5, memBytes: 1024 }]]);
     const s = readStatusSnapshot(db, { taskUsage: usage, address: AGENT });
     assert.equal(s.tasks.length, 1);
     assert.equal(s.tasks[0]!.state, "running");

@@ -128,4 +128,10 @@ export {
   type ErrorLog,
 } from "./error_log.ts";
 export { parseNvidiaSmiReadings, readNvidiaGpus } from "./gpu_readings.ts";
+export {
+  createTaskUsageReader,
+  taskUsageKey,
+  type TaskUsageReader,
+  type TaskUsageReaderOptions,
+} from "./task_usage.ts";
 export type { StatusSnapshot } from "../dashboard/mod.ts";

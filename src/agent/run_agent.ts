@@ -8,12 +8,14 @@ import {
 } from "../bench/mod.ts";
 import { connectChain, getRate, type MarketAddresses } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
+import { createDockerClient } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { createErrorLog } from "./error_log.ts";
 import { readNvidiaGpus } from "./gpu_readings.ts";
+import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
 import { startMarketLoop } from "./market_loop.ts";
 import { planAsk } from "./plan_ask.ts";
@@ -158,6 +160,12 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     marketLoop.start();
     stops.push(() => marketLoop.stop());
     if (config.dashboard.enabled) {
+      // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
+      const docker = createDockerClient({ socketPath: config.docker.socket });
+      stops.push(() => docker.close());
+      const usage = createTaskUsageReader(docker, {
+        agentId: `rig-${account.address.slice(2, 14).toLowerCase()}`,
+      });
       const source = createDashboardSource({
         statePath: state.path,
         db: state.db,
@@ -166,6 +174,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         errorLog,
         reconcileSeconds: () => reconcileSeconds,
         gpuReadings: () => readNvidiaGpus({ signal }),
+        taskUsage: () => Promise.resolve(usage.current()),
         // connectivity: the NAT host's class and relay state, once src/nat runs here
       }, { address: account.address, power: config.power, hardware });
       stops.push(() => source.close());

@@ -37,7 +37,7 @@ export type ReadStatusSnapshotOptions = {
   /** The rig's hardware (benchmarks are then those cached for it). */
   hardware?: Hardware | undefined;
   connectivity?: ConnectivityStatus | undefined;
-  /** Live resource use by task id. */
+  /** Live resource use by `DEAL/TASK` (see `taskUsageKey`). */
   taskUsage?: ReadonlyMap<string, NonNullable<TaskStatus["usage"]>> | undefined;
   gpus?: readonly GpuReading[] | undefined;
   counters?: AgentCounters | undefined;
@@ -293,7 +293,7 @@ function readTasks(
     .all() as SqlRow[];
   return rows.map((r) => {
     const taskId = String(r.task_id);
-    const used = usage?.get(taskId);
+    const used = usage?.get(`${r.deal_id}/${taskId}`);
     return {
       dealId: String(r.deal_id),
       taskId,
