@@ -8,7 +8,7 @@
  * screenshot is kept at bench/results/dashboard.png.
  */
 import assert from "node:assert/strict";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { startAgentProcess } from "./_fixtures/agent_process.ts";
 
@@ -104,6 +104,29 @@ Deno.test({
 
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       assert.ok((await Deno.stat(SCREENSHOT)).size > 10_000);
+
+      // controls: locked without the token; with it, the page's POST passes the token and
+      // same-origin checks (this agent offers no state change yet: 501, not 403)
+      const pause = page.locator('#plans tr[data-plan="cpu-dash"] button');
+      assert.equal(await pause.isDisabled(), true);
+      const token = (await Deno.readTextFile(join(agent.dataDir, "dashboard.token"))).trim();
+      await page.fill("#token", token);
+      await page.click("#unlock button");
+      await until("the pause button enabled", async () => !(await pause.isDisabled()));
+      await pause.click();
+      await until(
+        "the action's answer",
+        async () => /no state changes/.test((await page.textContent("#action-result")) ?? ""),
+      );
+      await page.fill("#token", "wrong");
+      await page.click("#unlock button");
+      await until("the pause button enabled", async () => !(await pause.isDisabled()));
+      await pause.click();
+      await until(
+        "the refusal",
+        async () => /needs the token/.test((await page.textContent("#action-result")) ?? ""),
+      );
+      assert.deepEqual(problems.filter((p) => !/status of (403|501)/.test(p)), []);
     } finally {
       await browser.close();
       await agent.stop();

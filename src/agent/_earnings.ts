@@ -38,7 +38,16 @@ export type EarningsResult = Omit<EarningsStatus, "rate"> & {
   pendingByDeal: Map<bigint, { tokens: bigint; usdWei: bigint }>;
 };
 
-/** Token wei to USD as a number, at `rate` token wei per USD. */
+/**
+ * Token wei to USD as a number, at `rate` token wei per USD (0 when unknown).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokensToUsd } from "./_earnings.ts";
+ * assert.equal(tokensToUsd(3n * 10n ** 18n, 2n * 10n ** 18n), 1.5);
+ * ```
+ */
 export function tokensToUsd(tokens: bigint, rate: bigint | undefined): number {
   if (rate === undefined || rate === 0n) return 0;
   return Number(tokens * WAD / rate) / 1e18;

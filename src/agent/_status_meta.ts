@@ -14,7 +14,20 @@ export type StatusMeta = {
 
 const KEYS = { head: "status.head", rate: "status.rate", address: "status.address" } as const;
 
-/** Writes the given entries of the status meta (the agent's connection). */
+/**
+ * Writes the given entries of the status meta (the agent's connection).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openState } from "./state.ts";
+ * import { readStatusMeta, writeStatusMeta } from "./_status_meta.ts";
+ * const state = openState({ path: ":memory:" });
+ * writeStatusMeta(state.db, { head: { number: 9n, seenAt: 1 }, rate: 5n });
+ * assert.deepEqual(readStatusMeta(state.db), { head: { number: 9n, seenAt: 1 }, rate: 5n });
+ * state.close();
+ * ```
+ */
 export function writeStatusMeta(db: DatabaseSync, meta: StatusMeta): void {
   const put = db.prepare(
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -26,7 +39,19 @@ export function writeStatusMeta(db: DatabaseSync, meta: StatusMeta): void {
   if (meta.address !== undefined) put.run(KEYS.address, meta.address);
 }
 
-/** Reads the status meta; a missing or unreadable entry is left out. */
+/**
+ * Reads the status meta; a missing or unreadable entry is left out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openState } from "./state.ts";
+ * import { readStatusMeta } from "./_status_meta.ts";
+ * const state = openState({ path: ":memory:" });
+ * assert.deepEqual(readStatusMeta(state.db), {});
+ * state.close();
+ * ```
+ */
 export function readStatusMeta(db: DatabaseSync): StatusMeta {
   const rows = db.prepare("SELECT key, value FROM meta WHERE key LIKE 'status.%'").all() as {
     key: string;

@@ -23,7 +23,16 @@ export type TaskUsageReader = {
   refresh(options?: { signal?: AbortSignal | undefined }): Promise<ReadonlyMap<string, Usage>>;
 };
 
-/** The key of a task in the usage map: its deal and task ids. */
+/**
+ * The key of a task in the usage map: its deal and task ids.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { taskUsageKey } from "./task_usage.ts";
+ * assert.equal(taskUsageKey("7", "1"), "7/1");
+ * ```
+ */
 export function taskUsageKey(dealId: string, taskId: string): string {
   return `${dealId}/${taskId}`;
 }
