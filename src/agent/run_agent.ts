@@ -11,6 +11,7 @@ import { startDashboard } from "../dashboard/mod.ts";
 import { createDockerClient } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
+import { writeStatusMeta } from "./_status_meta.ts";
 import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { createErrorLog } from "./error_log.ts";
@@ -159,6 +160,16 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     marketLoop.start();
     stops.push(() => marketLoop.stop());
+    // for `sonm-agent status` from another process, even with the dashboard off
+    await Promise.all([chain.public.getBlockNumber(), getRate(marketLoop.market, { signal })])
+      .then(([head, rate]) =>
+        writeStatusMeta(state.db, {
+          head: { number: head, seenAt: Date.now() },
+          rate,
+          address: account.address,
+        })
+      )
+      .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
     if (config.dashboard.enabled) {
       // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
       const docker = createDockerClient({ socketPath: config.docker.socket });

@@ -13,7 +13,7 @@ export type LogLine = Record<string, unknown> & { msg: string };
 
 export type AgentProcess = {
   dir: string;
-  /** The dashboard's base URL, `http://127.0.0.1:PORT`. */
+  /** The dashboard's base URL, `http://127.0.0.1:PORT` ("" when it is off). */
   url: string;
   rpcUrl: string;
   dataDir: string;
@@ -38,7 +38,10 @@ export function freePort(): number {
 }
 
 /** Starts the agent with the dashboard on, waits until it is ready and its dashboard is up. */
-export async function startAgentProcess(options: { prefix: string }): Promise<AgentProcess> {
+export async function startAgentProcess(
+  options: { prefix: string; dashboard?: boolean },
+): Promise<AgentProcess> {
+  const withDashboard = options.dashboard ?? true;
   const dir = await Deno.makeTempDir({ prefix: options.prefix });
   const dataDir = join(dir, "data");
   const port = freePort();
@@ -53,7 +56,7 @@ plans:
     duration: spot
     resources: { cpu_cores: 1, ram: 1GiB, storage: 1GiB }
     tag: dash
-dashboard: { enabled: true, bind: 127.0.0.1, port: ${port} }
+dashboard: { enabled: ${withDashboard}, bind: 127.0.0.1, port: ${port} }
 power: { idle_watts: 60, load_watts: 250, price_per_kwh: "0.12" }
 `,
   );
@@ -127,7 +130,7 @@ power: { idle_watts: 60, load_watts: 250, price_per_kwh: "0.12" }
   };
   try {
     const ready = await waitFor("agent is ready", {}, { timeoutMs: 180_000 });
-    const dash = await waitFor("dashboard is up");
+    const dash = withDashboard ? await waitFor("dashboard is up") : { url: "" };
     const rpcUrl = String(ready.rpc);
     const rpc = async (method: string, params: unknown[]) => {
       const r = await fetch(rpcUrl, {
