@@ -6,6 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import {
+  createSqliteResultCache,
+  discoverHardware,
+  hardwareFingerprint,
+} from "../../src/bench/mod.ts";
+import { openState } from "../../src/agent/mod.ts";
+
+/** The benchmark result the fixture caches before the agent starts, as `sonm-agent bench` would. */
+export const CACHED_BENCH = { id: 1, key: "cpu-sysbench-single", value: 4321n, unit: "events/s" };
 
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "../..");
 
@@ -60,6 +69,21 @@ dashboard: { enabled: ${withDashboard}, bind: 127.0.0.1, port: ${port} }
 power: { idle_watts: 60, load_watts: 250, price_per_kwh: "0.12" }
 `,
   );
+  // a cached benchmark for this hardware (the agent discovers it with data dir "/", as here)
+  const state = openState({ path: join(dataDir, "agent.sqlite") });
+  try {
+    const hash = hardwareFingerprint(await discoverHardware({ dataDir: "/" })).hash;
+    createSqliteResultCache(state.db).put({
+      ...CACHED_BENCH,
+      status: "measured",
+      note: "",
+      probe: "sysbench@1",
+      measuredAt: Date.now(),
+      details: {},
+    }, hash);
+  } finally {
+    state.close();
+  }
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
