@@ -68,7 +68,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
   try {
-    const state = openState({ path: join(config.dataDir, "agent.sqlite") });
+    const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
     stops.push(() => state.close());
     const runId = recordStart(state, logger);
     stops.push(() => recordStop(state, runId));
