@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./mod.ts";
  * const config = parseConfig("chain: devnet\nkeystore: { path: k.json, passphrase_env: P }\n");
- * console.assert(config.chain.kind === "devnet");
+ * assert.equal(config.chain.kind, "devnet");
  * ```
  *
  * @module

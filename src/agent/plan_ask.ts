@@ -60,6 +60,7 @@ const ID = Object.fromEntries(BENCHMARKS.map((b) => [b.key, b.id])) as Record<st
  * @throws {ConfigError} when the plan names a GPU the rig does not have, or its price is out of range
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planAsk } from "./plan_ask.ts";
  * const planned = planAsk({
  *   name: "cpu-small", priceUsdPerHour: "0.36", duration: "spot",
@@ -67,8 +68,8 @@ const ID = Object.fromEntries(BENCHMARKS.map((b) => [b.key, b.id])) as Record<st
  *     net: { overlay: false, outbound: true, incoming: false } },
  *   identityLevel: 0, counterparty: undefined, blacklist: undefined, tag: "demo",
  * }, { rig: { threads: 2, gpus: [] }, benchmarksQuantity: 15 });
- * console.assert(planned.params.price === 100_000_000_000_000n);
- * console.assert(planned.params.benchmarks[2] === 1n);
+ * assert.equal(planned.params.price, 100_000_000_000_000n);
+ * assert.equal(planned.params.benchmarks[2], 1n);
  * ```
  */
 export function planAsk(plan: PlanConfig, options: PlanAskOptions): PlannedAsk {

@@ -10,12 +10,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner, discoverHardware, runBenchSuite } from "./mod.ts";
  * const hardware = await discoverHardware({ dataDir: "." });
  * const suite = await runBenchSuite({ runProbe: createNativeProbeRunner() }, {
  *   hardware, only: [2, 3, 7],
  * });
- * console.assert(suite.results.every((r) => r.value >= 0n));
+ * assert.ok(suite.results.every((r) => r.value >= 0n));
  * ```
  *
  * @module

@@ -42,12 +42,13 @@ export type ProbeCpuSysbenchReturnType = {
  * @throws {ProbeError} when the probe fails or prints something unexpected
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * import { probeCpuSysbench } from "./probe_cpu_sysbench.ts";
  * const r = await probeCpuSysbench({ runProbe: createNativeProbeRunner() }, {
  *   benchmarkId: 1, cpuCount: 1, seconds: 1,
  * });
- * console.assert(r.value > 0n);
+ * assert.ok(r.value > 0n);
  * ```
  */
 export async function probeCpuSysbench(

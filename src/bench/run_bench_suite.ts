@@ -69,6 +69,7 @@ type Measured = { value: bigint; note: string; probe: string; details: Record<st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * import { discoverHardware } from "./discover_hardware.ts";
  * import { runBenchSuite } from "./run_bench_suite.ts";
@@ -76,7 +77,7 @@ type Measured = { value: bigint; note: string; probe: string; details: Record<st
  * const { results } = await runBenchSuite({ runProbe: createNativeProbeRunner() }, {
  *   hardware, only: [2, 3],
  * });
- * console.assert(results.length === 2);
+ * assert.equal(results.length, 2);
  * ```
  */
 export async function runBenchSuite(
