@@ -5,6 +5,7 @@ import {
   discoverHardware,
   type Hardware,
   hardwareFingerprint,
+  isCachedMeasurement,
 } from "../bench/mod.ts";
 import { connectChain, type MarketAddresses } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
@@ -204,7 +205,7 @@ function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, 
   const { hash } = hardwareFingerprint(hardware);
   const out = new Map<number, bigint>();
   for (const b of BENCHMARKS) {
-    if (b.measure !== "probe" && b.measure !== "network") continue;
+    if (!isCachedMeasurement(b)) continue;
     const result = cache.get(b.id, hash);
     if (result !== undefined && result.value > 0n) out.set(b.id, result.value);
   }

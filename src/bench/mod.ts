@@ -26,6 +26,11 @@ export {
   type BenchmarkMeasure,
   type BenchmarkProbe,
   BENCHMARKS,
+  type BenchmarkScale,
+  type HostReading,
+  isCachedMeasurement,
+  type PlanShare,
+  planValue,
   PROBE_VERSIONS,
 } from "./benchmarks.ts";
 export {
