@@ -114,7 +114,9 @@ export type {
   IndexedBlock,
   LevelState,
   ListedState,
+  MarketChanges,
   OrderState,
+  TouchedKeys,
   WorkerState,
 } from "./types.ts";
 export { unlockKeystore, type UnlockKeystoreOptions } from "./unlock_keystore.ts";
