@@ -42,6 +42,8 @@ import {
 import {
   type AgentConfig,
   createLogger,
+  createMarketComponents,
+  createMarketReconciler,
   type Devnet,
   loadConfig,
   openState,
@@ -50,7 +52,6 @@ import {
   runDealsCommand,
   runOrdersCommand,
   startDevnet,
-  startMarketLoop,
 } from "../src/agent/mod.ts";
 
 const PLAN_PRICE = "0.36"; // USD/h = 1e14 USD-wei per second
@@ -461,7 +462,7 @@ Deno.test("runAgent() closes a forward deal at its end, paid in full, and offers
   }
 });
 
-Deno.test("startMarketLoop() skips a BID another supplier took first and keeps trading", async () => {
+Deno.test("createMarketReconciler() skips a BID another supplier took first and keeps trading", async () => {
   const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });
   const quiet = createLogger({ level: "error", write: () => {} });
   let devnet: Devnet | undefined;
@@ -485,9 +486,13 @@ Deno.test("startMarketLoop() skips a BID another supplier took first and keeps t
       }) as WriteMarketClient;
     const consumer = writer(devnet.consumer.privateKey);
     const rival = writer(devnet.deployer.privateKey);
-    const loop = await startMarketLoop({ chain, account, db: state.db, logger }, {
-      addresses: devnet.contracts,
-      plans: ({ benchmarksQuantity }) => [
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger },
+      { addresses: devnet.contracts },
+    );
+    const { benchmarksQuantity } = components.parameters;
+    const loop = createMarketReconciler({ ...components, logger }, {
+      planned: [
         planAsk({
           name: "race",
           priceUsdPerHour: "0.30",
@@ -512,7 +517,7 @@ Deno.test("startMarketLoop() skips a BID another supplier took first and keeps t
 
     const bid = { type: "BID" as const, duration: 0n, price: parseUsdPerHour("0.50") };
     const { orderId: bidId } = await placeOrder(consumer, bid);
-    await loop.indexer.syncOnce();
+    await loop.sync();
     // another supplier takes the BID after the agent indexed it
     const { orderId: rivalAsk } = await placeOrder(rival, {
       type: "ASK",
@@ -524,15 +529,16 @@ Deno.test("startMarketLoop() skips a BID another supplier took first and keeps t
     const raced = await loop.step();
     assert.deepEqual(raced.dealsOpened, []);
     assert.equal(raced.failures, 0);
-    const refusal = logs.find((l) => l.msg === "the contract refuses a pair the matcher took");
+    const refusal = logs.find((l) => l.msg === "lost the race for a BID: an order was taken first");
     assert.equal(refusal?.contractError, "OrderNotActive");
-    assert.equal((await getOrder(loop.market, { orderId: askId }))?.active, true);
+    assert.equal(refusal?.bidId, bidId.toString());
+    assert.equal((await getOrder(components.market, { orderId: askId }))?.active, true);
 
     const { orderId: nextBid } = await placeOrder(consumer, bid);
-    await loop.indexer.syncOnce();
+    await loop.sync();
     const traded = await loop.step();
     assert.equal(traded.dealsOpened.length, 1);
-    const deal = await getDeal(loop.market, { dealId: traded.dealsOpened[0]! });
+    const deal = await getDeal(components.market, { dealId: traded.dealsOpened[0]! });
     assert.deepEqual([deal?.askId, deal?.bidId], [askId, nextBid]);
     await loop.stop();
   } finally {

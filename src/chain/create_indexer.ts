@@ -63,6 +63,21 @@ export type SyncResult = {
   events: number;
   /** Set when a reorg was detected: the common ancestor the store rolled back to. */
   rolledBackTo?: bigint | undefined;
+  /** What the applied blocks changed, in block order (a long-lived view applies these). */
+  changes: SyncChanges;
+};
+
+/** The states a sync applied, in block order; a reorg means: rebuild from the store. */
+export type SyncChanges = {
+  orders: OrderState[];
+  deals: DealState[];
+  workers: WorkerState[];
+  levels: LevelState[];
+  listed: ListedState[];
+  /** The highest block applied by this sync, with its time; undefined when none. */
+  head: { number: bigint; timestamp: bigint } | undefined;
+  /** The store rolled back (a reorg): states applied before are no longer all true. */
+  reorg: boolean;
 };
 
 /** Follows the market's events into a {@linkcode ChainStore}. */
@@ -338,7 +353,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   async function indexBatch(
     from: bigint,
     to: bigint,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    changes: SyncChanges,
   ): Promise<{ blocks: number; events: number }> {
     const end = await blockAt(to, signal);
     if (end === undefined) throw new ReorgDuringBatch();
@@ -392,6 +408,12 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     for (const u of updates) {
       store.applyBlock(u);
       events += u.events.length;
+      changes.orders.push(...u.orders);
+      changes.deals.push(...u.deals);
+      changes.workers.push(...u.workers);
+      changes.levels.push(...u.levels);
+      changes.listed.push(...u.listed);
+      changes.head = { number: u.number, timestamp: u.timestamp };
     }
     return { blocks: updates.length, events };
   }
@@ -403,9 +425,21 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     let rolledBackTo: bigint | undefined;
     let blocksApplied = 0;
     let events = 0;
+    const changes: SyncChanges = {
+      orders: [],
+      deals: [],
+      workers: [],
+      levels: [],
+      listed: [],
+      head: undefined,
+      reorg: false,
+    };
     for (let round = 0; round < 5; round++) {
       const r = await checkReorg(signal);
-      if (r !== undefined) rolledBackTo = r;
+      if (r !== undefined) {
+        rolledBackTo = r;
+        changes.reorg = true;
+      }
       const head = await rpc("read the block number", () =>
         pub.getBlockNumber({ cacheTime: 0 }), signal) -
         confirmations;
@@ -417,7 +451,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
           const end = start + span - 1n < target ? start + span - 1n : target;
           let done;
           try {
-            done = await indexBatch(start, end, signal);
+            done = await indexBatch(start, end, signal, changes);
           } catch (e) {
             if (!(e instanceof BatchTooLarge)) throw e;
             span = (end - start + 1n) / 2n > 0n ? (end - start + 1n) / 2n : 1n;
@@ -434,7 +468,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     }
     const indexedTo = store.lastIndexed()?.number;
     if (blocksApplied > 0 && indexedTo !== undefined) store.prune(indexedTo - BigInt(reorgDepth));
-    return { indexedTo, blocksApplied, events, rolledBackTo };
+    return { indexedTo, blocksApplied, events, rolledBackTo, changes };
   }
 
   return {
