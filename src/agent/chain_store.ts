@@ -24,6 +24,8 @@ import type {
 export type SqliteChainStore = ChainStore & NonceStore & {
   /** Every current master binding, level above 0 and blacklist entry, for loading a view at start. */
   viewData(): MarketViewData;
+  /** Forgets everything indexed and every nonce (the state moves to a new chain). */
+  clear(): void;
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -401,6 +403,12 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
     marketViews() {
       return views;
+    },
+    clear() {
+      tx(() => {
+        for (const t of BLOCK_TABLES) db.exec(`DELETE FROM ${t}`);
+        db.exec("DELETE FROM chain_tx_nonces");
+      });
     },
     viewData() {
       return {

@@ -5,6 +5,7 @@ import {
   createIndexer,
   createMarketClient,
   createTxSender,
+  getChainIdentity,
   getHeadBlock,
   getMarketParameters,
   type GetMarketParametersReturnType,
@@ -14,6 +15,7 @@ import {
 } from "../chain/mod.ts";
 import { type PlanOrdersTable, planOrdersTable } from "./_plan_orders.ts";
 import { createChainStore, type SqliteChainStore } from "./chain_store.ts";
+import { ensureChainIdentity } from "./ensure_chain_identity.ts";
 import type { Logger } from "./logger.ts";
 import { createMarketView, type MarketView } from "./market_view.ts";
 
@@ -38,16 +40,23 @@ export type CreateMarketComponentsOptions = {
   pollIntervalMs?: number | undefined;
   /** Receipt timeout of the agent's transactions, ms. @default {120000} */
   receiptTimeoutMs?: number | undefined;
+  /** The chain is the embedded devnet: a new chain starts the chain tables afresh. @default {false} */
+  devnet?: boolean | undefined;
+  /** The state's folder, named in a chain identity error. */
+  dataDir?: string | undefined;
   signal?: AbortSignal | undefined;
 };
 
 /**
- * Builds the market's components over the agent's state and chain: the
+ * Builds the market's components over the agent's state and chain: checks
+ * that the state belongs to this chain and market (ensureChainIdentity:
+ * records, starts a new devnet afresh, or refuses another chain), the
  * chain store, the tx sender (nonces kept in the store), the market client,
  * the indexer, which catches up with the chain here, and the long-lived
  * market view, loaded once from the caught-up store with the head block's
  * time. `runAgent` calls this once; tests call it to drive a reconciler.
  *
+ * @throws {ChainIdentityError} when the RPC serves another chain or market than the state's
  * @example
  * ```ts ignore
  * const c = await createMarketComponents({ chain, account, db, logger }, { addresses });
@@ -61,6 +70,12 @@ export async function createMarketComponents(
   const { chain, account, db, logger } = deps;
   const { addresses, fromBlock = 0n, pollIntervalMs, receiptTimeoutMs, signal } = options;
   const store = createChainStore(db);
+  const { chainId, genesisHash } = await getChainIdentity(chain, { signal });
+  ensureChainIdentity({ db, store, logger }, {
+    actual: { chainId, genesisHash, market: addresses.market },
+    devnet: options.devnet ?? false,
+    dataDir: options.dataDir,
+  });
   const sender = createTxSender(chain, { account, nonceStore: store, receiptTimeoutMs });
   const market = createMarketClient(chain, { addresses, sender }) as WriteMarketClient;
   const indexer = createIndexer(market, { store, fromBlock, pollIntervalMs });

@@ -131,7 +131,24 @@ export {
   type EnsureDevnetKeystoreOptions,
   randomPassphrase,
 } from "./ensure_keystore.ts";
-export { ConfigError, type ConfigProblem, DevnetError, StateError } from "./errors.ts";
+export {
+  ChainIdentityError,
+  ConfigError,
+  type ConfigProblem,
+  DevnetError,
+  StateError,
+} from "./errors.ts";
+export {
+  type ChainIdentity,
+  type ChainIdentityDecision,
+  decideChainIdentity,
+  describeChainIdentity,
+} from "./decide_chain_identity.ts";
+export {
+  ensureChainIdentity,
+  type EnsureChainIdentityComponents,
+  type EnsureChainIdentityOptions,
+} from "./ensure_chain_identity.ts";
 export { initRig, type InitRigOptions, type InitRigReturnType } from "./init_rig.ts";
 export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
 export {

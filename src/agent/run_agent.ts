@@ -121,7 +121,14 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     const marketLogger = logger.child("market");
     const components = await createMarketComponents(
       { chain, account, db: state.db, logger: marketLogger },
-      { addresses, fromBlock, pollIntervalMs: options.market?.pollIntervalMs, signal },
+      {
+        addresses,
+        fromBlock,
+        pollIntervalMs: options.market?.pollIntervalMs,
+        devnet: devnet !== undefined,
+        dataDir: config.dataDir,
+        signal,
+      },
     );
     const { benchmarksQuantity } = components.parameters;
     const reconciler = createMarketReconciler(
