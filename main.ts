@@ -25,7 +25,7 @@ import {
   runHardwareCommand,
   runMatchCommand,
   runOrdersCommand,
-  verifyBenchReport,
+  runVerifyReportCommand,
   VERSION,
 } from "./src/agent/mod.ts";
 
@@ -243,7 +243,7 @@ function buildProgram(): Command {
       netEndpoint?: string;
       report?: string;
       json: boolean;
-    }) => {
+    }, command: Command) => {
       if (verb !== undefined) {
         if (verb !== "verify" || file === undefined) {
           printError("error: usage: sonm-agent bench verify FILE");
@@ -253,7 +253,7 @@ function buildProgram(): Command {
             "usage: sonm-agent bench verify FILE",
           );
         }
-        const result = await verifyBenchReport(await Deno.readTextFile(file));
+        const result = await runVerifyReportCommand({ path: file });
         if (opts.json) {
           printJson({ valid: result.valid, signer: result.signer, reason: result.reason });
         } else {
@@ -270,6 +270,7 @@ function buildProgram(): Command {
       }
       const isTerminal = Deno.stderr.isTerminal();
       const { suite, report, lines } = await runBenchCommand({
+        logger: loggerFrom(command),
         progress: opts.json
           ? undefined
           : { isTerminal, write: (t) => Deno.stderr.writeSync(encoder.encode(t)) },
@@ -320,7 +321,7 @@ function reportError(error: unknown, verbose: boolean): number {
         );
       }
     }
-    return EXIT_FAILURE;
+    return error.badInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
   }
   printError(`error: unexpected failure: ${error instanceof Error ? error.stack : String(error)}`);
   return EXIT_FAILURE;

@@ -34,7 +34,8 @@ export type BillStepOptions = {
 
 /**
  * The "bill and close" step: {@linkcode planBilling} decides from our open
- * deals in the market view and the head block's time; the step bills or
+ * deals in the market view and the head block's time (read through
+ * src/chain, only while there are deals); the step bills or
  * closes, records the chain time of its own bills (the indexer may lag), and
  * asks to be woken when the next deal falls due (a new block wakes it too,
  * since chain time moves with blocks). A deal whose bill fails backs off;
@@ -54,8 +55,6 @@ export function createBillStep(
   const { market, view, logger, clock, retries } = components;
   const interval = BigInt(options.billIntervalSeconds ?? 600);
   const billedAt = new Map<bigint, bigint>();
-  /** The wall time this step asked to be woken at: a due bill, with no block since. */
-  let plannedWake: number | undefined;
 
   async function carryOut(action: BillingAction, signal: AbortSignal): Promise<void> {
     const report = components.report();
@@ -82,14 +81,8 @@ export function createBillStep(
     for (const id of billedAt.keys()) if (!deals.has(id)) billedAt.delete(id);
     retries.clearWhere((key) => !deals.has(BigInt(key)));
     if (deals.size === 0) return {};
-    if (plannedWake !== undefined && clock.now() >= plannedWake) {
-      // woken by the timer: the chain's clock may have moved without an indexed block
-      const latest = await getHeadBlock(market.chain, { signal });
-      const known = view.head();
-      if (known === undefined || latest.number > known.number) view.setHead(latest);
-    }
-    const head = view.head();
-    if (head === undefined) return {};
+    // chain time: the head block's timestamp, read only while we have deals to bill
+    const head = await getHeadBlock(market.chain, { signal });
     const { actions, nextDue } = planBilling({
       deals: deals.values(),
       now: head.timestamp,
@@ -121,7 +114,6 @@ export function createBillStep(
       : clock.now() + Number(nextDue > head.timestamp ? nextDue - head.timestamp : 0n) * 1000;
     const retry = retries.nextTryAt();
     const wakes = [dueWall, retry].filter((t): t is number => t !== undefined);
-    plannedWake = wakes.length === 0 ? undefined : Math.min(...wakes);
-    return { wakeAt: plannedWake };
+    return { wakeAt: wakes.length === 0 ? undefined : Math.min(...wakes) };
   };
 }

@@ -39,7 +39,6 @@ chain: devnet
 # For a real market, a mapping instead:
 # chain:
 #   rpc_url: https://rpc.example.org     # JSON-RPC over http(s)
-#   ws_url: wss://rpc.example.org/ws     # optional, for event subscriptions
 #   chain_id: 444
 #   from_block: 0                        # first block to index: the market's deployment block
 #                                        # (default 0 reads the whole chain once)

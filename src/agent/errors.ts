@@ -25,7 +25,7 @@ export class ConfigError extends AgentError {
     const count = args.problems.length;
     super(
       `Cannot use ${where}: ${count} problem${count === 1 ? "" : "s"} found`,
-      options,
+      { ...options, badInput: true },
     );
     this.file = args.file;
     this.problems = args.problems;

@@ -6,7 +6,6 @@ import {
   createMarketClient,
   createTxSender,
   getChainIdentity,
-  getHeadBlock,
   getMarketParameters,
   type GetMarketParametersReturnType,
   type Indexer,
@@ -53,8 +52,7 @@ export type CreateMarketComponentsOptions = {
  * records, starts a new devnet afresh, or refuses another chain), the
  * chain store, the tx sender (nonces kept in the store), the market client,
  * the indexer, which catches up with the chain here, and the long-lived
- * market view, loaded once from the caught-up store with the head block's
- * time. `runAgent` calls this once; tests call it to drive a reconciler.
+ * market view, loaded once from the caught-up store. `runAgent` calls this once; tests call it to drive a reconciler.
  *
  * @throws {ChainIdentityError} when the RPC serves another chain or market than the state's
  * @example
@@ -83,7 +81,6 @@ export async function createMarketComponents(
   const started = performance.now();
   const synced = await indexer.syncOnce({ signal });
   const view = createMarketView({ store }, { me: account.address });
-  view.setHead(await getHeadBlock(chain, { signal }));
   logger.info("indexer synced", {
     block: synced.indexedTo,
     events: synced.events,

@@ -1,4 +1,4 @@
-import type { Indexer, SyncChanges, SyncResult, WriteMarketClient } from "../chain/mod.ts";
+import type { Indexer, SyncResult, WriteMarketClient } from "../chain/mod.ts";
 import type { PlanOrdersTable } from "./_plan_orders.ts";
 import { createBillStep } from "./bill_step.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
@@ -50,7 +50,7 @@ export type MarketReconcilerOptions = {
 export type MarketReconciler = {
   scheduler: Scheduler;
   /** Applies one sync's changes to the view and wakes the steps they concern. */
-  ingest(changes: SyncChanges): void;
+  ingest(result: Pick<SyncResult, "changes" | "indexedTo">): void;
   /**
    * Syncs the indexer once and ingests what it found (tests; `start` does it
    * in the background). Before `start`, this updates the view only.
@@ -129,10 +129,14 @@ export function createMarketReconciler(
   const scheduler = createScheduler({ steps, logger, clock, onFatal: options.onFatal });
 
   let started = false;
-  function ingest(changes: SyncChanges): void {
-    const delta = view.apply(changes);
+  function ingest(result: Pick<SyncResult, "changes" | "indexedTo">): void {
+    const delta = view.apply(result.changes, result.indexedTo);
     openDeals.observe(delta);
-    if (delta.reloaded) logger.info("reorg: the market view was reloaded from the state");
+    if (result.changes.reorg !== undefined) {
+      logger.info("reorg: the market view rolled back with the state", {
+        block: result.changes.reorg,
+      });
+    }
     // before start nothing runs by itself (tests drive it with step())
     if (started) { for (const event of delta.events) scheduler.trigger(event); }
   }
@@ -144,7 +148,7 @@ export function createMarketReconciler(
     ingest,
     async sync(opts = {}) {
       const result = await indexer.syncOnce({ signal: opts.signal });
-      ingest(result.changes);
+      ingest(result);
       return result;
     },
     async step() {
@@ -167,7 +171,7 @@ export function createMarketReconciler(
       scheduler.trigger("start");
       following = indexer.run({
         signal: stopOn,
-        onSync: (result) => ingest(result.changes),
+        onSync: ingest,
         onError: (error) =>
           logger.warn("indexer poll failed", {
             error: error instanceof Error ? error.message : String(error),

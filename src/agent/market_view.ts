@@ -1,10 +1,7 @@
-import type { DealState, OrderState, SyncChanges } from "../chain/mod.ts";
+import type { DealState, MarketChanges, OrderState } from "../chain/mod.ts";
 import { createOrderBook, InvalidOrderError, type OrderBook } from "../matcher/mod.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
 import type { SchedulerEvent } from "./scheduler.ts";
-
-/** The chain's latest block as the view knows it. */
-export type ViewHead = { number: bigint; timestamp: bigint };
 
 /** What one {@linkcode MarketView.apply} changed, as scheduler events. */
 export type ViewDelta = {
@@ -12,7 +9,7 @@ export type ViewDelta = {
   events: Set<SchedulerEvent>;
   /** Ids of the orders whose state changed (a failed BID waits for one of these). */
   orders: bigint[];
-  /** The view was reloaded from the store (a reorg): any order may have changed. */
+  /** The view was reloaded from the store or rolled back (a reorg): anything may have changed. */
   reloaded: boolean;
 };
 
@@ -40,12 +37,13 @@ export type MarketView = {
   ownAsks(): ReadonlyMap<bigint, OrderState>;
   /** The agent's open deals (as supplier or payee) by id. */
   ownDeals(): ReadonlyMap<bigint, DealState>;
-  /** The latest block the view saw; undefined before the first. */
-  head(): ViewHead | undefined;
-  /** Moves the head (at start, from the chain). */
-  setHead(head: ViewHead): void;
-  /** Applies one sync's changes; a reorg reloads from the store. */
-  apply(changes: SyncChanges): ViewDelta;
+  /** The highest block indexed into the view; undefined before the first. */
+  indexedTo(): bigint | undefined;
+  /**
+   * Applies one sync's changes (and the block it indexed to); a reorg or a
+   * range too big to list reloads from the store.
+   */
+  apply(changes: MarketChanges, indexedTo?: bigint | undefined): ViewDelta;
   /** Rebuilds everything from the store (at start, after a reorg). */
   reload(): void;
   /** Orders the book refused (out of the matcher's bounds), counted since start. */
@@ -57,8 +55,9 @@ const ZERO = "0x0000000000000000000000000000000000000000";
 /**
  * Creates the long-lived market view and loads it from the store: one scan
  * of the active orders and the views at start, then O(1) work per changed
- * order from each sync's {@linkcode SyncChanges}. A reorg (the store rolled
- * back) reloads it from the store, the one source of truth.
+ * order from each sync's {@linkcode MarketChanges} (a changed deal is one
+ * point lookup in the store). A reorg, or a sync too big to list its
+ * changes, reloads it from the store, the one source of truth.
  *
  * @example
  * ```ts
@@ -82,7 +81,7 @@ export function createMarketView(
   let book = createOrderBook();
   let ownAsks = new Map<bigint, OrderState>();
   let ownDeals = new Map<bigint, DealState>();
-  let head: ViewHead | undefined;
+  let indexedTo = store.lastIndexed()?.number;
   let refused = 0;
 
   const isMine = (a: string) => a.toLowerCase() === me;
@@ -126,28 +125,35 @@ export function createMarketView(
     },
     ownAsks: () => ownAsks,
     ownDeals: () => ownDeals,
-    head: () => head,
-    setHead(h) {
-      head = h;
-    },
-    apply(changes) {
+    indexedTo: () => indexedTo,
+    apply(changes, to) {
       const events = new Set<SchedulerEvent>();
       const orders: bigint[] = [];
-      if (changes.head !== undefined && (head === undefined || changes.head.number > head.number)) {
-        head = changes.head;
+      if (to !== undefined && (indexedTo === undefined || to > indexedTo)) {
+        indexedTo = to;
         events.add("head");
       }
-      if (changes.reorg) {
+      if (changes.rebuild) {
+        // too many changes to list (a long catch-up): the store has the truth
+        indexedTo = store.lastIndexed()?.number;
         reload();
         for (const e of ["orders", "own", "views", "head"]) events.add(e);
         return { events, orders, reloaded: true };
+      }
+      // a reorg lists the states the rollback returned to: applied like any change
+      if (changes.reorg !== undefined) {
+        indexedTo = store.lastIndexed()?.number;
+        for (const e of ["orders", "own", "views", "head"]) events.add(e);
       }
       for (const o of changes.orders) {
         orders.push(o.id);
         events.add("orders");
         if (putOrder(o)) events.add("own");
       }
-      for (const d of changes.deals) if (putDeal(d)) events.add("own");
+      for (const id of changes.dealIds) {
+        const d = store.getDeal(id);
+        if (d !== undefined && putDeal(d)) events.add("own");
+      }
       for (const w of changes.workers) {
         book.setMaster(w.worker, w.master === ZERO ? w.worker : w.master);
         events.add("views");
@@ -160,7 +166,7 @@ export function createMarketView(
         book.setListed(b.owner, b.who, b.listed);
         events.add("views");
       }
-      return { events, orders, reloaded: false };
+      return { events, orders, reloaded: changes.reorg !== undefined };
     },
     reload,
     refused: () => refused,

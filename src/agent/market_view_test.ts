@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { BlockUpdate, DealState, OrderState, SyncChanges } from "../chain/mod.ts";
+import type { BlockUpdate, DealState, MarketChanges, OrderState } from "../chain/mod.ts";
 import { createChainStore } from "./chain_store.ts";
 import { createMarketView } from "./market_view.ts";
 import { openState } from "./state.ts";
@@ -63,15 +63,15 @@ function block(number: bigint, parts: Partial<BlockUpdate>): BlockUpdate {
   };
 }
 
-function changes(parts: Partial<SyncChanges>): SyncChanges {
+function changes(parts: Partial<MarketChanges>): MarketChanges {
   return {
+    reorg: undefined,
+    rebuild: false,
     orders: [],
-    deals: [],
+    dealIds: [],
     workers: [],
     levels: [],
     listed: [],
-    head: undefined,
-    reorg: false,
     ...parts,
   };
 }
@@ -100,9 +100,9 @@ Deno.test("MarketView.apply() updates in place and says what changed", () => {
   const book = view.book;
   const ask = order({ id: 1n, type: "ASK" });
 
-  let delta = view.apply(changes({ orders: [ask], head: { number: 1n, timestamp: 1001n } }));
+  let delta = view.apply(changes({ orders: [ask] }), 1n);
   assert.deepEqual([...delta.events].sort(), ["head", "orders", "own"]);
-  assert.equal(view.head()?.timestamp, 1001n);
+  assert.equal(view.indexedTo(), 1n);
 
   delta = view.apply(changes({ orders: [order({ id: 2n, type: "BID", price: 150n })] }));
   assert.deepEqual([...delta.events], ["orders"], "someone else's BID is not ours");
@@ -116,33 +116,44 @@ Deno.test("MarketView.apply() updates in place and says what changed", () => {
   view.apply(changes({ listed: [{ owner: CONSUMER, who: ME, listed: false }] }));
   assert.deepEqual(view.book.matchAsk(ask), [2n]);
 
-  delta = view.apply(changes({ deals: [deal(5n, "ACCEPTED")] }));
-  assert.deepEqual([...delta.events], ["own"]);
+  store.applyBlock(block(2n, { deals: [deal(5n, "ACCEPTED")] }));
+  delta = view.apply(changes({ dealIds: [5n] }), 2n);
+  assert.deepEqual([...delta.events].sort(), ["head", "own"]);
   assert.equal(view.ownDeals().has(5n), true);
-  view.apply(changes({ deals: [deal(5n, "CLOSED")], orders: [{ ...ask, active: false }] }));
+  store.applyBlock(block(3n, { deals: [deal(5n, "CLOSED")] }));
+  view.apply(changes({ dealIds: [5n], orders: [{ ...ask, active: false }] }), 3n);
   assert.equal(view.ownDeals().has(5n), false);
   assert.equal(view.ownAsks().size, 0);
 
-  delta = view.apply(changes({ head: { number: 1n, timestamp: 1001n } }));
-  assert.equal(delta.events.size, 0, "an old head changes nothing");
+  delta = view.apply(changes({}), 3n);
+  assert.equal(delta.events.size, 0, "a sync that changed nothing wakes nothing");
   state.close();
 });
 
-Deno.test("MarketView.apply() reloads from the store after a reorg", () => {
+Deno.test("MarketView.apply() rolls back with a reorg, and reloads when told to rebuild", () => {
   const state = openState({ path: ":memory:" });
   const store = createChainStore(state.db);
   store.applyBlock(block(1n, { orders: [order({ id: 1n, type: "ASK" })] }));
   const view = createMarketView({ store }, { me: ME });
   const bid = order({ id: 2n, type: "BID", price: 150n });
   store.applyBlock(block(2n, { orders: [bid] }));
-  view.apply(changes({ orders: [bid] }));
+  view.apply(changes({ orders: [bid] }), 2n);
   assert.equal(view.book.has(2n), true);
-  store.rollbackTo(1n); // the block with the BID left the chain
-  const delta = view.apply(changes({ reorg: true }));
+
+  // the block with the BID left the chain: the indexer lists the state it returned to
+  store.rollbackTo(1n);
+  const delta = view.apply(changes({ reorg: 1n, orders: [{ ...bid, active: false }] }), 1n);
   assert.equal(delta.reloaded, true);
   assert.equal(view.book.has(2n), false);
-  assert.equal(view.ownAsks().has(1n), true);
+  assert.equal(view.indexedTo(), 1n);
   for (const e of ["orders", "own", "views"]) assert.ok(delta.events.has(e), e);
+
+  // a catch-up too big to list: the view reloads from the store
+  store.applyBlock(block(2n, { orders: [bid] }));
+  const rebuilt = view.apply(changes({ rebuild: true }), 2n);
+  assert.equal(rebuilt.reloaded, true);
+  assert.equal(view.book.has(2n), true);
+  assert.equal(view.ownAsks().has(1n), true);
   state.close();
 });
 

@@ -13,7 +13,6 @@
  * @module
  */
 export { AgentError } from "../errors.ts";
-export { type SignedBenchReport, verifyBenchReport } from "../bench/mod.ts";
 export {
   type BenchCommandComponents,
   type BenchProgressOutput,
@@ -58,7 +57,6 @@ export {
   type MarketView,
   type MarketViewComponents,
   type ViewDelta,
-  type ViewHead,
 } from "./market_view.ts";
 export {
   createScheduler,
@@ -119,11 +117,14 @@ export {
   type ReconcilePlansInput,
   type RetireReason,
 } from "./reconcile_plans.ts";
+export {
+  runVerifyReportCommand,
+  type RunVerifyReportCommandOptions,
+} from "./verify_report_command.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
-export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
-export { rawConfigSchema } from "./config.ts";
+export type { AgentConfig, ChainConfig, PlanConfig } from "./config.ts";
 export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";
 export { type Devnet, startDevnet, type StartDevnetOptions } from "./devnet.ts";
 export {
@@ -160,6 +161,7 @@ export {
 } from "./logger.ts";
 export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
+export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {
   type AgentReady,
   runAgent,

@@ -6,7 +6,7 @@ import {
   type Hardware,
   hardwareFingerprint,
 } from "../bench/mod.ts";
-import { connectChain, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
+import { connectChain, type MarketAddresses } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
@@ -16,9 +16,9 @@ import { createMarketReconciler } from "./market_reconciler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
-import { readPassphrase } from "./read_passphrase.ts";
 import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
+import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { VERSION } from "./version.ts";
 
 /** What the agent reports once it is ready. */
@@ -79,9 +79,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     if (config.chain.kind === "devnet") {
       await ensureDevnetKeystore(config.keystore, { logger });
     }
-    const passphrase = await readPassphrase(config.keystore.passphrase);
-    const account = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
-    logger.info("keystore unlocked", { address: account.address });
+    const account = await unlockAgentKey(config.keystore, { logger, signal });
 
     let devnet: Devnet | undefined;
     let devnetMs = 0;

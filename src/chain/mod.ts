@@ -113,7 +113,9 @@ export type {
   IndexedBlock,
   LevelState,
   ListedState,
+  MarketChanges,
   OrderState,
+  TouchedKeys,
   WorkerState,
 } from "./types.ts";
 export { unlockKeystore, type UnlockKeystoreOptions } from "./unlock_keystore.ts";
@@ -273,7 +275,6 @@ export {
   type CreateIndexerOptions,
   type Indexer,
   type IndexerErrorType,
-  type SyncChanges,
   type SyncResult,
 } from "./create_indexer.ts";
 export {

@@ -7,8 +7,8 @@ import type { Migration } from "./types.ts";
  * Market contract's address. A start on another chain is refused, or, for
  * the embedded devnet, begins the chain tables afresh.
  */
-export const migration0005Core: Migration = {
-  version: 5,
+export const migration0006Core: Migration = {
+  version: 6,
   name: "chain_identity",
   sql: `
     CREATE TABLE chain_identity (
