@@ -12,7 +12,8 @@ import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { loadConfig } from "./load_config.ts";
-import { startMarketLoop } from "./market_loop.ts";
+import { createMarketComponents } from "./market_components.ts";
+import { createMarketReconciler } from "./market_reconciler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
@@ -68,6 +69,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
   const { logger, signal, onReady } = options;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
+  /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
+  const fatal = new AbortController();
   try {
     const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
     stops.push(() => state.close());
@@ -114,20 +117,27 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
-    const marketLoop = await startMarketLoop({
-      chain,
-      account,
-      db: state.db,
-      logger: logger.child("market"),
-    }, {
-      addresses,
-      fromBlock,
-      plans: ({ benchmarksQuantity }) =>
-        config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
-      pollIntervalMs: options.market?.pollIntervalMs,
-      billIntervalSeconds: options.market?.billIntervalSeconds,
-      signal,
-    });
+    const marketLogger = logger.child("market");
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger: marketLogger },
+      {
+        addresses,
+        fromBlock,
+        pollIntervalMs: options.market?.pollIntervalMs,
+        devnet: devnet !== undefined,
+        dataDir: config.dataDir,
+        signal,
+      },
+    );
+    const { benchmarksQuantity } = components.parameters;
+    const reconciler = createMarketReconciler(
+      { ...components, logger: marketLogger },
+      {
+        planned: config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        billIntervalSeconds: options.market?.billIntervalSeconds,
+        onFatal: (error) => fatal.abort(error),
+      },
+    );
 
     const ready: AgentReady = {
       address: account.address,
@@ -146,8 +156,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: ready.devnetMs,
       rssBytes: Deno.memoryUsage().rss,
     });
-    marketLoop.start();
-    stops.push(() => marketLoop.stop());
+    reconciler.start({ signal });
+    stops.push(() => reconciler.stop());
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
       await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
@@ -156,7 +166,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         );
     }
     onReady?.(ready);
-    await abortion(signal);
+    await abortion(AbortSignal.any([signal, fatal.signal]));
+    if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
   } finally {
     for (const stop of stops.reverse()) {
