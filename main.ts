@@ -25,6 +25,7 @@ import {
   runHardwareCommand,
   runMatchCommand,
   runOrdersCommand,
+  runStatusCommand,
   runVerifyReportCommand,
   VERSION,
 } from "./src/agent/mod.ts";
@@ -221,6 +222,20 @@ function buildProgram(): Command {
     .action(async (opts: { config: string; json: boolean }) => {
       const { deals, lines } = await runDealsCommand({ configPath: opts.config });
       if (opts.json) return printJson(deals);
+      for (const line of lines) print(line);
+    });
+
+  program.command("status")
+    .description("show the running agent's status: chain, plans, deals, earnings, tasks, errors")
+    .option("-c, --config <file>", "the rig's config file (data directory, power)")
+    .option("--data-dir <dir>", "state directory (default: the config's, or ./.data)")
+    .option("--json", "print JSON (the dashboard's /api/status)", false)
+    .action(async (opts: { config?: string; dataDir?: string; json: boolean }) => {
+      const { snapshot, lines } = await runStatusCommand({
+        configPath: opts.config,
+        dataDir: opts.dataDir,
+      });
+      if (opts.json) return printJson(snapshot);
       for (const line of lines) print(line);
     });
 

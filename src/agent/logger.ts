@@ -82,7 +82,18 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   };
 }
 
-function sanitize(fields: LogFields): Record<string, unknown> {
+/**
+ * The fields as a log line writes them: secret-looking names redacted,
+ * bigints as decimal strings, errors as `Name: message`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitize } from "./logger.ts";
+ * assert.deepEqual(sanitize({ passphrase: "x", n: 1n }), { passphrase: "[redacted]", n: "1" });
+ * ```
+ */
+export function sanitize(fields: LogFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
     out[key] = SECRET_FIELD.test(key) ? "[redacted]" : plain(value);

@@ -172,3 +172,34 @@ export {
 } from "./run_agent.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { VERSION } from "./version.ts";
+export {
+  formatStatus,
+  runStatusCommand,
+  type RunStatusCommandOptions,
+  type RunStatusCommandReturnType,
+} from "./status_command.ts";
+export {
+  openStatusDatabase,
+  readStatusSnapshot,
+  type ReadStatusSnapshotOptions,
+} from "./status_snapshot.ts";
+export {
+  type AgentDashboardSource,
+  createDashboardSource,
+  type DashboardSourceComponents,
+  type DashboardSourceOptions,
+} from "./dashboard_source.ts";
+export {
+  createErrorLog,
+  type CreateErrorLogOptions,
+  type ErrorCounters,
+  type ErrorLog,
+} from "./error_log.ts";
+export { parseNvidiaSmiReadings, readNvidiaGpus } from "./gpu_readings.ts";
+export {
+  createTaskUsageReader,
+  taskUsageKey,
+  type TaskUsageReader,
+  type TaskUsageReaderOptions,
+} from "./task_usage.ts";
+export type { StatusSnapshot } from "../dashboard/mod.ts";
