@@ -3,13 +3,15 @@
  *
  * This file is the CLI only: it parses flags, calls one src/agent function
  * per subcommand, prints a table or JSON, and maps errors to exit codes:
- * 0 ok, 1 runtime failure, 2 bad input (config, flags).
+ * 0 ok, 1 runtime failure, 2 bad input (config, flags, a state recorded on
+ * another chain).
  *
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   AgentError,
+  ChainIdentityError,
   checkConfig,
   ConfigError,
   createLogger,
@@ -314,6 +316,11 @@ function reportError(error: unknown, verbose: boolean): number {
   if (error instanceof ConfigError) {
     printError(`error: ${error.message}`);
     for (const problem of error.problems) printError(`  ${formatConfigProblem(problem)}`);
+    for (const hint of error.hints) printError(`hint: ${hint}`);
+    return EXIT_BAD_INPUT;
+  }
+  if (error instanceof ChainIdentityError) {
+    printError(`error: ${error.name}: ${error.message}`);
     for (const hint of error.hints) printError(`hint: ${hint}`);
     return EXIT_BAD_INPUT;
   }

@@ -174,3 +174,14 @@ Deno.test("layout: each folder's mod.ts lists its public files by name, with no 
   }
   assert.deepEqual(bad, []);
 });
+
+Deno.test("layout: examples and code assert with node:assert, never console.assert (it never throws)", async () => {
+  const bad: string[] = [];
+  for (const file of [...files, join(ROOT, "main.ts")]) {
+    const text = await Deno.readTextFile(file);
+    text.split("\n").forEach((line, i) => {
+      if (line.includes("console.assert(")) bad.push(`${relative(ROOT, file)}:${i + 1}`);
+    });
+  }
+  assert.deepEqual(bad, []);
+});

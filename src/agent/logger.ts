@@ -45,11 +45,12 @@ function writeStderr(line: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./logger.ts";
  * const lines: string[] = [];
  * const log = createLogger({ format: "json", write: (l) => lines.push(l) });
  * log.child("devnet").info("anvil is up", { port: 8545, passphrase: "hunter2" });
- * console.assert(!lines[0]!.includes("hunter2"));
+ * assert.ok(!lines[0]!.includes("hunter2"));
  * ```
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {

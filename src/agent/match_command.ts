@@ -66,9 +66,17 @@ export type RunMatchCommandReturnType = {
  * With both `--ask` and `--bid`, it explains that one pair.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { runMatchCommand } from "./match_command.ts";
- * const { lines } = await runMatchCommand({ ordersPath: "market.jsonl", ask: "7", explain: true });
+ * const a = "0x00000000000000000000000000000000000000a1";
+ * const order = (id: number, type: string, price: string) =>
+ *   JSON.stringify({ kind: "order", id: `${id}`, type, author: a, duration: "0", price });
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, [order(1, "BID", "10"), order(7, "ASK", "5")].join("\n"));
+ * const { results } = await runMatchCommand({ ordersPath: path, ask: "7" });
+ * assert.deepEqual(results[0]?.matches.map((m) => m.id), ["1"]);
+ * await Deno.remove(path);
  * ```
  */
 export async function runMatchCommand(

@@ -45,7 +45,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Age
 }
 
 /** A config is a page of settings; anything this large is not one. */
-const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_CONFIG_BYTES = 256 * 1024;
+/** A config nests a few levels; deeper flow collections are refused before parsing. */
+const MAX_FLOW_DEPTH = 64;
 /** More YAML errors than this are one mistake echoed: report the first ones. */
 const MAX_YAML_PROBLEMS = 10;
 
@@ -55,6 +57,13 @@ function readYaml(text: string, file: string | undefined): unknown {
     new ConfigError({ file, problems: [{ path, message, value: undefined }] });
   if (text.length > MAX_CONFIG_BYTES) {
     throw yamlProblem("(file)", `is larger than ${MAX_CONFIG_BYTES} bytes: not a config file`);
+  }
+  const line = lineDeeperThan(text, MAX_FLOW_DEPTH);
+  if (line !== undefined) {
+    throw yamlProblem(
+      `line ${line}`,
+      `nests [ and { deeper than ${MAX_FLOW_DEPTH} levels, or closes more than it opened`,
+    );
   }
   let document;
   try {
@@ -86,6 +95,44 @@ function readYaml(text: string, file: string | undefined): unknown {
   } catch (cause) {
     throw yamlProblem("(yaml)", `cannot be read: ${firstLine(cause)}`);
   }
+}
+
+/**
+ * The first line where flow collections ([ and {) nest deeper than `max`, or
+ * more than `max` of them close unopened, counted outside quotes and
+ * comments: a linear scan, so a hundred thousand brackets cost no parser
+ * recursion and no error per bracket.
+ */
+function lineDeeperThan(text: string, max: number): number | undefined {
+  let depth = 0;
+  let unopened = 0;
+  let line = 1;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      comment = false;
+      if (quote === "'") quote = undefined;
+      continue;
+    }
+    if (comment) continue;
+    if (quote !== undefined) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "#") comment = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > max) return line;
+    } else if (c === "]" || c === "}") {
+      if (depth > 0) depth--;
+      else if (++unopened > max) return line;
+    }
+  }
+  return undefined;
 }
 
 function firstLine(error: unknown): string {

@@ -5,8 +5,9 @@ import {
   discoverHardware,
   type Hardware,
   hardwareFingerprint,
+  isCachedMeasurement,
 } from "../bench/mod.ts";
-import { connectChain, getRate, type MarketAddresses } from "../chain/mod.ts";
+import { connectChain, getHeadBlock, getRate, type MarketAddresses } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
 import { createDockerClient } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
@@ -18,7 +19,8 @@ import { createErrorLog } from "./error_log.ts";
 import { readNvidiaGpus } from "./gpu_readings.ts";
 import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
-import { startMarketLoop } from "./market_loop.ts";
+import { createMarketComponents } from "./market_components.ts";
+import { createMarketReconciler } from "./market_reconciler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
@@ -75,8 +77,10 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
   let logger = options.logger;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
+  /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
+  const fatal = new AbortController();
   try {
-    const state = openState({ path: join(config.dataDir, "agent.sqlite") });
+    const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
     stops.push(() => state.close());
     // warnings and errors also go to agent_errors, for `status` and the dashboard
     const errorLog = createErrorLog(state.db);
@@ -125,21 +129,28 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
     let reconcileSeconds: number | null = null;
-    const marketLoop = await startMarketLoop({
-      chain,
-      account,
-      db: state.db,
-      logger: logger.child("market"),
-    }, {
-      addresses,
-      fromBlock,
-      plans: ({ benchmarksQuantity }) =>
-        config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
-      pollIntervalMs: options.market?.pollIntervalMs,
-      billIntervalSeconds: options.market?.billIntervalSeconds,
-      onStep: (ms) => (reconcileSeconds = ms / 1000),
-      signal,
-    });
+    const marketLogger = logger.child("market");
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger: marketLogger },
+      {
+        addresses,
+        fromBlock,
+        pollIntervalMs: options.market?.pollIntervalMs,
+        devnet: devnet !== undefined,
+        dataDir: config.dataDir,
+        signal,
+      },
+    );
+    const { benchmarksQuantity } = components.parameters;
+    const reconciler = createMarketReconciler(
+      { ...components, logger: marketLogger },
+      {
+        planned: config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        billIntervalSeconds: options.market?.billIntervalSeconds,
+        onFatal: (error) => fatal.abort(error),
+        onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
+      },
+    );
 
     const ready: AgentReady = {
       address: account.address,
@@ -158,13 +169,13 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: ready.devnetMs,
       rssBytes: Deno.memoryUsage().rss,
     });
-    marketLoop.start();
-    stops.push(() => marketLoop.stop());
+    reconciler.start({ signal });
+    stops.push(() => reconciler.stop());
     // for `sonm-agent status` from another process, even with the dashboard off
-    await Promise.all([chain.public.getBlockNumber(), getRate(marketLoop.market, { signal })])
+    await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
       .then(([head, rate]) =>
         writeStatusMeta(state.db, {
-          head: { number: head, seenAt: Date.now() },
+          head: { number: head.number, seenAt: Date.now() },
           rate,
           address: account.address,
         })
@@ -180,8 +191,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       const source = createDashboardSource({
         statePath: state.path,
         db: state.db,
-        readHead: () => chain.public.getBlockNumber(),
-        readRate: () => getRate(marketLoop.market, { signal }),
+        readHead: async () => (await getHeadBlock(chain, { signal })).number,
+        readRate: () => getRate(components.market, { signal }),
         errorLog,
         reconcileSeconds: () => reconcileSeconds,
         gpuReadings: () => readNvidiaGpus({ signal }),
@@ -218,7 +229,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         );
     }
     onReady?.(ready);
-    await abortion(signal);
+    await abortion(AbortSignal.any([signal, fatal.signal]));
+    if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
   } finally {
     for (const stop of stops.reverse()) {
@@ -267,7 +279,7 @@ function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, 
   const { hash } = hardwareFingerprint(hardware);
   const out = new Map<number, bigint>();
   for (const b of BENCHMARKS) {
-    if (b.measure !== "probe" && b.measure !== "network") continue;
+    if (!isCachedMeasurement(b)) continue;
     const result = cache.get(b.id, hash);
     if (result !== undefined && result.value > 0n) out.set(b.id, result.value);
   }

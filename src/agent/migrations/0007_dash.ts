@@ -5,8 +5,8 @@ import type { Migration } from "./types.ts";
  * `sonm-agent status` and the dashboard show them from another process. A
  * ring: the writer keeps the newest rows only.
  */
-export const migration0006Dash: Migration = {
-  version: 6,
+export const migration0007Dash: Migration = {
+  version: 7,
   name: "dash",
   sql: `
     CREATE TABLE agent_errors (
