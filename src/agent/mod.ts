@@ -72,6 +72,7 @@ export {
   runVerifyReportCommand,
   type RunVerifyReportCommandOptions,
 } from "./verify_report_command.ts";
+export { commands } from "./cli.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
@@ -83,7 +84,13 @@ export {
   type EnsureDevnetKeystoreOptions,
   randomPassphrase,
 } from "./ensure_keystore.ts";
-export { ConfigError, type ConfigProblem, DevnetError, StateError } from "./errors.ts";
+export {
+  ConfigError,
+  type ConfigProblem,
+  DevnetError,
+  formatConfigProblem,
+  StateError,
+} from "./errors.ts";
 export { initRig, type InitRigOptions, type InitRigReturnType } from "./init_rig.ts";
 export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
 export {
@@ -93,7 +100,7 @@ export {
   type Logger,
   type LogLevel,
 } from "./logger.ts";
-export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
 export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {
