@@ -122,6 +122,7 @@ export {
   runVerifyReportCommand,
   type RunVerifyReportCommandOptions,
 } from "./verify_report_command.ts";
+export { commands } from "./cli.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
@@ -138,6 +139,7 @@ export {
   ConfigError,
   type ConfigProblem,
   DevnetError,
+  formatConfigProblem,
   StateError,
 } from "./errors.ts";
 export {
@@ -160,7 +162,7 @@ export {
   type Logger,
   type LogLevel,
 } from "./logger.ts";
-export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
 export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {
