@@ -132,7 +132,13 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger },
       {
-        planned: config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        planned: config.plans.filter((plan) => plan.priceUsdPerHour !== "auto")
+          .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        autoPriced: {
+          plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
+          planning: { rig, measured, benchmarksQuantity },
+          power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
+        },
         billIntervalSeconds: options.market?.billIntervalSeconds,
         onFatal: (error) => fatal.abort(error),
       },
