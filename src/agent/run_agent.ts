@@ -13,6 +13,7 @@ import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { loadConfig } from "./load_config.ts";
 import { createMarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
+import { systemClock } from "./scheduler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
@@ -130,7 +131,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     );
     const { benchmarksQuantity } = components.parameters;
     const reconciler = createMarketReconciler(
-      { ...components, logger: marketLogger },
+      { ...components, logger: marketLogger, clock: systemClock },
       {
         planned: config.plans.filter((plan) => plan.priceUsdPerHour !== "auto")
           .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
