@@ -64,7 +64,11 @@ ${o.passphraseLines}
 # Ask plans: what this rig offers. Each becomes one ASK order on the market.
 plans:
   - name: cpu-small              # 1-63 of a-z, 0-9, - and _; unique
-    price_usd_per_hour: "0.05"   # exact decimal, USD per hour
+    price_usd_per_hour: "0.05"   # exact decimal, USD per hour; or auto: follow the market
+    # auto_price:                # with auto: aim at this quantile of the fitting BIDs' prices,
+    #   target_quantile: 0.5     # re-price at most this often, by at most this step, and never
+    #   min_interval: 10m        # below the power cost of the plan's share (power section)
+    #   max_step_percent: 10
     duration: spot               # spot (open-ended, billed hourly) or a duration like 8h
     resources:
       cpu_cores: 1               # may be fractional, e.g. 0.5
@@ -107,7 +111,7 @@ dashboard:
   port: 9337
   allow_remote: false
 
-# Power, to show profit after electricity.
+# Power, to show profit after electricity, and the floor of auto prices.
 power:
   idle_watts: 60
   load_watts: 250

@@ -98,6 +98,21 @@ export {
 } from "./open_deals_step.ts";
 export { createPlansStep, type PlansStepComponents, type PlansStepOptions } from "./plans_step.ts";
 export {
+  createPriceStep,
+  type PriceStep,
+  type PriceStepComponents,
+  type PriceStepOptions,
+} from "./price_step.ts";
+export {
+  type AutoPriceDecision,
+  type AutoPriceInput,
+  type AutoPriceSettings,
+  decideAutoPrice,
+  DEFAULT_AUTO_PRICE,
+  priceQuantile,
+} from "./auto_price.ts";
+export { decimalToWad, type PlanShare, planShare, powerFloor } from "./power_floor.ts";
+export {
   type OrderEntry,
   runOrdersCommand,
   type RunOrdersCommandOptions,

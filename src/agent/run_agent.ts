@@ -21,6 +21,7 @@ import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
 import { createMarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
+import { systemClock } from "./scheduler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
@@ -143,9 +144,15 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     );
     const { benchmarksQuantity } = components.parameters;
     const reconciler = createMarketReconciler(
-      { ...components, logger: marketLogger },
+      { ...components, logger: marketLogger, clock: systemClock },
       {
-        planned: config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        planned: config.plans.filter((plan) => plan.priceUsdPerHour !== "auto")
+          .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        autoPriced: {
+          plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
+          planning: { rig, measured, benchmarksQuantity },
+          power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
+        },
         billIntervalSeconds: options.market?.billIntervalSeconds,
         onFatal: (error) => fatal.abort(error),
         onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
