@@ -23,6 +23,7 @@ import {
   runHardwareCommand,
   runMatchCommand,
   runOrdersCommand,
+  runRelayCommand,
   verifyBenchReport,
   VERSION,
 } from "./src/agent/mod.ts";
@@ -76,6 +77,12 @@ function shutdownSignal(): AbortSignal {
   return controller.signal;
 }
 
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
 function buildProgram(): Command {
   const program = new Command()
     .name("sonm-agent")
@@ -100,6 +107,45 @@ function buildProgram(): Command {
     .requiredOption("-c, --config <file>", "the rig's config file")
     .action(async (opts: { config: string }, command: Command) => {
       await runAgentFromFile(opts.config, { log: logFlags(command), signal: shutdownSignal() });
+    });
+
+  program.command("relay")
+    .description("run a circuit relay (TCP + QUIC) and its UDP echo service for agents behind NAT")
+    .option("--data-dir <dir>", "where the relay keeps its identity", "./.data/relay")
+    .option("--host <ip>", "address to listen on", "0.0.0.0")
+    .option("--port <n>", "TCP and UDP (QUIC) port", positiveInt, 4001)
+    .option("--echo-ports <a,b>", "the two UDP echo ports", "3478,3479")
+    .option("--max-reservations <n>", "peers that may hold a reservation", positiveInt)
+    .option("--peer-mbps <n>", "what each peer may send through the relay, Mbit/s", positiveInt)
+    .action(async (opts: {
+      dataDir: string;
+      host: string;
+      port: number;
+      echoPorts: string;
+      maxReservations?: number;
+      peerMbps?: number;
+    }, command: Command) => {
+      const echoPorts = opts.echoPorts.split(",").map(Number);
+      if (
+        echoPorts.length !== 2 || echoPorts.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)
+      ) {
+        throw new InvalidArgumentError(
+          `--echo-ports "${opts.echoPorts}": want two ports, e.g. 3478,3479`,
+        );
+      }
+      await runRelayCommand({
+        dataDir: opts.dataDir,
+        hostname: opts.host,
+        port: opts.port,
+        echoPorts,
+        limits: {
+          ...(opts.maxReservations === undefined ? {} : { maxReservations: opts.maxReservations }),
+          ...(opts.peerMbps === undefined ? {} : { peerBytesPerSecond: opts.peerMbps * 125_000 }),
+        },
+        logger: loggerFrom(command),
+        signal: shutdownSignal(),
+        onReady: (info) => print(JSON.stringify({ event: "relay-ready", ...info })),
+      });
     });
 
   const config = program.command("config").description("work with config files");

@@ -101,3 +101,4 @@ export {
 } from "./run_agent.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { VERSION } from "./version.ts";
+export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
