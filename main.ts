@@ -11,14 +11,19 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import {
   AgentError,
   checkConfig,
+  type ClientTarget,
   ConfigError,
   createLogger,
   formatConfigProblem,
   initRig,
   type Logger,
   type LogLevel,
+  readTaskFile,
   runAgentFromFile,
   runBenchCommand,
+  runClientForward,
+  runClientLogs,
+  runClientRequest,
   runDealsCommand,
   runHardwareCommand,
   runMatchCommand,
@@ -107,6 +112,91 @@ function buildProgram(): Command {
     .requiredOption("-c, --config <file>", "the rig's config file")
     .action(async (opts: { config: string }, command: Command) => {
       await runAgentFromFile(opts.config, { log: logFlags(command), signal: shutdownSignal() });
+    });
+
+  const client = program.command("client")
+    .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
+  const target = (command: Command) =>
+    command
+      .requiredOption(
+        "--rig <multiaddr>",
+        "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
+      )
+      .requiredOption("--deal <id>", "the deal id")
+      .requiredOption("--keystore <file>", "the consumer's keystore (the deal's consumer address)")
+      .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
+      .option("--passphrase-file <file>", "file holding the keystore passphrase")
+      .requiredOption("--chain-id <n>", "chain id the requests are signed for", positiveInt)
+      .requiredOption("--market <address>", "market contract the requests are signed for")
+      .option("--relay-only", "stay on the relay (no direct path)", false)
+      .option("--json", "print JSON", false);
+  type TargetOptions = {
+    rig: string;
+    deal: string;
+    keystore: string;
+    passphraseEnv?: string;
+    passphraseFile?: string;
+    chainId: number;
+    market: string;
+    relayOnly: boolean;
+    json: boolean;
+  };
+  const clientTarget = (opts: TargetOptions): ClientTarget => {
+    if (!/^\d{1,78}$/.test(opts.deal)) {
+      throw new InvalidArgumentError(`--deal "${opts.deal}": must be a decimal deal id`);
+    }
+    if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+      throw new InvalidArgumentError(`--market "${opts.market}": must be a 0x address`);
+    }
+    const passphrase = opts.passphraseFile !== undefined
+      ? { from: "file" as const, path: opts.passphraseFile }
+      : { from: "env" as const, name: opts.passphraseEnv ?? "SONM_PASSPHRASE" };
+    return {
+      rigAddr: opts.rig,
+      dealId: BigInt(opts.deal),
+      chainId: opts.chainId,
+      market: opts.market as `0x${string}`,
+      keystorePath: opts.keystore,
+      passphrase,
+      relayOnly: opts.relayOnly,
+    };
+  };
+  const printAnswer = (opts: TargetOptions, answer: { path: string; result: unknown }) =>
+    opts.json ? printJson(answer) : printJson({ path: answer.path, ...(answer.result as object) });
+  target(client.command("submit").description("run a task from a YAML task file"))
+    .requiredOption("--task <file>", "the task file (image, command, env, ports)")
+    .action(async (opts: TargetOptions & { task: string }) => {
+      const spec = await readTaskFile(opts.task);
+      printAnswer(opts, await runClientRequest(clientTarget(opts), { action: "submit", spec }));
+    });
+  for (const action of ["status", "stop"] as const) {
+    const what = action === "status" ? "show the deal's task" : "stop the deal's task";
+    target(client.command(action).description(what))
+      .action(async (opts: TargetOptions) => {
+        printAnswer(opts, await runClientRequest(clientTarget(opts), { action }));
+      });
+  }
+  target(client.command("logs").description("print the task's output"))
+    .option("-f, --follow", "keep following until the task ends", false)
+    .option("--tail <n>", "only the last n lines", positiveInt)
+    .action(async (opts: TargetOptions & { follow: boolean; tail?: number }) => {
+      await runClientLogs(clientTarget(opts), {
+        follow: opts.follow,
+        ...(opts.tail === undefined ? {} : { tail: opts.tail }),
+        write: (bytes) => Deno.stdout.writeSync(bytes),
+      });
+    });
+  target(client.command("forward").description("open a local port that reaches the task's port"))
+    .requiredOption("--container-port <n>", "the task's published container port", positiveInt)
+    .option("--local-port <n>", "local port on 127.0.0.1 (0: any)", positiveInt, 0)
+    .action(async (opts: TargetOptions & { containerPort: number; localPort: number }) => {
+      await runClientForward(clientTarget(opts), {
+        containerPort: opts.containerPort,
+        localPort: opts.localPort,
+        signal: shutdownSignal(),
+        onReady: (info) => print(JSON.stringify({ event: "forwarding", ...info })),
+        onError: (error) => printError(`forward: ${error.message}`),
+      });
     });
 
   program.command("relay")

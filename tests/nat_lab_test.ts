@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { NatStatus } from "../src/nat/mod.ts";
+import { importPrivateKey } from "../src/chain/mod.ts";
 import { createLab, type Lab, labAvailable, NsProcess, RELAY_IP } from "./_natlab/lab.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -136,6 +137,58 @@ async function runConsumer(
   }
 }
 
+/** Runs `sonm-agent client <args>` in the consumer's namespace; returns its JSON output. */
+async function runClientCli(running: Running, args: string[]): Promise<Record<string, unknown>> {
+  const out = await new Deno.Command("ip", {
+    args: [
+      "netns",
+      "exec",
+      running.lab.ns.consumer,
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(ROOT, "main.ts"),
+      "client",
+      ...args,
+      ...cliTarget(running),
+    ],
+    env: { NO_COLOR: "1", NATT_PASS: "consumer-pass" },
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, `client ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(stdout);
+}
+
+function cliTarget(running: Running): string[] {
+  return [
+    "--rig",
+    `${running.relayAddr}/p2p-circuit/p2p/${running.peerId}`,
+    "--deal",
+    "7",
+    "--keystore",
+    join(running.dir, "consumer.json"),
+    "--passphrase-env",
+    "NATT_PASS",
+    "--chain-id",
+    String(CHAIN_ID),
+    "--market",
+    MARKET,
+    "--json",
+  ];
+}
+
+/** Echoes one line through `127.0.0.1:port` from inside the consumer's namespace. */
+async function echoThrough(running: Running, port: number): Promise<string> {
+  const script = `const c = await Deno.connect({ hostname: "127.0.0.1", port: ${port} });
+    await c.write(new TextEncoder().encode("hello task\\n")); await c.closeWrite();
+    const b = new Uint8Array(64); const n = await c.read(b);
+    Deno.stdout.writeSync(b.subarray(0, n ?? 0));`;
+  const out = await new Deno.Command("ip", {
+    args: ["netns", "exec", running.lab.ns.consumer, Deno.execPath(), "eval", script],
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
 async function agentStatus(running: Running): Promise<AgentStatusLine> {
   await running.agent.send("status");
   return await running.agent.waitFor((l) => l.event === "status");
@@ -194,6 +247,42 @@ Deno.test({
       const refusals = Object.values(after.refusals as Record<string, number>)
         .reduce((a, b) => a + b, 0);
       assert.ok(refusals >= FUZZ_COUNT, JSON.stringify(after.refusals));
+    });
+    await t.step("the consumer's CLI submits a task and forwards a port", async () => {
+      await importPrivateKey({
+        privateKey: CONSUMER_KEY,
+        path: join(running.dir, "consumer.json"),
+        passphrase: "consumer-pass",
+        kdf: { kdf: "pbkdf2", c: 1000 },
+      });
+      const taskFile = join(running.dir, "task.yaml");
+      await Deno.writeTextFile(taskFile, "image: lab/echo:1\ncommand: [serve]\n");
+      const submitted = await runClientCli(running, ["submit", "--task", taskFile]);
+      assert.equal(submitted.path, "direct");
+      assert.deepEqual(submitted.result, {
+        ...(submitted.result as object),
+        image: "lab/echo:1",
+        state: "running",
+      });
+      const forward = new NsProcess(running.lab.ns.consumer, [
+        "run",
+        "-A",
+        join(ROOT, "main.ts"),
+        "client",
+        "forward",
+        "--container-port",
+        "8080",
+        ...cliTarget(running),
+      ], { NATT_PASS: "consumer-pass" });
+      try {
+        const ready = await forward.waitFor<{ port: number; path: string }>(
+          (l) => l.event === "forwarding",
+        );
+        assert.equal(ready.path, "direct");
+        assert.equal(await echoThrough(running, ready.port), "hello task\n");
+      } finally {
+        await forward.stop();
+      }
     });
     let rss = 0;
     await t.step("idle RSS with the host running", async () => {

@@ -102,3 +102,12 @@ export {
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { VERSION } from "./version.ts";
 export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
+export {
+  type ClientCommandResult,
+  type ClientTarget,
+  openClientSession,
+  readTaskFile,
+  runClientForward,
+  runClientLogs,
+  runClientRequest,
+} from "./client_command.ts";
