@@ -10,132 +10,26 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { NatStatus } from "../src/nat/mod.ts";
 import { importPrivateKey } from "../src/chain/mod.ts";
-import { createLab, type Lab, labAvailable, NsProcess, RELAY_IP } from "./_natlab/lab.ts";
+import { labAvailable, NsProcess } from "./_natlab/lab.ts";
+import {
+  type AgentStatusLine,
+  CHAIN_ID,
+  CONSUMER_KEY,
+  type ConsumerResult,
+  MARKET,
+  ROOT,
+  runConsumer,
+  type Running,
+  startLab,
+  startRelay,
+  stopLab,
+  TEN_MIB,
+} from "./_natlab/scenario.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const CONSUMER_KEY = `0x${"11".repeat(32)}` as const;
-const CONSUMER_ADDRESS = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A";
-const OTHER_KEY = `0x${"22".repeat(32)}` as const;
-const MARKET = "0x00000000000000000000000000000000000000aa";
-const CHAIN_ID = 31337;
-const TEN_MIB = 10 * 1024 * 1024;
-const RELAY_PORT = 4001;
 const available = await labAvailable();
 /** 10,000 in CI; NATT_FUZZ_COUNT lowers it while working on the lab. */
 const FUZZ_COUNT = Number(Deno.env.get("NATT_FUZZ_COUNT") ?? 10_000);
-
-type Transfer = { bytes: number; intact: boolean; mbps: number };
-/** The consumer's `result` line (tests/_natlab/consumer_node.ts). */
-type ConsumerResult = {
-  class: string;
-  path: string;
-  relayedMs: number;
-  punch: { result: string; reason: string; ms: number };
-  remoteAddr: string;
-  status: { state: string };
-  foreign: string;
-  logs: Transfer;
-  logsRelayed: Transfer;
-  forward: { bytes: number; intact: boolean };
-  rttMs: number;
-  rttRelayedMs: number;
-  fuzz: { sent: number; outcomes: Record<string, number> };
-  afterFuzz: { state: string };
-};
-type AgentStatusLine = { status: NatStatus; refusals: Record<string, number> };
-
-type Running = {
-  lab: Lab;
-  dir: string;
-  relay: NsProcess;
-  agent: NsProcess;
-  relayAddr: string;
-  peerId: string;
-};
-
-function startRelay(lab: Lab, dir: string): NsProcess {
-  return new NsProcess(lab.ns.pub, [
-    "run",
-    "-A",
-    join(ROOT, "main.ts"),
-    "--log-format",
-    "json",
-    "relay",
-    "--host",
-    RELAY_IP,
-    "--port",
-    String(RELAY_PORT),
-    "--echo-ports",
-    "3478,3479",
-    "--data-dir",
-    join(dir, "relay"),
-  ]);
-}
-
-async function startLab(mode: "cone" | "symmetric"): Promise<Running> {
-  const lab = await createLab(mode);
-  const dir = await Deno.makeTempDir({ prefix: "natt-" });
-  const relay = startRelay(lab, dir);
-  const ready = await relay.waitFor<{ addrs: string[] }>((l) => l.event === "relay-ready");
-  const relayAddr = ready.addrs.find((a) => a.includes("/quic-v1/"))!;
-  const tcpAddr = ready.addrs.find((a) => a.includes("/tcp/"))!;
-  const agent = new NsProcess(lab.ns.agent, [
-    "run",
-    "-A",
-    "--v8-flags=--expose-gc",
-    join(ROOT, "tests/_natlab/agent_node.ts"),
-    JSON.stringify({
-      dataDir: dir,
-      relays: [tcpAddr, relayAddr],
-      consumer: CONSUMER_ADDRESS,
-      chainId: CHAIN_ID,
-      market: MARKET,
-      logSize: TEN_MIB,
-    }),
-  ]);
-  const agentReady = await agent.waitFor<{ peerId: string }>((l) => l.event === "ready");
-  return { lab, dir, relay, agent, relayAddr, peerId: agentReady.peerId };
-}
-
-async function stopLab(running: Running): Promise<void> {
-  await running.agent.stop();
-  await running.relay.stop();
-  await running.lab.down();
-  await Deno.remove(running.dir, { recursive: true });
-}
-
-async function runConsumer(
-  running: Running,
-  steps: string[],
-  extra: Record<string, unknown> = {},
-): Promise<ConsumerResult> {
-  const consumer = new NsProcess(running.lab.ns.consumer, [
-    "run",
-    "-A",
-    join(ROOT, "tests/_natlab/consumer_node.ts"),
-    JSON.stringify({
-      relayAddr: running.relayAddr,
-      rigPeerId: running.peerId,
-      consumerKey: CONSUMER_KEY,
-      otherKey: OTHER_KEY,
-      chainId: CHAIN_ID,
-      market: MARKET,
-      logSize: TEN_MIB,
-      forwardBytes: 1024 * 1024,
-      fuzzCount: 0,
-      fuzzSeed: 1,
-      steps,
-      ...extra,
-    }),
-  ]);
-  try {
-    return await consumer.waitFor((l) => l.event === "result", 120_000);
-  } finally {
-    await consumer.stop();
-  }
-}
 
 /** Runs `sonm-agent client <args>` in the consumer's namespace; returns its JSON output. */
 async function runClientCli(running: Running, args: string[]): Promise<Record<string, unknown>> {
