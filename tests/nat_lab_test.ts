@@ -244,3 +244,26 @@ Deno.test({
     await stopLab(running);
   }
 });
+
+Deno.test({
+  name: "natt- UDP blocked at the rig: reserved over TCP, no punch, the task still reachable",
+  ignore: !available,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const running = await startLab("cone", { blockAgentUdp: true });
+  try {
+    const status = await agentStatus(running);
+    assert.equal(status.status.class, "udp-blocked");
+    assert.equal(status.status.relays[0]?.state, "reserved");
+    assert.ok(status.status.diagnostics.some((l) => l.includes("UDP is blocked")));
+    const result = await runConsumer(running, ["status"]);
+    assert.equal(result.class, "cone");
+    assert.equal(result.punch.result, "not-attempted");
+    assert.match(result.punch.reason, /udp-blocked/);
+    assert.equal(result.path, "relay");
+    assert.equal(result.status.state, "running");
+  } finally {
+    await stopLab(running);
+  }
+});

@@ -74,8 +74,14 @@ async function natRouter(ns: string, wan: string, lan: string, mode: LabMode): P
   await x("iptables", "-A", "INPUT", "-i", "wan", "-j", "DROP");
 }
 
-/** Builds a lab with namespaces named `natt-<id>-*`. */
-export async function createLab(mode: LabMode): Promise<Lab> {
+/**
+ * Builds a lab with namespaces named `natt-<id>-*`. `blockAgentUdp` makes NAT A
+ * drop the agent's outbound UDP (a network that allows only TCP).
+ */
+export async function createLab(
+  mode: LabMode,
+  options: { blockAgentUdp?: boolean } = {},
+): Promise<Lab> {
   const id = crypto.randomUUID().slice(0, 6);
   const p = `natt-${id}-`;
   const ns = {
@@ -130,6 +136,23 @@ export async function createLab(mode: LabMode): Promise<Lab> {
     );
     await natRouter(ns.natA, "198.18.0.2", "10.0.1.1", "cone");
     await natRouter(ns.natB, "198.18.0.3", "10.0.2.1", mode);
+    if (options.blockAgentUdp) {
+      await sh([
+        "ip",
+        "netns",
+        "exec",
+        ns.natA,
+        "iptables",
+        "-I",
+        "FORWARD",
+        "-i",
+        "lan",
+        "-p",
+        "udp",
+        "-j",
+        "DROP",
+      ]);
+    }
     for (const [host, net] of [[ns.agent, "10.0.1"], [ns.consumer, "10.0.2"]] as const) {
       await ip(host, "addr", "add", `${net}.2/24`, "dev", "eth0");
       await ip(host, "link", "set", "eth0", "up");

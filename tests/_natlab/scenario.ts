@@ -64,8 +64,11 @@ export function startRelay(lab: Lab, dir: string): NsProcess {
   ]);
 }
 
-export async function startLab(mode: "cone" | "symmetric"): Promise<Running> {
-  const lab = await createLab(mode);
+export async function startLab(
+  mode: "cone" | "symmetric",
+  options: { blockAgentUdp?: boolean } = {},
+): Promise<Running> {
+  const lab = await createLab(mode, options);
   const dir = await Deno.makeTempDir({ prefix: "natt-" });
   const relay = startRelay(lab, dir);
   const ready = await relay.waitFor<{ addrs: string[] }>((l) => l.event === "relay-ready");
