@@ -3,13 +3,15 @@
  *
  * This file is the CLI only: it parses flags, calls one src/agent function
  * per subcommand, prints a table or JSON, and maps errors to exit codes:
- * 0 ok, 1 runtime failure, 2 bad input (config, flags).
+ * 0 ok, 1 runtime failure, 2 bad input (config, flags, a state recorded on
+ * another chain).
  *
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   AgentError,
+  ChainIdentityError,
   checkConfig,
   type ClientTarget,
   ConfigError,
@@ -29,7 +31,8 @@ import {
   runMatchCommand,
   runOrdersCommand,
   runRelayCommand,
-  verifyBenchReport,
+  runStatusCommand,
+  runVerifyReportCommand,
   VERSION,
 } from "./src/agent/mod.ts";
 
@@ -358,6 +361,20 @@ function buildProgram(): Command {
       for (const line of lines) print(line);
     });
 
+  program.command("status")
+    .description("show the running agent's status: chain, plans, deals, earnings, tasks, errors")
+    .option("-c, --config <file>", "the rig's config file (data directory, power)")
+    .option("--data-dir <dir>", "state directory (default: the config's, or ./.data)")
+    .option("--json", "print JSON (the dashboard's /api/status)", false)
+    .action(async (opts: { config?: string; dataDir?: string; json: boolean }) => {
+      const { snapshot, lines } = await runStatusCommand({
+        configPath: opts.config,
+        dataDir: opts.dataDir,
+      });
+      if (opts.json) return printJson(snapshot);
+      for (const line of lines) print(line);
+    });
+
   program.command("bench")
     .description("run the benchmark suite (or `bench verify FILE`: check a signed report)")
     .argument("[verify]", "verify a signed report instead of benchmarking")
@@ -377,7 +394,7 @@ function buildProgram(): Command {
       netEndpoint?: string;
       report?: string;
       json: boolean;
-    }) => {
+    }, command: Command) => {
       if (verb !== undefined) {
         if (verb !== "verify" || file === undefined) {
           printError("error: usage: sonm-agent bench verify FILE");
@@ -387,7 +404,7 @@ function buildProgram(): Command {
             "usage: sonm-agent bench verify FILE",
           );
         }
-        const result = await verifyBenchReport(await Deno.readTextFile(file));
+        const result = await runVerifyReportCommand({ path: file });
         if (opts.json) {
           printJson({ valid: result.valid, signer: result.signer, reason: result.reason });
         } else {
@@ -404,6 +421,7 @@ function buildProgram(): Command {
       }
       const isTerminal = Deno.stderr.isTerminal();
       const { suite, report, lines } = await runBenchCommand({
+        logger: loggerFrom(command),
         progress: opts.json
           ? undefined
           : { isTerminal, write: (t) => Deno.stderr.writeSync(encoder.encode(t)) },
@@ -437,6 +455,11 @@ function reportError(error: unknown, verbose: boolean): number {
     for (const hint of error.hints) printError(`hint: ${hint}`);
     return EXIT_BAD_INPUT;
   }
+  if (error instanceof ChainIdentityError) {
+    printError(`error: ${error.name}: ${error.message}`);
+    for (const hint of error.hints) printError(`hint: ${hint}`);
+    return EXIT_BAD_INPUT;
+  }
   if (error instanceof AgentError) {
     printError(`error: ${error.name}: ${error.message}`);
     for (const hint of error.hints) printError(`hint: ${hint}`);
@@ -449,7 +472,7 @@ function reportError(error: unknown, verbose: boolean): number {
         );
       }
     }
-    return EXIT_FAILURE;
+    return error.badInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
   }
   printError(`error: unexpected failure: ${error instanceof Error ? error.stack : String(error)}`);
   return EXIT_FAILURE;

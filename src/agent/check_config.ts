@@ -23,9 +23,15 @@ export type CheckConfigOptions = {
  *
  * @throws {ConfigError} listing every problem
  * @example
- * ```ts ignore
- * const summary = await checkConfig("rig.yaml");
- * console.log(summary.plans.length);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkConfig } from "./check_config.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/rig.yaml`, "chain: devnet\nkeystore: { path: k.json, passphrase_env: PASS }\n");
+ * const summary = await checkConfig(`${dir}/rig.yaml`, { gpuIndexes: [] });
+ * assert.equal(summary.chain, "devnet (embedded anvil)");
+ * assert.equal(summary.plans.length, 0);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function checkConfig(

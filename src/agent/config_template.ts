@@ -13,9 +13,10 @@ export type ConfigTemplateOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderConfigTemplate } from "./config_template.ts";
  * const text = renderConfigTemplate({ passphrase: { from: "env", name: "RIG_PASS" } });
- * console.assert(text.includes("passphrase_env: RIG_PASS"));
+ * assert.ok(text.includes("passphrase_env: RIG_PASS"));
  * ```
  */
 export function renderConfigTemplate(options: ConfigTemplateOptions = {}): string {
@@ -39,7 +40,6 @@ chain: devnet
 # For a real market, a mapping instead:
 # chain:
 #   rpc_url: https://rpc.example.org     # JSON-RPC over http(s)
-#   ws_url: wss://rpc.example.org/ws     # optional, for event subscriptions
 #   chain_id: 444
 #   from_block: 0                        # first block to index: the market's deployment block
 #                                        # (default 0 reads the whole chain once)

@@ -45,11 +45,12 @@ function writeStderr(line: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./logger.ts";
  * const lines: string[] = [];
  * const log = createLogger({ format: "json", write: (l) => lines.push(l) });
  * log.child("devnet").info("anvil is up", { port: 8545, passphrase: "hunter2" });
- * console.assert(!lines[0]!.includes("hunter2"));
+ * assert.ok(!lines[0]!.includes("hunter2"));
  * ```
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
@@ -81,7 +82,18 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   };
 }
 
-function sanitize(fields: LogFields): Record<string, unknown> {
+/**
+ * The fields as a log line writes them: secret-looking names redacted,
+ * bigints as decimal strings, errors as `Name: message`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitize } from "./logger.ts";
+ * assert.deepEqual(sanitize({ passphrase: "x", n: 1n }), { passphrase: "[redacted]", n: "1" });
+ * ```
+ */
+export function sanitize(fields: LogFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
     out[key] = SECRET_FIELD.test(key) ? "[redacted]" : plain(value);

@@ -9,9 +9,10 @@ export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
  * const indexes = await rigGpuIndexes();
- * console.assert(Array.isArray(indexes));
+ * assert.ok(Array.isArray(indexes));
  * ```
  */
 export async function rigGpuIndexes(options: RigGpuIndexesOptions = {}): Promise<number[]> {
@@ -23,9 +24,10 @@ export async function rigGpuIndexes(options: RigGpuIndexesOptions = {}): Promise
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
  * const hw = { gpus: [{ index: 1 }, { index: 0 }, { index: 1 }] };
- * console.assert(gpuIndexesOf(hw as never).join() === "0,1");
+ * assert.equal(gpuIndexesOf(hw as never).join(), "0,1");
  * ```
  */
 export function gpuIndexesOf(hardware: Pick<Hardware, "gpus">): number[] {

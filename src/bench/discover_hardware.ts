@@ -33,9 +33,10 @@ export type DiscoverHardwareOptions = {
  * @throws {BenchError} when /proc/cpuinfo or /proc/meminfo cannot be read
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { discoverHardware } from "./discover_hardware.ts";
  * const hw = await discoverHardware({ dataDir: "." });
- * console.assert(hw.cpu.threads >= 1);
+ * assert.ok(hw.cpu.threads >= 1);
  * ```
  */
 export async function discoverHardware(options: DiscoverHardwareOptions): Promise<Hardware> {

@@ -10,12 +10,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner, discoverHardware, runBenchSuite } from "./mod.ts";
  * const hardware = await discoverHardware({ dataDir: "." });
  * const suite = await runBenchSuite({ runProbe: createNativeProbeRunner() }, {
  *   hardware, only: [2, 3, 7],
  * });
- * console.assert(suite.results.every((r) => r.value >= 0n));
+ * assert.ok(suite.results.every((r) => r.value >= 0n));
  * ```
  *
  * @module
@@ -25,6 +26,11 @@ export {
   type BenchmarkMeasure,
   type BenchmarkProbe,
   BENCHMARKS,
+  type BenchmarkScale,
+  type HostReading,
+  isCachedMeasurement,
+  type PlanShare,
+  planValue,
   PROBE_VERSIONS,
 } from "./benchmarks.ts";
 export {
