@@ -213,3 +213,11 @@ export {
   runClientLogs,
   runClientRequest,
 } from "./client_command.ts";
+export {
+  NAT_STATUS_FILE,
+  type NatService,
+  readNatStatusFile,
+  startNatService,
+  type StartNatServiceOptions,
+  toConnectivity,
+} from "./nat_service.ts";
