@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Connection, Listener, PeerId, Stream } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
 import { z } from "zod";
 import { FrameReader, sendJsonFrame, streamBytes } from "./_framing.ts";
@@ -49,7 +49,17 @@ export async function servePunch(
   options: { onEvent?: (event: string, fields: Record<string, unknown>) => void } = {},
 ): Promise<() => Promise<void>> {
   let busy = false; // one punch at a time: each one opens a port
-  await host.node.handle(PUNCH_PROTOCOL_ID, async (stream: Stream) => {
+  // each punch leaves a QUIC listener for its consumer: closed when that peer goes away
+  const listeners = new Map<string, Listener>();
+  const release = (peer: string) => {
+    const listener = listeners.get(peer);
+    listeners.delete(peer);
+    void listener?.close().catch(() => {});
+  };
+  const onDisconnect = (event: CustomEvent<PeerId>) => release(event.detail.toString());
+  host.node.addEventListener("peer:disconnect", onDisconnect);
+  await host.node.handle(PUNCH_PROTOCOL_ID, async (stream: Stream, connection: Connection) => {
+    const peer = connection.remotePeer.toString();
     let response: PunchResponse;
     try {
       const reader = new FrameReader(streamBytes(stream)[Symbol.asyncIterator]());
@@ -58,7 +68,10 @@ export async function servePunch(
       if (busy) throw new Error("another punch is in progress");
       busy = true;
       try {
-        response = { kind: "dial", addr: await punchAndListen(host, request.observed) };
+        release(peer); // a new punch from the same consumer replaces its old listener
+        const punched = await punchAndListen(host, request.observed);
+        if (punched.listener !== undefined) listeners.set(peer, punched.listener);
+        response = { kind: "dial", addr: punched.addr };
         options.onEvent?.("punched", { observed: request.observed, listen: response.addr });
       } finally {
         busy = false;
@@ -74,10 +87,17 @@ export async function servePunch(
       stream.abort(new Error("punch answer failed"));
     }
   }, { runOnLimitedConnection: true, maxInboundStreams: 4 });
-  return () => host.node.unhandle(PUNCH_PROTOCOL_ID);
+  return async () => {
+    host.node.removeEventListener("peer:disconnect", onDisconnect);
+    for (const peer of [...listeners.keys()]) release(peer);
+    await host.node.unhandle(PUNCH_PROTOCOL_ID);
+  };
 }
 
-async function punchAndListen(host: NatHost, observed: string): Promise<string> {
+async function punchAndListen(
+  host: NatHost,
+  observed: string,
+): Promise<{ addr: string; listener: Listener | undefined }> {
   const status = host.status();
   if (!isPunchable(status.class)) throw new Error(`rig NAT is ${status.class}: no punch`);
   const echoHost = host.echoHost();
@@ -100,10 +120,13 @@ async function punchAndListen(host: NatHost, observed: string): Promise<string> 
   } finally {
     await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
-  await host.node.services.listenerControl.listen([
-    multiaddr(`/ip4/0.0.0.0/udp/${localPort}/quic-v1`),
-  ]);
-  return `/ip4/${mapping.address}/udp/${mapping.port}/quic-v1/p2p/${host.peerId}`;
+  const control = host.node.services.listenerControl;
+  const before = new Set(control.listeners());
+  await control.listen([multiaddr(`/ip4/0.0.0.0/udp/${localPort}/quic-v1`)]);
+  return {
+    addr: `/ip4/${mapping.address}/udp/${mapping.port}/quic-v1/p2p/${host.peerId}`,
+    listener: control.listeners().find((l) => !before.has(l)),
+  };
 }
 
 /** Whether a connection is relayed (its remote address goes through a circuit). */

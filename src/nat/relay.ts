@@ -33,7 +33,7 @@ export const relayLimitsSchema = z.strictObject({
   /** Reservation lifetime, ms (the client refreshes it). */
   reservationTtlMs: z.number().int().positive().default(3600_000),
   /** Bytes per second each peer may send through the relay (all its streams). */
-  peerBytesPerSecond: z.number().int().positive().default(64 * 1024 ** 2),
+  peerBytesPerSecond: z.number().int().positive().default(64_000_000), // 512 Mbit/s
 });
 export type RelayLimits = z.output<typeof relayLimitsSchema>;
 

@@ -70,7 +70,8 @@ for await (const line of Deno.stdin.readable.pipeThrough(new TextDecoderStream()
     if (command === "status") emit({ event: "status", status: host.status(), refusals });
     if (command === "rss") {
       (globalThis as { gc?: () => void }).gc?.();
-      emit({ event: "rss", rss: Deno.memoryUsage().rss });
+      const memory = Deno.memoryUsage();
+      emit({ event: "rss", rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external });
     }
   }
 }
