@@ -4,7 +4,8 @@
  * real relay on the public segment. Each consumer run is a fresh process:
  * time to the relayed connection, dial to direct (the punch), RTT and 10 MiB
  * throughput on each path; on symmetric NAT, that no punch was attempted and
- * what connecting cost. The agent node's idle RSS with the host running is
+ * what connecting cost; how long the agent takes to hold a reservation again
+ * after the relay is killed and restarted. The agent node's idle RSS with the host running is
  * set against a baseline process that loads the same modules but starts no
  * host. Needs root, iproute2 and iptables; writes bench/results/nat.json.
  *
@@ -17,6 +18,7 @@ import {
   runConsumer,
   type Running,
   startLab,
+  startRelay,
   stopLab,
 } from "../tests/_natlab/scenario.ts";
 
@@ -55,6 +57,15 @@ async function cone() {
     const each: ConsumerResult[] = [];
     for (let i = 0; i < runs; i++) each.push(await runConsumer(running, ["logs", "rtt"]));
     const afterTrafficRss = await agentRss(running);
+    // relay killed and restarted: how long until the agent holds a reservation again
+    await running.relay.stop(true);
+    const killedAt = performance.now();
+    running.relay = startRelay(running.lab, running.dir);
+    await running.agent.waitFor(
+      (l) => l.event === "relay reserved" && l.reservations === 2,
+      60_000,
+    );
+    const reReservedMs = performance.now() - killedAt;
     return {
       runs,
       direct: each.filter((r) => r.path === "direct").length,
@@ -70,6 +81,7 @@ async function cone() {
       ),
       agentIdleRssMiB: round(idleRss / 2 ** 20),
       agentRssAfterTrafficMiB: round(afterTrafficRss / 2 ** 20),
+      reReservedAfterRelayRestartMs: Math.round(reReservedMs),
     };
   } finally {
     await stopLab(running);

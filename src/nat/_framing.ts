@@ -32,46 +32,67 @@ export async function* streamBytes(
   }
 }
 
-/** Pulls frames (and afterwards raw bytes) from a byte iterator. */
+/**
+ * Pulls frames (and afterwards raw bytes) from a byte iterator. Chunks are
+ * kept in a list and joined once a frame is complete: the transports deliver
+ * a few KiB at a time, and re-joining per chunk would copy a 256 KiB frame
+ * dozens of times.
+ */
 export class FrameReader {
-  #buffer = new Uint8Array(0);
+  #chunks: Uint8Array[] = [];
+  #length = 0;
   #done = false;
   constructor(private readonly source: AsyncIterator<Uint8Array>) {}
 
   async #fill(wanted: number): Promise<boolean> {
-    while (this.#buffer.byteLength < wanted) {
+    while (this.#length < wanted) {
       if (this.#done) return false;
       const next = await this.source.next();
       if (next.done) {
         this.#done = true;
         return false;
       }
-      const merged = new Uint8Array(this.#buffer.byteLength + next.value.byteLength);
-      merged.set(this.#buffer);
-      merged.set(next.value, this.#buffer.byteLength);
-      this.#buffer = merged;
+      this.#chunks.push(next.value);
+      this.#length += next.value.byteLength;
     }
     return true;
+  }
+
+  /** Removes and returns the first `n` buffered bytes (n <= buffered). */
+  #take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const chunk = this.#chunks[0]!;
+      const part = Math.min(chunk.byteLength, n - at);
+      out.set(chunk.subarray(0, part), at);
+      at += part;
+      if (part === chunk.byteLength) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(part);
+    }
+    this.#length -= n;
+    return out;
   }
 
   /** The next frame, or `undefined` at a clean end of stream. */
   async next(limit: number): Promise<Uint8Array | undefined> {
     if (!(await this.#fill(4))) {
-      if (this.#buffer.byteLength === 0) return undefined;
+      if (this.#length === 0) return undefined;
       throw new Error(`stream ended inside a frame header`);
     }
-    const length = new DataView(this.#buffer.buffer, this.#buffer.byteOffset).getUint32(0);
+    const header = this.#take(4);
+    const length = new DataView(header.buffer).getUint32(0);
     if (length > limit) throw new FrameTooLargeError(length, limit);
-    if (!(await this.#fill(4 + length))) throw new Error(`stream ended inside a frame`);
-    const frame = this.#buffer.slice(4, 4 + length);
-    this.#buffer = this.#buffer.subarray(4 + length);
-    return frame;
+    if (!(await this.#fill(length))) throw new Error(`stream ended inside a frame`);
+    return this.#take(length);
   }
 
   /** Whatever is left: the buffered bytes first, then the rest of the source. */
   async *rest(): AsyncGenerator<Uint8Array> {
-    if (this.#buffer.byteLength > 0) yield this.#buffer;
-    this.#buffer = new Uint8Array(0);
+    const buffered = this.#chunks;
+    this.#chunks = [];
+    this.#length = 0;
+    yield* buffered;
     while (!this.#done) {
       const next = await this.source.next();
       if (next.done) return;
