@@ -17,6 +17,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import {
   AgentError,
   ChainIdentityError,
+  type ClientTarget,
   commands,
   ConfigError,
   createLogger,
@@ -133,6 +134,12 @@ function positiveInteger(v: string): number {
   return n;
 }
 
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
 function buildProgram(): Command {
   const program = new Command()
     .name("sonm-agent")
@@ -158,6 +165,135 @@ function buildProgram(): Command {
     .action(async (opts: { config: string }, command: Command) => {
       const { runAgentFromFile } = await commands.run();
       await runAgentFromFile(opts.config, { log: logFlags(command), signal: shutdownSignal() });
+    });
+
+  const client = program.command("client")
+    .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
+  const target = (command: Command) =>
+    command
+      .requiredOption(
+        "--rig <multiaddr>",
+        "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
+      )
+      .requiredOption("--deal <id>", "the deal id")
+      .requiredOption("--keystore <file>", "the consumer's keystore (the deal's consumer address)")
+      .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
+      .option("--passphrase-file <file>", "file holding the keystore passphrase")
+      .requiredOption("--chain-id <n>", "chain id the requests are signed for", wholeNumber)
+      .requiredOption("--market <address>", "market contract the requests are signed for")
+      .option("--relay-only", "stay on the relay (no direct path)", false)
+      .option("--json", "print JSON", false);
+  type TargetOptions = {
+    rig: string;
+    deal: string;
+    keystore: string;
+    passphraseEnv?: string;
+    passphraseFile?: string;
+    chainId: number;
+    market: string;
+    relayOnly: boolean;
+    json: boolean;
+  };
+  const clientTarget = (opts: TargetOptions): ClientTarget => {
+    if (!/^\d{1,78}$/.test(opts.deal)) {
+      throw new InvalidArgumentError(`--deal "${opts.deal}": must be a decimal deal id`);
+    }
+    if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+      throw new InvalidArgumentError(`--market "${opts.market}": must be a 0x address`);
+    }
+    const passphrase = opts.passphraseFile !== undefined
+      ? { from: "file" as const, path: opts.passphraseFile }
+      : { from: "env" as const, name: opts.passphraseEnv ?? "SONM_PASSPHRASE" };
+    return {
+      rigAddr: opts.rig,
+      dealId: BigInt(opts.deal),
+      chainId: opts.chainId,
+      market: opts.market as `0x${string}`,
+      keystorePath: opts.keystore,
+      passphrase,
+      relayOnly: opts.relayOnly,
+    };
+  };
+  const printAnswer = (opts: TargetOptions, answer: { path: string; result: unknown }) =>
+    opts.json ? printJson(answer) : printJson({ path: answer.path, ...(answer.result as object) });
+  target(client.command("submit").description("run a task from a YAML task file"))
+    .requiredOption("--task <file>", "the task file (image, command, env, ports)")
+    .action(async (opts: TargetOptions & { task: string }) => {
+      const { readTaskFile, runClientRequest } = await commands.client();
+      const spec = await readTaskFile(opts.task);
+      printAnswer(opts, await runClientRequest(clientTarget(opts), { action: "submit", spec }));
+    });
+  for (const action of ["status", "stop"] as const) {
+    const what = action === "status" ? "show the deal's task" : "stop the deal's task";
+    target(client.command(action).description(what))
+      .action(async (opts: TargetOptions) => {
+        const { runClientRequest } = await commands.client();
+        printAnswer(opts, await runClientRequest(clientTarget(opts), { action }));
+      });
+  }
+  target(client.command("logs").description("print the task's output"))
+    .option("-f, --follow", "keep following until the task ends", false)
+    .option("--tail <n>", "only the last n lines", wholeNumber)
+    .action(async (opts: TargetOptions & { follow: boolean; tail?: number }) => {
+      const { runClientLogs } = await commands.client();
+      await runClientLogs(clientTarget(opts), {
+        follow: opts.follow,
+        ...(opts.tail === undefined ? {} : { tail: opts.tail }),
+        write: (bytes) => Deno.stdout.writeSync(bytes),
+      });
+    });
+  target(client.command("forward").description("open a local port that reaches the task's port"))
+    .requiredOption("--container-port <n>", "the task's published container port", wholeNumber)
+    .option("--local-port <n>", "local port on 127.0.0.1 (0: any)", wholeNumber, 0)
+    .action(async (opts: TargetOptions & { containerPort: number; localPort: number }) => {
+      const { runClientForward } = await commands.client();
+      await runClientForward(clientTarget(opts), {
+        containerPort: opts.containerPort,
+        localPort: opts.localPort,
+        signal: shutdownSignal(),
+        onReady: (info) => print(JSON.stringify({ event: "forwarding", ...info })),
+        onError: (error) => printError(`forward: ${error.message}`),
+      });
+    });
+
+  program.command("relay")
+    .description("run a circuit relay (TCP + QUIC) and its UDP echo service for agents behind NAT")
+    .option("--data-dir <dir>", "where the relay keeps its identity", "./.data/relay")
+    .option("--host <ip>", "address to listen on", "0.0.0.0")
+    .option("--port <n>", "TCP and UDP (QUIC) port", wholeNumber, 4001)
+    .option("--echo-ports <a,b>", "the two UDP echo ports", "3478,3479")
+    .option("--max-reservations <n>", "peers that may hold a reservation", wholeNumber)
+    .option("--peer-mbps <n>", "what each peer may send through the relay, Mbit/s", wholeNumber)
+    .action(async (opts: {
+      dataDir: string;
+      host: string;
+      port: number;
+      echoPorts: string;
+      maxReservations?: number;
+      peerMbps?: number;
+    }, command: Command) => {
+      const echoPorts = opts.echoPorts.split(",").map(Number);
+      if (
+        echoPorts.length !== 2 || echoPorts.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)
+      ) {
+        throw new InvalidArgumentError(
+          `--echo-ports "${opts.echoPorts}": want two ports, e.g. 3478,3479`,
+        );
+      }
+      const { runRelayCommand } = await commands.relay();
+      await runRelayCommand({
+        dataDir: opts.dataDir,
+        hostname: opts.host,
+        port: opts.port,
+        echoPorts,
+        limits: {
+          ...(opts.maxReservations === undefined ? {} : { maxReservations: opts.maxReservations }),
+          ...(opts.peerMbps === undefined ? {} : { peerBytesPerSecond: opts.peerMbps * 125_000 }),
+        },
+        logger: loggerFrom(command),
+        signal: shutdownSignal(),
+        onReady: (info) => print(JSON.stringify({ event: "relay-ready", ...info })),
+      });
     });
 
   const config = program.command("config").description("work with config files");

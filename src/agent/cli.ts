@@ -24,6 +24,7 @@ export {
 } from "./errors.ts";
 export { createLogger, type Logger, type LogLevel } from "./logger.ts";
 export { VERSION } from "./version.ts";
+export type { ClientTarget } from "./client_command.ts";
 
 /**
  * Each subcommand's module, loaded on first use. Adding a subcommand is a
@@ -40,4 +41,6 @@ export const commands = {
   bench: () => import("./bench_command.ts"),
   benchVerify: () => import("./verify_report_command.ts"),
   status: () => import("./status_command.ts"),
+  client: () => import("./client_command.ts"),
+  relay: () => import("./relay_command.ts"),
 } as const;

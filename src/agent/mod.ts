@@ -220,3 +220,21 @@ export {
   type TaskUsageReaderOptions,
 } from "./task_usage.ts";
 export type { StatusSnapshot } from "../dashboard/mod.ts";
+export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
+export {
+  type ClientCommandResult,
+  type ClientTarget,
+  openClientSession,
+  readTaskFile,
+  runClientForward,
+  runClientLogs,
+  runClientRequest,
+} from "./client_command.ts";
+export {
+  NAT_STATUS_FILE,
+  type NatService,
+  readNatStatusFile,
+  startNatService,
+  type StartNatServiceOptions,
+  toConnectivity,
+} from "./nat_service.ts";

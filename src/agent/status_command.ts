@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { StatusSnapshot } from "../dashboard/mod.ts";
 import { loadConfig } from "./load_config.ts";
+import { readNatStatusFile, toConnectivity } from "./nat_service.ts";
 import { openStatusDatabase, readStatusSnapshot } from "./status_snapshot.ts";
 
 /** Options of {@linkcode runStatusCommand}. */
@@ -35,7 +36,11 @@ export async function runStatusCommand(
   const dataDir = options.dataDir ?? config?.dataDir ?? "./.data";
   const db = openStatusDatabase(join(dataDir, "agent.sqlite"));
   try {
-    const snapshot = readStatusSnapshot(db, { power: config?.power });
+    const nat = await readNatStatusFile(dataDir); // written by the running agent's NAT host
+    const snapshot = readStatusSnapshot(db, {
+      power: config?.power,
+      ...(nat === undefined ? {} : { connectivity: toConnectivity(nat) }),
+    });
     return { snapshot, lines: formatStatus(snapshot) };
   } finally {
     db.close();
@@ -69,6 +74,13 @@ export function formatStatus(s: StatusSnapshot): string[] {
       usd(e.electricityUsd)
     }, net ${usd(e.netUsd)}`,
   ];
+  if (s.connectivity !== null) {
+    const relay = s.connectivity.relay === undefined
+      ? "no relay"
+      : `relay ${s.connectivity.relay.state}`;
+    lines.push(`reach      ${s.connectivity.class}, ${relay}`);
+    for (const address of s.connectivity.addresses?.slice(0, 3) ?? []) lines.push(`  ${address}`);
+  }
   lines.push(`plans      ${s.plans.length === 0 ? "none placed yet" : ""}`.trimEnd());
   for (const p of s.plans) {
     const state = p.dealId !== null ? `in deal ${p.dealId}` : p.active ? "ASK active" : "no ASK";
