@@ -14,7 +14,13 @@ import type {
   TouchedKeys,
   WorkerState,
 } from "../chain/mod.ts";
-import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/mod.ts";
+import type {
+  Address,
+  Bytes32,
+  IdentityLevel,
+  MarketViewData,
+  MarketViews,
+} from "../matcher/mod.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
 export type SqliteChainStore = ChainStore & NonceStore;
@@ -152,6 +158,22 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     listed: db.prepare(
       `SELECT listed FROM chain_blacklist WHERE owner = ? AND who = ?
        ORDER BY block_number DESC LIMIT 1`,
+    ),
+    allMasters: db.prepare(
+      `SELECT w.worker, w.master FROM chain_workers w
+       WHERE w.block_number = (SELECT MAX(block_number) FROM chain_workers WHERE worker = w.worker)
+         AND w.master != '${ZERO}' ORDER BY w.worker`,
+    ),
+    allLevels: db.prepare(
+      `SELECT l.who, l.level FROM chain_levels l
+       WHERE l.block_number = (SELECT MAX(block_number) FROM chain_levels WHERE who = l.who)
+         AND l.level > 0 ORDER BY l.who`,
+    ),
+    allListed: db.prepare(
+      `SELECT b.owner, b.who FROM chain_blacklist b
+       WHERE b.block_number = (SELECT MAX(block_number) FROM chain_blacklist
+                               WHERE owner = b.owner AND who = b.who)
+         AND b.listed = 1 ORDER BY b.owner, b.who`,
     ),
     loadNonce: db.prepare("SELECT nonce, tx_hash FROM chain_tx_nonces WHERE address = ?"),
     saveNonce: db.prepare(
@@ -432,6 +454,22 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
     marketViews() {
       return views;
+    },
+    marketViewData(): MarketViewData {
+      return {
+        masters: (q.allMasters.all() as Row[]).map((r) => ({
+          worker: r.worker as Address,
+          master: r.master as Address,
+        })),
+        levels: (q.allLevels.all() as Row[]).map((r) => ({
+          address: r.who as Address,
+          level: Number(r.level) as IdentityLevel,
+        })),
+        blacklists: (q.allListed.all() as Row[]).map((r) => ({
+          owner: r.owner as Address,
+          listed: r.who as Address,
+        })),
+      };
     },
 
     loadNonce(address): NonceEntry | undefined {

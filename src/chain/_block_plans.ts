@@ -57,13 +57,14 @@ export function decodeLogs(
 ): DecodedLog[] {
   const out: DecodedLog[] = [];
   const generic: RpcLog[] = [];
+  const addresses = new Map<string, `0x${string}`>();
   for (const l of raw) {
     if (l.removed || l.blockNumber === null || l.logIndex === null) continue;
     const source = sourceOf.get(l.address.toLowerCase());
     if (source === undefined) continue;
     const topic = l.topics[0];
     if (source === "market" && topic === ORDER_PLACED_TOPIC) {
-      const order = decodeOrderPlaced(l);
+      const order = decodeOrderPlaced(l, addresses);
       out.push({
         ...where(l, source),
         eventName: "OrderPlaced",

@@ -150,7 +150,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
    * market has thousands of orders per block), halves while the node
    * refuses the range.
    */
-  let span = batchSize < 8n ? batchSize : 8n;
+  let span = 1n;
   const nextSpan = (current: bigint, used: bigint, logs: number): bigint => {
     if (logs > maxLogs) {
       const fit = (used * BigInt(maxLogs)) / BigInt(logs);
