@@ -86,7 +86,7 @@ export function decodeLogs(
   for (const l of parseEventLogs({ abi: eventsAbi, logs: generic })) {
     const source = sourceOf.get(l.address.toLowerCase()) as EventSource;
     out.push({
-      ...where(l as unknown as RpcLog, source),
+      ...where(l, source),
       eventName: l.eventName,
       args: l.args as Record<string, unknown>,
     });
@@ -98,7 +98,15 @@ export function decodeLogs(
   );
 }
 
-function where(l: RpcLog, source: EventSource) {
+/** Where a log sits: as eth_getLogs gives it (hex) or as viem types it (decoded). */
+type LogPlace = {
+  logIndex: number | Hex | null;
+  transactionHash: Hex | null;
+  blockNumber: bigint | Hex | null;
+  blockHash: Hex | null;
+};
+
+function where(l: LogPlace, source: EventSource) {
   return {
     source,
     logIndex: Number(l.logIndex),

@@ -10,8 +10,11 @@ import {
 } from "./_keystore.ts";
 import {
   KeystoreAddressMismatchError,
+  type KeystoreAddressMismatchErrorType,
   KeystoreFormatError,
+  type KeystoreFormatErrorType,
   KeystorePassphraseError,
+  type KeystorePassphraseErrorType,
 } from "./errors.ts";
 
 /** Options of {@linkcode decryptKeystore}. */
@@ -26,9 +29,9 @@ export type UnlockedAccount = LocalAccount;
 
 /** Errors of {@linkcode decryptKeystore}. */
 export type DecryptKeystoreErrorType =
-  | KeystoreFormatError
-  | KeystorePassphraseError
-  | KeystoreAddressMismatchError;
+  | KeystoreFormatErrorType
+  | KeystorePassphraseErrorType
+  | KeystoreAddressMismatchErrorType;
 
 /**
  * Checks and decrypts a Web3 Secret Storage v3 document (an object or its
