@@ -1,4 +1,6 @@
 import type { AgentConfig } from "./config.ts";
+import { checkOvercommit, type RigResources } from "./check_overcommit.ts";
+import { ConfigError } from "./errors.ts";
 import { loadConfig } from "./load_config.ts";
 import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
 
@@ -16,10 +18,13 @@ export type ConfigSummary = {
 export type CheckConfigOptions = {
   /** GPU indexes of this rig. @default {what hardware discovery finds} */
   gpuIndexes?: readonly number[] | undefined;
+  /** CPU threads and RAM of this rig. @default {this machine's} */
+  rig?: RigResources | undefined;
 };
 
 /**
- * Validates a config file and summarizes what the agent would do with it.
+ * Validates a config file, refuses plans that overcommit the rig (a GPU
+ * sold twice, more cores or RAM than it has), and summarizes what the agent would do with it.
  *
  * @throws {ConfigError} listing every problem
  * @example
@@ -34,6 +39,16 @@ export async function checkConfig(
 ): Promise<ConfigSummary> {
   const gpuIndexes = options.gpuIndexes ?? await rigGpuIndexes();
   const config = await loadConfig(file, { gpuIndexes });
+  const rig = options.rig ?? {
+    cpuThreads: navigator.hardwareConcurrency,
+    ramBytes: Deno.systemMemoryInfo().total,
+  };
+  const problems = checkOvercommit(config.plans, rig);
+  if (problems.length > 0) {
+    throw new ConfigError({ file, problems }, {
+      hints: ["Give each GPU to one plan, and keep the plans' cores and RAM within the rig's"],
+    });
+  }
   return summarizeConfig(file, config);
 }
 

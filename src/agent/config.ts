@@ -194,6 +194,8 @@ export const rawConfigSchema = z.strictObject({
   }),
   keystore: keystore,
   master: address.optional(),
+  /** Addresses allowed to send the task protocol's admin actions (status, pause/resume, price, stop). */
+  admins: z.array(address).default([]),
   plans: z.array(plan).default([]),
   docker: docker.default({
     socket: "/var/run/docker.sock",
@@ -256,6 +258,8 @@ export type AgentConfig = {
     passphrase: { from: "env"; name: string } | { from: "file"; path: string };
   };
   master: `0x${string}` | undefined;
+  /** Administrators of the task protocol (checksummed addresses as written). */
+  admins: `0x${string}`[];
   plans: PlanConfig[];
   docker: {
     socket: string;

@@ -31,6 +31,7 @@ import {
 import { askParamsHash } from "./_ask_params.ts";
 import { planOrdersTable } from "./_plan_orders.ts";
 import { createChainStore } from "./chain_store.ts";
+import { recoverDealPlans } from "./deal_plans.ts";
 import type { Logger } from "./logger.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 import { type IndexedOrderStatus, type PlanAction, reconcilePlans } from "./reconcile_plans.ts";
@@ -63,6 +64,8 @@ export type StartMarketLoopOptions = {
   matchLimit?: number | undefined;
   /** Receipt timeout of the agent's transactions, ms. @default {120000} */
   receiptTimeoutMs?: number | undefined;
+  /** Runs after every step (the deal -> task reconciler hooks in here). */
+  afterStep?: ((signal?: AbortSignal) => Promise<unknown>) | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -168,6 +171,10 @@ export async function startMarketLoop(
   }
 
   async function reconcile(report: MarketStepReport, signal?: AbortSignal): Promise<void> {
+    // a deal on an ASK the table does not know (crash, lost state): its plan from the chain
+    for (const r of recoverDealPlans(db, store, { me: account.address, planned })) {
+      logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
+    }
     const records = table.current();
     const orders = new Map<bigint, IndexedOrderStatus>();
     for (const r of records) {
@@ -439,6 +446,11 @@ export async function startMarketLoop(
     await reconcile(report, signal);
     await match(report, signal);
     await billDeals(report, signal);
+    await options.afterStep?.(signal)?.catch((error) => {
+      if (signal?.aborted) throw error;
+      report.failures++;
+      logger.error("the step's follow-up failed", errorFields(error));
+    });
     return report;
   }
 

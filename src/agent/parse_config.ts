@@ -219,6 +219,7 @@ function toAgentConfig(raw: RawConfig, baseDir: string): AgentConfig {
         : { from: "file", path: resolvePath(baseDir, ks.passphrase_file ?? "") },
     },
     master: raw.master as `0x${string}` | undefined,
+    admins: raw.admins as `0x${string}`[],
     plans,
     docker: {
       socket: raw.docker.socket,

@@ -7,6 +7,7 @@ import {
   hardwareFingerprint,
 } from "../bench/mod.ts";
 import { connectChain, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
+import type { RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
@@ -19,6 +20,8 @@ import { readPassphrase } from "./read_passphrase.ts";
 import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
 import { VERSION } from "./version.ts";
+import { createChainStore } from "./chain_store.ts";
+import { startWorkloads, type Workloads } from "./start_workloads.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -30,6 +33,8 @@ export type AgentReady = {
   /** Milliseconds the embedded devnet took (0 on a real chain). */
   devnetMs: number;
   devnet: Devnet | undefined;
+  /** The deal -> task side: the task protocol's handler and domain (transports call it). */
+  workloads: Workloads;
 };
 
 /** Options of {@linkcode runAgent}. */
@@ -48,6 +53,10 @@ export type RunAgentOptions = {
     /** Seconds of chain time between bills of a deal. @default {600} */
     billIntervalSeconds?: number | undefined;
   } | undefined;
+  /** `sonm.agent` label of the agent's containers. @default {"rig-" + 12 hex digits of its address} */
+  agentId?: string | undefined;
+  /** Registry credentials for consumers' images (by image reference). */
+  registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
 };
 
 /**
@@ -115,6 +124,21 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
+    const workloads = await startWorkloads({
+      db: state.db,
+      chain,
+      store: createChainStore(state.db),
+      logger: logger.child("tasks"),
+    }, {
+      config,
+      addresses,
+      supplier: account.address,
+      rig,
+      measured,
+      agentId: options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`,
+      registryAuth: options.registryAuth,
+    });
+    stops.push(() => workloads.close());
     const marketLoop = await startMarketLoop({
       chain,
       account,
@@ -127,6 +151,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
       pollIntervalMs: options.market?.pollIntervalMs,
       billIntervalSeconds: options.market?.billIntervalSeconds,
+      afterStep: (stepSignal) => workloads.reconciler.step({ signal: stepSignal }),
       signal,
     });
 
@@ -137,6 +162,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       readyMs: Math.round(performance.now() - started - devnetMs),
       devnetMs: Math.round(devnetMs),
       devnet,
+      workloads,
     };
     logger.info("agent is ready", {
       address: ready.address,
@@ -149,6 +175,12 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     marketLoop.start();
     stops.push(() => marketLoop.stop());
+    const watching = new AbortController();
+    const watch = workloads.watch(AbortSignal.any([signal, watching.signal]));
+    stops.push(async () => {
+      watching.abort();
+      await watch;
+    });
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
       await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })

@@ -8,6 +8,7 @@ import { migration0001Core } from "./0001_core.ts";
 import { migration0002Chain } from "./0002_chain.ts";
 import { migration0003Bench } from "./0003_bench.ts";
 import { migration0004Plans } from "./0004_plans.ts";
+import { migration0005Workloads } from "./0005_workloads.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0002Chain,
   migration0003Bench,
   migration0004Plans,
+  migration0005Workloads,
 ];
