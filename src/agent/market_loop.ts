@@ -32,6 +32,7 @@ import { askParamsHash } from "./_ask_params.ts";
 import { planOrdersTable } from "./_plan_orders.ts";
 import { createChainStore } from "./chain_store.ts";
 import { recoverDealPlans } from "./deal_plans.ts";
+import { killPoint, txKillPoints } from "./kill_point.ts";
 import type { Logger } from "./logger.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 import { type IndexedOrderStatus, type PlanAction, reconcilePlans } from "./reconcile_plans.ts";
@@ -137,7 +138,10 @@ export async function startMarketLoop(
     signal,
   } = options;
   const store = createChainStore(db);
-  const sender = createTxSender(chain, { account, nonceStore: store, receiptTimeoutMs });
+  const points = txKillPoints(store); // crash tests: die between a send and its receipt
+  const sender = points.wrap(
+    createTxSender(chain, { account, nonceStore: points.nonceStore, receiptTimeoutMs }),
+  );
   const market = createMarketClient(chain, { addresses, sender }) as WriteMarketClient;
   const indexer = createIndexer(market, { store, fromBlock, pollIntervalMs });
   const table = planOrdersTable(db);
@@ -276,6 +280,7 @@ export async function startMarketLoop(
         if (p === undefined) return;
         waiting.delete(action.plan);
         const { orderId } = await placeOrder(market, { type: "ASK", ...p.params, signal });
+        killPoint("ask-placed");
         table.record({ plan: p.plan, orderId, hash: p.hash }, Date.now());
         report.placed.push(orderId);
         logger.info("placed ASK", {
@@ -376,6 +381,7 @@ export async function startMarketLoop(
     }
     try {
       const { dealId } = await openDeal(market, { askId: ask.id, bidId, signal });
+      killPoint("deal-opened");
       report.dealsOpened.push(dealId);
       logger.info("opened deal", {
         plan,
@@ -417,6 +423,7 @@ export async function startMarketLoop(
         const last = maxOf(deal.lastBillTime, billedAt.get(deal.id) ?? 0n);
         if (now - last < BigInt(billIntervalSeconds)) continue;
         const { paidAmount, closed, receipt } = await bill(market, { dealId: deal.id, signal });
+        killPoint("billed");
         const block = await chain.public.getBlock({ blockNumber: receipt.blockNumber });
         billedAt.set(deal.id, block.timestamp);
         report.billed.push({ dealId: deal.id, paidAmount });

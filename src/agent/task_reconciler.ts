@@ -107,7 +107,9 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
     const now = Date.now();
     switch (action.kind) {
       case "finish":
+        if (action.message === "deal closed") killPoint("deal-closed");
         tasks.finish(action.dealId, action.taskId, { ...action, at: now });
+        if (action.message === "deal closed") killPoint("task-stop-journaled");
         logger.info("task ended", describe(action));
         return;
       case "record-exit":
