@@ -186,6 +186,9 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
     }
   }
 
+  /** Containers Docker reported an `oom` event for (it may come before or after `die`). */
+  const oomSeen = new Set<string>();
+
   async function recordExit(
     dealId: bigint,
     taskId: number,
@@ -196,7 +199,7 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
       notFound(e);
       return undefined;
     });
-    const oom = info?.state.oomKilled === true;
+    const oom = oomSeen.delete(containerId) || info?.state.oomKilled === true;
     const exitCode = info?.state.exitCode;
     const ended = tasks.finish(dealId, taskId, {
       state: oom ? "oom-killed" : "exited",
@@ -271,6 +274,7 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
     const taskId = attributes["sonm.task"];
     if (dealId === undefined || taskId === undefined || !/^\d+$/.test(dealId)) return;
     if (action === "oom") {
+      oomSeen.add(containerId);
       logger.warn("task hit its memory limit", { dealId, taskId });
       return;
     }
