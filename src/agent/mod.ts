@@ -108,6 +108,14 @@ export {
   dispatchTaskRequest,
   type DispatchTaskRequestOptions,
 } from "./dispatch_task_request.ts";
+export {
+  type BindingDecision,
+  type BindingState,
+  decideBinding,
+  ensureWorkerBinding,
+  type EnsureWorkerBindingComponents,
+  masterInstructions,
+} from "./ensure_worker_binding.ts";
 export { KILL_AT_ENV, KILL_POINTS, type KillPoint, killPoint } from "./kill_point.ts";
 export {
   reconcileTasks,

@@ -22,6 +22,7 @@ import { type AgentState, openState } from "./state.ts";
 import { VERSION } from "./version.ts";
 import { createChainStore } from "./chain_store.ts";
 import { startWorkloads, type Workloads } from "./start_workloads.ts";
+import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -124,6 +125,14 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
+    if (config.master !== undefined) {
+      await ensureWorkerBinding({
+        chain,
+        account,
+        nonceStore: createChainStore(state.db),
+        logger: logger.child("worker"),
+      }, { master: config.master, addresses, signal });
+    }
     const workloads = await startWorkloads({
       db: state.db,
       chain,
