@@ -14,6 +14,7 @@ import {
   type ChainClient,
   closeDeal,
   connectChain,
+  createChangeRequest,
   createMarketClient,
   getActiveOrders,
   getDeal,
@@ -232,6 +233,32 @@ plans:
       assert.ok(billed > 0n);
       assert.equal(after - before, billed);
       assert.equal((await inspectContainer(docker, { id: containerId })).state.running, true);
+    });
+
+    await t.step("a change request within the plan is accepted, one below it ignored", async () => {
+      const low = await createChangeRequest(consumer.market, {
+        dealId,
+        newPrice: parseUsdPerHour("0.20"),
+        newDuration: 0n,
+      });
+      await until(
+        "the low request logged",
+        () =>
+          running.logs.find((l) =>
+            l.msg === "ignored the consumer's change request" &&
+            l.changeRequestId === low.changeRequestId.toString()
+          ),
+      );
+      assert.equal((await getDeal(reader, { dealId }))?.price, parseUsdPerHour(PRICE));
+      await createChangeRequest(consumer.market, {
+        dealId,
+        newPrice: parseUsdPerHour("0.50"),
+        newDuration: 0n,
+      });
+      await until("the deal re-priced", async () => {
+        const d = await getDeal(reader, { dealId });
+        return d?.price === parseUsdPerHour("0.50") ? d : undefined;
+      });
     });
 
     await t.step("stop by the consumer, then a second task", async () => {

@@ -109,6 +109,13 @@ export {
   type DispatchTaskRequestOptions,
 } from "./dispatch_task_request.ts";
 export {
+  type ChangeDecision,
+  type ChangeRequests,
+  type ChangeRequestsComponents,
+  createChangeRequests,
+  decideChangeRequest,
+} from "./change_requests.ts";
+export {
   type BindingDecision,
   type BindingState,
   decideBinding,

@@ -6,7 +6,12 @@ import {
   type Hardware,
   hardwareFingerprint,
 } from "../bench/mod.ts";
-import { connectChain, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
+import {
+  connectChain,
+  type MarketAddresses,
+  unlockKeystore,
+  type WriteMarketClient,
+} from "../chain/mod.ts";
 import type { RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
@@ -23,6 +28,7 @@ import { VERSION } from "./version.ts";
 import { createChainStore } from "./chain_store.ts";
 import { startWorkloads, type Workloads } from "./start_workloads.ts";
 import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
+import { createChangeRequests } from "./change_requests.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -148,6 +154,12 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       registryAuth: options.registryAuth,
     });
     stops.push(() => workloads.close());
+    const changeRequests = createChangeRequests({
+      db: state.db,
+      store: createChainStore(state.db),
+      logger: logger.child("deals"),
+    }, { me: account.address, plans: config.plans });
+    let loopMarket: WriteMarketClient | undefined; // set once the loop exists, before its first step
     const marketLoop = await startMarketLoop({
       chain,
       account,
@@ -160,9 +172,13 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
       pollIntervalMs: options.market?.pollIntervalMs,
       billIntervalSeconds: options.market?.billIntervalSeconds,
-      afterStep: (stepSignal) => workloads.reconciler.step({ signal: stepSignal }),
+      afterStep: async (stepSignal) => {
+        await workloads.reconciler.step({ signal: stepSignal });
+        if (loopMarket !== undefined) await changeRequests.step(loopMarket, { signal: stepSignal });
+      },
       signal,
     });
+    loopMarket = marketLoop.market;
 
     const ready: AgentReady = {
       address: account.address,
