@@ -52,7 +52,8 @@ export type StartMarketLoopOptions = {
   addresses: MarketAddresses;
   /**
    * The plans' ASKs, or a function that makes them once the market's
-   * `benchmarksQuantity` is known (read from the Market contract).
+   * `benchmarksQuantity` is known (read from the Market contract). Called
+   * again at every step, so a plan paused or re-priced meanwhile is followed.
    */
   plans: (market: { benchmarksQuantity: number }) => PlannedAsk[];
   /** First block to index when the state has none (the market's deployment block). @default {0n} */
@@ -153,8 +154,9 @@ export async function startMarketLoop(
       functionName: "benchmarksQuantity",
     }),
   );
-  const planned = options.plans({ benchmarksQuantity });
-  const plannedByName = new Map(planned.map((p) => [p.plan, p]));
+  // re-read each step: administrators pause, resume and re-price plans while the agent runs
+  let planned = options.plans({ benchmarksQuantity });
+  let plannedByName = new Map(planned.map((p) => [p.plan, p]));
   const synced = await indexer.syncOnce({ signal });
   logger.info("indexer synced", { block: synced.indexedTo, events: synced.events });
 
@@ -175,6 +177,8 @@ export async function startMarketLoop(
   }
 
   async function reconcile(report: MarketStepReport, signal?: AbortSignal): Promise<void> {
+    planned = options.plans({ benchmarksQuantity });
+    plannedByName = new Map(planned.map((p) => [p.plan, p]));
     // a deal on an ASK the table does not know (crash, lost state): its plan from the chain
     for (const r of recoverDealPlans(db, store, { me: account.address, planned })) {
       logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);

@@ -125,6 +125,13 @@ export {
 } from "./ensure_worker_binding.ts";
 export { KILL_AT_ENV, KILL_POINTS, type KillPoint, killPoint } from "./kill_point.ts";
 export {
+  applyPlanOverrides,
+  createPlanAdminControls,
+  type PlanOverride,
+  type PlanOverridesTable,
+  planOverridesTable,
+} from "./plan_overrides.ts";
+export {
   reconcileTasks,
   type ReconcileTasksInput,
   type TaskAction,

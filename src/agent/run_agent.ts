@@ -29,6 +29,7 @@ import { createChainStore } from "./chain_store.ts";
 import { startWorkloads, type Workloads } from "./start_workloads.ts";
 import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
 import { createChangeRequests } from "./change_requests.ts";
+import { createPlanAdminControls } from "./plan_overrides.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -139,6 +140,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         logger: logger.child("worker"),
       }, { master: config.master, addresses, signal });
     }
+    const planControls = createPlanAdminControls(state.db, { plans: config.plans });
     const workloads = await startWorkloads({
       db: state.db,
       chain,
@@ -152,6 +154,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       measured,
       agentId: options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`,
       registryAuth: options.registryAuth,
+      adminControls: planControls,
     });
     stops.push(() => workloads.close());
     const changeRequests = createChangeRequests({
@@ -169,7 +172,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       addresses,
       fromBlock,
       plans: ({ benchmarksQuantity }) =>
-        config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        planControls.current().map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
       pollIntervalMs: options.market?.pollIntervalMs,
       billIntervalSeconds: options.market?.billIntervalSeconds,
       afterStep: async (stepSignal) => {

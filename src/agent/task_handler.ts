@@ -14,9 +14,10 @@ import { FINISHED_TASK_STATES, type TaskRow } from "./tasks_table.ts";
 export type AdminControls = {
   /** A snapshot for `admin.status` (plans, orders, deals). */
   status(): unknown;
-  pausePlan(plan: string): Promise<void> | void;
-  resumePlan(plan: string): Promise<void> | void;
-  setPrice(plan: string, priceUsdPerHour: string): Promise<void> | void;
+  /** `by`: the administrator's address. */
+  pausePlan(plan: string, by: string): Promise<void> | void;
+  resumePlan(plan: string, by: string): Promise<void> | void;
+  setPrice(plan: string, priceUsdPerHour: string, by: string): Promise<void> | void;
 };
 
 /** Options of {@linkcode createTaskHandler}. */
@@ -223,17 +224,17 @@ export function createTaskHandler(
         case "admin.pause-plan":
           need();
           tasks.accept(record(request));
-          await controls!.pausePlan(args.plan!);
+          await controls!.pausePlan(args.plan!, request.signer);
           return { plan: args.plan, paused: true };
         case "admin.resume-plan":
           need();
           tasks.accept(record(request));
-          await controls!.resumePlan(args.plan!);
+          await controls!.resumePlan(args.plan!, request.signer);
           return { plan: args.plan, paused: false };
         case "admin.set-price":
           need();
           tasks.accept(record(request));
-          await controls!.setPrice(args.plan!, args.priceUsdPerHour!);
+          await controls!.setPrice(args.plan!, args.priceUsdPerHour!, request.signer);
           return { plan: args.plan, priceUsdPerHour: args.priceUsdPerHour };
       }
     },

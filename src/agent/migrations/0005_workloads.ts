@@ -8,7 +8,9 @@ import type { Migration } from "./types.ts";
  * container starts, and its end before the container is removed, so a restart
  * at any point converges with Docker (containers by `sonm.*` label) and the
  * chain (open deals). `request_nonces` keeps every accepted request's nonce per
- * signer, so a replay is refused even after a restart.
+ * signer, so a replay is refused even after a restart. `plan_overrides` keeps
+ * what administrators changed through the task protocol (a paused plan, a
+ * new price) across restarts.
  */
 export const migration0005Workloads: Migration = {
   version: 5,
@@ -39,6 +41,13 @@ export const migration0005Workloads: Migration = {
       expiry   INTEGER NOT NULL,              -- unix seconds
       seen_at  INTEGER NOT NULL,              -- unix ms
       PRIMARY KEY (signer, nonce)
+    ) STRICT;
+    CREATE TABLE plan_overrides (
+      plan               TEXT PRIMARY KEY,    -- a config plan's name
+      paused             INTEGER NOT NULL DEFAULT 0,
+      price_usd_per_hour TEXT,                -- exact decimal; NULL: the config's price
+      updated_at         INTEGER NOT NULL,    -- unix ms
+      updated_by         TEXT NOT NULL        -- the administrator's address
     ) STRICT;
   `,
 };
