@@ -3,13 +3,15 @@
  *
  * This file is the CLI only: it parses flags, calls one src/agent function
  * per subcommand, prints a table or JSON, and maps errors to exit codes:
- * 0 ok, 1 runtime failure, 2 bad input (config, flags).
+ * 0 ok, 1 runtime failure, 2 bad input (config, flags, a state recorded on
+ * another chain).
  *
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   AgentError,
+  ChainIdentityError,
   checkConfig,
   ConfigError,
   createLogger,
@@ -23,7 +25,7 @@ import {
   runHardwareCommand,
   runMatchCommand,
   runOrdersCommand,
-  verifyBenchReport,
+  runVerifyReportCommand,
   VERSION,
 } from "./src/agent/mod.ts";
 
@@ -241,7 +243,7 @@ function buildProgram(): Command {
       netEndpoint?: string;
       report?: string;
       json: boolean;
-    }) => {
+    }, command: Command) => {
       if (verb !== undefined) {
         if (verb !== "verify" || file === undefined) {
           printError("error: usage: sonm-agent bench verify FILE");
@@ -251,7 +253,7 @@ function buildProgram(): Command {
             "usage: sonm-agent bench verify FILE",
           );
         }
-        const result = await verifyBenchReport(await Deno.readTextFile(file));
+        const result = await runVerifyReportCommand({ path: file });
         if (opts.json) {
           printJson({ valid: result.valid, signer: result.signer, reason: result.reason });
         } else {
@@ -268,6 +270,7 @@ function buildProgram(): Command {
       }
       const isTerminal = Deno.stderr.isTerminal();
       const { suite, report, lines } = await runBenchCommand({
+        logger: loggerFrom(command),
         progress: opts.json
           ? undefined
           : { isTerminal, write: (t) => Deno.stderr.writeSync(encoder.encode(t)) },
@@ -301,6 +304,11 @@ function reportError(error: unknown, verbose: boolean): number {
     for (const hint of error.hints) printError(`hint: ${hint}`);
     return EXIT_BAD_INPUT;
   }
+  if (error instanceof ChainIdentityError) {
+    printError(`error: ${error.name}: ${error.message}`);
+    for (const hint of error.hints) printError(`hint: ${hint}`);
+    return EXIT_BAD_INPUT;
+  }
   if (error instanceof AgentError) {
     printError(`error: ${error.name}: ${error.message}`);
     for (const hint of error.hints) printError(`hint: ${hint}`);
@@ -313,7 +321,7 @@ function reportError(error: unknown, verbose: boolean): number {
         );
       }
     }
-    return EXIT_FAILURE;
+    return error.badInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
   }
   printError(`error: unexpected failure: ${error instanceof Error ? error.stack : String(error)}`);
   return EXIT_FAILURE;

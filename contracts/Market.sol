@@ -86,8 +86,10 @@ contract Market {
 
     // ---- events ----------------------------------------------------------------------------
 
-    event OrderPlaced(uint256 indexed orderId);
-    event OrderUpdated(uint256 indexed orderId);
+    /// The whole order as stored, so that an indexer needs no read per order.
+    event OrderPlaced(uint256 indexed orderId, address indexed author, Order order);
+    /// The fields that change after placement (cancel, deal), with their new values.
+    event OrderUpdated(uint256 indexed orderId, uint8 status, uint256 frozenSum, uint256 dealId);
     event DealOpened(uint256 indexed dealId);
     event DealUpdated(uint256 indexed dealId);
     event Billed(uint256 indexed dealId, uint256 paidAmount);
@@ -218,7 +220,7 @@ contract Market {
             order.frozenSum = 0;
             token.transfer(order.author, frozen);
         }
-        emit OrderUpdated(orderId);
+        emit OrderUpdated(orderId, ORDER_INACTIVE, 0, 0);
     }
 
     /// @notice Places a BID that takes `askId` (same price, netflags, benchmarks and tag,
@@ -485,7 +487,7 @@ contract Market {
         order.frozenSum = frozen;
         _active.push(orderId);
         _activeIndex[orderId] = _active.length;
-        emit OrderPlaced(orderId);
+        emit OrderPlaced(orderId, author, order);
     }
 
     function _openDeal(uint256 askId, uint256 bidId) internal returns (uint256 dealId) {
@@ -528,8 +530,8 @@ contract Market {
         deal.blockedBalance = need;
         deal.lastBillTime = now_;
 
-        emit OrderUpdated(askId);
-        emit OrderUpdated(bidId);
+        emit OrderUpdated(askId, ORDER_INACTIVE, ask.frozenSum, dealId);
+        emit OrderUpdated(bidId, ORDER_INACTIVE, 0, dealId);
         emit DealOpened(dealId);
     }
 

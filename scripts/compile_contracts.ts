@@ -20,7 +20,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The contracts that get an artifact module (source file = `<Name>.sol`). */
-const CONTRACTS = ["Blacklist", "Market", "Oracle", "ProfileRegistry", "Token"] as const;
+const CONTRACTS = [
+  "Blacklist",
+  "Market",
+  "MarketSeeder",
+  "Oracle",
+  "ProfileRegistry",
+  "Token",
+] as const;
 
 type SolcOutput = {
   errors?: { severity: string; formattedMessage: string }[];

@@ -69,7 +69,9 @@ plans:
     const text = agent.logs.map((l) => String(l.msg)).join("\n");
     assert.match(text, /registered as a worker; the master must confirm/);
     assert.ok(
-      text.includes(`cast send ${devnet.contracts.market} "confirmWorker(address)" ${worker}`),
+      text.toLowerCase().includes(
+        `cast send ${devnet.contracts.market} "confirmworker(address)" ${worker}`.toLowerCase(),
+      ),
       text,
     );
 

@@ -9,5 +9,5 @@ Deno.test("compile_contracts --check finds the committed artifacts current", asy
   }).output();
   const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
   assert.equal(code, 0, text);
-  assert.match(text, /Contract artifacts are current \(5 files\)/);
+  assert.match(text, /Contract artifacts are current \(6 files\)/);
 });

@@ -7,7 +7,7 @@ import { connectChain } from "../src/chain/connect_chain.ts";
 import { createTxSender } from "../src/chain/create_tx_sender.ts";
 import { createMarketClient, type WriteMarketClient } from "../src/chain/create_market_client.ts";
 import { createIndexer } from "../src/chain/create_indexer.ts";
-import type { ChainStore } from "../src/chain/types.ts";
+import type { ChainStore, MarketChanges, OrderState } from "../src/chain/types.ts";
 import { placeOrder } from "../src/chain/place_order.ts";
 import { cancelOrder } from "../src/chain/cancel_order.ts";
 import { openDeal } from "../src/chain/open_deal.ts";
@@ -130,6 +130,113 @@ function dump(store: ChainStore, addresses: readonly Address[]) {
   };
 }
 
+/** A long-lived view fed only by `SyncResult.changes`, as the agent keeps one. */
+function createChangeView() {
+  const active = new Map<bigint, OrderState>();
+  const masters = new Map<string, string>();
+  const levels = new Map<string, number>();
+  const listed = new Map<string, boolean>();
+  const deals = new Set<bigint>();
+  return {
+    apply(c: MarketChanges) {
+      assert.equal(c.rebuild, false);
+      for (const o of c.orders) {
+        if (o.active) active.set(o.id, o);
+        else active.delete(o.id);
+      }
+      for (const w of c.workers) masters.set(w.worker.toLowerCase(), w.master.toLowerCase());
+      for (const l of c.levels) levels.set(l.who.toLowerCase(), l.level);
+      for (const b of c.listed) {
+        listed.set(`${b.owner}:${b.who}`.toLowerCase(), b.listed);
+      }
+      for (const id of c.dealIds) deals.add(id);
+    },
+    /** Asserts that the view equals the store's state. */
+    assertEquals(store: ChainStore, addresses: readonly Address[]) {
+      const ids = (xs: Iterable<OrderState>) =>
+        [...xs].map((o) => o.id).sort((a, b) => a < b ? -1 : 1);
+      assert.deepEqual(ids(active.values()), ids(store.activeOrders()));
+      for (const o of store.activeOrders()) assert.deepEqual(active.get(o.id), o);
+      const views = store.marketViews();
+      for (const a of addresses) {
+        const m = masters.get(a.toLowerCase());
+        const master = m === undefined || m === zeroAddress ? a.toLowerCase() : m;
+        assert.equal(master, views.masterOf(a).toLowerCase(), `master of ${a}`);
+        assert.equal(levels.get(a.toLowerCase()) ?? 0, views.levelOf(a), `level of ${a}`);
+        for (const b of addresses) {
+          assert.equal(
+            listed.get(`${a}:${b}`.toLowerCase()) ?? false,
+            views.listed(a, b),
+            `listed ${a} ${b}`,
+          );
+        }
+      }
+      assert.deepEqual([...deals].sort(), store.deals().map((d) => d.id).sort());
+    },
+  };
+}
+
+Deno.test("createIndexer() syncOnce() reports each change once, for a view fed by changes alone", async () => {
+  const env = await setup();
+  try {
+    const market = env.clients[0]!;
+    const addresses = env.fx.accounts.map((a) => a.address);
+    const db = openStore(`${env.dir}/state.db`);
+    const indexer = createIndexer(market, { store: db.store, batchSize: 4n });
+    const view = createChangeView();
+    const made = await activity(env, 0);
+    const first = await indexer.syncOnce();
+    assert.equal(first.changes.reorg, undefined);
+    // the three orders in their final state (all inactive), the deal, the worker, level, entry
+    assert.deepEqual(
+      first.changes.orders.map((o) => [o.id, o.active]),
+      made.orders.map((id) => [id, false]),
+    );
+    for (const o of first.changes.orders) assert.deepEqual(o, db.store.getOrder(o.id));
+    assert.deepEqual(first.changes.dealIds, made.deals);
+    const [, , consumer, worker, master] = env.fx.accounts;
+    assert.deepEqual(
+      first.changes.workers.map((w) => [w.worker, w.master]),
+      [[worker!.address, master!.address]],
+    );
+    assert.deepEqual(first.changes.levels, [{ who: consumer!.address, level: 3 }]);
+    assert.deepEqual(first.changes.listed, [{
+      owner: env.fx.accounts[1]!.address,
+      who: env.fx.accounts[7]!.address,
+      listed: true,
+    }]);
+    view.apply(first.changes);
+    view.assertEquals(db.store, addresses);
+
+    // one new order: exactly it
+    const ask = await placeOrder(env.clients[5]!, { type: "ASK", duration: 0n, price: 5n });
+    const second = await indexer.syncOnce();
+    assert.deepEqual(second.changes.orders.map((o) => [o.id, o.active]), [[ask.orderId, true]]);
+    assert.deepEqual(
+      [second.changes.dealIds, second.changes.workers, second.changes.levels],
+      [[], [], []],
+    );
+    view.apply(second.changes);
+    view.assertEquals(db.store, addresses);
+
+    // nothing new: nothing listed
+    const idle = await indexer.syncOnce();
+    assert.deepEqual(
+      [idle.changes.orders, idle.changes.dealIds, idle.changes.workers, idle.changes.listed],
+      [[], [], [], []],
+    );
+
+    // more than maxChanges: a rebuild instead of a list
+    await activity(env, 1);
+    const big = await createIndexer(market, { store: db.store, maxChanges: 2 }).syncOnce();
+    assert.equal(big.changes.rebuild, true);
+    assert.deepEqual(big.changes.orders, []);
+    db.close();
+  } finally {
+    await env.cleanup();
+  }
+});
+
 Deno.test("createIndexer() resumes after a restart without missing or repeating an event", async () => {
   const env = await setup();
   try {
@@ -208,14 +315,15 @@ Deno.test("createIndexer() follows a reorg back to the canonical chain", async (
     await activity(env, 0);
     const db = openStore(`${env.dir}/state.db`);
     const indexer = createIndexer(market, { store: db.store, batchSize: 5n });
-    await indexer.syncOnce();
+    const view = createChangeView();
+    view.apply((await indexer.syncOnce()).changes);
     const forkPoint = await env.fx.publicClient.getBlockNumber();
 
     // a branch that the indexer sees and that then disappears
     const snapshot = await env.fx.testClient.snapshot();
     const orphan = await activity(env, 1);
     const orphanAsk = await placeOrder(env.clients[6]!, { type: "ASK", duration: 0n, price: 77n });
-    await indexer.syncOnce();
+    view.apply((await indexer.syncOnce()).changes);
     assert.ok(db.store.getOrder(orphanAsk.orderId)?.active);
     assert.ok(db.store.getDeal(orphan.deals[0]!) !== undefined);
     await env.fx.testClient.revert({ id: snapshot });
@@ -234,6 +342,12 @@ Deno.test("createIndexer() follows a reorg back to the canonical chain", async (
     const r = await indexer.syncOnce();
     assert.ok(r.rolledBackTo !== undefined && r.rolledBackTo <= forkPoint, String(r.rolledBackTo));
     assert.equal(r.indexedTo, head);
+    assert.equal(r.changes.reorg, r.rolledBackTo);
+    // the orphaned ASK stands no more; the view fed by changes alone agrees with the store
+    const addressesNow = env.fx.accounts.map((a) => a.address);
+    assert.ok(r.changes.orders.some((o) => o.id === orphanAsk.orderId));
+    view.apply(r.changes);
+    view.assertEquals(db.store, addressesNow);
 
     const fresh = openStore(`${env.dir}/fresh.db`);
     await createIndexer(market, { store: fresh.store }).syncOnce();

@@ -63,13 +63,25 @@ Deno.test("layout: src/errors.ts imports nothing", () => {
   assert.deepEqual(bad, []);
 });
 
+// src/internal/ holds the helpers every folder shares (as Deno std's internal/):
+// anyone may import its mod.ts, and it imports nothing else from src/.
+const SHARED = ["errors", "internal"];
+
+Deno.test("layout: src/internal imports nothing outside itself", () => {
+  const bad = imports.filter((i) =>
+    moduleOf(i.from) === "internal" && moduleOf(i.to) !== "internal"
+  )
+    .map(where);
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("layout: leaf modules never import src/agent or a sibling (chain may import matcher types)", () => {
   const bad: string[] = [];
   for (const i of imports) {
     const from = moduleOf(i.from);
     const to = moduleOf(i.to);
     if (from === undefined || !LEAVES.includes(from)) continue;
-    if (to === from || to === "errors") continue;
+    if (to === from || SHARED.includes(to ?? "")) continue;
     if (from === "chain" && to === "matcher" && i.typeOnly) continue;
     // The compiled contract artifacts are data that src/chain alone imports.
     if (from === "chain" && relative(ROOT, i.to).startsWith("contracts/artifacts/")) continue;

@@ -18,7 +18,6 @@ import {
   type SignedBenchReport,
 } from "../bench/mod.ts";
 import { existsSync } from "node:fs";
-import { unlockKeystore } from "../chain/mod.ts";
 import {
   containerLogs,
   createContainer,
@@ -32,7 +31,8 @@ import {
 } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadConfig } from "./load_config.ts";
-import { readPassphrase } from "./read_passphrase.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { openState } from "./state.ts";
 
 /** Where progress goes: a bar per benchmark on a terminal, plain lines otherwise. */
@@ -58,6 +58,8 @@ export type BenchCommandComponents = {
   sources?: HardwareSources | undefined;
   /** For the network probe. @default {globalThis.fetch} */
   fetch?: typeof fetch | undefined;
+  /** Where "unlocking the keystore" and the like go. @default {stderr, info} */
+  logger?: Logger | undefined;
 };
 
 /** Options of {@linkcode runBenchCommand}. */
@@ -102,10 +104,11 @@ export type RunBenchCommandReturnType = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runBenchCommand } from "./bench_command.ts";
  * const dataDir = await Deno.makeTempDir();
  * const { suite } = await runBenchCommand({}, { dataDir, only: ["cpu-cores"] });
- * console.assert(suite.results[0]!.value >= 1n);
+ * assert.ok(suite.results[0]!.value >= 1n);
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
@@ -134,8 +137,8 @@ export async function runBenchCommand(
         "Cannot write a benchmark report: no signer: pass --config with the rig's keystore",
       );
     }
-    const passphrase = await readPassphrase(config.keystore.passphrase);
-    signer = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
+    const logger = components.logger ?? createLogger();
+    signer = await unlockAgentKey(config.keystore, { logger, signal });
   }
   const hardware = await discoverHardware({ dataDir, sources, signal });
   const state = openState({ path: join(dataDir, "agent.sqlite") });

@@ -11,11 +11,24 @@ import type {
   NonceEntry,
   NonceStore,
   OrderState,
+  TouchedKeys,
+  WorkerState,
 } from "../chain/mod.ts";
-import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/mod.ts";
+import type {
+  Address,
+  Bytes32,
+  IdentityLevel,
+  MarketViewData,
+  MarketViews,
+} from "../matcher/mod.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
-export type SqliteChainStore = ChainStore & NonceStore;
+export type SqliteChainStore = ChainStore & NonceStore & {
+  /** Every current master binding, level above 0 and blacklist entry, for loading a view at start. */
+  viewData(): MarketViewData;
+  /** Forgets everything indexed and every nonce (the state moves to a new chain). */
+  clear(): void;
+};
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 const DEAL_STATUS: Record<number, DealStatus> = { 1: "ACCEPTED", 2: "CLOSED" };
@@ -28,6 +41,11 @@ const CR_STATUS: Record<number, ChangeRequestState["status"]> = {
 const CR_STATUS_CODE = { CREATED: 1, CANCELED: 2, REJECTED: 3, ACCEPTED: 4 } as const;
 
 type Row = Record<string, SQLInputValue>;
+
+/** Benchmarks as the JSON array of decimal strings the table keeps. */
+function benchmarksText(values: readonly bigint[]): string {
+  return values.length === 0 ? "[]" : `["${values.join('","')}"]`;
+}
 
 /** Tables whose rows belong to a block (deleted on rollback). */
 const BLOCK_TABLES = [
@@ -123,6 +141,19 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       `SELECT * FROM chain_events WHERE block_number >= ? ORDER BY block_number, log_index
        LIMIT ?`,
     ),
+    touched: {
+      orders: db.prepare("SELECT DISTINCT id FROM chain_orders WHERE block_number > ? ORDER BY id"),
+      deals: db.prepare("SELECT DISTINCT id FROM chain_deals WHERE block_number > ? ORDER BY id"),
+      workers: db.prepare("SELECT DISTINCT worker FROM chain_workers WHERE block_number > ?"),
+      levels: db.prepare("SELECT DISTINCT who FROM chain_levels WHERE block_number > ?"),
+      listed: db.prepare(
+        "SELECT DISTINCT owner, who FROM chain_blacklist WHERE block_number > ?",
+      ),
+    },
+    workerState: db.prepare(
+      `SELECT master, pending_master FROM chain_workers WHERE worker = ?
+       ORDER BY block_number DESC LIMIT 1`,
+    ),
     worker: db.prepare(
       "SELECT master FROM chain_workers WHERE worker = ? ORDER BY block_number DESC LIMIT 1",
     ),
@@ -132,6 +163,22 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     listed: db.prepare(
       `SELECT listed FROM chain_blacklist WHERE owner = ? AND who = ?
        ORDER BY block_number DESC LIMIT 1`,
+    ),
+    allMasters: db.prepare(
+      `SELECT w.worker, w.master FROM chain_workers w
+       WHERE w.block_number = (SELECT MAX(block_number) FROM chain_workers WHERE worker = w.worker)
+         AND w.master <> '${ZERO}'`,
+    ),
+    allLevels: db.prepare(
+      `SELECT l.who, l.level FROM chain_levels l
+       WHERE l.block_number = (SELECT MAX(block_number) FROM chain_levels WHERE who = l.who)
+         AND l.level > 0`,
+    ),
+    allListed: db.prepare(
+      `SELECT b.owner, b.who FROM chain_blacklist b
+       WHERE b.block_number = (SELECT MAX(block_number) FROM chain_blacklist
+                               WHERE owner = b.owner AND who = b.who)
+         AND b.listed = 1`,
     ),
     loadNonce: db.prepare("SELECT nonce, tx_hash FROM chain_tx_nonces WHERE address = ?"),
     saveNonce: db.prepare(
@@ -148,16 +195,21 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     ["chain_levels", "n.who = t.who"],
     ["chain_blacklist", "n.owner = t.owner AND n.who = t.who"],
   ];
+  // A version is superseded once a newer one of the same key is at or below the cut; only
+  // versions that came in since the last prune can supersede anything left.
   const prunes = [
     ...versioned.map(([table, same]) =>
       db.prepare(
-        `DELETE FROM ${table} AS t WHERE t.block_number < :below AND EXISTS (
-           SELECT 1 FROM ${table} n WHERE ${same}
-             AND n.block_number > t.block_number AND n.block_number <= :below)`,
+        `DELETE FROM ${table} WHERE rowid IN (
+           SELECT t.rowid FROM ${table} n JOIN ${table} t ON ${same}
+             AND t.block_number < n.block_number
+           WHERE n.block_number > :since AND n.block_number <= :below)`,
       )
     ),
-    db.prepare("DELETE FROM chain_blocks WHERE number < :below"),
+    db.prepare("DELETE FROM chain_blocks WHERE number < :below AND :since = :since"),
   ];
+  /** The cut of the last prune in this process (versions at or below it are pruned). */
+  let prunedTo = -1n;
   const rollbacks = BLOCK_TABLES.map((t) =>
     db.prepare(`DELETE FROM ${t} WHERE ${t === "chain_blocks" ? "number" : "block_number"} > ?`)
   );
@@ -171,6 +223,72 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       db.exec("ROLLBACK");
       throw e;
     }
+  }
+
+  /** Writes one block's rows (inside a transaction). */
+  function write(u: BlockUpdate): void {
+    const n = u.number;
+    q.insBlock.run(n, u.hash, u.parentHash, u.timestamp);
+    for (const e of u.events) {
+      q.insEvent.run(e.blockNumber, e.logIndex, e.txHash, e.contract, e.name, json(e.args));
+    }
+    for (const o of u.orders) {
+      q.insOrder.run(
+        o.id,
+        n,
+        o.type === "BID" ? 1 : 2,
+        o.active ? 2 : 1,
+        o.author,
+        o.counterparty,
+        o.duration,
+        o.price.toString(),
+        JSON.stringify(o.netflags),
+        o.identityLevel,
+        o.blacklist,
+        o.tag,
+        benchmarksText(o.benchmarks),
+        o.frozenSum.toString(),
+        o.dealId,
+      );
+    }
+    for (const d of u.deals) {
+      q.insDeal.run(
+        d.id,
+        n,
+        d.askId,
+        d.bidId,
+        d.supplier,
+        d.consumer,
+        d.master,
+        d.duration,
+        d.price.toString(),
+        d.startTime,
+        d.endTime,
+        d.status === "ACCEPTED" ? 1 : 2,
+        d.blockedBalance.toString(),
+        d.totalPayout.toString(),
+        d.lastBillTime,
+      );
+    }
+    for (const c of u.changeRequests) {
+      q.insCr.run(
+        c.id,
+        n,
+        c.dealId,
+        c.side === "BID" ? 1 : 2,
+        c.price.toString(),
+        c.duration,
+        CR_STATUS_CODE[c.status],
+      );
+    }
+    for (const b of u.bills) {
+      q.insBill.run(b.blockNumber, b.logIndex, b.dealId, b.paidAmount.toString(), b.txHash);
+    }
+    for (const w of u.workers) {
+      q.insWorker.run(lc(w.worker), n, lc(w.master), lc(w.pendingMaster));
+    }
+    for (const l of u.levels) q.insLevel.run(lc(l.who), n, l.level);
+    for (const b of u.listed) q.insListed.run(lc(b.owner), lc(b.who), n, b.listed ? 1 : 0);
   }
 
   const toOrder = (r: Row): OrderState => ({
@@ -260,84 +378,49 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
 
     applyBlock(u: BlockUpdate) {
-      const n = u.number;
-      tx(() => {
-        q.insBlock.run(n, u.hash, u.parentHash, u.timestamp);
-        for (const e of u.events) {
-          q.insEvent.run(e.blockNumber, e.logIndex, e.txHash, e.contract, e.name, json(e.args));
-        }
-        for (const o of u.orders) {
-          q.insOrder.run(
-            o.id,
-            n,
-            o.type === "BID" ? 1 : 2,
-            o.active ? 2 : 1,
-            o.author,
-            o.counterparty,
-            o.duration,
-            o.price.toString(),
-            JSON.stringify(o.netflags),
-            o.identityLevel,
-            o.blacklist,
-            o.tag,
-            json(o.benchmarks),
-            o.frozenSum.toString(),
-            o.dealId,
-          );
-        }
-        for (const d of u.deals) {
-          q.insDeal.run(
-            d.id,
-            n,
-            d.askId,
-            d.bidId,
-            d.supplier,
-            d.consumer,
-            d.master,
-            d.duration,
-            d.price.toString(),
-            d.startTime,
-            d.endTime,
-            d.status === "ACCEPTED" ? 1 : 2,
-            d.blockedBalance.toString(),
-            d.totalPayout.toString(),
-            d.lastBillTime,
-          );
-        }
-        for (const c of u.changeRequests) {
-          q.insCr.run(
-            c.id,
-            n,
-            c.dealId,
-            c.side === "BID" ? 1 : 2,
-            c.price.toString(),
-            c.duration,
-            CR_STATUS_CODE[c.status],
-          );
-        }
-        for (const b of u.bills) {
-          q.insBill.run(b.blockNumber, b.logIndex, b.dealId, b.paidAmount.toString(), b.txHash);
-        }
-        for (const w of u.workers) {
-          q.insWorker.run(lc(w.worker), n, lc(w.master), lc(w.pendingMaster));
-        }
-        for (const l of u.levels) q.insLevel.run(lc(l.who), n, l.level);
-        for (const b of u.listed) q.insListed.run(lc(b.owner), lc(b.who), n, b.listed ? 1 : 0);
-      });
+      tx(() => write(u));
+    },
+
+    applyBlocks(updates) {
+      if (updates.length > 0) tx(() => updates.forEach(write));
     },
 
     rollbackTo(number) {
       tx(() => {
         for (const s of rollbacks) s.run(number);
       });
+      if (number < prunedTo) prunedTo = number;
     },
 
     prune(number) {
+      if (number <= prunedTo) return;
       tx(() => {
-        for (const s of prunes) s.run({ below: number });
+        for (const s of prunes) s.run({ below: number, since: prunedTo });
       });
+      prunedTo = number;
     },
 
+    touchedAbove(number): TouchedKeys {
+      const t = q.touched;
+      return {
+        orders: (t.orders.all(number) as Row[]).map((r) => r.id as bigint),
+        deals: (t.deals.all(number) as Row[]).map((r) => r.id as bigint),
+        workers: (t.workers.all(number) as Row[]).map((r) => r.worker as Address),
+        levels: (t.levels.all(number) as Row[]).map((r) => r.who as Address),
+        listed: (t.listed.all(number) as Row[]).map((r) => ({
+          owner: r.owner as Address,
+          who: r.who as Address,
+        })),
+      };
+    },
+    getWorker(worker): WorkerState | undefined {
+      const r = q.workerState.get(lc(worker)) as Row | undefined;
+      return r === undefined ? undefined : {
+        worker,
+        master: r.master as Address,
+        pendingMaster: r.pending_master as Address,
+      };
+    },
     getOrder(id) {
       const r = q.order.get(id) as Row | undefined;
       return r === undefined ? undefined : toOrder(r);
@@ -376,6 +459,28 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
     marketViews() {
       return views;
+    },
+    clear() {
+      tx(() => {
+        for (const t of BLOCK_TABLES) db.exec(`DELETE FROM ${t}`);
+        db.exec("DELETE FROM chain_tx_nonces");
+      });
+    },
+    viewData() {
+      return {
+        masters: (q.allMasters.all() as Row[]).map((r) => ({
+          worker: r.worker as Address,
+          master: r.master as Address,
+        })),
+        levels: (q.allLevels.all() as Row[]).map((r) => ({
+          address: r.who as Address,
+          level: Number(r.level) as IdentityLevel,
+        })),
+        blacklists: (q.allListed.all() as Row[]).map((r) => ({
+          owner: r.owner as Address,
+          listed: r.who as Address,
+        })),
+      };
     },
 
     loadNonce(address): NonceEntry | undefined {

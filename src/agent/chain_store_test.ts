@@ -179,6 +179,49 @@ Deno.test("createChainStore() prune() keeps the state and drops superseded versi
     assert.equal(store.getOrder(1n)?.price, 5n);
     assert.equal(store.getOrder(2n)?.price, 2n ** 80n);
     assert.equal(store.marketViews().levelOf(A), 1);
+    // a later prune looks only at the versions that came since the last one
+    store.applyBlock(block(3, { orders: [order(1n, { price: 7n })] }));
+    store.applyBlock(block(4, { orders: [order(1n, { price: 8n }), order(2n, { price: 9n })] }));
+    store.prune(4n);
+    assert.equal(count("SELECT COUNT(*) AS n FROM chain_orders"), 2); // block 4's
+    assert.equal(store.getOrder(1n)?.price, 8n);
+    assert.equal(store.getOrder(2n)?.price, 9n);
+    // a rollback below the last cut: versions above it prune again
+    store.rollbackTo(4n);
+    store.applyBlock(block(5, { orders: [order(2n, { price: 10n })] }));
+    store.applyBlock(block(6, { orders: [order(2n, { price: 11n })] }));
+    store.prune(6n);
+    assert.equal(count("SELECT COUNT(*) AS n FROM chain_orders WHERE id = 2"), 1);
+    assert.equal(store.getOrder(2n)?.price, 11n);
+  } finally {
+    state.close();
+  }
+});
+
+Deno.test("createChainStore() touchedAbove() names what the blocks above changed", () => {
+  const state = openState({ path: ":memory:" });
+  try {
+    const store = createChainStore(state.db);
+    store.applyBlock(block(1, {
+      orders: [order(1n)],
+      workers: [{ worker: A, master: M, pendingMaster: ZERO }],
+    }));
+    store.applyBlock(block(2, {
+      orders: [order(2n), order(1n, { active: false })],
+      deals: [],
+      levels: [{ who: B, level: 2 }],
+      listed: [{ owner: A, who: B, listed: true }],
+    }));
+    assert.deepEqual(store.touchedAbove(1n), {
+      orders: [1n, 2n],
+      deals: [],
+      workers: [],
+      levels: [B],
+      listed: [{ owner: A, who: B }],
+    });
+    assert.deepEqual(store.touchedAbove(0n).workers, [A]);
+    assert.deepEqual(store.getWorker(A), { worker: A, master: M, pendingMaster: ZERO });
+    assert.equal(store.getWorker(B), undefined);
   } finally {
     state.close();
   }

@@ -18,7 +18,7 @@ export type ChangeDecision = { accept: true } | { accept: false; reason: string 
  * Whether the supplier accepts a consumer's change request on a deal of
  * `plan` (pure): the new price may not be below the plan's price, and the new
  * duration must be what the plan sells (0 on a spot plan, at most the plan's
- * duration on a forward one).
+ * duration on a forward one). An auto-priced plan's floor is the deal's price.
  *
  * @example
  * ```ts
@@ -32,8 +32,12 @@ export type ChangeDecision = { accept: true } | { accept: false; reason: string 
 export function decideChangeRequest(
   request: Pick<ChangeRequestState, "price" | "duration">,
   plan: Pick<PlanConfig, "name" | "priceUsdPerHour" | "duration">,
+  deal: { price: bigint } = { price: 0n },
 ): ChangeDecision {
-  const floor = parseUsdPerHour(plan.priceUsdPerHour);
+  // an auto-priced plan has no fixed price: the deal's own price is the floor
+  const floor = plan.priceUsdPerHour === "auto"
+    ? deal.price
+    : parseUsdPerHour(plan.priceUsdPerHour);
   if (request.price < floor) {
     return {
       accept: false,
@@ -65,6 +69,11 @@ export type ChangeRequestsComponents = {
 export type ChangeRequests = {
   /** Answers every pending consumer request once: accepts (proposing the same) or logs why not. */
   step(market: WriteMarketClient, options?: { signal?: AbortSignal | undefined }): Promise<void>;
+  /** `step` as a scheduler step: a failed transaction is logged and retried in 10 s. */
+  run(
+    market: WriteMarketClient,
+    options: { signal: AbortSignal },
+  ): Promise<{ wakeAt?: number | undefined }>;
 };
 
 /**
@@ -108,7 +117,7 @@ export function createChangeRequests(
       const plan = name === undefined ? undefined : plans.get(name);
       if (plan === undefined) continue;
       const request = { price: BigInt(r.price!), duration: BigInt(r.duration!) };
-      const decision = decideChangeRequest(request, plan);
+      const decision = decideChangeRequest(request, plan, deal);
       answered.add(id);
       if (!decision.accept) {
         logger.warn("ignored the consumer's change request", {
@@ -139,5 +148,19 @@ export function createChangeRequests(
       }
     }
   }
-  return { step };
+  return {
+    step,
+    async run(market, opts) {
+      try {
+        await step(market, opts);
+        return {};
+      } catch (error) {
+        if (opts.signal.aborted) throw error;
+        logger.error("cannot answer a change request", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return { wakeAt: Date.now() + 10_000 };
+      }
+    },
+  };
 }

@@ -39,7 +39,6 @@ chain: devnet
 # For a real market, a mapping instead:
 # chain:
 #   rpc_url: https://rpc.example.org     # JSON-RPC over http(s)
-#   ws_url: wss://rpc.example.org/ws     # optional, for event subscriptions
 #   chain_id: 444
 #   from_block: 0                        # first block to index: the market's deployment block
 #                                        # (default 0 reads the whole chain once)
@@ -64,7 +63,11 @@ ${o.passphraseLines}
 # Ask plans: what this rig offers. Each becomes one ASK order on the market.
 plans:
   - name: cpu-small              # 1-63 of a-z, 0-9, - and _; unique
-    price_usd_per_hour: "0.05"   # exact decimal, USD per hour
+    price_usd_per_hour: "0.05"   # exact decimal, USD per hour; or auto: follow the market
+    # auto_price:                # with auto: aim at this quantile of the fitting BIDs' prices,
+    #   target_quantile: 0.5     # re-price at most this often, by at most this step, and never
+    #   min_interval: 10m        # below the power cost of the plan's share (power section)
+    #   max_step_percent: 10
     duration: spot               # spot (open-ended, billed hourly) or a duration like 8h
     resources:
       cpu_cores: 1               # may be fractional, e.g. 0.5
@@ -107,7 +110,7 @@ dashboard:
   port: 9337
   allow_remote: false
 
-# Power, to show profit after electricity.
+# Power, to show profit after electricity, and the floor of auto prices.
 power:
   idle_watts: 60
   load_watts: 250

@@ -1,6 +1,6 @@
-import type { DatabaseSync } from "node:sqlite";
 import type { ChainStore, OrderState } from "../chain/mod.ts";
 import { type AskParameters, askParamsHash } from "./_ask_params.ts";
+import type { PlanOrdersTable } from "./_plan_orders.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 
 /**
@@ -65,27 +65,22 @@ export type RecoverDealPlansOptions = {
  * @returns the deals whose plan was recovered
  * @example
  * ```ts ignore
- * recoverDealPlans(db, store, { me: account.address, planned });
+ * recoverDealPlans(planOrders, store, { me: account.address, planned });
  * ```
  */
 export function recoverDealPlans(
-  db: DatabaseSync,
+  planOrders: Pick<PlanOrdersTable, "planOf" | "recordTaken">,
   store: Pick<ChainStore, "deals" | "getOrder">,
   options: RecoverDealPlansOptions,
 ): { dealId: bigint; plan: string }[] {
   const me = options.me.toLowerCase();
-  const planOf = db.prepare("SELECT plan FROM plan_orders WHERE order_id = ?");
-  const insert = db.prepare(
-    `INSERT INTO plan_orders (order_id, plan, params_hash, placed_at, retired_at, retire_reason)
-     VALUES (?, ?, ?, ?, ?, 'taken') ON CONFLICT (order_id) DO NOTHING`,
-  );
   const mine = store.deals({ party: options.me }).filter((d) =>
     d.supplier.toLowerCase() === me || d.master.toLowerCase() === me
   );
   const busy = new Set<string>();
   for (const d of mine) {
-    const known = planOf.get(d.askId) as { plan: string } | undefined;
-    if (known !== undefined && d.status === "ACCEPTED") busy.add(known.plan);
+    const known = planOrders.planOf(d.askId);
+    if (known !== undefined && d.status === "ACCEPTED") busy.add(known);
   }
   const recovered: { dealId: bigint; plan: string }[] = [];
   const now = options.now ?? Date.now();
@@ -94,13 +89,13 @@ export function recoverDealPlans(
     a.status === b.status ? Number(a.id - b.id) : a.status === "ACCEPTED" ? -1 : 1
   );
   for (const deal of ordered) {
-    if (planOf.get(deal.askId) !== undefined) continue;
+    if (planOrders.planOf(deal.askId) !== undefined) continue;
     const ask: OrderState | undefined = store.getOrder(deal.askId);
     if (ask === undefined || ask.type !== "ASK" || ask.author.toLowerCase() !== me) continue;
     const exclude = deal.status === "ACCEPTED" ? busy : new Set<string>();
     const plan = identifyPlan(ask, options.planned, exclude);
     if (plan === undefined) continue;
-    insert.run(deal.askId, plan, askParamsHash(ask), now, now);
+    planOrders.recordTaken({ orderId: deal.askId, plan, hash: askParamsHash(ask) }, now);
     if (deal.status === "ACCEPTED") busy.add(plan);
     recovered.push({ dealId: deal.id, plan });
   }

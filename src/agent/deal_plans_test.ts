@@ -4,6 +4,7 @@ import { identifyPlan, recoverDealPlans } from "./deal_plans.ts";
 import { planAsk } from "./plan_ask.ts";
 import type { PlanConfig } from "./config.ts";
 import { openState } from "./state.ts";
+import { planOrdersTable } from "./_plan_orders.ts";
 
 const ME = "0x00000000000000000000000000000000000000aa" as const;
 const CONSUMER = "0x00000000000000000000000000000000000000bb" as const;
@@ -78,7 +79,11 @@ Deno.test("recoverDealPlans() records the unrecorded ASK of each deal from the c
     ]);
     const deals = [deal(11n, 1n, "ACCEPTED"), deal(12n, 2n, "ACCEPTED"), deal(13n, 3n, "CLOSED")];
     const store = { deals: () => deals, getOrder: (id: bigint) => orders.get(id) };
-    const recovered = recoverDealPlans(state.db, store, { me: ME, planned: twins, now: 5 });
+    const recovered = recoverDealPlans(planOrdersTable(state.db), store, {
+      me: ME,
+      planned: twins,
+      now: 5,
+    });
     assert.deepEqual(recovered, [
       { dealId: 11n, plan: "x" },
       { dealId: 12n, plan: "y" },
@@ -88,7 +93,10 @@ Deno.test("recoverDealPlans() records the unrecorded ASK of each deal from the c
       "SELECT order_id, plan, retire_reason FROM plan_orders ORDER BY order_id",
     ).all().map((r) => [r.order_id, r.plan, r.retire_reason]);
     assert.deepEqual(rows, [[1n, "x", "taken"], [2n, "y", "taken"], [3n, "z", "taken"]]);
-    assert.deepEqual(recoverDealPlans(state.db, store, { me: ME, planned: twins }), []);
+    assert.deepEqual(
+      recoverDealPlans(planOrdersTable(state.db), store, { me: ME, planned: twins }),
+      [],
+    );
   } finally {
     state.close();
   }

@@ -3,6 +3,7 @@ import { createKeystore } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { pathExists } from "./_path_exists.ts";
+import { readPassphrase } from "./read_passphrase.ts";
 
 /** Options of {@linkcode ensureDevnetKeystore}. */
 export type EnsureDevnetKeystoreOptions = { logger: Logger };
@@ -29,9 +30,7 @@ export async function ensureDevnetKeystore(
     await Deno.mkdir(dirname(keystore.passphrase.path), { recursive: true });
     await Deno.writeTextFile(keystore.passphrase.path, passphrase + "\n", { mode: 0o600 });
   } else {
-    const value = Deno.env.get(keystore.passphrase.name);
-    if (value === undefined || value === "") return; // readPassphrase names the variable
-    passphrase = value;
+    passphrase = await readPassphrase(keystore.passphrase);
   }
   await Deno.mkdir(dirname(keystore.path), { recursive: true });
   // pbkdf2 with a modest count: a devnet key guards nothing of value, and

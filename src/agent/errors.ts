@@ -25,7 +25,7 @@ export class ConfigError extends AgentError {
     const count = args.problems.length;
     super(
       `Cannot use ${where}: ${count} problem${count === 1 ? "" : "s"} found`,
-      options,
+      { ...options, badInput: true },
     );
     this.file = args.file;
     this.problems = args.problems;
@@ -46,4 +46,28 @@ export class StateError extends AgentError {
 /** The local devnet (anvil + contracts) cannot be brought up. */
 export class DevnetError extends AgentError {
   override name = "DevnetError";
+}
+
+/** The chain (or market) the agent connects to is not the one its state describes. */
+export class ChainIdentityError extends AgentError {
+  override name = "ChainIdentityError";
+  /** What the state recorded and what the RPC serves, as "chain id/genesis hash/market". */
+  readonly recorded: string;
+  readonly actual: string;
+
+  constructor(args: { recorded: string; actual: string; dataDir?: string | undefined }) {
+    super(
+      `Cannot use this chain with the agent's state: it was recorded on ${args.recorded}, the RPC serves ${args.actual}`,
+      {
+        hints: [
+          "Check chain.rpc_url, chain.chain_id and chain.contracts.market in the config",
+          `Or point data_dir at another folder for the other chain${
+            args.dataDir === undefined ? "" : ` (now "${args.dataDir}")`
+          }; this state is left untouched`,
+        ],
+      },
+    );
+    this.recorded = args.recorded;
+    this.actual = args.actual;
+  }
 }

@@ -1,5 +1,6 @@
 import { formatUsdPerHour } from "../chain/mod.ts";
 import { AgentError } from "../errors.ts";
+import { readInputFile } from "./_read_input_file.ts";
 import {
   createMarketViews,
   createOrderBook,
@@ -8,6 +9,9 @@ import {
   type MatchExplanation,
   parseMarketFile,
 } from "../matcher/mod.ts";
+
+/** A market file of a million orders is ~400 MB; refuse what cannot be one. */
+const MAX_MARKET_FILE_BYTES = 1024 ** 3;
 
 /** Options of {@linkcode runMatchCommand}. */
 export type RunMatchCommandOptions = {
@@ -71,16 +75,12 @@ export async function runMatchCommand(
   options: RunMatchCommandOptions,
 ): Promise<RunMatchCommandReturnType> {
   const { ordersPath, explain = false, limit, signal } = options;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(ordersPath, signal === undefined ? {} : { signal });
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound ? "file not found" : String(error);
-    throw new AgentError(`Cannot read orders file "${ordersPath}": ${why}`, {
-      cause: error,
-      hints: ["Give a JSON-lines market file with --orders (see README, `match`)"],
-    });
-  }
+  const text = await readInputFile(ordersPath, {
+    what: "orders file",
+    maxBytes: MAX_MARKET_FILE_BYTES,
+    hints: ["Give a JSON-lines market file with --orders (see README, `match`)"],
+    signal,
+  });
   const { orders, views: data } = parseMarketFile(text);
   const byId = new Map(orders.map((o) => [o.id.toString(), o]));
   const find = (id: string, type: "BID" | "ASK"): MarketOrder => {

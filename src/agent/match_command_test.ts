@@ -108,6 +108,29 @@ Deno.test("runMatchCommand() rejects a bad line with its number, and unknown ids
   });
   await assert.rejects(
     runMatchCommand({ ordersPath: "/nonexistent/market.jsonl" }),
-    (e: unknown) => e instanceof AgentError && /file not found/.test(e.message),
+    (e: unknown) => e instanceof AgentError && e.badInput && /it does not exist/.test(e.message),
   );
+  await assert.rejects(
+    runMatchCommand({ ordersPath: "/tmp" }),
+    (e: unknown) => e instanceof AgentError && e.badInput && /it is a directory/.test(e.message),
+  );
+});
+
+Deno.test("runMatchCommand() quotes a value nested 100,001 arrays deep with bounded work", async () => {
+  const deep = "[".repeat(100_001) + "]".repeat(100_001);
+  const line = `{"kind":"order","id":"1","type":"BID","author":"0x${
+    "a".repeat(40)
+  }","duration":"0","price":${deep}}`;
+  await withFile([line], async (path) => {
+    const error = await runMatchCommand({ ordersPath: path }).catch((e) => e);
+    assert.ok(error instanceof MarketFileError, String(error));
+    assert.equal(error.badInput, true);
+    assert.ok(error.message.length < 400, error.message.slice(0, 400));
+    assert.match(error.message, /line 1: .*price .*current value is \[\[\[/);
+  });
+  await withFile([`{"kind":${deep}}`], async (path) => {
+    const error = await runMatchCommand({ ordersPath: path }).catch((e) => e);
+    assert.ok(error instanceof MarketFileError, String(error));
+    assert.ok(error.message.length < 400);
+  });
 });

@@ -13,7 +13,6 @@
  * @module
  */
 export { AgentError } from "../errors.ts";
-export { type SignedBenchReport, verifyBenchReport } from "../bench/mod.ts";
 export {
   type BenchCommandComponents,
   type BenchProgressOutput,
@@ -41,12 +40,77 @@ export {
   type RunDealsCommandReturnType,
 } from "./deals_command.ts";
 export {
-  type MarketLoop,
-  type MarketLoopComponents,
-  type MarketStepReport,
-  startMarketLoop,
-  type StartMarketLoopOptions,
-} from "./market_loop.ts";
+  createMarketComponents,
+  type CreateMarketComponentsOptions,
+  type MarketComponents,
+} from "./market_components.ts";
+export {
+  createMarketReconciler,
+  type MarketReconciler,
+  type MarketReconcilerComponents,
+  type MarketReconcilerOptions,
+} from "./market_reconciler.ts";
+export { emptyReport, type MarketStepReport } from "./market_report.ts";
+export {
+  createMarketView,
+  type CreateMarketViewOptions,
+  type MarketView,
+  type MarketViewComponents,
+  type ViewDelta,
+} from "./market_view.ts";
+export {
+  createScheduler,
+  type CreateSchedulerOptions,
+  type ScheduledStep,
+  type Scheduler,
+  type SchedulerClock,
+  type SchedulerEvent,
+  type StepOutcome,
+  systemClock,
+} from "./scheduler.ts";
+export {
+  backoffDelay,
+  type BackoffPolicy,
+  createRetrySchedule,
+  DEFAULT_BACKOFF,
+  type FailureVerdict,
+  type RetryEntry,
+  type RetrySchedule,
+} from "./retry_schedule.ts";
+export {
+  type BillingAction,
+  planBilling,
+  type PlanBillingInput,
+  type PlanBillingResult,
+} from "./plan_billing.ts";
+export {
+  chainErrorFields,
+  classifyOpenFailure,
+  type OpenFailureKind,
+} from "./classify_open_failure.ts";
+export { type BillStepComponents, type BillStepOptions, createBillStep } from "./bill_step.ts";
+export {
+  createOpenDealsStep,
+  type OpenDealsStep,
+  type OpenDealsStepComponents,
+  type OpenDealsStepOptions,
+} from "./open_deals_step.ts";
+export { createPlansStep, type PlansStepComponents, type PlansStepOptions } from "./plans_step.ts";
+export {
+  createPriceStep,
+  type PriceStep,
+  type PriceStepComponents,
+  type PriceStepOptions,
+} from "./price_step.ts";
+export {
+  type AutoPriceDecision,
+  type AutoPriceInput,
+  type AutoPriceSettings,
+  decideAutoPrice,
+  DEFAULT_AUTO_PRICE,
+  priceQuantile,
+} from "./auto_price.ts";
+export { decimalToWad, type PlanShare, planShare, powerFloor } from "./power_floor.ts";
 export {
   type OrderEntry,
   runOrdersCommand,
@@ -68,11 +132,14 @@ export {
   type ReconcilePlansInput,
   type RetireReason,
 } from "./reconcile_plans.ts";
+export {
+  runVerifyReportCommand,
+  type RunVerifyReportCommandOptions,
+} from "./verify_report_command.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
-export type { AgentConfig, ChainConfig, PlanConfig, RawConfig } from "./config.ts";
-export { rawConfigSchema } from "./config.ts";
+export type { AgentConfig, ChainConfig, PlanConfig } from "./config.ts";
 export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";
 export { type Devnet, startDevnet, type StartDevnetOptions } from "./devnet.ts";
 export {
@@ -80,7 +147,24 @@ export {
   type EnsureDevnetKeystoreOptions,
   randomPassphrase,
 } from "./ensure_keystore.ts";
-export { ConfigError, type ConfigProblem, DevnetError, StateError } from "./errors.ts";
+export {
+  ChainIdentityError,
+  ConfigError,
+  type ConfigProblem,
+  DevnetError,
+  StateError,
+} from "./errors.ts";
+export {
+  type ChainIdentity,
+  type ChainIdentityDecision,
+  decideChainIdentity,
+  describeChainIdentity,
+} from "./decide_chain_identity.ts";
+export {
+  ensureChainIdentity,
+  type EnsureChainIdentityComponents,
+  type EnsureChainIdentityOptions,
+} from "./ensure_chain_identity.ts";
 export { initRig, type InitRigOptions, type InitRigReturnType } from "./init_rig.ts";
 export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
 export {
@@ -92,6 +176,7 @@ export {
 } from "./logger.ts";
 export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
+export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {
   type AgentReady,
   runAgent,

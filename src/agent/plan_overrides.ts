@@ -35,7 +35,7 @@ export function applyPlanOverrides(
   });
 }
 
-/** The `plan_overrides` table (migration 0005). */
+/** The `plan_overrides` table (migration 0007_workloads). */
 export type PlanOverridesTable = {
   all(): PlanOverride[];
   setPaused(plan: string, paused: boolean, by: string): void;
@@ -94,7 +94,12 @@ export function planOverridesTable(db: DatabaseSync): PlanOverridesTable {
  */
 export function createPlanAdminControls(
   db: DatabaseSync,
-  options: { plans: readonly PlanConfig[]; status?: (() => unknown) | undefined },
+  options: {
+    plans: readonly PlanConfig[];
+    status?: (() => unknown) | undefined;
+    /** Called after every change (the market reconciler re-reads the plans). */
+    onChange?: (() => void) | undefined;
+  },
 ): AdminControls & { current(): PlanConfig[] } {
   const table = planOverridesTable(db);
   const names = new Set(options.plans.map((p) => p.name));
@@ -119,10 +124,12 @@ export function createPlanAdminControls(
     pausePlan(plan, by) {
       known(plan);
       table.setPaused(plan, true, by);
+      options.onChange?.();
     },
     resumePlan(plan, by) {
       known(plan);
       table.setPaused(plan, false, by);
+      options.onChange?.();
     },
     setPrice(plan, priceUsdPerHour, by) {
       known(plan);
@@ -135,6 +142,7 @@ export function createPlanAdminControls(
         );
       }
       table.setPrice(plan, priceUsdPerHour, by);
+      options.onChange?.();
     },
   };
 }

@@ -6,30 +6,26 @@ import {
   type Hardware,
   hardwareFingerprint,
 } from "../bench/mod.ts";
-import {
-  connectChain,
-  type MarketAddresses,
-  unlockKeystore,
-  type WriteMarketClient,
-} from "../chain/mod.ts";
+import { connectChain, type MarketAddresses } from "../chain/mod.ts";
 import type { RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { loadConfig } from "./load_config.ts";
-import { startMarketLoop } from "./market_loop.ts";
+import { createMarketComponents } from "./market_components.ts";
+import { createMarketReconciler } from "./market_reconciler.ts";
+import { systemClock } from "./scheduler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
-import { readPassphrase } from "./read_passphrase.ts";
 import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
+import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { VERSION } from "./version.ts";
-import { createChainStore } from "./chain_store.ts";
-import { startWorkloads, type Workloads } from "./start_workloads.ts";
-import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
 import { createChangeRequests } from "./change_requests.ts";
+import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
 import { createPlanAdminControls } from "./plan_overrides.ts";
+import { startWorkloads, type Workloads } from "./start_workloads.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -84,6 +80,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
   const { logger, signal, onReady } = options;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
+  /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
+  const fatal = new AbortController();
   try {
     const state = openState({ path: join(config.dataDir, "agent.sqlite") });
     stops.push(() => state.close());
@@ -93,9 +91,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     if (config.chain.kind === "devnet") {
       await ensureDevnetKeystore(config.keystore, { logger });
     }
-    const passphrase = await readPassphrase(config.keystore.passphrase);
-    const account = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
-    logger.info("keystore unlocked", { address: account.address });
+    const account = await unlockAgentKey(config.keystore, { logger, signal });
 
     let devnet: Devnet | undefined;
     let devnetMs = 0;
@@ -132,19 +128,39 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
+    const marketLogger = logger.child("market");
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger: marketLogger },
+      {
+        addresses,
+        fromBlock,
+        pollIntervalMs: options.market?.pollIntervalMs,
+        devnet: devnet !== undefined,
+        dataDir: config.dataDir,
+        signal,
+      },
+    );
+    const { benchmarksQuantity } = components.parameters;
     if (config.master !== undefined) {
       await ensureWorkerBinding({
         chain,
         account,
-        nonceStore: createChainStore(state.db),
+        nonceStore: components.store,
         logger: logger.child("worker"),
       }, { master: config.master, addresses, signal });
     }
-    const planControls = createPlanAdminControls(state.db, { plans: config.plans });
-    const workloads = await startWorkloads({
+    // administrators pause and re-price fixed-price plans (task protocol admin actions)
+    const fixedPlans = () =>
+      planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
+        .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
+    const planControls = createPlanAdminControls(state.db, {
+      plans: config.plans,
+      onChange: () => reconciler.setPlans(fixedPlans()),
+    });
+    const workloads = startWorkloads({
       db: state.db,
       chain,
-      store: createChainStore(state.db),
+      store: components.store,
       logger: logger.child("tasks"),
     }, {
       config,
@@ -152,6 +168,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       supplier: account.address,
       rig,
       measured,
+      benchmarksQuantity,
       agentId: options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`,
       registryAuth: options.registryAuth,
       adminControls: planControls,
@@ -159,29 +176,31 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     stops.push(() => workloads.close());
     const changeRequests = createChangeRequests({
       db: state.db,
-      store: createChainStore(state.db),
+      store: components.store,
       logger: logger.child("deals"),
     }, { me: account.address, plans: config.plans });
-    let loopMarket: WriteMarketClient | undefined; // set once the loop exists, before its first step
-    const marketLoop = await startMarketLoop({
-      chain,
-      account,
-      db: state.db,
-      logger: logger.child("market"),
-    }, {
-      addresses,
-      fromBlock,
-      plans: ({ benchmarksQuantity }) =>
-        planControls.current().map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
-      pollIntervalMs: options.market?.pollIntervalMs,
-      billIntervalSeconds: options.market?.billIntervalSeconds,
-      afterStep: async (stepSignal) => {
-        await workloads.reconciler.step({ signal: stepSignal });
-        if (loopMarket !== undefined) await changeRequests.step(loopMarket, { signal: stepSignal });
+    const reconciler = createMarketReconciler(
+      { ...components, logger: marketLogger, clock: systemClock },
+      {
+        planned: fixedPlans(),
+        extraSteps: [
+          // deal -> task: our deals opened or closed, a task request, a container event
+          { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
+          {
+            name: "change-requests",
+            on: ["start", "own", "head"],
+            run: ({ signal }) => changeRequests.run(components.market, { signal }),
+          },
+        ],
+        autoPriced: {
+          plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
+          planning: { rig, measured, benchmarksQuantity },
+          power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
+        },
+        billIntervalSeconds: options.market?.billIntervalSeconds,
+        onFatal: (error) => fatal.abort(error),
       },
-      signal,
-    });
-    loopMarket = marketLoop.market;
+    );
 
     const ready: AgentReady = {
       address: account.address,
@@ -201,8 +220,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: ready.devnetMs,
       rssBytes: Deno.memoryUsage().rss,
     });
-    marketLoop.start();
-    stops.push(() => marketLoop.stop());
+    reconciler.start({ signal });
+    stops.push(() => reconciler.stop());
     const watching = new AbortController();
     const watch = workloads.watch(AbortSignal.any([signal, watching.signal]));
     stops.push(async () => {
@@ -217,7 +236,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         );
     }
     onReady?.(ready);
-    await abortion(signal);
+    await abortion(AbortSignal.any([signal, fatal.signal]));
+    if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
   } finally {
     for (const stop of stops.reverse()) {

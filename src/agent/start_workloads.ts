@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { ChainClient, ChainStore, MarketAddresses } from "../chain/mod.ts";
-import { createMarketClient, marketAbi } from "../chain/mod.ts";
+import { createMarketClient } from "../chain/mod.ts";
 import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../nat/mod.ts";
 import type { AgentConfig } from "./config.ts";
@@ -27,6 +27,8 @@ export type StartWorkloadsOptions = {
   supplier: `0x${string}`;
   rig: RigCapacity;
   measured: ReadonlyMap<number, bigint>;
+  /** `Market.benchmarksQuantity()`. */
+  benchmarksQuantity: number;
   /** `sonm.agent` label of this agent's containers. */
   agentId: string;
   registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
@@ -40,6 +42,11 @@ export type Workloads = {
   /** The EIP-712 domain requests must be signed for. */
   domain: ProtocolDomain;
   reconciler: TaskReconciler;
+  /**
+   * The reconciler as a scheduler step: a failure (dockerd down) is logged
+   * and retried in 5 s, never fatal to the agent.
+   */
+  step(options: { signal: AbortSignal }): Promise<{ wakeAt?: number | undefined }>;
   /** Starts following Docker's events; resolves when `signal` aborts. */
   watch(signal: AbortSignal): Promise<void>;
   close(): void;
@@ -57,21 +64,19 @@ export type Workloads = {
  * });
  * ```
  */
-export async function startWorkloads(
+export function startWorkloads(
   components: WorkloadsComponents,
   options: StartWorkloadsOptions,
-): Promise<Workloads> {
+): Workloads {
   const { db, chain, store, logger } = components;
   const { config, addresses } = options;
-  const benchmarksQuantity = Number(
-    await chain.public.readContract({
-      address: addresses.market,
-      abi: marketAbi,
-      functionName: "benchmarksQuantity",
-    }),
-  );
+  // what each plan sells, to know a deal's plan from its ASK (an auto price is left out of that)
   const planned: PlannedAsk[] = config.plans.map((plan) =>
-    planAsk(plan, { rig: options.rig, measured: options.measured, benchmarksQuantity })
+    planAsk(plan.priceUsdPerHour === "auto" ? { ...plan, priceUsdPerHour: "1" } : plan, {
+      rig: options.rig,
+      measured: options.measured,
+      benchmarksQuantity: options.benchmarksQuantity,
+    })
   );
   const docker = createDockerClient({ socketPath: config.docker.socket });
   const runtime = createTaskRuntime({
@@ -97,6 +102,18 @@ export async function startWorkloads(
     handler,
     domain: { chainId: chain.chain.id, market: addresses.market },
     reconciler,
+    async step({ signal }) {
+      try {
+        await reconciler.step({ signal });
+        return {};
+      } catch (error) {
+        if (signal.aborted) throw error;
+        logger.warn("the deal -> task step failed; retrying", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return { wakeAt: Date.now() + 5_000 };
+      }
+    },
     watch: (signal) => reconciler.watch(signal),
     close: () => docker.close(),
   };

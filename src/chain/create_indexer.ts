@@ -1,41 +1,27 @@
-import {
-  type Abi,
-  type Address,
-  type Block,
-  BlockNotFoundError,
-  type Hex,
-  type Log,
-  parseEventLogs,
-  zeroAddress,
-} from "viem";
-import { blacklistAbi, marketAbi, profileRegistryAbi } from "./contracts.ts";
+import { type Block, BlockNotFoundError, type Hex, numberToHex, type RpcLog } from "viem";
 import type { MarketClient } from "./create_market_client.ts";
 import { ChainError } from "./errors.ts";
 import {
   type RawChangeRequest,
   type RawDeal,
   type RawOrder,
-  readContract,
   readMarket,
   toChangeRequestState,
   toDealState,
   toOrderState,
 } from "./_market.ts";
 import { sleep, withRetry } from "./_retry.ts";
+import { ChangeCollector } from "./_changes.ts";
+import { type BlockPlan, decodeLogs, planBlocks } from "./_block_plans.ts";
 import type {
-  BillRecord,
   BlockUpdate,
-  ChainEvent,
   ChainStore,
   ChangeRequestState,
   DealState,
   EventSource,
-  LevelState,
-  ListedState,
-  OrderState,
-  WorkerState,
+  MarketChanges,
 } from "./types.ts";
-import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/mod.ts";
+import type { MarketOrder, MarketViews } from "../matcher/mod.ts";
 
 /** Options of {@linkcode createIndexer}. */
 export type CreateIndexerOptions = {
@@ -52,6 +38,13 @@ export type CreateIndexerOptions = {
   pollIntervalMs?: number | undefined;
   /** Parallel state reads per block (default 8). */
   concurrency?: number | undefined;
+  /**
+   * Most entries a sync lists in {@linkcode SyncResult.changes} (default
+   * 10,000); beyond it the changes say `rebuild` instead.
+   */
+  maxChanges?: number | undefined;
+  /** Logs per getLogs call to aim at (default 20,000): bounds a batch's memory. */
+  maxLogs?: number | undefined;
 };
 
 /** What one {@linkcode Indexer.syncOnce} did. */
@@ -63,6 +56,8 @@ export type SyncResult = {
   events: number;
   /** Set when a reorg was detected: the common ancestor the store rolled back to. */
   rolledBackTo?: bigint | undefined;
+  /** What changed, for a long-lived market view (its `reorg` equals `rolledBackTo`). */
+  changes: MarketChanges;
 };
 
 /** Follows the market's events into a {@linkcode ChainStore}. */
@@ -86,12 +81,6 @@ export type Indexer = {
 /** Errors of {@linkcode Indexer.syncOnce}. */
 export type IndexerErrorType = ChainError;
 
-const eventsAbi = [
-  ...marketAbi.filter((x) => x.type === "event"),
-  ...blacklistAbi.filter((x) => x.type === "event"),
-  ...profileRegistryAbi.filter((x) => x.type === "event"),
-] as const;
-
 /** A batch that saw the chain change under it; the next sync re-checks. */
 class ReorgDuringBatch extends Error {}
 
@@ -99,7 +88,7 @@ class ReorgDuringBatch extends Error {}
 class BatchTooLarge extends Error {}
 
 const RANGE_LIMIT =
-  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|exceed.*(range|results)/i;
+  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|response body exceeded|exceed.*(range|results)/i;
 
 function isRangeLimit(error: unknown): boolean {
   let current: unknown = error;
@@ -137,11 +126,28 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     reorgDepth = 64,
     pollIntervalMs = 1000,
     concurrency = 8,
+    maxChanges = 10_000,
+    maxLogs = 20_000,
   } = options;
   const pub = client.chain.public;
   const a = client.addresses;
-  /** Blocks per getLogs now: batchSize, halved while the node refuses the range. */
-  let span = batchSize;
+  /**
+   * Blocks per getLogs now: grows from a few blocks to batchSize while
+   * batches stay under maxLogs logs, shrinks when one exceeds it (a seeded
+   * market has thousands of orders per block), halves while the node
+   * refuses the range.
+   */
+  let span = batchSize < 8n ? batchSize : 8n;
+  const nextSpan = (current: bigint, used: bigint, logs: number): bigint => {
+    if (logs > maxLogs) {
+      const fit = (used * BigInt(maxLogs)) / BigInt(logs);
+      return fit > 0n ? fit : 1n;
+    }
+    if (logs * 2 <= maxLogs && used === current) {
+      return current * 2n < batchSize ? current * 2n : batchSize;
+    }
+    return current;
+  };
   const sourceOf = new Map<string, EventSource>([
     [a.market.toLowerCase(), "market"],
     [a.blacklist.toLowerCase(), "blacklist"],
@@ -161,20 +167,23 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   }
 
   /** Rolls back to the common ancestor when the last indexed block left the chain. */
-  async function checkReorg(signal?: AbortSignal): Promise<bigint | undefined> {
+  async function checkReorg(
+    changes: ChangeCollector,
+    signal?: AbortSignal,
+  ): Promise<bigint | undefined> {
     const last = store.lastIndexed();
     if (last === undefined) return undefined;
     if ((await blockAt(last.number, signal))?.hash === last.hash) return undefined;
     const recent = store.recentBlocks({ below: last.number - 1n, limit: reorgDepth });
     for (const b of recent) {
       if ((await blockAt(b.number, signal))?.hash === b.hash) {
-        store.rollbackTo(b.number);
+        changes.rollback(store, b.number);
         return b.number;
       }
     }
     if (recent.length < reorgDepth) {
       // every block we kept is gone: start over from the beginning
-      store.rollbackTo(fromBlock - 1n);
+      changes.rollback(store, fromBlock - 1n);
       return fromBlock - 1n;
     }
     throw new ChainError(
@@ -196,204 +205,92 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     return out;
   }
 
+  /** Completes a block plan with its header and the states read at the block. */
   async function buildUpdate(
     header: Block,
-    logs: readonly DecodedLog[],
+    plan: BlockPlan | undefined,
     signal?: AbortSignal,
   ): Promise<BlockUpdate> {
     const blockNumber = header.number as bigint;
     const at = { blockNumber, signal };
-    const orderIds = new Set<bigint>();
-    const dealIds = new Set<bigint>();
-    const crIds = new Set<bigint>();
-    const workers = new Set<Address>();
-    const levels = new Set<Address>();
-    const listed = new Map<string, [Address, Address]>();
-    const events: ChainEvent[] = [];
-    const bills: BillRecord[] = [];
-    for (const l of logs) {
-      const args = l.args as Record<string, unknown>;
-      events.push({
-        blockNumber,
-        logIndex: l.logIndex,
-        txHash: l.transactionHash,
-        contract: l.source,
-        name: l.eventName,
-        args,
-      });
-      if (l.source === "market") {
-        switch (l.eventName) {
-          case "OrderPlaced":
-          case "OrderUpdated":
-            orderIds.add(args.orderId as bigint);
-            break;
-          case "DealOpened":
-          case "DealUpdated":
-            dealIds.add(args.dealId as bigint);
-            break;
-          case "Billed":
-            dealIds.add(args.dealId as bigint);
-            bills.push({
-              blockNumber,
-              logIndex: l.logIndex,
-              txHash: l.transactionHash,
-              dealId: args.dealId as bigint,
-              paidAmount: args.paidAmount as bigint,
-            });
-            break;
-          case "DealChangeRequestSet":
-          case "DealChangeRequestUpdated":
-            crIds.add(args.changeRequestId as bigint);
-            break;
-          case "WorkerAnnounced":
-          case "WorkerConfirmed":
-          case "WorkerRemoved":
-            workers.add(args.worker as Address);
-            break;
-        }
-      } else if (l.source === "profiles" && l.eventName === "LevelSet") {
-        levels.add(args.who as Address);
-      } else if (
-        l.source === "blacklist" && (l.eventName === "Added" || l.eventName === "Removed")
-      ) {
-        const owner = args.owner as Address;
-        const who = args.who as Address;
-        listed.set(`${owner}:${who}`.toLowerCase(), [owner, who]);
-      }
-    }
-    const [orders, deals, changeRequests, workerStates, levelStates, listedStates] = await Promise
-      .all([
-        pool(
-          [...orderIds],
-          async (id) => toOrderState(id, await readMarket<RawOrder>(client, "getOrder", [id], at)),
-        ),
-        pool(
-          [...dealIds],
-          async (id) => toDealState(id, await readMarket<RawDeal>(client, "getDeal", [id], at)),
-        ),
-        pool([...crIds], async (id) =>
-          toChangeRequestState(
-            id,
-            await readMarket<RawChangeRequest>(client, "getChangeRequest", [id], at),
-          )),
-        pool([...workers], async (worker): Promise<WorkerState> => {
-          const [m, p] = await Promise.all([
-            readMarket<Address>(client, "masterOf", [worker], at),
-            readMarket<Address>(client, "pendingMasterOf", [worker], at),
-          ]);
-          return {
-            worker,
-            master: m.toLowerCase() === worker.toLowerCase() ? zeroAddress : m,
-            pendingMaster: p,
-          };
-        }),
-        pool([...levels], async (who): Promise<LevelState> => ({
-          who,
-          level: await readContract<number>(client, {
-            address: a.profiles,
-            abi: profileRegistryAbi as unknown as Abi,
-            functionName: "levelOf",
-            args: [who],
-            ...at,
-          }) as IdentityLevel,
-        })),
-        pool([...listed.values()], async ([owner, who]): Promise<ListedState> => ({
-          owner,
-          who,
-          listed: await readContract<boolean>(client, {
-            address: a.blacklist,
-            abi: blacklistAbi as unknown as Abi,
-            functionName: "listed",
-            args: [owner, who],
-            ...at,
-          }),
-        })),
-      ]);
+    const [read, deals, changeRequests] = await Promise.all([
+      pool(
+        [...plan?.orderReads ?? []],
+        async (id) => toOrderState(id, await readMarket<RawOrder>(client, "getOrder", [id], at)),
+      ),
+      pool(
+        [...plan?.dealIds ?? []],
+        async (id) => toDealState(id, await readMarket<RawDeal>(client, "getDeal", [id], at)),
+      ),
+      pool([...plan?.changeRequestIds ?? []], async (id) =>
+        toChangeRequestState(
+          id,
+          await readMarket<RawChangeRequest>(client, "getChangeRequest", [id], at),
+        )),
+    ]);
+    const orders = [...plan?.orders.values() ?? []];
+    for (const o of read) if (o !== undefined) orders.push(o);
     return {
       number: blockNumber,
       hash: header.hash as Hex,
       parentHash: header.parentHash,
       timestamp: header.timestamp,
-      events,
-      orders: orders.filter((x): x is OrderState => x !== undefined),
+      events: plan?.events ?? [],
+      orders,
       deals: deals.filter((x): x is DealState => x !== undefined),
       changeRequests: changeRequests.filter((x): x is ChangeRequestState => x !== undefined),
-      bills,
-      workers: workerStates,
-      levels: levelStates,
-      listed: listedStates,
+      bills: plan?.bills ?? [],
+      workers: [...plan?.workers.values() ?? []],
+      levels: [...plan?.levels.values() ?? []],
+      listed: [...plan?.listed.values() ?? []],
     };
   }
 
-  type DecodedLog = {
-    source: EventSource;
-    eventName: string;
-    args: unknown;
-    logIndex: number;
-    transactionHash: Hex;
-    blockNumber: bigint;
-    blockHash: Hex;
-  };
-
-  async function indexBatch(
-    from: bigint,
-    to: bigint,
-    signal?: AbortSignal,
-  ): Promise<{ blocks: number; events: number }> {
-    const end = await blockAt(to, signal);
-    if (end === undefined) throw new ReorgDuringBatch();
-    const raw = await rpc(
+  async function fetchLogs(from: bigint, to: bigint, signal?: AbortSignal): Promise<RpcLog[]> {
+    return await rpc(
       `read logs of blocks ${from}-${to}`,
       () =>
-        pub.getLogs({
-          address: [a.market, a.blacklist, a.profiles],
-          fromBlock: from,
-          toBlock: to,
+        pub.request({
+          method: "eth_getLogs",
+          params: [{
+            address: [a.market, a.blacklist, a.profiles],
+            fromBlock: numberToHex(from),
+            toBlock: numberToHex(to),
+          }],
         }).catch((e) => {
           if (from < to && isRangeLimit(e)) throw new BatchTooLarge();
           throw e;
         }),
       signal,
     );
-    const decoded: DecodedLog[] = parseEventLogs({ abi: eventsAbi, logs: raw as Log[] })
-      .filter((l) => !l.removed && sourceOf.has(l.address.toLowerCase()))
-      .map((l) => ({
-        source: sourceOf.get(l.address.toLowerCase()) as EventSource,
-        eventName: l.eventName,
-        args: l.args,
-        logIndex: l.logIndex as number,
-        transactionHash: l.transactionHash as Hex,
-        blockNumber: l.blockNumber as bigint,
-        blockHash: l.blockHash as Hex,
-      }))
-      .sort((x, y) =>
-        x.blockNumber === y.blockNumber
-          ? x.logIndex - y.logIndex
-          : (x.blockNumber < y.blockNumber ? -1 : 1)
-      );
-    const byBlock = new Map<bigint, DecodedLog[]>();
-    for (const l of decoded) {
-      const list = byBlock.get(l.blockNumber) ?? [];
-      list.push(l);
-      byBlock.set(l.blockNumber, list);
-    }
+  }
+
+  async function indexBatch(
+    from: bigint,
+    to: bigint,
+    changes: ChangeCollector,
+    signal?: AbortSignal,
+  ): Promise<{ blocks: number; events: number; logs: number }> {
+    const end = await blockAt(to, signal);
+    if (end === undefined) throw new ReorgDuringBatch();
+    const raw = await fetchLogs(from, to, signal);
+    const plans = planBlocks(decodeLogs(raw, sourceOf), (id) => store.getOrder(id));
     // blocks are read in parallel and applied in order
-    const updates: BlockUpdate[] = await pool([...byBlock], async ([number, logs]) => {
-      const header = number === to ? end : await blockAt(number, signal);
-      if (header === undefined || logs.some((l) => l.blockHash !== header.hash)) {
-        throw new ReorgDuringBatch();
-      }
-      return await buildUpdate(header, logs, signal);
+    const updates: BlockUpdate[] = await pool(plans, async (plan) => {
+      const header = plan.number === to ? end : await blockAt(plan.number, signal);
+      if (header === undefined || header.hash !== plan.blockHash) throw new ReorgDuringBatch();
+      return await buildUpdate(header, plan, signal);
     });
-    if (!byBlock.has(to)) updates.push(await buildUpdate(end, [], signal));
+    if (plans.at(-1)?.number !== to) updates.push(await buildUpdate(end, undefined, signal));
     // the batch's last block is unchanged, so is every block below it that we read
     if ((await blockAt(to, signal))?.hash !== end.hash) throw new ReorgDuringBatch();
+    store.applyBlocks(updates);
     let events = 0;
     for (const u of updates) {
-      store.applyBlock(u);
+      changes.addBlock(u);
       events += u.events.length;
     }
-    return { blocks: updates.length, events };
+    return { blocks: updates.length, events, logs: raw.length };
   }
 
   async function syncOnce(
@@ -403,8 +300,9 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     let rolledBackTo: bigint | undefined;
     let blocksApplied = 0;
     let events = 0;
+    const changes = new ChangeCollector(maxChanges);
     for (let round = 0; round < 5; round++) {
-      const r = await checkReorg(signal);
+      const r = await checkReorg(changes, signal);
       if (r !== undefined) rolledBackTo = r;
       const head = await rpc("read the block number", () =>
         pub.getBlockNumber({ cacheTime: 0 }), signal) -
@@ -417,7 +315,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
           const end = start + span - 1n < target ? start + span - 1n : target;
           let done;
           try {
-            done = await indexBatch(start, end, signal);
+            done = await indexBatch(start, end, changes, signal);
           } catch (e) {
             if (!(e instanceof BatchTooLarge)) throw e;
             span = (end - start + 1n) / 2n > 0n ? (end - start + 1n) / 2n : 1n;
@@ -425,6 +323,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
           }
           blocksApplied += done.blocks;
           events += done.events;
+          span = nextSpan(span, end - start + 1n, done.logs);
           start = end + 1n;
         }
         break;
@@ -434,7 +333,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     }
     const indexedTo = store.lastIndexed()?.number;
     if (blocksApplied > 0 && indexedTo !== undefined) store.prune(indexedTo - BigInt(reorgDepth));
-    return { indexedTo, blocksApplied, events, rolledBackTo };
+    return { indexedTo, blocksApplied, events, rolledBackTo, changes: changes.result() };
   }
 
   return {

@@ -27,6 +27,21 @@ export type StartAnvilOptions = {
    */
   pruneHistory?: boolean | undefined;
   /**
+   * Lift the block gas limit (`--disable-block-gas-limit`), so that one
+   * transaction may place thousands of orders (the test-only MarketSeeder).
+   *
+   * @default {false}
+   */
+  disableBlockGasLimit?: boolean | undefined;
+  /**
+   * With `pruneHistory`, also drop the transactions, receipts and logs of
+   * all but the last 8 blocks (`--transaction-block-keeper 8`). Set false
+   * when an indexer must read old logs (a first sync of a seeded market).
+   *
+   * @default {true}
+   */
+  pruneTransactions?: boolean | undefined;
+  /**
    * The anvil executable. Defaults to `$SONM_ANVIL_BIN`, then the binary of
    * npm `@foundry-rs/anvil` in the project's node_modules.
    */
@@ -154,6 +169,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     port = 0,
     blockTime,
     pruneHistory = false,
+    disableBlockGasLimit = false,
+    pruneTransactions = true,
     binary = Deno.env.get("SONM_ANVIL_BIN") ?? defaultBinary(),
     startTimeoutMs = 20_000,
     signal,
@@ -181,7 +198,9 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     String(DEV_ACCOUNTS.length),
   ];
   if (blockTime !== undefined) args.push("--block-time", String(blockTime));
-  if (pruneHistory) args.push("--prune-history", "8", "--transaction-block-keeper", "8");
+  if (pruneHistory) args.push("--prune-history", "8");
+  if (pruneHistory && pruneTransactions) args.push("--transaction-block-keeper", "8");
+  if (disableBlockGasLimit) args.push("--disable-block-gas-limit");
 
   let child: Deno.ChildProcess;
   try {

@@ -113,6 +113,46 @@ export type BlockUpdate = {
 };
 
 /**
+ * What one sync changed, for a long-lived market view to apply
+ * incrementally: the state after the sync of everything that changed in
+ * the synced range (last state wins). After a reorg the lists also hold
+ * the state, as of the common ancestor, of everything the dropped blocks
+ * had changed: an order that existed only on the dropped branch comes as
+ * its last known state with `active: false`; a worker binding, level or
+ * blacklist entry that existed only there comes as unbound, 0 or unlisted.
+ * So applying the lists alone always yields the right view.
+ */
+export type MarketChanges = {
+  /** Set when a reorg was undone: the block the store rolled back to. */
+  reorg?: bigint | undefined;
+  /**
+   * True when the range held more changes than the indexer's `maxChanges`
+   * (a first sync of a big market): the lists are then empty and the view
+   * must be rebuilt from the store.
+   */
+  rebuild: boolean;
+  /** The new state of every order whose state changed, active or not. */
+  orders: readonly OrderState[];
+  /** Deals opened, billed, changed or closed. */
+  dealIds: readonly bigint[];
+  /** Changed worker -> master bindings (master is the zero address when unbound). */
+  workers: readonly WorkerState[];
+  /** Changed identity levels. */
+  levels: readonly LevelState[];
+  /** Changed blacklist entries. */
+  listed: readonly ListedState[];
+};
+
+/** The keys of what applied blocks above some number changed (see `ChainStore.touchedAbove`). */
+export type TouchedKeys = {
+  orders: bigint[];
+  deals: bigint[];
+  workers: Address[];
+  levels: Address[];
+  listed: { owner: Address; who: Address }[];
+};
+
+/**
  * Where the indexer keeps the chain's state. Every method is synchronous
  * (sqlite's DatabaseSync); `applyBlock` and `rollbackTo` are atomic.
  */
@@ -123,6 +163,8 @@ export interface ChainStore {
   recentBlocks(options: { below: bigint; limit: number }): IndexedBlock[];
   /** Applies one block's changes; blocks come in increasing order. */
   applyBlock(update: BlockUpdate): void;
+  /** Applies consecutive blocks in one transaction (all or none). */
+  applyBlocks(updates: readonly BlockUpdate[]): void;
   /** Forgets every block above `number` and what it changed. */
   rollbackTo(number: bigint): void;
   /**
@@ -130,6 +172,10 @@ export interface ChainStore {
    * one at or below `number`, and block hashes below it. Events and bills stay.
    */
   prune(number: bigint): void;
+  /** What the blocks above `number` changed (read before a rollback to `number`). */
+  touchedAbove(number: bigint): TouchedKeys;
+  /** The current binding of a worker, undefined when it never had one. */
+  getWorker(worker: Address): WorkerState | undefined;
   /** The current state of an order / deal / change request. */
   getOrder(id: bigint): OrderState | undefined;
   getDeal(id: bigint): DealState | undefined;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quoteValue } from "../internal/mod.ts";
 import { InvalidOrderError, MarketFileError } from "./errors.ts";
 import type { OrderLimits } from "./limits.ts";
 import { parseOrder } from "./parse_order.ts";
@@ -77,8 +78,8 @@ export function parseMarketFile(text: string, options: ParseMarketFileOptions = 
     const kind = kindSchema.safeParse(value);
     if (!kind.success) {
       const got = typeof value === "object" && value !== null
-        ? JSON.stringify((value as { kind?: unknown }).kind ?? null)
-        : JSON.stringify(value);
+        ? quoteValue((value as { kind?: unknown }).kind ?? null)
+        : quoteValue(value);
       throw new MarketFileError({
         line: at,
         detail: `kind must be "order", "master", "level" or "blacklist": current value is ${got}`,

@@ -62,6 +62,10 @@ export type ChainFixtureOptions = {
   tokensPerAccount?: bigint | undefined;
   /** Pass `--prune-history 8 --transaction-block-keeper 8` to anvil. @default {false} */
   pruneHistory?: boolean | undefined;
+  /** With pruneHistory, also drop old blocks' transactions and logs. @default {true} */
+  pruneTransactions?: boolean | undefined;
+  /** Pass `--disable-block-gas-limit` to anvil (bulk seeding). @default {false} */
+  disableBlockGasLimit?: boolean | undefined;
 };
 
 /** What {@linkcode startChainFixture} returns. */
@@ -103,8 +107,19 @@ export type ChainFixture = {
  * and approves the market for each of them.
  */
 export async function startChainFixture(options: ChainFixtureOptions = {}): Promise<ChainFixture> {
-  const { initialRate = 10n ** 18n, tokensPerAccount = 10n ** 24n, pruneHistory = false } = options;
-  const anvil = await startAnvil({ port: 0, pruneHistory });
+  const {
+    initialRate = 10n ** 18n,
+    tokensPerAccount = 10n ** 24n,
+    pruneHistory = false,
+    disableBlockGasLimit = false,
+    pruneTransactions = true,
+  } = options;
+  const anvil = await startAnvil({
+    port: 0,
+    pruneHistory,
+    disableBlockGasLimit,
+    pruneTransactions,
+  });
   try {
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 });

@@ -8,7 +8,9 @@ import { migration0001Core } from "./0001_core.ts";
 import { migration0002Chain } from "./0002_chain.ts";
 import { migration0003Bench } from "./0003_bench.ts";
 import { migration0004Plans } from "./0004_plans.ts";
-import { migration0005Workloads } from "./0005_workloads.ts";
+import { migration0005Index } from "./0005_index.ts";
+import { migration0006Core } from "./0006_core.ts";
+import { migration0007Workloads } from "./0007_workloads.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -19,5 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0002Chain,
   migration0003Bench,
   migration0004Plans,
-  migration0005Workloads,
+  migration0005Index,
+  migration0006Core,
+  migration0007Workloads,
 ];
