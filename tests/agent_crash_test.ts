@@ -34,7 +34,7 @@ import { findTasks, LABEL_AGENT, listNetworks, listVolumes } from "../src/docker
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry, type TestRegistry } from "./_fixtures/registry.ts";
-import { agentLog, type AgentProcess, spawnAgent } from "./_fixtures/agent_process.ts";
+import { agentLog, type AgentProcess, spawnAgent } from "./_fixtures/workloads_agent_process.ts";
 import {
   billsOf,
   consumerOf,

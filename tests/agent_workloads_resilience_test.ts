@@ -43,7 +43,7 @@ import {
 import { dockerdArgs, ensureDockerd, lockDockerd, restartDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry, type TestRegistry } from "./_fixtures/registry.ts";
-import { agentLog, spawnAgent } from "./_fixtures/agent_process.ts";
+import { agentLog, spawnAgent } from "./_fixtures/workloads_agent_process.ts";
 import {
   type Consumer,
   consumerOf,

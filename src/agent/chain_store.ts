@@ -67,11 +67,12 @@ const BLOCK_TABLES = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openState } from "./state.ts";
  * import { createChainStore } from "./chain_store.ts";
  * const state = openState({ path: ":memory:" });
  * const store = createChainStore(state.db);
- * console.assert(store.lastIndexed() === undefined);
+ * assert.equal(store.lastIndexed(), undefined);
  * state.close();
  * ```
  */

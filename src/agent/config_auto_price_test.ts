@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
-import { formatConfigProblem, parseConfig } from "./parse_config.ts";
+import { formatConfigProblem } from "./errors.ts";
+import { parseConfig } from "./parse_config.ts";
 
 const HEAD = `
 chain: devnet

@@ -13,9 +13,10 @@ export type ConfigTemplateOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderConfigTemplate } from "./config_template.ts";
  * const text = renderConfigTemplate({ passphrase: { from: "env", name: "RIG_PASS" } });
- * console.assert(text.includes("passphrase_env: RIG_PASS"));
+ * assert.ok(text.includes("passphrase_env: RIG_PASS"));
  * ```
  */
 export function renderConfigTemplate(options: ConfigTemplateOptions = {}): string {

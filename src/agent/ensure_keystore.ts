@@ -14,8 +14,18 @@ export type EnsureDevnetKeystoreOptions = { logger: Logger };
  * made behind the owner's back: `sonm-agent init` does that, on purpose.
  *
  * @example
- * ```ts ignore
- * await ensureDevnetKeystore(config.keystore, { logger });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+ * import { createLogger } from "./logger.ts";
+ * const dir = await Deno.makeTempDir();
+ * const keystore = {
+ *   path: `${dir}/k.json`,
+ *   passphrase: { from: "file" as const, path: `${dir}/k.pass` },
+ * };
+ * await ensureDevnetKeystore(keystore, { logger: createLogger({ write: () => {} }) });
+ * assert.equal((await Deno.stat(`${dir}/k.pass`)).mode! & 0o777, 0o600);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function ensureDevnetKeystore(

@@ -40,8 +40,15 @@ export type InitRigReturnType = {
  *
  * @throws {AgentError} when the config exists (without `force`) or the passphrase is missing
  * @example
- * ```ts ignore
- * const { address } = await initRig({ configPath: "rig.yaml", logger });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initRig } from "./init_rig.ts";
+ * import { createLogger } from "./logger.ts";
+ * const dir = await Deno.makeTempDir();
+ * const logger = createLogger({ write: () => {} });
+ * const { address } = await initRig({ configPath: `${dir}/rig.yaml`, logger });
+ * assert.match(address, /^0x[0-9a-fA-F]{40}$/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function initRig(options: InitRigOptions): Promise<InitRigReturnType> {

@@ -50,6 +50,8 @@ export type MarketReconcilerOptions = {
   extraSteps?: readonly ScheduledStep[] | undefined;
   /** Called when a step fails with an error it did not expect (a bug): the agent should stop. */
   onFatal?: ((error: unknown, step: string) => void) | undefined;
+  /** Called after each step with its name and duration, ms (the dashboard's reconcile duration). */
+  onStep?: ((step: string, ms: number) => void) | undefined;
 };
 
 /** The agent's market reconciler: its steps, their scheduler, and the feed from the indexer. */
@@ -145,7 +147,13 @@ export function createMarketReconciler(
     },
     ...(options.extraSteps ?? []),
   ];
-  const scheduler = createScheduler({ steps, logger, clock, onFatal: options.onFatal });
+  const scheduler = createScheduler({
+    steps,
+    logger,
+    clock,
+    onFatal: options.onFatal,
+    onStep: options.onStep,
+  });
 
   let started = false;
   function ingest(result: Pick<SyncResult, "changes" | "indexedTo">): void {

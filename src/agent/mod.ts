@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./mod.ts";
  * const config = parseConfig("chain: devnet\nkeystore: { path: k.json, passphrase_env: P }\n");
- * console.assert(config.chain.kind === "devnet");
+ * assert.equal(config.chain.kind, "devnet");
  * ```
  *
  * @module
@@ -136,6 +137,7 @@ export {
   runVerifyReportCommand,
   type RunVerifyReportCommandOptions,
 } from "./verify_report_command.ts";
+export { commands } from "./cli.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
@@ -152,6 +154,7 @@ export {
   ConfigError,
   type ConfigProblem,
   DevnetError,
+  formatConfigProblem,
   StateError,
 } from "./errors.ts";
 export {
@@ -174,7 +177,7 @@ export {
   type Logger,
   type LogLevel,
 } from "./logger.ts";
-export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
 export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {
@@ -255,3 +258,52 @@ export {
   tasksTable,
   type TaskState,
 } from "./tasks_table.ts";
+export {
+  formatStatus,
+  runStatusCommand,
+  type RunStatusCommandOptions,
+  type RunStatusCommandReturnType,
+} from "./status_command.ts";
+export {
+  openStatusDatabase,
+  readStatusSnapshot,
+  type ReadStatusSnapshotOptions,
+} from "./status_snapshot.ts";
+export {
+  type AgentDashboardSource,
+  createDashboardSource,
+  type DashboardSourceComponents,
+  type DashboardSourceOptions,
+} from "./dashboard_source.ts";
+export {
+  createErrorLog,
+  type CreateErrorLogOptions,
+  type ErrorCounters,
+  type ErrorLog,
+} from "./error_log.ts";
+export { parseNvidiaSmiReadings, readNvidiaGpus } from "./gpu_readings.ts";
+export {
+  createTaskUsageReader,
+  taskUsageKey,
+  type TaskUsageReader,
+  type TaskUsageReaderOptions,
+} from "./task_usage.ts";
+export type { StatusSnapshot } from "../dashboard/mod.ts";
+export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
+export {
+  type ClientCommandResult,
+  type ClientTarget,
+  openClientSession,
+  readTaskFile,
+  runClientForward,
+  runClientLogs,
+  runClientRequest,
+} from "./client_command.ts";
+export {
+  NAT_STATUS_FILE,
+  type NatService,
+  readNatStatusFile,
+  startNatService,
+  type StartNatServiceOptions,
+  toConnectivity,
+} from "./nat_service.ts";

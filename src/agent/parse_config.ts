@@ -2,7 +2,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { type AgentConfig, configSchema } from "./config.ts";
-import { issueProblems, quoteValue } from "../internal/mod.ts";
+import { issueProblems } from "../internal/mod.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 
 /** Options of {@linkcode parseConfig}. */
@@ -45,7 +45,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Age
 }
 
 /** A config is a page of settings; anything this large is not one. */
-const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_CONFIG_BYTES = 256 * 1024;
+/** A config nests a few levels; deeper flow collections are refused before parsing. */
+const MAX_FLOW_DEPTH = 64;
 /** More YAML errors than this are one mistake echoed: report the first ones. */
 const MAX_YAML_PROBLEMS = 10;
 
@@ -55,6 +57,13 @@ function readYaml(text: string, file: string | undefined): unknown {
     new ConfigError({ file, problems: [{ path, message, value: undefined }] });
   if (text.length > MAX_CONFIG_BYTES) {
     throw yamlProblem("(file)", `is larger than ${MAX_CONFIG_BYTES} bytes: not a config file`);
+  }
+  const line = lineDeeperThan(text, MAX_FLOW_DEPTH);
+  if (line !== undefined) {
+    throw yamlProblem(
+      `line ${line}`,
+      `nests [ and { deeper than ${MAX_FLOW_DEPTH} levels, or closes more than it opened`,
+    );
   }
   let document;
   try {
@@ -88,26 +97,47 @@ function readYaml(text: string, file: string | undefined): unknown {
   }
 }
 
+/**
+ * The first line where flow collections ([ and {) nest deeper than `max`, or
+ * more than `max` of them close unopened, counted outside quotes and
+ * comments: a linear scan, so a hundred thousand brackets cost no parser
+ * recursion and no error per bracket.
+ */
+function lineDeeperThan(text: string, max: number): number | undefined {
+  let depth = 0;
+  let unopened = 0;
+  let line = 1;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      comment = false;
+      if (quote === "'") quote = undefined;
+      continue;
+    }
+    if (comment) continue;
+    if (quote !== undefined) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "#") comment = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > max) return line;
+    } else if (c === "]" || c === "}") {
+      if (depth > 0) depth--;
+      else if (++unopened > max) return line;
+    }
+  }
+  return undefined;
+}
+
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split("\n")[0] ?? "").slice(0, 200);
-}
-
-/**
- * Formats a problem as `path.to.field: what is wrong (got VALUE)`; the value
- * is quoted with bounded work, whatever the file holds.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatConfigProblem } from "./parse_config.ts";
- * const line = formatConfigProblem({ path: "dashboard.port", message: "must be a number", value: "x" });
- * assert.equal(line, 'dashboard.port: must be a number (got "x")');
- * ```
- */
-export function formatConfigProblem(problem: ConfigProblem): string {
-  const got = problem.value === undefined ? "" : ` (got ${quoteValue(problem.value)})`;
-  return `${problem.path}: ${problem.message}${got}`;
 }
 
 function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): ConfigProblem[] {

@@ -35,7 +35,7 @@ export function applyPlanOverrides(
   });
 }
 
-/** The `plan_overrides` table (migration 0007_workloads). */
+/** The `plan_overrides` table (migration 0008_workloads). */
 export type PlanOverridesTable = {
   all(): PlanOverride[];
   setPaused(plan: string, paused: boolean, by: string): void;

@@ -5,12 +5,19 @@ import {
   discoverHardware,
   type Hardware,
   hardwareFingerprint,
+  isCachedMeasurement,
 } from "../bench/mod.ts";
-import { connectChain, type MarketAddresses } from "../chain/mod.ts";
-import type { RegistryAuth } from "../docker/mod.ts";
+import { connectChain, getHeadBlock, getRate, type MarketAddresses } from "../chain/mod.ts";
+import { startDashboard } from "../dashboard/mod.ts";
+import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
+import { writeStatusMeta } from "./_status_meta.ts";
+import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+import { createErrorLog } from "./error_log.ts";
+import { readNvidiaGpus } from "./gpu_readings.ts";
+import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
 import { createMarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
@@ -77,14 +84,18 @@ export type RunAgentOptions = {
  * ```
  */
 export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<void> {
-  const { logger, signal, onReady } = options;
+  const { signal, onReady } = options;
+  let logger = options.logger;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
   /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
   const fatal = new AbortController();
   try {
-    const state = openState({ path: join(config.dataDir, "agent.sqlite") });
+    const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
     stops.push(() => state.close());
+    // warnings and errors also go to agent_errors, for `status` and the dashboard
+    const errorLog = createErrorLog(state.db);
+    logger = errorLog.wrap(logger);
     const runId = recordStart(state, logger);
     stops.push(() => recordStop(state, runId));
 
@@ -128,6 +139,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
+    let reconcileSeconds: number | null = null;
     const marketLogger = logger.child("market");
     const components = await createMarketComponents(
       { chain, account, db: state.db, logger: marketLogger },
@@ -157,6 +169,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       plans: config.plans,
       onChange: () => reconciler.setPlans(fixedPlans()),
     });
+    // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
+    const agentId = options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`;
     const workloads = startWorkloads({
       db: state.db,
       chain,
@@ -169,7 +183,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       rig,
       measured,
       benchmarksQuantity,
-      agentId: options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`,
+      agentId,
       registryAuth: options.registryAuth,
       adminControls: planControls,
     });
@@ -199,6 +213,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         },
         billIntervalSeconds: options.market?.billIntervalSeconds,
         onFatal: (error) => fatal.abort(error),
+        onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
       },
     );
 
@@ -228,6 +243,54 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       watching.abort();
       await watch;
     });
+    // for `sonm-agent status` from another process, even with the dashboard off
+    await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
+      .then(([head, rate]) =>
+        writeStatusMeta(state.db, {
+          head: { number: head.number, seenAt: Date.now() },
+          rate,
+          address: account.address,
+        })
+      )
+      .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+    if (config.dashboard.enabled) {
+      // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
+      const docker = createDockerClient({ socketPath: config.docker.socket });
+      stops.push(() => docker.close());
+      const usage = createTaskUsageReader(docker, { agentId });
+      const source = createDashboardSource({
+        statePath: state.path,
+        db: state.db,
+        readHead: async () => (await getHeadBlock(chain, { signal })).number,
+        readRate: () => getRate(components.market, { signal }),
+        errorLog,
+        reconcileSeconds: () => reconcileSeconds,
+        gpuReadings: () => readNvidiaGpus({ signal }),
+        taskUsage: () => Promise.resolve(usage.current()),
+        // connectivity: the NAT host's class and relay state, once src/nat runs here
+      }, { address: account.address, power: config.power, hardware });
+      stops.push(() => source.close());
+      // a busy port must not stop the rig from earning: the agent runs on without its page
+      const dashboard = await startDashboard({
+        source,
+        hostname: config.dashboard.bind,
+        port: config.dashboard.port,
+        allowRemote: config.dashboard.allowRemote,
+        dataDir: config.dataDir,
+        onError: (error) => logger.warn("dashboard request failed", { error }),
+      }).catch((error: unknown) => {
+        logger.error("cannot start the dashboard; the agent runs without it", {
+          bind: config.dashboard.bind,
+          port: config.dashboard.port,
+          error,
+        });
+        return undefined;
+      });
+      if (dashboard !== undefined) {
+        stops.push(() => dashboard.stop());
+        logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+      }
+    }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
       await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
@@ -286,7 +349,7 @@ function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, 
   const { hash } = hardwareFingerprint(hardware);
   const out = new Map<number, bigint>();
   for (const b of BENCHMARKS) {
-    if (b.measure !== "probe" && b.measure !== "network") continue;
+    if (!isCachedMeasurement(b)) continue;
     const result = cache.get(b.id, hash);
     if (result !== undefined && result.value > 0n) out.set(b.id, result.value);
   }

@@ -46,6 +46,8 @@ export type CreateSchedulerOptions = {
   clock?: SchedulerClock | undefined;
   /** Called with an error a step did not expect (a bug): the scheduler stops. */
   onFatal?: ((error: unknown, step: string) => void) | undefined;
+  /** Called after each step that returned, with its name and duration, ms. */
+  onStep?: ((step: string, ms: number) => void) | undefined;
 };
 
 /** Runs steps on events, one at a time, in the list's order. */
@@ -90,7 +92,7 @@ export type Scheduler = {
  * ```
  */
 export function createScheduler(options: CreateSchedulerOptions): Scheduler {
-  const { steps, logger, clock = systemClock, onFatal } = options;
+  const { steps, logger, clock = systemClock, onFatal, onStep } = options;
   const names = new Set<string>();
   for (const s of steps) {
     if (names.has(s.name)) throw new RangeError(`Cannot schedule step "${s.name}": name is taken`);
@@ -125,8 +127,10 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   async function runStep(step: ScheduledStep): Promise<void> {
     runs.set(step.name, (runs.get(step.name) ?? 0) + 1);
     let outcome: StepOutcome | void;
+    const started = performance.now();
     try {
       outcome = await step.run({ signal: controller.signal });
+      onStep?.(step.name, performance.now() - started);
     } catch (error) {
       if (controller.signal.aborted) return;
       stopped = true;

@@ -1,5 +1,5 @@
 /**
- * The `tasks` and `request_nonces` tables (migration 0007_workloads): the
+ * The `tasks` and `request_nonces` tables (migration 0008_workloads): the
  * journal of the deal -> task life and the task protocol's replay guard.
  * Owner: the task handler and the task reconciler; `sonm-agent status` and
  * the dashboard read it.

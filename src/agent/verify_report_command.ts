@@ -17,8 +17,13 @@ export type RunVerifyReportCommandOptions = {
  * report throws `BenchReportError`; otherwise the verdict is returned.
  *
  * @example
- * ```ts ignore
- * const { valid, reason } = await runVerifyReportCommand({ path: "r.json" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runVerifyReportCommand } from "./verify_report_command.ts";
+ * await assert.rejects(
+ *   () => runVerifyReportCommand({ path: "/nonexistent/r.json" }),
+ *   (e: unknown) => e instanceof Error && "badInput" in e && e.badInput === true,
+ * );
  * ```
  */
 export async function runVerifyReportCommand(

@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseUsdPerHour } from "./mod.ts";
- * console.assert(typeof parseUsdPerHour === "function");
+ * assert.equal(typeof parseUsdPerHour, "function");
  * ```
  *
  * @module

@@ -1,4 +1,6 @@
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/;
+/** Keys come from untrusted input: a longer one is cut when shown. */
+const MAX_KEY = 64;
 
 /**
  * Writes a path into a document as people read it: `plans[0].resources.ram`.
@@ -20,7 +22,10 @@ export function formatFieldPath(path: readonly PropertyKey[]): string {
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
     else if (typeof key === "string" && IDENTIFIER.test(key)) out += out === "" ? key : `.${key}`;
-    else out += `[${JSON.stringify(String(key))}]`;
+    else {
+      const text = String(key);
+      out += `[${JSON.stringify(text.length > MAX_KEY ? `${text.slice(0, MAX_KEY)}...` : text)}]`;
+    }
   }
   return out === "" ? "(top level)" : out;
 }

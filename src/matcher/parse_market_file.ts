@@ -45,13 +45,14 @@ const kindSchema = z.object({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMarketFile } from "./mod.ts";
  * const a = "0x00000000000000000000000000000000000000a1";
  * const file = parseMarketFile([
  *   `{"kind":"order","id":"1","type":"BID","author":"${a}","duration":"0","price":"5"}`,
  *   `{"kind":"level","address":"${a}","level":2}`,
  * ].join("\n"));
- * console.assert(file.orders.length === 1 && file.views.levels[0]?.level === 2);
+ * assert.ok(file.orders.length === 1 && file.views.levels[0]?.level === 2);
  * ```
  */
 export function parseMarketFile(text: string, options: ParseMarketFileOptions = {}): MarketFile {

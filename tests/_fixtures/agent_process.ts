@@ -1,123 +1,185 @@
 /**
- * Test fixture: starts `agent_child.ts` (the real agent in its own process)
- * and talks to it over its unix-socket task transport.
- *
- * @module
+ * The real agent as a rig owner runs it: `sonm-agent run --config rig.yaml`
+ * in its own process, on the embedded devnet (anvil + the real contracts,
+ * whose demo consumer places a BID that the agent matches), with the
+ * dashboard on a free loopback port. Logs are read as JSON lines.
  */
-import { join } from "node:path";
-import type { RequestEnvelope } from "../../src/nat/mod.ts";
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import {
+  createSqliteResultCache,
+  discoverHardware,
+  hardwareFingerprint,
+} from "../../src/bench/mod.ts";
+import { openState } from "../../src/agent/mod.ts";
 
-const CHILD = new URL("./agent_child.ts", import.meta.url).pathname;
+/** The benchmark result the fixture caches before the agent starts, as `sonm-agent bench` would. */
+export const CACHED_BENCH = { id: 1, key: "cpu-sysbench-single", value: 4321n, unit: "events/s" };
 
-/** A running agent process. */
+const ROOT = resolve(new URL(".", import.meta.url).pathname, "../..");
+
+export type LogLine = Record<string, unknown> & { msg: string };
+
 export type AgentProcess = {
-  pid: number;
-  socket: string;
-  /** Resolves with the exit status (a SIGKILL from a kill point shows as `signal: "SIGKILL"`). */
-  exited: Promise<Deno.CommandStatus>;
-  /** Whether the process has exited. */
-  readonly dead: boolean;
-  /** Sends a signed request; undefined when the process died before answering. */
-  send(envelope: RequestEnvelope): Promise<Record<string, unknown> | undefined>;
-  /** SIGTERM, then waits. */
-  stop(): Promise<void>;
-  /** SIGKILL, then waits. */
-  kill(): Promise<void>;
-};
-
-/** Options of {@linkcode spawnAgent}. */
-export type SpawnAgentOptions = {
   dir: string;
-  agentId: string;
-  /** `SONM_TEST_KILL_AT`: the point where the process kills itself. */
-  killAt?: string | undefined;
-  registryAuth?: { username: string; password: string } | undefined;
-  billIntervalSeconds?: number | undefined;
+  /** The dashboard's base URL, `http://127.0.0.1:PORT` ("" when it is off). */
+  url: string;
+  rpcUrl: string;
+  dataDir: string;
+  lines: LogLine[];
+  /** Waits for the `nth` log line with `msg` (and fields matching `where`), reading more as needed. */
+  waitFor(
+    msg: string,
+    where?: Record<string, unknown>,
+    options?: { timeoutMs?: number; nth?: number },
+  ): Promise<LogLine>;
+  /** Moves chain time forward and mines a block (the agent bills once its interval passed). */
+  advance(seconds: number): Promise<void>;
+  stop(): Promise<void>;
 };
 
-/**
- * Starts the agent on `dir/rig.yaml`; resolves once it printed READY, or
- * once it died (a kill point reached during start).
- */
-export async function spawnAgent(options: SpawnAgentOptions): Promise<AgentProcess> {
-  const { dir, agentId } = options;
-  const socket = join(dir, "agent.sock");
-  const env: Record<string, string> = {
-    WORKLOADS_BILL_INTERVAL: String(options.billIntervalSeconds ?? 600),
-    NO_COLOR: "1",
-  };
-  if (options.killAt !== undefined) env.SONM_TEST_KILL_AT = options.killAt;
-  if (options.registryAuth !== undefined) {
-    env.WORKLOADS_REGISTRY_AUTH =
-      `${options.registryAuth.username}:${options.registryAuth.password}`;
-  }
-  const log = join(dir, "agent.log");
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `exec "${Deno.execPath()}" run -A "${CHILD}" rig.yaml "${socket}" "${agentId}" 2>>"${log}"`,
-    ],
-    cwd: dir,
-    env,
-    stdout: "piped",
-    stdin: "null",
-  }).spawn();
-  let dead = false;
-  const exited = child.status.then((s) => {
-    dead = true;
-    return s;
-  });
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  const ready = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return false;
-      buffer += value;
-      if (buffer.includes("READY ")) return true;
-    }
-  })();
-  const isReady = await Promise.race([ready, exited.then(() => false)]);
-  // keep draining stdout so the child never blocks on a full pipe
-  (async () => {
-    try {
-      while (!(await reader.read()).done) { /* drain */ }
-    } catch { /* closed */ }
-  })();
-  if (!isReady && !dead) throw new Error("agent process stopped printing before READY");
-  const client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
-  exited.then(() => client.close());
-  return {
-    pid: child.pid,
-    socket,
-    exited,
-    get dead() {
-      return dead;
-    },
-    async send(envelope) {
-      try {
-        const r = await fetch("http://agent/", {
-          method: "POST",
-          body: JSON.stringify(envelope),
-          client,
-        });
-        return await r.json();
-      } catch {
-        return undefined;
-      }
-    },
-    async stop() {
-      if (!dead) child.kill("SIGTERM");
-      await exited;
-    },
-    async kill() {
-      if (!dead) child.kill("SIGKILL");
-      await exited;
-    },
-  };
+/** A free TCP port on loopback (bound and released). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
-/** The agent process's log (stderr), for failure messages. */
-export async function agentLog(dir: string): Promise<string> {
-  return await Deno.readTextFile(join(dir, "agent.log")).catch(() => "");
+/** Starts the agent with the dashboard on, waits until it is ready and its dashboard is up. */
+export async function startAgentProcess(
+  options: { prefix: string; dashboard?: boolean },
+): Promise<AgentProcess> {
+  const withDashboard = options.dashboard ?? true;
+  const dir = await Deno.makeTempDir({ prefix: options.prefix });
+  const dataDir = join(dir, "data");
+  const port = freePort();
+  await Deno.writeTextFile(
+    join(dir, "rig.yaml"),
+    `data_dir: ./data
+chain: devnet
+keystore: { path: ./data/keystore.json, passphrase_file: ./data/keystore.pass }
+plans:
+  - name: cpu-dash
+    price_usd_per_hour: "0.36"
+    duration: spot
+    resources: { cpu_cores: 1, ram: 1GiB, storage: 1GiB }
+    tag: dash
+dashboard: { enabled: ${withDashboard}, bind: 127.0.0.1, port: ${port} }
+power: { idle_watts: 60, load_watts: 250, price_per_kwh: "0.12" }
+`,
+  );
+  // a cached benchmark for this hardware (the agent discovers it with data dir "/", as here)
+  const state = openState({ path: join(dataDir, "agent.sqlite") });
+  try {
+    const hash = hardwareFingerprint(await discoverHardware({ dataDir: "/" })).hash;
+    createSqliteResultCache(state.db).put({
+      ...CACHED_BENCH,
+      status: "measured",
+      note: "",
+      probe: "sysbench@1",
+      measuredAt: Date.now(),
+      details: {},
+    }, hash);
+  } finally {
+    state.close();
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(ROOT, "main.ts"),
+      "run",
+      "--config",
+      join(dir, "rig.yaml"),
+      "--log-format",
+      "json",
+    ],
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const lines: LogLine[] = [];
+  let buffer = "";
+  let reading: Promise<boolean> | undefined;
+  const readMore = (): Promise<boolean> => {
+    reading ??= reader.read().then(({ value, done }) => {
+      reading = undefined;
+      if (done) return false;
+      buffer += value;
+      const parts = buffer.split("\n");
+      buffer = parts.pop() ?? "";
+      for (const part of parts) {
+        try {
+          lines.push(JSON.parse(part) as LogLine);
+        } catch {
+          lines.push({ msg: part });
+        }
+      }
+      return true;
+    });
+    return reading;
+  };
+  const matches = (l: LogLine, msg: string, where: Record<string, unknown>) =>
+    l.msg === msg && Object.entries(where).every(([k, v]) => String(l[k]) === String(v));
+  const waitFor = async (
+    msg: string,
+    where: Record<string, unknown> = {},
+    { timeoutMs = 90_000, nth = 1 }: { timeoutMs?: number; nth?: number } = {},
+  ) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = lines.filter((l) => matches(l, msg, where))[nth - 1];
+      if (found !== undefined) return found;
+      const more = await Promise.race([
+        readMore(),
+        new Promise<"tick">((r) => setTimeout(() => r("tick"), 500)),
+      ]);
+      if (more === false || Date.now() > deadline) {
+        assert.fail(`no "${msg}" line; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+      }
+    }
+  };
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    while (await readMore()) { /* read until exit */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    const ready = await waitFor("agent is ready", {}, { timeoutMs: 180_000 });
+    const dash = withDashboard ? await waitFor("dashboard is up") : { url: "" };
+    const rpcUrl = String(ready.rpc);
+    const rpc = async (method: string, params: unknown[]) => {
+      const r = await fetch(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      const body = await r.json();
+      if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+    };
+    return {
+      dir,
+      url: String(dash.url),
+      rpcUrl,
+      dataDir,
+      lines,
+      waitFor,
+      advance: async (seconds) => {
+        await rpc("evm_increaseTime", [seconds]);
+        await rpc("evm_mine", []);
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -10,7 +10,8 @@ import { migration0003Bench } from "./0003_bench.ts";
 import { migration0004Plans } from "./0004_plans.ts";
 import { migration0005Index } from "./0005_index.ts";
 import { migration0006Core } from "./0006_core.ts";
-import { migration0007Workloads } from "./0007_workloads.ts";
+import { migration0007Dash } from "./0007_dash.ts";
+import { migration0008Workloads } from "./0008_workloads.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -23,5 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0004Plans,
   migration0005Index,
   migration0006Core,
-  migration0007Workloads,
+  migration0007Dash,
+  migration0008Workloads,
 ];

@@ -12,8 +12,8 @@ import type { Migration } from "./types.ts";
  * what administrators changed through the task protocol (a paused plan, a
  * new price) across restarts.
  */
-export const migration0007Workloads: Migration = {
-  version: 7,
+export const migration0008Workloads: Migration = {
+  version: 8,
   name: "workloads",
   sql: `
     CREATE TABLE tasks (
