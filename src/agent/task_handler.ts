@@ -131,7 +131,7 @@ export function createTaskHandler(
       killPoint("task-accepted");
       const row = tasks.get(deal.id, taskId!)!;
       try {
-        return runtime.statusOf(await runtime.start(row, plan, signal));
+        return runtime.statusOf(await runtime.start(row, plan, signal, { fresh: true }));
       } catch (error) {
         if (error instanceof ImagePolicyError) {
           tasks.undoAccept(record(request), taskId);

@@ -68,7 +68,12 @@ export type TaskRuntime = {
    * journals its id before it starts and `running` after. A failure marks the
    * task failed (policy and validation errors are rethrown for the caller).
    */
-  start(row: TaskRow, plan: PlanConfig, signal?: AbortSignal): Promise<TaskRow>;
+  start(
+    row: TaskRow,
+    plan: PlanConfig,
+    signal?: AbortSignal,
+    options?: { fresh?: boolean | undefined },
+  ): Promise<TaskRow>;
   /** Journals a task's end, then stops and removes its container. Idempotent. */
   stop(
     row: TaskRow,
@@ -126,9 +131,16 @@ export function createTaskRuntime(
     return deal;
   }
 
+  // an order's parameters never change: its plan is read from the chain once
+  const planOfAsk = new Map<bigint, string>();
+
   async function planOfDeal(deal: DealState, signal?: AbortSignal): Promise<PlanConfig> {
-    const ask = await getOrder(market, { orderId: deal.askId, signal }).catch(() => undefined);
-    const fromChain = ask === undefined ? undefined : identifyPlan(ask, options.planned());
+    let fromChain = planOfAsk.get(deal.askId);
+    if (fromChain === undefined) {
+      const ask = await getOrder(market, { orderId: deal.askId, signal }).catch(() => undefined);
+      fromChain = ask === undefined ? undefined : identifyPlan(ask, options.planned());
+      if (fromChain !== undefined) planOfAsk.set(deal.askId, fromChain);
+    }
     const name = fromChain ??
       (planOrder.get(deal.askId) as { plan: string } | undefined)?.plan;
     const plan = name === undefined ? undefined : planByName.get(name);
@@ -154,22 +166,33 @@ export function createTaskRuntime(
   const inFlight = new Set<string>();
   const busyKey = (dealId: bigint, taskId: number) => `${dealId}/${taskId}`;
 
-  async function start(row: TaskRow, plan: PlanConfig, signal?: AbortSignal): Promise<TaskRow> {
+  async function start(
+    row: TaskRow,
+    plan: PlanConfig,
+    signal?: AbortSignal,
+    opts: { fresh?: boolean | undefined } = {},
+  ): Promise<TaskRow> {
     const { dealId, taskId } = row;
     const k = busyKey(dealId, taskId);
     inFlight.add(k); // synchronously, before the first await
     try {
-      return await startOnce(row, plan, signal);
+      return await startOnce(row, plan, signal, opts.fresh === true);
     } finally {
       inFlight.delete(k);
     }
   }
 
-  async function startOnce(row: TaskRow, plan: PlanConfig, signal?: AbortSignal): Promise<TaskRow> {
+  async function startOnce(
+    row: TaskRow,
+    plan: PlanConfig,
+    signal: AbortSignal | undefined,
+    fresh: boolean,
+  ): Promise<TaskRow> {
     const { dealId, taskId } = row;
     try {
       const consumerSpec = consumerTaskSpecSchema.parse(JSON.parse(row.spec));
-      await removeLeftovers(row, signal);
+      // a task just journaled has no container yet; a restarted one may have a half-made one
+      if (!fresh) await removeLeftovers(row, signal);
       const started = await startTask(docker, {
         spec: specFor(plan, consumerSpec),
         policy,
