@@ -356,3 +356,109 @@ plans:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a plan that sells incoming publishes the task's ports on loopback; forward finds them", async () => {
+  const lock = await lockDockerd("shared");
+  const docker = await ensureDockerd();
+  const registry = await startRegistry();
+  const dir = await Deno.makeTempDir({ prefix: "workloads-incoming-" });
+  const agentId = `workloads-in-${Date.now().toString(36)}`;
+  let devnet: Devnet | undefined;
+  let chain: ChainClient | undefined;
+  let agent: RunningAgent | undefined;
+  try {
+    const local = await ensureBusyboxImage("workloads-test/busybox:e2e", "workloads-e2e");
+    const image = await registry.push(local, "workloads/app:1");
+    const address = await createRigKeystore(dir);
+    devnet = await startDevnet({
+      logger: createLogger({ level: "error", write: () => {} }),
+      fund: [address],
+    });
+    const config = await writeRigConfig(
+      dir,
+      devnet,
+      `docker:
+  allowed_images: ["${registry.address}/workloads/*"]
+plans:
+  - name: web
+    price_usd_per_hour: "${PRICE}"
+    resources: { cpu_cores: 0.5, ram: 64MiB, net: { outbound: true, incoming: true } }
+`,
+    );
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+    const reader = createMarketClient(chain, { addresses: devnet.contracts });
+    const consumer = consumerOf(chain, devnet, devnet.consumer.privateKey);
+    agent = await startAgent(config, {
+      hardware: await discoverHardware({ dataDir: dir }),
+      agentId,
+      registryAuth: { username: registry.username, password: registry.password },
+    });
+    const running = agent;
+    await until(
+      "the ASK",
+      async () =>
+        (await getActiveOrders(reader)).find((o) =>
+          o.author.toLowerCase() === address.toLowerCase()
+        ),
+    );
+    const { orderId } = await placeOrder(consumer.market, {
+      type: "BID",
+      duration: 0n,
+      price: parseUsdPerHour(PRICE),
+      netflags: [false, true, true],
+    });
+    const dealId = await until("the deal", async () => {
+      const o = await getOrder(reader, { orderId });
+      return o?.dealId ? o.dealId : undefined;
+    });
+    const reply = await consumer.send(
+      running,
+      await consumer.sign("submit", dealId, {
+        spec: {
+          image: image.reference,
+          command: [
+            "sh",
+            "-c",
+            "echo hello-forward > /tmp/index.html; exec httpd -f -p 80 -h /tmp",
+          ],
+          ports: [{ containerPort: 80, protocol: "tcp" }],
+        },
+      }),
+    );
+    assert.equal(reply.kind, "ok", JSON.stringify(reply));
+    const [task] = await findTasks(docker, { agentId });
+    const info = await inspectContainer(docker, { id: task!.containerId });
+    assert.deepEqual(info.ports.map((p) => [p.containerPort, p.hostIp]), [[80, "127.0.0.1"]]);
+
+    const forward = await consumer.send(
+      running,
+      await consumer.sign("forward", dealId, { containerPort: 80 }),
+    );
+    const target = (forward as { result: { hostname: string; port: number } }).result;
+    assert.equal(target.hostname, "127.0.0.1");
+    assert.equal(target.port, info.ports[0]!.hostPort);
+    const body = await until("the task's HTTP answer", async () => {
+      try {
+        const r = await fetch(`http://${target.hostname}:${target.port}/index.html`);
+        return r.ok ? await r.text() : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(body.trim(), "hello-forward");
+    const other = await consumer.send(
+      running,
+      await consumer.sign("forward", dealId, { containerPort: 81 }),
+    );
+    assert.equal((other as { code: string }).code, "unknown-task");
+  } finally {
+    await agent?.stop();
+    await removeAgentObjects(docker, agentId);
+    await chain?.close();
+    await devnet?.stop();
+    await registry.close();
+    docker.close();
+    lock.release();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
