@@ -357,7 +357,7 @@ plans:
   }
 });
 
-Deno.test("a plan that sells incoming publishes the task's ports on loopback; forward finds them", async () => {
+Deno.test("a forward plan selling incoming: ports on loopback, forward, replay refused after a restart, task gone at the deal's end", async () => {
   const lock = await lockDockerd("shared");
   const docker = await ensureDockerd();
   const registry = await startRegistry();
@@ -382,6 +382,7 @@ Deno.test("a plan that sells incoming publishes the task's ports on loopback; fo
 plans:
   - name: web
     price_usd_per_hour: "${PRICE}"
+    duration: 2h
     resources: { cpu_cores: 0.5, ram: 64MiB, net: { outbound: true, incoming: true } }
 `,
     );
@@ -403,7 +404,7 @@ plans:
     );
     const { orderId } = await placeOrder(consumer.market, {
       type: "BID",
-      duration: 0n,
+      duration: 3600n,
       price: parseUsdPerHour(PRICE),
       netflags: [false, true, true],
     });
@@ -430,10 +431,8 @@ plans:
     const info = await inspectContainer(docker, { id: task!.containerId });
     assert.deepEqual(info.ports.map((p) => [p.containerPort, p.hostIp]), [[80, "127.0.0.1"]]);
 
-    const forward = await consumer.send(
-      running,
-      await consumer.sign("forward", dealId, { containerPort: 80 }),
-    );
+    const forwardEnvelope = await consumer.sign("forward", dealId, { containerPort: 80 });
+    const forward = await consumer.send(running, forwardEnvelope);
     const target = (forward as { result: { hostname: string; port: number } }).result;
     assert.equal(target.hostname, "127.0.0.1");
     assert.equal(target.port, info.ports[0]!.hostPort);
@@ -451,6 +450,29 @@ plans:
       await consumer.sign("forward", dealId, { containerPort: 81 }),
     );
     assert.equal((other as { code: string }).code, "unknown-task");
+
+    // the nonce outlives the process: the same signed request after a restart is a replay
+    await agent.stop();
+    agent = await startAgent(config, {
+      hardware: await discoverHardware({ dataDir: dir }),
+      agentId,
+      registryAuth: { username: registry.username, password: registry.password },
+    });
+    const replay = await consumer.send(agent, forwardEnvelope);
+    assert.equal((replay as { code: string }).code, "replay");
+    assert.equal((await findTasks(docker, { agentId }))[0]?.running, true, "found again by label");
+
+    // the forward deal's hour ends: the agent closes it and removes the task
+    await rpc(devnet, "evm_increaseTime", [3700]);
+    await rpc(devnet, "evm_mine", []);
+    await until(
+      "the deal closed by the agent",
+      async () => (await getDeal(reader, { dealId }))?.status === "CLOSED" ? true : undefined,
+    );
+    await until(
+      "the task removed",
+      async () => (await findTasks(docker, { agentId })).length === 0 ? true : undefined,
+    );
   } finally {
     await agent?.stop();
     await removeAgentObjects(docker, agentId);

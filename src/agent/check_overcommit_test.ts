@@ -40,3 +40,47 @@ Deno.test("checkOvercommit() names the plans selling one GPU twice, too many cor
   );
   assert.match(messages[2]!, /sell 11811160064 bytes of RAM in total, but the rig has 8589934592/);
 });
+
+Deno.test("checkConfig() refuses a config whose plans overcommit the rig, naming them", async () => {
+  const { checkConfig } = await import("./check_config.ts");
+  const { ConfigError } = await import("./errors.ts");
+  const dir = await Deno.makeTempDir({ prefix: "workloads-overcommit-" });
+  try {
+    const file = `${dir}/rig.yaml`;
+    await Deno.writeTextFile(
+      file,
+      `chain: devnet
+keystore: { path: k.json, passphrase_env: P }
+plans:
+  - { name: gpu-a, price_usd_per_hour: "1", resources: { cpu_cores: 2, ram: 4GiB, gpus: [0] } }
+  - { name: gpu-b, price_usd_per_hour: "1", resources: { cpu_cores: 2, ram: 4GiB, gpus: [0, 1] } }
+`,
+    );
+    await assert.rejects(
+      () => checkConfig(file, { gpuIndexes: [0, 1], rig: { cpuThreads: 4, ramBytes: 16 * GIB } }),
+      (e) =>
+        e instanceof ConfigError && e.problems.length === 1 &&
+        /GPU 0 is sold by plans "gpu-a" and "gpu-b"/.test(e.problems[0]!.message),
+    );
+    const ok = await checkConfig(file, {
+      gpuIndexes: [0, 1],
+      rig: { cpuThreads: 4, ramBytes: 16 * GIB },
+    }).catch((e) => e);
+    assert.ok(ok instanceof ConfigError, "still refused: the GPU is still shared");
+    await Deno.writeTextFile(
+      file,
+      (await Deno.readTextFile(file)).replace("gpus: [0, 1]", "gpus: [1]"),
+    );
+    const summary = await checkConfig(file, {
+      gpuIndexes: [0, 1],
+      rig: { cpuThreads: 4, ramBytes: 16 * GIB },
+    });
+    assert.equal(summary.plans.length, 2);
+    await assert.rejects(
+      () => checkConfig(file, { gpuIndexes: [0, 1], rig: { cpuThreads: 3, ramBytes: 16 * GIB } }),
+      /problem/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -64,6 +64,8 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
   }
 
   async function stepOnce(signal?: AbortSignal): Promise<TaskAction[]> {
+    // an expired request is refused anyway: its nonce need not be kept (a minute of clock skew)
+    tasks.pruneNonces(BigInt(Math.floor(Date.now() / 1000) - 60));
     const open = openDeals();
     const containers = await findTasks(docker, { agentId, signal });
     const rows = new Map<string, TaskRow>();
