@@ -268,6 +268,8 @@ export const configSchema = z.strictObject({
   }),
   keystore,
   master: address.optional(),
+  /** Addresses allowed to send the task protocol's admin actions (status, pause/resume, price, stop). */
+  admins: z.array(address).default([]),
   plans: z.array(plan).default([]),
   docker: docker.prefault({}),
   nat: nat.prefault({}),

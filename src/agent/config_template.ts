@@ -59,7 +59,12 @@ ${o.passphraseLines}
 
 # The master address this rig works for (optional). Deals on this rig's
 # orders pay the master once it has confirmed this agent as its worker.
+# At start the agent asks to join it and prints what the master must confirm.
 # master: "0x0000000000000000000000000000000000000000"
+
+# Addresses allowed to administer the rig over the task protocol (signed
+# requests): status, pause/resume a plan, set its price, stop a deal's task.
+# admins: ["0x0000000000000000000000000000000000000000"]
 
 # Ask plans: what this rig offers. Each becomes one ASK order on the market.
 plans:

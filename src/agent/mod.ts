@@ -189,6 +189,75 @@ export {
 } from "./run_agent.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { VERSION } from "./version.ts";
+export { checkOvercommit, type RigResources } from "./check_overcommit.ts";
+export { identifyPlan, recoverDealPlans, type RecoverDealPlansOptions } from "./deal_plans.ts";
+export {
+  type DispatchResult,
+  dispatchTaskRequest,
+  type DispatchTaskRequestOptions,
+} from "./dispatch_task_request.ts";
+export {
+  type ChangeDecision,
+  type ChangeRequests,
+  type ChangeRequestsComponents,
+  createChangeRequests,
+  decideChangeRequest,
+} from "./change_requests.ts";
+export {
+  type BindingDecision,
+  type BindingState,
+  decideBinding,
+  ensureWorkerBinding,
+  type EnsureWorkerBindingComponents,
+  masterInstructions,
+} from "./ensure_worker_binding.ts";
+export { KILL_AT_ENV, KILL_POINTS, type KillPoint, killPoint } from "./kill_point.ts";
+export {
+  applyPlanOverrides,
+  createPlanAdminControls,
+  type PlanOverride,
+  type PlanOverridesTable,
+  planOverridesTable,
+} from "./plan_overrides.ts";
+export {
+  reconcileTasks,
+  type ReconcileTasksInput,
+  type TaskAction,
+  type TaskContainer,
+} from "./reconcile_tasks.ts";
+export {
+  startWorkloads,
+  type StartWorkloadsOptions,
+  type Workloads,
+  type WorkloadsComponents,
+} from "./start_workloads.ts";
+export { type AdminControls, createTaskHandler, type TaskHandlerOptions } from "./task_handler.ts";
+export {
+  imagePolicyOf,
+  SCRATCH_PATH,
+  taskSpecForDeal,
+  type TaskSpecForDealOptions,
+} from "./task_limits.ts";
+export {
+  createTaskReconciler,
+  type TaskReconciler,
+  type TaskReconcilerComponents,
+} from "./task_reconciler.ts";
+export {
+  createTaskRuntime,
+  type TaskRuntime,
+  type TaskRuntimeComponents,
+  type TaskRuntimeOptions,
+} from "./task_runtime.ts";
+export {
+  FINISHED_TASK_STATES,
+  type NonceRecord,
+  type TaskPort,
+  type TaskRow,
+  type TasksTable,
+  tasksTable,
+  type TaskState,
+} from "./tasks_table.ts";
 export {
   formatStatus,
   runStatusCommand,
