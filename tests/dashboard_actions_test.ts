@@ -139,6 +139,7 @@ plans:
       assert.deepEqual(await ourAsks(), []);
       const metrics = await (await fetch(url + "/metrics")).text();
       assert.match(metrics, /sonm_agent_plan_ask_active\{plan="dash-a"\} 0/);
+      assert.match(metrics, /sonm_agent_plan_paused\{plan="dash-a"\} 1/);
     });
 
     await t.step("resume places the plan's ASK again", async () => {
@@ -152,6 +153,8 @@ plans:
         const p = await plan();
         return p?.active && !p.paused && p.orderId === ask.id.toString() ? p : undefined;
       });
+      const metrics = await (await fetch(url + "/metrics")).text();
+      assert.match(metrics, /sonm_agent_plan_paused\{plan="dash-a"\} 0/);
     });
 
     await t.step("stop ends a deal's task and removes its container", async () => {
