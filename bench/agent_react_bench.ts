@@ -55,7 +55,7 @@ import { seedMarket } from "../tests/_fixtures/market_seeder.ts";
 const quick = Deno.args.includes("--quick");
 const ordersArg = Deno.args.indexOf("--orders");
 const ORDERS = ordersArg >= 0 ? Number(Deno.args[ordersArg + 1]) : quick ? 10_000 : 100_000;
-const ROUNDS = quick ? 5 : 25;
+const ROUNDS = quick ? 5 : 20;
 const IDLE_SECONDS = quick ? 10 : 30;
 const HERE = dirname(new URL(import.meta.url).pathname);
 const ROOT = resolve(HERE, "..");
