@@ -49,6 +49,29 @@ build_opencl() {
   echo "$bin"
 }
 
+# The folders of wheel files on this machine that pip is configured with
+# (find-links, and the files/ beside a file:// index's simple/), one a line;
+# SONM_PIP_FIND_LINKS overrides them.
+local_wheel_dirs() {
+  local pip="$1"
+  if [[ -n "${SONM_PIP_FIND_LINKS:-}" ]]; then
+    tr ' ' '\n' <<<"$SONM_PIP_FIND_LINKS"
+    return 0
+  fi
+  local value url dir
+  for value in "${PIP_FIND_LINKS:-}" \
+    "$("$pip" config get global.find-links 2>/dev/null || true)" \
+    "$("$pip" config get global.index-url 2>/dev/null || true)" \
+    "$("$pip" config get global.extra-index-url 2>/dev/null || true)"; do
+    for url in $value; do
+      dir="${url#file://}"
+      [[ "$dir" == /* ]] || continue
+      [[ "$(basename "$dir")" == simple ]] && dir="$(dirname "$dir")/files"
+      [[ -d "$dir" ]] && echo "$dir"
+    done
+  done | awk '!seen[$0]++'
+}
+
 find_nvcc() {
   local venv="${SONM_CUDA_VENV:-$root/.venv-cuda}"
   local py="$venv/bin/python"
@@ -58,8 +81,19 @@ find_nvcc() {
   local site
   site="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" || return 1
   if [[ ! -x "$site/nvidia/cu13/bin/nvcc" ]]; then
-    "$venv/bin/pip" install --quiet nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 \
-      nvidia-cuda-crt==13.0.88 nvidia-cuda-runtime==13.0.96 >&2 || return 1
+    local wheels=(nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-crt==13.0.88
+      nvidia-cuda-runtime==13.0.96)
+    local links
+    links="$(local_wheel_dirs "$venv/bin/pip")"
+    if [[ -n "$links" ]]; then
+      # The local mirror only: no index, so no waiting on an unreachable one.
+      local args=(--no-index)
+      local dir
+      while IFS= read -r dir; do args+=(--find-links "$dir"); done <<<"$links"
+      "$venv/bin/pip" install --quiet "${args[@]}" "${wheels[@]}" >&2 || return 1
+    else
+      "$venv/bin/pip" install --quiet "${wheels[@]}" >&2 || return 1
+    fi
   fi
   [[ -x "$site/nvidia/cu13/bin/nvcc" ]] || return 1
   echo "$site/nvidia/cu13"

@@ -8,9 +8,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AgentError } from "./errors.ts";
  * const e = new AgentError("Cannot open state: disk is full", { hints: ["Free some space"] });
- * console.assert(e.hints.length === 1);
+ * assert.equal(e.hints.length, 1);
+ * assert.equal(e.badInput, false);
  * ```
  *
  * @module
@@ -22,6 +24,11 @@ export type AgentErrorOptions = {
   cause?: unknown;
   /** Lines that tell the rig owner what to do about it. */
   hints?: readonly string[] | undefined;
+  /**
+   * The rig owner's input is wrong (a file, a flag, an argument), not the
+   * world: the CLI exits 2 instead of 1. @default {false}
+   */
+  badInput?: boolean | undefined;
 };
 
 /** Base class of every error that a rig owner can act on. */
@@ -29,10 +36,13 @@ export class AgentError extends Error {
   override name = "AgentError";
   /** Lines that tell the rig owner what to do about it. */
   readonly hints: readonly string[];
+  /** The rig owner's input is wrong (exit 2), rather than the world (exit 1). */
+  readonly badInput: boolean;
 
   constructor(message: string, options: AgentErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.hints = options.hints ?? [];
+    this.badInput = options.badInput ?? false;
   }
 
   /** Walks the cause chain, this error first. */

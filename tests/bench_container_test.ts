@@ -41,11 +41,11 @@ Deno.test("probe containers run sysbench with the SONM environment and fall back
   };
   const runProbe = createContainerProbeRunner(docker, countingNative);
 
-  const cpu = await probeCpuSysbench({ runProbe }, { benchmarkId: 1, cpuCount: 2, seconds: 1 });
+  const cpu = await probeCpuSysbench({ runProbe }, { threads: "one", cpuCount: 2, seconds: 1 });
   assert.equal(cpu.where, "container");
   assert.equal(cpu.details.threads, 1, "SONM_BENCHMARK_ID=1 means one thread");
   assert.ok(cpu.value > 0n);
-  const multi = await probeCpuSysbench({ runProbe }, { benchmarkId: 0, cpuCount: 2, seconds: 1 });
+  const multi = await probeCpuSysbench({ runProbe }, { threads: "all", cpuCount: 2, seconds: 1 });
   assert.equal(multi.details.threads, 2, "SONM_CPU_COUNT reaches the container");
   assert.deepEqual(nativeCalls, []);
 

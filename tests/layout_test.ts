@@ -63,13 +63,25 @@ Deno.test("layout: src/errors.ts imports nothing", () => {
   assert.deepEqual(bad, []);
 });
 
+// src/internal/ holds the helpers every folder shares (as Deno std's internal/):
+// anyone may import its mod.ts, and it imports nothing else from src/.
+const SHARED = ["errors", "internal"];
+
+Deno.test("layout: src/internal imports nothing outside itself", () => {
+  const bad = imports.filter((i) =>
+    moduleOf(i.from) === "internal" && moduleOf(i.to) !== "internal"
+  )
+    .map(where);
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("layout: leaf modules never import src/agent or a sibling (chain may import matcher types)", () => {
   const bad: string[] = [];
   for (const i of imports) {
     const from = moduleOf(i.from);
     const to = moduleOf(i.to);
     if (from === undefined || !LEAVES.includes(from)) continue;
-    if (to === from || to === "errors") continue;
+    if (to === from || SHARED.includes(to ?? "")) continue;
     if (from === "chain" && to === "matcher" && i.typeOnly) continue;
     // The compiled contract artifacts are data that src/chain alone imports.
     if (from === "chain" && relative(ROOT, i.to).startsWith("contracts/artifacts/")) continue;
@@ -106,10 +118,36 @@ Deno.test("layout: src/ never imports tests/, bench/ or scripts/", () => {
   assert.deepEqual(bad, []);
 });
 
-Deno.test("layout: main.ts imports only src/agent/mod.ts", async () => {
+Deno.test("layout: main.ts imports only src/agent/cli.ts", async () => {
   const bad = (await importsOf(join(ROOT, "main.ts")))
-    .filter((i) => i.to !== join(SRC, "agent", "mod.ts")).map(where);
+    .filter((i) => i.to !== join(SRC, "agent", "cli.ts")).map(where);
   assert.deepEqual(bad, []);
+});
+
+const STATIC_RE = /^\s*(import|export)\s+(type\s+)?(?:[\s\S]*?\s+from\s+)?["']([^"']+)["']/gm;
+
+Deno.test("layout: what main.ts loads at start (src/agent/cli.ts, statically) has no npm package", async () => {
+  // Commands load their modules with import() when they run; only this
+  // light graph is paid by `sonm-agent --help`.
+  const bad: string[] = [];
+  const seen = new Set<string>();
+  const queue = [join(SRC, "agent", "cli.ts")];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await Deno.readTextFile(file);
+    for (const m of text.matchAll(STATIC_RE)) {
+      const specifier = m[3]!;
+      if (m[2] !== undefined) continue; // type-only: erased
+      if (specifier.startsWith(".")) queue.push(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith("node:")) {
+        bad.push(`${relative(ROOT, file)} imports "${specifier}"`);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(seen.size >= 5, [...seen].join(", "));
 });
 
 Deno.test("layout: the folder graph has no cycle", () => {
@@ -159,6 +197,17 @@ Deno.test("layout: each folder's mod.ts lists its public files by name, with no 
       if (name === "mod.ts" || name.startsWith("_") || /_test\.tsx?$/.test(name)) continue;
       if (!reexported.has(file)) bad.push(`${relative(ROOT, file)} is public but not in mod.ts`);
     }
+  }
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: examples and code assert with node:assert, never console.assert (it never throws)", async () => {
+  const bad: string[] = [];
+  for (const file of [...files, join(ROOT, "main.ts")]) {
+    const text = await Deno.readTextFile(file);
+    text.split("\n").forEach((line, i) => {
+      if (line.includes("console.assert(")) bad.push(`${relative(ROOT, file)}:${i + 1}`);
+    });
   }
   assert.deepEqual(bad, []);
 });

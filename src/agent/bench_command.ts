@@ -18,7 +18,6 @@ import {
   type SignedBenchReport,
 } from "../bench/mod.ts";
 import { existsSync } from "node:fs";
-import { unlockKeystore } from "../chain/mod.ts";
 import {
   containerLogs,
   createContainer,
@@ -32,7 +31,8 @@ import {
 } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadConfig } from "./load_config.ts";
-import { readPassphrase } from "./read_passphrase.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { openState } from "./state.ts";
 
 /** Where progress goes: a bar per benchmark on a terminal, plain lines otherwise. */
@@ -58,6 +58,8 @@ export type BenchCommandComponents = {
   sources?: HardwareSources | undefined;
   /** For the network probe. @default {globalThis.fetch} */
   fetch?: typeof fetch | undefined;
+  /** Where "unlocking the keystore" and the like go. @default {stderr, info} */
+  logger?: Logger | undefined;
 };
 
 /** Options of {@linkcode runBenchCommand}. */
@@ -89,8 +91,8 @@ export type RunBenchCommandReturnType = {
   suite: BenchSuiteResult;
   /** The signed report, when a signer was given. */
   report: SignedBenchReport | undefined;
-  /** The results table for people, one line each. */
-  lines: string[];
+  /** One row per result for people's table (the note, or the benchmark's name). */
+  rows: { id: number; key: string; value: bigint; unit: string; status: string; note: string }[];
 };
 
 /**
@@ -102,10 +104,11 @@ export type RunBenchCommandReturnType = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runBenchCommand } from "./bench_command.ts";
  * const dataDir = await Deno.makeTempDir();
  * const { suite } = await runBenchCommand({}, { dataDir, only: ["cpu-cores"] });
- * console.assert(suite.results[0]!.value >= 1n);
+ * assert.ok(suite.results[0]!.value >= 1n);
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
@@ -134,8 +137,8 @@ export async function runBenchCommand(
         "Cannot write a benchmark report: no signer: pass --config with the rig's keystore",
       );
     }
-    const passphrase = await readPassphrase(config.keystore.passphrase);
-    signer = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
+    const logger = components.logger ?? createLogger();
+    signer = await unlockAgentKey(config.keystore, { logger, signal });
   }
   const hardware = await discoverHardware({ dataDir, sources, signal });
   const state = openState({ path: join(dataDir, "agent.sqlite") });
@@ -154,14 +157,15 @@ export async function runBenchCommand(
   if (report !== undefined && reportPath !== undefined) {
     await Deno.writeTextFile(reportPath, JSON.stringify(report, null, 2) + "\n");
   }
-  const lines = suite.results.map((r) => {
-    const name = BENCHMARKS.find((b) => b.id === r.id)?.name ?? r.key;
-    return `${String(r.id).padStart(2)}  ${r.key.padEnd(20)} ${r.value.toString().padStart(16)} ${
-      r.unit.padEnd(9)
-    } ${r.status.padEnd(8)} ${r.note || name}`;
-  });
-  if (report !== undefined) lines.push(`signed by ${report.report.agent}`);
-  return { suite, report, lines };
+  const rows = suite.results.map((r) => ({
+    id: r.id,
+    key: r.key,
+    value: r.value,
+    unit: r.unit,
+    status: r.status,
+    note: r.note || (BENCHMARKS.find((b) => b.id === r.id)?.name ?? ""),
+  }));
+  return { suite, report, rows };
 }
 
 /** A bar per benchmark that redraws in place on a terminal; one line per result otherwise. */

@@ -23,7 +23,10 @@ import type {
 } from "../matcher/mod.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
-export type SqliteChainStore = ChainStore & NonceStore;
+export type SqliteChainStore = ChainStore & NonceStore & {
+  /** Forgets everything indexed and every nonce (the state moves to a new chain). */
+  clear(): void;
+};
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 const DEAL_STATUS: Record<number, DealStatus> = { 1: "ACCEPTED", 2: "CLOSED" };
@@ -105,11 +108,12 @@ const BLOCK_TABLES = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openState } from "./state.ts";
  * import { createChainStore } from "./chain_store.ts";
  * const state = openState({ path: ":memory:" });
  * const store = createChainStore(state.db);
- * console.assert(store.lastIndexed() === undefined);
+ * assert.equal(store.lastIndexed(), undefined);
  * state.close();
  * ```
  */
@@ -503,6 +507,12 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
     marketViews() {
       return views;
+    },
+    clear() {
+      tx(() => {
+        for (const t of BLOCK_TABLES) db.exec(`DELETE FROM ${t}`);
+        db.exec("DELETE FROM chain_tx_nonces");
+      });
     },
     marketViewData(): MarketViewData {
       return {

@@ -1,16 +1,45 @@
 /**
  * The rig's config file: a YAML document validated by a strict zod schema.
- * Keys are snake_case in YAML and camelCase in the typed result. Unknown keys
- * are errors, so a typo never silently falls back to a default.
+ * The schema is the only definition: keys are snake_case in YAML, each object
+ * transforms itself to camelCase, every default is written once (on the field,
+ * with `prefault({})` on the objects so their fields' defaults apply), and the
+ * types below are derived from the schema's output. Unknown keys are errors,
+ * so a typo never silently falls back to a default; a known setting the agent
+ * does not act on yet is refused as "not supported yet".
  *
  * @module
  */
 import { z } from "zod";
 import { DECIMAL_PATTERN, parseDurationSeconds, parseSize } from "./_units.ts";
 
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/** An object's keys in camelCase (shallow), as the transforms below produce. */
+type Camelized<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
+
+/** Renames snake_case keys to camelCase, one level deep; values are kept. */
+function camelize<T extends Record<string, unknown>>(value: T): Camelized<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())] = v;
+  }
+  return out as Camelized<T>;
+}
+
+/** A setting with a place in the file but no reader in the agent yet. */
+function notSupportedYet(why: string) {
+  return z.unknown().superRefine((_value, ctx) => {
+    ctx.addIssue({ code: "custom", message: `is not supported yet: ${why}` });
+  }).transform(() => undefined).optional();
+}
+
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-const address = z.string().regex(ADDRESS, "must be a 0x-prefixed 20-byte hex address");
+/** A 20-byte hex address, normalised to lower case at this edge. */
+const address = z.string().regex(ADDRESS, "must be a 0x-prefixed 20-byte hex address")
+  .transform((a) => a.toLowerCase() as `0x${string}`);
 
 /** A decimal amount of money, kept as an exact string ("0.25"); never a float. */
 const decimal = z.union([z.string(), z.number()]).transform((input, ctx) => {
@@ -53,22 +82,20 @@ const seconds = z.union([z.string(), z.number()]).transform((input, ctx) => {
   return value;
 });
 
-const port = z.number().int("must be a whole number").min(0, "must be 0-65535").max(
-  65535,
-  "must be 0-65535",
-);
+const wholeNumber = z.number().int("must be a whole number");
 
-const logLevel = z.enum(["debug", "info", "warn", "error"]);
+const port = wholeNumber.min(0, "must be 0-65535").max(65535, "must be 0-65535");
 
-const devnetChain = z.literal("devnet");
+const devnetChain = z.literal("devnet").transform(() => ({ kind: "devnet" as const }));
+
 const rpcChain = z.strictObject({
   /** JSON-RPC endpoint over http(s). */
   rpc_url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-  /** Optional websocket endpoint for event subscriptions. */
-  ws_url: z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" }).optional(),
-  chain_id: z.number().int().positive("must be a positive chain id"),
+  /** Event subscriptions over websocket: the indexer polls rpc_url instead. */
+  ws_url: notSupportedYet("events are read over rpc_url; remove ws_url"),
+  chain_id: wholeNumber.positive("must be a positive chain id"),
   /** First block the indexer reads (the market's deployment block); 0 reads the whole chain. */
-  from_block: z.number().int("must be a whole number").min(0, "must not be negative").default(0),
+  from_block: wholeNumber.min(0, "must not be negative").default(0).transform(BigInt),
   contracts: z.strictObject({
     market: address,
     token: address,
@@ -76,15 +103,17 @@ const rpcChain = z.strictObject({
     blacklist: address,
     profiles: address,
   }),
-});
+}).transform(({ ws_url: _unsupported, ...chain }) => ({
+  kind: "rpc" as const,
+  ...camelize(chain),
+}));
 
 const keystore = z.strictObject({
   path: z.string().min(1, "must not be empty"),
   passphrase_env: z.string().regex(
     /^[A-Za-z_][A-Za-z0-9_]*$/,
     "must be an environment variable name",
-  )
-    .optional(),
+  ).optional(),
   passphrase_file: z.string().min(1, "must not be empty").optional(),
 }).superRefine((value, ctx) => {
   const sources = [value.passphrase_env, value.passphrase_file].filter((s) => s !== undefined);
@@ -94,7 +123,12 @@ const keystore = z.strictObject({
       message: "must name exactly one passphrase source: passphrase_env or passphrase_file",
     });
   }
-});
+}).transform(({ path, passphrase_env, passphrase_file }) => ({
+  path,
+  passphrase: passphrase_env !== undefined
+    ? { from: "env" as const, name: passphrase_env }
+    : { from: "file" as const, path: passphrase_file ?? "" },
+}));
 
 const netflags = z.strictObject({
   overlay: z.boolean().default(false),
@@ -102,18 +136,41 @@ const netflags = z.strictObject({
   incoming: z.boolean().default(false),
 });
 
+const resources = z.strictObject({
+  cpu_cores: z.number().positive("must be positive").max(1024, "must be at most 1024"),
+  ram: size,
+  storage: size.default(0),
+  gpus: z.array(wholeNumber.min(0, "must not be negative")).default([]),
+  net: netflags.prefault({}),
+}).transform(({ ram, storage, ...rest }) => ({
+  ...camelize(rest),
+  ramBytes: ram,
+  storageBytes: storage,
+}));
+
+/** How an `auto`-priced plan follows the market (see src/agent/auto_price.ts). */
+const autoPrice = z.strictObject({
+  /** Which quantile of the fitting BIDs' prices to aim at (0.5 = the median). */
+  target_quantile: z.number().gt(0, "must be above 0").max(1, "must be at most 1").default(0.5),
+  /** Least time between two re-pricings. */
+  min_interval: seconds.default(600),
+  /** Largest change of one re-pricing, in percent of the current price. */
+  max_step_percent: z.number().gt(0, "must be above 0").max(100, "must be at most 100")
+    .default(10),
+}).transform(({ min_interval, ...rest }) => ({
+  ...camelize(rest),
+  minIntervalSeconds: min_interval,
+}));
+
 const plan = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be 1-63 of a-z, 0-9, - and _"),
-  price_usd_per_hour: decimal,
+  /** Exact decimal string, USD per hour; or "auto": priced from the market (auto_price). */
+  price_usd_per_hour: z.union([z.literal("auto"), decimal]),
+  /** Settings of an "auto" price; defaults apply when absent. */
+  auto_price: autoPrice.optional(),
+  /** Whole seconds, or "spot" for an open-ended deal billed hourly. */
   duration: z.union([z.literal("spot"), seconds]).default("spot"),
-  resources: z.strictObject({
-    cpu_cores: z.number().positive("must be positive").max(1024, "must be at most 1024"),
-    ram: size,
-    storage: size.default(0),
-    gpus: z.array(z.number().int("must be a whole number").min(0, "must not be negative"))
-      .default([]),
-    net: netflags.default({ overlay: false, outbound: true, incoming: false }),
-  }),
+  resources,
   identity_level: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
     error: "must be 0 (anonymous), 1 (registered), 2 (identified) or 3 (professional)",
   }).default(0),
@@ -122,36 +179,48 @@ const plan = z.strictObject({
   tag: z.string().refine(
     (t) => new TextEncoder().encode(t).length <= 32,
     "must be at most 32 bytes",
-  )
-    .default(""),
-});
+  ).default(""),
+}).superRefine((value, ctx) => {
+  if (value.auto_price !== undefined && value.price_usd_per_hour !== "auto") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["auto_price"],
+      message: 'applies only to price_usd_per_hour: auto; remove it or set the price to "auto"',
+    });
+  }
+}).transform(camelize);
 
 const limits = z.strictObject({
   cpus: z.number().positive("must be positive").default(1),
   memory: size.default(1024 ** 3),
-  pids: z.number().int().min(16, "must be at least 16").max(1_000_000).default(256),
-});
+  pids: wholeNumber.min(16, "must be at least 16").max(1_000_000).default(256),
+}).transform(({ memory, ...rest }) => ({ ...rest, memoryBytes: memory }));
 
 const docker = z.strictObject({
   socket: z.string().min(1).default("/var/run/docker.sock"),
-  allowed_images: z.array(
-    z.string().min(1, "must not be empty"),
-  ).default([]),
-  default_limits: limits.default({ cpus: 1, memory: 1024 ** 3, pids: 256 }),
-});
+  allowed_images: z.array(z.string().min(1, "must not be empty")).default([]),
+  default_limits: limits.prefault({}),
+}).transform(camelize);
 
 const nat = z.strictObject({
   relays: z.array(z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns)\//, "must be a multiaddr"))
     .default([]),
-  listen_ports: z.strictObject({ tcp: port.default(0), quic: port.default(0) }).default({
-    tcp: 0,
-    quic: 0,
-  }),
-});
+  listen_ports: z.strictObject({ tcp: port.default(0), quic: port.default(0) }).prefault({}),
+}).transform(camelize);
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
-/** Whether a bind address only accepts connections from this machine. */
+/**
+ * Whether a bind address only accepts connections from this machine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopbackHost } from "./config.ts";
+ * assert.equal(isLoopbackHost("127.0.0.2"), true);
+ * assert.equal(isLoopbackHost("0.0.0.0"), false);
+ * ```
+ */
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
@@ -173,97 +242,47 @@ const dashboard = z.strictObject({
     });
   }
   // Runs even when another dashboard field is wrong, so every problem is reported at once.
-}, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
+}, { when: (payload) => typeof payload.value === "object" && payload.value !== null })
+  .transform(camelize);
 
 const power = z.strictObject({
   idle_watts: z.number().min(0, "must not be negative").default(0),
   load_watts: z.number().min(0, "must not be negative").default(0),
   price_per_kwh: decimal.default("0"),
-});
+}).transform(camelize);
 
 const logging = z.strictObject({
-  level: logLevel.default("info"),
+  level: z.enum(["debug", "info", "warn", "error"]).default("info"),
   format: z.enum(["text", "json"]).default("text"),
 });
 
-/** The YAML schema (snake_case, as written in rig.yaml). */
-export const rawConfigSchema = z.strictObject({
+/**
+ * The rig config schema: parses the YAML's snake_case document into the typed,
+ * camelCase {@linkcode AgentConfig}. Paths stay as written; `parseConfig`
+ * resolves relative ones against the config file's folder.
+ */
+export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default("./.data"),
   chain: z.union([devnetChain, rpcChain], {
     error: 'must be "devnet" or a mapping with rpc_url, chain_id and contracts',
   }),
-  keystore: keystore,
+  keystore,
   master: address.optional(),
+  /** Addresses allowed to send the task protocol's admin actions (status, pause/resume, price, stop). */
+  admins: z.array(address).default([]),
   plans: z.array(plan).default([]),
-  docker: docker.default({
-    socket: "/var/run/docker.sock",
-    allowed_images: [],
-    default_limits: { cpus: 1, memory: 1024 ** 3, pids: 256 },
-  }),
-  nat: nat.default({ relays: [], listen_ports: { tcp: 0, quic: 0 } }),
-  dashboard: dashboard.default({
-    enabled: true,
-    bind: "127.0.0.1",
-    port: 9337,
-    allow_remote: false,
-  }),
-  power: power.default({ idle_watts: 0, load_watts: 0, price_per_kwh: "0" }),
-  logging: logging.default({ level: "info", format: "text" }),
-});
-
-/** The config as written in YAML, after defaults and unit parsing. */
-export type RawConfig = z.output<typeof rawConfigSchema>;
-
-/** A validated ask plan. */
-export type PlanConfig = {
-  name: string;
-  /** Exact decimal string, USD per hour. */
-  priceUsdPerHour: string;
-  /** Whole seconds, or "spot" for an open-ended deal billed hourly. */
-  duration: number | "spot";
-  resources: {
-    cpuCores: number;
-    ramBytes: number;
-    storageBytes: number;
-    gpus: number[];
-    net: { overlay: boolean; outbound: boolean; incoming: boolean };
-  };
-  identityLevel: 0 | 1 | 2 | 3;
-  counterparty: `0x${string}` | undefined;
-  blacklist: `0x${string}` | undefined;
-  tag: string;
-};
-
-/** Where the chain is: an embedded devnet, or a configured RPC. */
-export type ChainConfig =
-  | { kind: "devnet" }
-  | {
-    kind: "rpc";
-    rpcUrl: string;
-    wsUrl: string | undefined;
-    chainId: number;
-    /** First block to index when the state has none. */
-    fromBlock: bigint;
-    contracts: Record<"market" | "token" | "oracle" | "blacklist" | "profiles", `0x${string}`>;
-  };
+  docker: docker.prefault({}),
+  nat: nat.prefault({}),
+  dashboard: dashboard.prefault({}),
+  power: power.prefault({}),
+  logging: logging.prefault({}),
+}).transform(camelize);
 
 /** The validated, typed config the agent runs on. */
-export type AgentConfig = {
-  dataDir: string;
-  chain: ChainConfig;
-  keystore: {
-    path: string;
-    passphrase: { from: "env"; name: string } | { from: "file"; path: string };
-  };
-  master: `0x${string}` | undefined;
-  plans: PlanConfig[];
-  docker: {
-    socket: string;
-    allowedImages: string[];
-    defaultLimits: { cpus: number; memoryBytes: number; pids: number };
-  };
-  nat: { relays: string[]; listenPorts: { tcp: number; quic: number } };
-  dashboard: { enabled: boolean; bind: string; port: number; allowRemote: boolean };
-  power: { idleWatts: number; loadWatts: number; pricePerKwh: string };
-  logging: { level: "debug" | "info" | "warn" | "error"; format: "text" | "json" };
-};
+export type AgentConfig = z.output<typeof configSchema>;
+
+/** A validated ask plan. */
+export type PlanConfig = AgentConfig["plans"][number];
+
+/** Where the chain is: an embedded devnet, or a configured RPC. */
+export type ChainConfig = AgentConfig["chain"];

@@ -3,6 +3,7 @@ import { createKeystore } from "../chain/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { pathExists } from "./_path_exists.ts";
+import { readPassphrase } from "./read_passphrase.ts";
 
 /** Options of {@linkcode ensureDevnetKeystore}. */
 export type EnsureDevnetKeystoreOptions = { logger: Logger };
@@ -13,8 +14,18 @@ export type EnsureDevnetKeystoreOptions = { logger: Logger };
  * made behind the owner's back: `sonm-agent init` does that, on purpose.
  *
  * @example
- * ```ts ignore
- * await ensureDevnetKeystore(config.keystore, { logger });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+ * import { createLogger } from "./logger.ts";
+ * const dir = await Deno.makeTempDir();
+ * const keystore = {
+ *   path: `${dir}/k.json`,
+ *   passphrase: { from: "file" as const, path: `${dir}/k.pass` },
+ * };
+ * await ensureDevnetKeystore(keystore, { logger: createLogger({ write: () => {} }) });
+ * assert.equal((await Deno.stat(`${dir}/k.pass`)).mode! & 0o777, 0o600);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function ensureDevnetKeystore(
@@ -29,9 +40,7 @@ export async function ensureDevnetKeystore(
     await Deno.mkdir(dirname(keystore.passphrase.path), { recursive: true });
     await Deno.writeTextFile(keystore.passphrase.path, passphrase + "\n", { mode: 0o600 });
   } else {
-    const value = Deno.env.get(keystore.passphrase.name);
-    if (value === undefined || value === "") return; // readPassphrase names the variable
-    passphrase = value;
+    passphrase = await readPassphrase(keystore.passphrase);
   }
   await Deno.mkdir(dirname(keystore.path), { recursive: true });
   // pbkdf2 with a modest count: a devnet key guards nothing of value, and

@@ -1,4 +1,5 @@
 import { AgentError, type AgentErrorOptions } from "../errors.ts";
+import { quoteValue } from "../internal/mod.ts";
 
 /** One problem found in a config file: where, what, and the value found. */
 export type ConfigProblem = {
@@ -25,11 +26,28 @@ export class ConfigError extends AgentError {
     const count = args.problems.length;
     super(
       `Cannot use ${where}: ${count} problem${count === 1 ? "" : "s"} found`,
-      options,
+      { ...options, badInput: true },
     );
     this.file = args.file;
     this.problems = args.problems;
   }
+}
+
+/**
+ * Formats a problem as `path.to.field: what is wrong (got VALUE)`; the value
+ * is quoted with bounded work, whatever the file holds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatConfigProblem } from "./errors.ts";
+ * const line = formatConfigProblem({ path: "dashboard.port", message: "must be a number", value: "x" });
+ * assert.equal(line, 'dashboard.port: must be a number (got "x")');
+ * ```
+ */
+export function formatConfigProblem(problem: ConfigProblem): string {
+  const got = problem.value === undefined ? "" : ` (got ${quoteValue(problem.value)})`;
+  return `${problem.path}: ${problem.message}${got}`;
 }
 
 /** The state database cannot be opened or migrated. */
@@ -46,4 +64,28 @@ export class StateError extends AgentError {
 /** The local devnet (anvil + contracts) cannot be brought up. */
 export class DevnetError extends AgentError {
   override name = "DevnetError";
+}
+
+/** The chain (or market) the agent connects to is not the one its state describes. */
+export class ChainIdentityError extends AgentError {
+  override name = "ChainIdentityError";
+  /** What the state recorded and what the RPC serves, as "chain id/genesis hash/market". */
+  readonly recorded: string;
+  readonly actual: string;
+
+  constructor(args: { recorded: string; actual: string; dataDir?: string | undefined }) {
+    super(
+      `Cannot use this chain with the agent's state: it was recorded on ${args.recorded}, the RPC serves ${args.actual}`,
+      {
+        hints: [
+          "Check chain.rpc_url, chain.chain_id and chain.contracts.market in the config",
+          `Or point data_dir at another folder for the other chain${
+            args.dataDir === undefined ? "" : ` (now "${args.dataDir}")`
+          }; this state is left untouched`,
+        ],
+      },
+    );
+    this.recorded = args.recorded;
+    this.actual = args.actual;
+  }
 }

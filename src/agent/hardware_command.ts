@@ -29,9 +29,10 @@ export type RunHardwareCommandReturnType = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHardwareCommand } from "./hardware_command.ts";
  * const { hardware, lines } = await runHardwareCommand({ dataDir: "." });
- * console.assert(hardware.cpu.threads >= 1 && lines.length > 0);
+ * assert.ok(hardware.cpu.threads >= 1 && lines.length > 0);
  * ```
  */
 export async function runHardwareCommand(

@@ -1,10 +1,14 @@
 import { dirname, join, relative, resolve } from "node:path";
-import { createKeystore, unlockKeystore } from "../chain/mod.ts";
+import { createKeystore } from "../chain/mod.ts";
 import { AgentError } from "../errors.ts";
 import { renderConfigTemplate } from "./config_template.ts";
 import { randomPassphrase } from "./ensure_keystore.ts";
 import type { Logger } from "./logger.ts";
 import { pathExists } from "./_path_exists.ts";
+import { readPassphrase } from "./read_passphrase.ts";
+import { unlockAgentKey } from "./unlock_agent_key.ts";
+
+const PASSPHRASE_FLAGS = { env: "--passphrase-env", file: "--passphrase-file" };
 
 /** Options of {@linkcode initRig}. */
 export type InitRigOptions = {
@@ -36,8 +40,15 @@ export type InitRigReturnType = {
  *
  * @throws {AgentError} when the config exists (without `force`) or the passphrase is missing
  * @example
- * ```ts ignore
- * const { address } = await initRig({ configPath: "rig.yaml", logger });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initRig } from "./init_rig.ts";
+ * import { createLogger } from "./logger.ts";
+ * const dir = await Deno.makeTempDir();
+ * const logger = createLogger({ write: () => {} });
+ * const { address } = await initRig({ configPath: `${dir}/rig.yaml`, logger });
+ * assert.match(address, /^0x[0-9a-fA-F]{40}$/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function initRig(options: InitRigOptions): Promise<InitRigReturnType> {
@@ -55,34 +66,26 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
     });
   }
   const keystorePath = join(dir, "keystore.json");
-  let passphrase: string;
   let source: { from: "env"; name: string } | { from: "file"; path: string };
   if (passphraseEnv !== undefined) {
-    const value = Deno.env.get(passphraseEnv);
-    if (value === undefined || value === "") {
-      throw new AgentError(
-        `Cannot init: the environment variable "${passphraseEnv}" is not set or empty`,
-      );
-    }
-    passphrase = value;
     source = { from: "env", name: passphraseEnv };
   } else {
     const file = resolve(passphraseFile ?? join(dir, "keystore.pass"));
-    if (await pathExists(file)) {
-      passphrase = (await Deno.readTextFile(file)).replace(/\r?\n$/, "");
-    } else {
-      passphrase = randomPassphrase();
+    if (!await pathExists(file)) {
       await Deno.mkdir(dirname(file), { recursive: true });
-      await Deno.writeTextFile(file, passphrase + "\n", { mode: 0o600 });
+      await Deno.writeTextFile(file, randomPassphrase() + "\n", { mode: 0o600 });
       logger.info("wrote a random keystore passphrase", { path: file });
     }
-    source = { from: "file", path: relativeTo(dir, file) };
+    source = { from: "file", path: file };
   }
+  // As `run` reads it: an existing empty file is refused, never an empty passphrase.
+  const passphrase = await readPassphrase(source, { names: PASSPHRASE_FLAGS });
 
   let address: `0x${string}`;
   let keystoreCreated = false;
   if (await pathExists(keystorePath)) {
-    address = (await unlockKeystore({ path: keystorePath, passphrase })).address;
+    const keystore = { path: keystorePath, passphrase: source };
+    address = (await unlockAgentKey(keystore, { logger, names: PASSPHRASE_FLAGS })).address;
     logger.info("kept the existing keystore", { path: keystorePath, address });
   } else {
     await Deno.mkdir(dir, { recursive: true });
@@ -90,7 +93,10 @@ export async function initRig(options: InitRigOptions): Promise<InitRigReturnTyp
     keystoreCreated = true;
     logger.info("created a keystore", { path: keystorePath, address });
   }
-  const text = renderConfigTemplate({ keystorePath: "./keystore.json", passphrase: source });
+  const written = source.from === "file"
+    ? { from: "file" as const, path: relativeTo(dir, source.path) }
+    : source;
+  const text = renderConfigTemplate({ keystorePath: "./keystore.json", passphrase: written });
   await Deno.writeTextFile(configFile, text, { mode: 0o600 });
   return { configPath: configFile, keystorePath, address, keystoreCreated };
 }

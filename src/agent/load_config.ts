@@ -11,8 +11,15 @@ export type LoadConfigOptions = Omit<ParseConfigOptions, "file">;
  *
  * @throws {ConfigError} when the file is missing, unreadable or invalid
  * @example
- * ```ts ignore
- * const config = await loadConfig("rig.yaml", { gpuIndexes: [0, 1] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./load_config.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/rig.yaml`, "chain: devnet\nkeystore: { path: k.json, passphrase_env: PASS }\n");
+ * const config = await loadConfig(`${dir}/rig.yaml`, { gpuIndexes: [0, 1] });
+ * assert.equal(config.keystore.path, `${dir}/k.json`);
+ * await assert.rejects(() => loadConfig(`${dir}/missing.yaml`), /1 problem found/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadConfig(

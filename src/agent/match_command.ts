@@ -1,5 +1,6 @@
 import { formatUsdPerHour } from "../chain/mod.ts";
 import { AgentError } from "../errors.ts";
+import { readInputFile } from "./_read_input_file.ts";
 import {
   createMarketViews,
   createOrderBook,
@@ -8,6 +9,9 @@ import {
   type MatchExplanation,
   parseMarketFile,
 } from "../matcher/mod.ts";
+
+/** A market file of a million orders is ~400 MB; refuse what cannot be one. */
+const MAX_MARKET_FILE_BYTES = 1024 ** 3;
 
 /** Options of {@linkcode runMatchCommand}. */
 export type RunMatchCommandOptions = {
@@ -50,8 +54,6 @@ export type RunMatchCommandReturnType = {
   results: { order: string; type: "BID" | "ASK"; matches: MatchEntry[] }[];
   /** With `--explain` (or both `--ask` and `--bid`): every pair's verdict. */
   verdicts?: PairVerdict[];
-  /** The table for people, one line each. */
-  lines: string[];
 };
 
 /**
@@ -62,25 +64,29 @@ export type RunMatchCommandReturnType = {
  * With both `--ask` and `--bid`, it explains that one pair.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { runMatchCommand } from "./match_command.ts";
- * const { lines } = await runMatchCommand({ ordersPath: "market.jsonl", ask: "7", explain: true });
+ * const a = "0x00000000000000000000000000000000000000a1";
+ * const order = (id: number, type: string, price: string) =>
+ *   JSON.stringify({ kind: "order", id: `${id}`, type, author: a, duration: "0", price });
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, [order(1, "BID", "10"), order(7, "ASK", "5")].join("\n"));
+ * const { results } = await runMatchCommand({ ordersPath: path, ask: "7" });
+ * assert.deepEqual(results[0]?.matches.map((m) => m.id), ["1"]);
+ * await Deno.remove(path);
  * ```
  */
 export async function runMatchCommand(
   options: RunMatchCommandOptions,
 ): Promise<RunMatchCommandReturnType> {
   const { ordersPath, explain = false, limit, signal } = options;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(ordersPath, signal === undefined ? {} : { signal });
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound ? "file not found" : String(error);
-    throw new AgentError(`Cannot read orders file "${ordersPath}": ${why}`, {
-      cause: error,
-      hints: ["Give a JSON-lines market file with --orders (see README, `match`)"],
-    });
-  }
+  const text = await readInputFile(ordersPath, {
+    what: "orders file",
+    maxBytes: MAX_MARKET_FILE_BYTES,
+    hints: ["Give a JSON-lines market file with --orders (see README, `match`)"],
+    signal,
+  });
   const { orders, views: data } = parseMarketFile(text);
   const byId = new Map(orders.map((o) => [o.id.toString(), o]));
   const find = (id: string, type: "BID" | "ASK"): MarketOrder => {
@@ -159,34 +165,10 @@ export async function runMatchCommand(
     return byId.get(id.toString()) as MarketOrder;
   }
 
-  const lines: string[] = [`${ordersPath}: ${bids.length} BIDs, ${asks.length} ASKs`];
-  for (const r of results) {
-    const other = r.type === "ASK" ? "BID" : "ASK";
-    if (r.matches.length === 0) {
-      lines.push(`${r.type} ${r.order}: no matching ${other}`);
-      continue;
-    }
-    lines.push(`${r.type} ${r.order}: ${r.matches.length} matching ${other}(s), best first`);
-    const rows = r.matches.map((m) => [m.id, `${m.usdPerHour} USD/h`, m.author]);
-    lines.push(...table([[`${other} id`, "price", "author"], ...rows]).map((l) => `  ${l}`));
-  }
-  if (verdicts.length > 0) {
-    lines.push("pairs (BID x ASK): first failing rule, as the Market contract checks them");
-    const rows = verdicts.map((v) =>
-      v.matched ? [v.bid, v.ask, "match", ""] : [
-        v.bid,
-        v.ask,
-        `rule ${v.rule} ${v.name} (${v.contractError})`,
-        `${v.condition}: ${Object.entries(v.values).map(([k, x]) => `${k} = ${x}`).join(", ")}`,
-      ]
-    );
-    lines.push(...table([["BID", "ASK", "verdict", "why"], ...rows]).map((l) => `  ${l}`));
-  }
   return {
     file: { path: ordersPath, bids: bids.length, asks: asks.length },
     results,
     ...(verdicts.length > 0 || explain ? { verdicts } : {}),
-    lines,
   };
 }
 
@@ -195,9 +177,4 @@ function normalizeId(id: string, type: string): string {
     throw new AgentError(`Cannot match ${type} "${id}": the id must be a decimal integer`);
   }
   return id;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c] ?? 0)).join("  ").trimEnd());
 }

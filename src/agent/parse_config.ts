@@ -1,13 +1,8 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { parseDocument, visit } from "yaml";
 import type { z } from "zod";
-import {
-  type AgentConfig,
-  type ChainConfig,
-  type PlanConfig,
-  type RawConfig,
-  rawConfigSchema,
-} from "./config.ts";
+import { type AgentConfig, configSchema } from "./config.ts";
+import { issueProblems } from "../internal/mod.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 
 /** Options of {@linkcode parseConfig}. */
@@ -28,120 +23,131 @@ export type ParseConfigOptions = {
  * @throws {ConfigError} with one {@linkcode ConfigProblem} per bad field
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./parse_config.ts";
  * const config = parseConfig(
  *   "chain: devnet\nkeystore: { path: k.json, passphrase_env: PASS }\n",
  *   { file: "/etc/sonm/rig.yaml" },
  * );
- * console.assert(config.dataDir === "/etc/sonm/.data");
+ * assert.equal(config.dataDir, "/etc/sonm/.data");
  * ```
  */
 export function parseConfig(text: string, options: ParseConfigOptions = {}): AgentConfig {
   const { file } = options;
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigError({
-      file,
-      problems: document.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "(yaml)",
-        message: `is not valid YAML: ${
-          (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")
-        }`,
-        value: undefined,
-      })),
-    });
-  }
-  // YAML reads an unquoted 0x... as a hex integer, which would turn an
-  // address into a (rounded) number: keep hex literals as the text written.
-  visit(document, {
-    Scalar(_key, node) {
-      if (node.type === "PLAIN" && typeof node.source === "string" && /^0x/i.test(node.source)) {
-        node.value = node.source;
-      }
-    },
-  });
-  const raw: unknown = document.toJS() ?? {};
-  const parsed = rawConfigSchema.safeParse(raw);
+  const raw = readYaml(text, file);
+  const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError({ file, problems: problemsFromIssues(parsed.error.issues, raw) });
   }
   const problems = crossFieldProblems(parsed.data, options.gpuIndexes);
   if (problems.length > 0) throw new ConfigError({ file, problems });
-  return toAgentConfig(parsed.data, file === undefined ? Deno.cwd() : dirname(file));
+  return resolvePaths(parsed.data, file === undefined ? Deno.cwd() : dirname(file));
 }
 
-/** Formats a problem as `path.to.field: what is wrong (got VALUE)`. */
-export function formatConfigProblem(problem: ConfigProblem): string {
-  const got = problem.value === undefined ? "" : ` (got ${describeValue(problem.value)})`;
-  return `${problem.path}: ${problem.message}${got}`;
-}
+/** A config is a page of settings; anything this large is not one. */
+const MAX_CONFIG_BYTES = 256 * 1024;
+/** A config nests a few levels; deeper flow collections are refused before parsing. */
+const MAX_FLOW_DEPTH = 64;
+/** More YAML errors than this are one mistake echoed: report the first ones. */
+const MAX_YAML_PROBLEMS = 10;
 
-function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}`;
-  const json = JSON.stringify(value);
-  if (json === undefined) return String(value);
-  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
-}
-
-type Path = readonly PropertyKey[];
-
-function formatPath(path: Path): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
+/** The YAML text as plain data, or a ConfigError naming the line; never another error. */
+function readYaml(text: string, file: string | undefined): unknown {
+  const yamlProblem = (path: string, message: string): ConfigError =>
+    new ConfigError({ file, problems: [{ path, message, value: undefined }] });
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw yamlProblem("(file)", `is larger than ${MAX_CONFIG_BYTES} bytes: not a config file`);
   }
-  return out === "" ? "(top level)" : out;
+  const line = lineDeeperThan(text, MAX_FLOW_DEPTH);
+  if (line !== undefined) {
+    throw yamlProblem(
+      `line ${line}`,
+      `nests [ and { deeper than ${MAX_FLOW_DEPTH} levels, or closes more than it opened`,
+    );
+  }
+  let document;
+  try {
+    document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: "error" });
+  } catch (cause) {
+    throw yamlProblem("(yaml)", `is not valid YAML: ${firstLine(cause)}`);
+  }
+  if (document.errors.length > 0) {
+    const problems = document.errors.slice(0, MAX_YAML_PROBLEMS).map((e) => ({
+      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "(yaml)",
+      message: `is not valid YAML: ${firstLine(e).replace(/ at line \d+, column \d+:?$/, "")}`,
+      value: undefined,
+    }));
+    throw new ConfigError({ file, problems });
+  }
+  try {
+    // YAML reads an unquoted 0x... as a hex integer, which would turn an
+    // address into a (rounded) number: keep hex literals as the text written.
+    visit(document, {
+      Scalar(_key, node) {
+        if (node.type === "PLAIN" && typeof node.source === "string" && /^0x/i.test(node.source)) {
+          node.value = node.source;
+        }
+      },
+    });
+    // Aliases resolve here: one with no anchor, or a bomb of aliases of
+    // aliases, is refused by the YAML library with a ReferenceError.
+    return document.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (cause) {
+    throw yamlProblem("(yaml)", `cannot be read: ${firstLine(cause)}`);
+  }
 }
 
-function valueAt(root: unknown, path: Path): unknown {
-  let current = root;
-  for (const key of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
+/**
+ * The first line where flow collections ([ and {) nest deeper than `max`, or
+ * more than `max` of them close unopened, counted outside quotes and
+ * comments: a linear scan, so a hundred thousand brackets cost no parser
+ * recursion and no error per bracket.
+ */
+function lineDeeperThan(text: string, max: number): number | undefined {
+  let depth = 0;
+  let unopened = 0;
+  let line = 1;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      comment = false;
+      if (quote === "'") quote = undefined;
+      continue;
+    }
+    if (comment) continue;
+    if (quote !== undefined) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "#") comment = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > max) return line;
+    } else if (c === "]" || c === "}") {
+      if (depth > 0) depth--;
+      else if (++unopened > max) return line;
+    }
   }
-  return current;
+  return undefined;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split("\n")[0] ?? "").slice(0, 200);
 }
 
 function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  for (const issue of issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const path = [...issue.path, key];
-        problems.push({
-          path: formatPath(path),
-          message: "is not a known setting (check the spelling against config.example.yaml)",
-          value: valueAt(raw, path),
-        });
-      }
-      continue;
-    }
-    const value = valueAt(raw, issue.path);
-    problems.push({
-      path: formatPath(issue.path),
-      message: value === undefined && issue.code !== "custom" ? "is required" : humanMessage(issue),
-      value,
-    });
-  }
-  return problems;
-}
-
-function humanMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type") return `must be ${article(issue.expected)}`;
-  if (issue.code === "invalid_value") {
-    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  }
-  return issue.message.replace(/^Invalid input: /, "");
-}
-
-function article(expected: string): string {
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  return issueProblems(issues, raw, {
+    unknownKey: "is not a known setting (check the spelling against config.example.yaml)",
+  }).map(({ field, message, value }) => ({ path: field, message, value }));
 }
 
 function crossFieldProblems(
-  config: RawConfig,
+  config: AgentConfig,
   gpuIndexes: readonly number[] | undefined,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -177,70 +183,17 @@ function resolvePath(base: string, path: string): string {
   return isAbsolute(path) ? path : join(base, path);
 }
 
-function toAgentConfig(raw: RawConfig, baseDir: string): AgentConfig {
-  const chain: ChainConfig = raw.chain === "devnet" ? { kind: "devnet" } : {
-    kind: "rpc",
-    rpcUrl: raw.chain.rpc_url,
-    wsUrl: raw.chain.ws_url,
-    chainId: raw.chain.chain_id,
-    fromBlock: BigInt(raw.chain.from_block),
-    contracts: {
-      market: raw.chain.contracts.market as `0x${string}`,
-      token: raw.chain.contracts.token as `0x${string}`,
-      oracle: raw.chain.contracts.oracle as `0x${string}`,
-      blacklist: raw.chain.contracts.blacklist as `0x${string}`,
-      profiles: raw.chain.contracts.profiles as `0x${string}`,
-    },
-  };
-  const plans: PlanConfig[] = raw.plans.map((p) => ({
-    name: p.name,
-    priceUsdPerHour: p.price_usd_per_hour,
-    duration: p.duration,
-    resources: {
-      cpuCores: p.resources.cpu_cores,
-      ramBytes: p.resources.ram,
-      storageBytes: p.resources.storage,
-      gpus: p.resources.gpus,
-      net: p.resources.net,
-    },
-    identityLevel: p.identity_level,
-    counterparty: p.counterparty as `0x${string}` | undefined,
-    blacklist: p.blacklist as `0x${string}` | undefined,
-    tag: p.tag,
-  }));
-  const ks = raw.keystore;
+/** Relative paths in the file are relative to the file's folder. */
+function resolvePaths(config: AgentConfig, baseDir: string): AgentConfig {
+  const { passphrase } = config.keystore;
   return {
-    dataDir: resolvePath(baseDir, raw.data_dir),
-    chain,
+    ...config,
+    dataDir: resolvePath(baseDir, config.dataDir),
     keystore: {
-      path: resolvePath(baseDir, ks.path),
-      passphrase: ks.passphrase_env !== undefined
-        ? { from: "env", name: ks.passphrase_env }
-        : { from: "file", path: resolvePath(baseDir, ks.passphrase_file ?? "") },
+      path: resolvePath(baseDir, config.keystore.path),
+      passphrase: passphrase.from === "file"
+        ? { from: "file", path: resolvePath(baseDir, passphrase.path) }
+        : passphrase,
     },
-    master: raw.master as `0x${string}` | undefined,
-    plans,
-    docker: {
-      socket: raw.docker.socket,
-      allowedImages: raw.docker.allowed_images,
-      defaultLimits: {
-        cpus: raw.docker.default_limits.cpus,
-        memoryBytes: raw.docker.default_limits.memory,
-        pids: raw.docker.default_limits.pids,
-      },
-    },
-    nat: { relays: raw.nat.relays, listenPorts: raw.nat.listen_ports },
-    dashboard: {
-      enabled: raw.dashboard.enabled,
-      bind: raw.dashboard.bind,
-      port: raw.dashboard.port,
-      allowRemote: raw.dashboard.allow_remote,
-    },
-    power: {
-      idleWatts: raw.power.idle_watts,
-      loadWatts: raw.power.load_watts,
-      pricePerKwh: raw.power.price_per_kwh,
-    },
-    logging: raw.logging,
   };
 }

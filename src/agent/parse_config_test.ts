@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "./errors.ts";
-import { formatConfigProblem, parseConfig } from "./parse_config.ts";
+import { join } from "node:path";
+import { ConfigError, formatConfigProblem } from "./errors.ts";
+import { type AgentConfig, configSchema } from "./config.ts";
+import { parseConfig } from "./parse_config.ts";
 
 const MINIMAL = `
 chain: devnet
@@ -150,4 +152,116 @@ Deno.test("parseConfig() refuses duplicate plan names and malformed addresses", 
   assert.deepEqual(problemsOf(MINIMAL + "plans:\n" + plan + plan), [
     'plans[1].name: is used by another plan (got "a")',
   ]);
+});
+
+Deno.test("configSchema is the one definition: it outputs the typed camelCase config", () => {
+  const config: AgentConfig = configSchema.parse({
+    chain: devnetFree(),
+    keystore: { path: "k.json", passphrase_file: "pass" },
+    docker: { default_limits: { cpus: 2 } },
+    plans: [{ name: "a", price_usd_per_hour: "1", resources: { cpu_cores: 1, ram: "1GiB" } }],
+  });
+  assert.deepEqual(config.chain, { kind: "devnet" });
+  assert.deepEqual(config.keystore, { path: "k.json", passphrase: { from: "file", path: "pass" } });
+  // Defaults of a partly written object come from its fields (written once).
+  assert.deepEqual(config.docker.defaultLimits, { cpus: 2, memoryBytes: 1024 ** 3, pids: 256 });
+  assert.deepEqual(config.nat, { relays: [], listenPorts: { tcp: 0, quic: 0 } });
+  assert.deepEqual(config.plans[0]!.resources, {
+    cpuCores: 1,
+    ramBytes: 1024 ** 3,
+    storageBytes: 0,
+    gpus: [],
+    net: { overlay: false, outbound: true, incoming: false },
+  });
+  assert.equal(config.plans[0]!.identityLevel, 0);
+  assert.equal(config.dashboard.allowRemote, false);
+  assert.equal(config.power.pricePerKwh, "0");
+});
+
+function devnetFree(): "devnet" {
+  return "devnet";
+}
+
+Deno.test("parseConfig() refuses chain.ws_url as not supported yet", () => {
+  const problems = problemsOf(`
+chain:
+  rpc_url: http://127.0.0.1:8545
+  ws_url: ws://127.0.0.1:8546
+  chain_id: 31337
+  contracts:
+    market: "0x${"1".repeat(40)}"
+    token: "0x${"2".repeat(40)}"
+    oracle: "0x${"3".repeat(40)}"
+    blacklist: "0x${"4".repeat(40)}"
+    profiles: "0x${"5".repeat(40)}"
+keystore: { path: k.json, passphrase_env: P }
+`);
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(
+    problems[0]!,
+    /^chain\.ws_url: is not supported yet: .*\(got "ws:\/\/127\.0\.0\.1:8546"\)$/,
+  );
+});
+
+Deno.test("parseConfig() normalises addresses to lower case at the edge", () => {
+  const config = parseConfig(MINIMAL + `master: "0x${"AbCd".repeat(10)}"\n`);
+  assert.equal(config.master, `0x${"abcd".repeat(10)}`);
+});
+
+Deno.test("parseConfig() reports a self-referencing YAML alias without crashing", () => {
+  const problems = problemsOf(MINIMAL + "data_dir: &a [*a]\n");
+  assert.deepEqual(problems, ["data_dir: must be a string (got [[Circular]])"]);
+});
+
+Deno.test("parseConfig() refuses an alias with no anchor and an alias bomb as YAML problems", () => {
+  assert.deepEqual(problemsOf(MINIMAL + "data_dir: *nope\n"), [
+    "(yaml): cannot be read: Unresolved alias (the anchor must be set before the alias): nope",
+  ]);
+  const bomb = ["a: &a [x,x,x,x,x,x,x,x,x]"];
+  for (const [name, prev] of [["b", "a"], ["c", "b"], ["d", "c"]]) {
+    bomb.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
+  }
+  const problems = problemsOf(MINIMAL + bomb.join("\n") + "\n");
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^\(yaml\): cannot be read: Excessive alias count/);
+});
+
+Deno.test("parseConfig() names the field inside a union: chain.chain_id, not chain", () => {
+  const problems = problemsOf(`
+chain:
+  rpc_url: http://127.0.0.1:8545
+  chain_id: 1.5
+  contracts:
+    market: "0x${"1".repeat(40)}"
+    token: "0x${"2".repeat(40)}"
+    oracle: "0x${"3".repeat(40)}"
+    blacklist: "0x${"4".repeat(40)}"
+    profiles: "0x${"5".repeat(40)}"
+keystore: { path: k.json, passphrase_env: P }
+`);
+  assert.deepEqual(problems, ["chain.chain_id: must be a whole number (got 1.5)"]);
+  assert.deepEqual(problemsOf(MINIMAL.replace("chain: devnet", "chain: mainnet")), [
+    'chain: must be "devnet" or a mapping with rpc_url, chain_id and contracts (got "mainnet")',
+  ]);
+});
+
+Deno.test("parseConfig() names an empty key as such, not as the top level", () => {
+  const problems = problemsOf(MINIMAL + '"": 1\n');
+  assert.deepEqual(problems, [
+    '[""]: is not a known setting (check the spelling against config.example.yaml) (got 1)',
+  ]);
+});
+
+Deno.test("parseConfig() reports deep nesting and huge files as bounded problems", () => {
+  const deep = problemsOf(
+    MINIMAL + "data_dir: " + "[".repeat(100_001) + "]".repeat(100_001) + "\n",
+  );
+  assert.match(deep.join("\n"), /^line 4: nests \[ and { deeper than 64 levels/);
+  const closing = problemsOf(MINIMAL + "# " + "[".repeat(1000) + "\n" + "]".repeat(100_001) + "\n");
+  assert.match(closing.join("\n"), /^line 5: .* or closes more than it opened$/);
+  // Brackets inside quotes and comments are text, not nesting.
+  const config = parseConfig(MINIMAL + `data_dir: "${"[".repeat(100)}" # ${"{".repeat(100)}\n`);
+  assert.equal(config.dataDir, join(Deno.cwd(), "[".repeat(100)));
+  const huge = problemsOf(MINIMAL + `tag: "${"x".repeat(2 * 1024 * 1024)}"\n`);
+  assert.deepEqual(huge, ["(file): is larger than 262144 bytes: not a config file"]);
 });

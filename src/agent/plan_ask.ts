@@ -1,7 +1,8 @@
-import { BENCHMARKS } from "../bench/mod.ts";
+import { type BenchmarkDefinition, BENCHMARKS, type PlanShare, planValue } from "../bench/mod.ts";
 import { parseUsdPerHour } from "../chain/mod.ts";
 import type { PlanConfig } from "./config.ts";
 import { type AskParameters, askParamsHash } from "./_ask_params.ts";
+import { ZERO_ADDRESS } from "../internal/mod.ts";
 import { ConfigError } from "./errors.ts";
 
 export type { AskParameters } from "./_ask_params.ts";
@@ -24,6 +25,13 @@ export type PlanAskOptions = {
   measured?: ReadonlyMap<number, bigint> | undefined;
   /** How many benchmark ids the market takes (`Market.benchmarksQuantity()`); higher ids are left out. */
   benchmarksQuantity: number;
+  /** The benchmark list. @default {BENCHMARKS} */
+  benchmarks?: readonly BenchmarkDefinition[] | undefined;
+  /**
+   * The price, USD x 1e18 per second, for a plan priced `auto` (decided by
+   * the price step); a fixed-price plan's own price wins.
+   */
+  price?: bigint | undefined;
 };
 
 /** A plan turned into an ASK: its parameters and their hash. */
@@ -34,14 +42,12 @@ export type PlannedAsk = {
   hash: string;
 };
 
-const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
-const ID = Object.fromEntries(BENCHMARKS.map((b) => [b.key, b.id])) as Record<string, number>;
-
 /**
  * Turns a config plan into the parameters of its ASK order. Pure: the rig's
  * capacity and the cached measurements come in as data.
  *
- * - price: `price_usd_per_hour` as USD x 1e18 per second (parseUsdPerHour);
+ * - price: `price_usd_per_hour` as USD x 1e18 per second (parseUsdPerHour),
+ *   or `options.price` for a plan priced `auto`;
  *   duration: 0 for spot, else seconds;
  * - netflags: [overlay, outbound, incoming]; counterparty and blacklist: 0x0
  *   when unset; tag: the plan's tag, utf-8, right-padded to 32 bytes;
@@ -60,6 +66,7 @@ const ID = Object.fromEntries(BENCHMARKS.map((b) => [b.key, b.id])) as Record<st
  * @throws {ConfigError} when the plan names a GPU the rig does not have, or its price is out of range
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planAsk } from "./plan_ask.ts";
  * const planned = planAsk({
  *   name: "cpu-small", priceUsdPerHour: "0.36", duration: "spot",
@@ -67,21 +74,35 @@ const ID = Object.fromEntries(BENCHMARKS.map((b) => [b.key, b.id])) as Record<st
  *     net: { overlay: false, outbound: true, incoming: false } },
  *   identityLevel: 0, counterparty: undefined, blacklist: undefined, tag: "demo",
  * }, { rig: { threads: 2, gpus: [] }, benchmarksQuantity: 15 });
- * console.assert(planned.params.price === 100_000_000_000_000n);
- * console.assert(planned.params.benchmarks[2] === 1n);
+ * assert.equal(planned.params.price, 100_000_000_000_000n);
+ * assert.equal(planned.params.benchmarks[2], 1n);
  * ```
  */
 export function planAsk(plan: PlanConfig, options: PlanAskOptions): PlannedAsk {
-  const { rig, measured = new Map<number, bigint>(), benchmarksQuantity } = options;
+  const {
+    rig,
+    measured = new Map<number, bigint>(),
+    benchmarksQuantity,
+    benchmarks: rows = BENCHMARKS,
+  } = options;
   const fail = (field: string, value: unknown, message: string) =>
     new ConfigError({
       problems: [{ path: `plans["${plan.name}"].${field}`, message, value }],
     }, { hints: [`Cannot place the ASK of plan "${plan.name}": fix the plan and restart`] });
   let price: bigint;
-  try {
-    price = parseUsdPerHour(plan.priceUsdPerHour);
-  } catch (cause) {
-    throw fail("price_usd_per_hour", plan.priceUsdPerHour, errorText(cause));
+  if (plan.priceUsdPerHour === "auto") {
+    if (options.price === undefined) {
+      throw new RangeError(
+        `Cannot plan the ASK of plan "${plan.name}": its auto price is not set yet`,
+      );
+    }
+    price = options.price;
+  } else {
+    try {
+      price = parseUsdPerHour(plan.priceUsdPerHour);
+    } catch (cause) {
+      throw fail("price_usd_per_hour", plan.priceUsdPerHour, errorText(cause));
+    }
   }
   const r = plan.resources;
   const gpus = r.gpus.map((index) => {
@@ -91,30 +112,18 @@ export function planAsk(plan: PlanConfig, options: PlanAskOptions): PlannedAsk {
     }
     return gpu;
   });
+  // Each benchmark row says how a rig's value becomes this plan's (bench's planValue).
+  const share: PlanShare = {
+    cpuCores: r.cpuCores,
+    ramBytes: r.ramBytes,
+    storageBytes: r.storageBytes,
+    gpus,
+    rig: { threads: rig.threads, gpuCount: rig.gpus.length },
+  };
   const values = new Map<number, bigint>();
-  values.set(ID["cpu-cores"]!, BigInt(Math.floor(r.cpuCores)));
-  values.set(ID["ram-size"]!, BigInt(r.ramBytes));
-  values.set(ID["storage-size"]!, BigInt(r.storageBytes));
-  values.set(ID["gpu-count"]!, BigInt(gpus.length));
-  values.set(ID["gpu-mem"]!, gpus.reduce((sum, g) => sum + BigInt(g.memBytes), 0n));
-  values.set(ID["gpu-nvidia"]!, gpus.some((g) => g.vendor === "nvidia") ? 1n : 0n);
-  values.set(ID["gpu-radeon"]!, gpus.some((g) => g.vendor === "amd") ? 1n : 0n);
-
-  // shares in thousandths, so that fractional cores scale exactly
-  const threads = Math.max(1, rig.threads);
-  const cpuShare = BigInt(Math.round(Math.min(r.cpuCores, threads) * 1000));
-  for (const b of BENCHMARKS) {
-    if (b.measure !== "probe" && b.measure !== "network") continue;
-    const value = measured.get(b.id);
-    if (value === undefined) continue;
-    if (b.key === "cpu-sysbench-multi") {
-      values.set(b.id, value * cpuShare / BigInt(threads * 1000));
-    } else if (b.device === "gpu") {
-      if (gpus.length === 0 || rig.gpus.length === 0) continue;
-      values.set(b.id, value * BigInt(gpus.length) / BigInt(rig.gpus.length));
-    } else {
-      values.set(b.id, value);
-    }
+  for (const b of rows) {
+    const value = planValue(b, share, measured.get(b.id));
+    if (value !== undefined) values.set(b.id, value);
   }
   const width = Math.max(0, Math.min(benchmarksQuantity, 1 + Math.max(...values.keys())));
   const benchmarks = Array.from({ length: width }, (_, id) => values.get(id) ?? 0n);

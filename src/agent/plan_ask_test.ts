@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
 import type { PlanConfig } from "./config.ts";
+import {
+  type BenchmarkDefinition,
+  BENCHMARKS,
+  createNativeProbeRunner,
+  discoverHardware,
+  runBenchSuite,
+} from "../bench/mod.ts";
 import { planAsk } from "./plan_ask.ts";
 
 const GIB = 2 ** 30;
@@ -134,4 +141,36 @@ Deno.test("planAsk() refuses a plan naming a GPU the rig does not have", () => {
       e instanceof ConfigError && e.problems[0]?.path === 'plans["gpu-a"].resources.gpus' &&
       e.problems[0]?.value === 7,
   );
+});
+
+Deno.test("planAsk() and runBenchSuite(): adding a benchmark is adding a row", async () => {
+  // A market adds id 16, "cpu-sockets": read from the hardware, offered as
+  // the plan's whole cores over 2 (made up). No code knows it; the row does.
+  const row: BenchmarkDefinition = {
+    id: 16,
+    key: "cpu-sockets",
+    name: "CPU sockets",
+    unit: "count",
+    device: "cpu",
+    measure: { kind: "host", read: (hw) => ({ value: BigInt(hw.cpu.sockets), note: "" }) },
+    better: "higher",
+    scale: { kind: "plan", value: (p) => BigInt(Math.floor(p.cpuCores / 2)) },
+  };
+  const benchmarks = [...BENCHMARKS, row];
+  const planned = planAsk(plan({ resources: { ...plan().resources, cpuCores: 6 } }), {
+    rig,
+    benchmarksQuantity: 17,
+    benchmarks,
+  });
+  assert.equal(planned.params.benchmarks.length, 17);
+  assert.equal(planned.params.benchmarks[16], 3n);
+  const hardware = await discoverHardware({ dataDir: "." });
+  const suite = await runBenchSuite({ runProbe: createNativeProbeRunner() }, {
+    hardware,
+    only: [16],
+    benchmarks,
+  });
+  assert.deepEqual(suite.results.map((r) => [r.key, r.value, r.status]), [
+    ["cpu-sockets", BigInt(hardware.cpu.sockets), "measured"],
+  ]);
 });

@@ -68,6 +68,7 @@ export type PlanAction =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reconcilePlans } from "./reconcile_plans.ts";
  * const actions = reconcilePlans({
  *   planned: [{ plan: "a", hash: "h2" }],
@@ -76,7 +77,7 @@ export type PlanAction =
  *   ownActiveAsks: [{ id: 1n, hash: "h1" }],
  *   busyPlans: new Set(),
  * });
- * console.assert(actions.map((a) => a.kind).join() === "cancel,place");
+ * assert.equal(actions.map((a) => a.kind).join(), "cancel,place");
  * ```
  */
 export function reconcilePlans(input: ReconcilePlansInput): PlanAction[] {

@@ -1,4 +1,4 @@
-import { discoverHardware, type Hardware } from "../bench/mod.ts";
+import { discoverGpus, type Hardware } from "../bench/mod.ts";
 
 /** Options of {@linkcode rigGpuIndexes}. */
 export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
@@ -9,13 +9,14 @@ export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
  * const indexes = await rigGpuIndexes();
- * console.assert(Array.isArray(indexes));
+ * assert.ok(Array.isArray(indexes));
  * ```
  */
 export async function rigGpuIndexes(options: RigGpuIndexesOptions = {}): Promise<number[]> {
-  return gpuIndexesOf(await discoverHardware({ dataDir: "/", signal: options.signal }));
+  return gpuIndexesOf(await discoverGpus({ signal: options.signal }));
 }
 
 /**
@@ -23,9 +24,10 @@ export async function rigGpuIndexes(options: RigGpuIndexesOptions = {}): Promise
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
  * const hw = { gpus: [{ index: 1 }, { index: 0 }, { index: 1 }] };
- * console.assert(gpuIndexesOf(hw as never).join() === "0,1");
+ * assert.equal(gpuIndexesOf(hw as never).join(), "0,1");
  * ```
  */
 export function gpuIndexesOf(hardware: Pick<Hardware, "gpus">): number[] {

@@ -5,20 +5,34 @@ import {
   discoverHardware,
   type Hardware,
   hardwareFingerprint,
+  isCachedMeasurement,
 } from "../bench/mod.ts";
-import { connectChain, type MarketAddresses, unlockKeystore } from "../chain/mod.ts";
+import { connectChain, getHeadBlock, getRate, type MarketAddresses } from "../chain/mod.ts";
+import { startDashboard } from "../dashboard/mod.ts";
+import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
+import { writeStatusMeta } from "./_status_meta.ts";
+import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+import { createErrorLog } from "./error_log.ts";
+import { readNvidiaGpus } from "./gpu_readings.ts";
+import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
-import { startMarketLoop } from "./market_loop.ts";
+import { createMarketComponents } from "./market_components.ts";
+import { createMarketReconciler } from "./market_reconciler.ts";
+import { systemClock } from "./scheduler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
-import { readPassphrase } from "./read_passphrase.ts";
 import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
+import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { VERSION } from "./version.ts";
+import { createChangeRequests } from "./change_requests.ts";
+import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
+import { createPlanAdminControls } from "./plan_overrides.ts";
+import { startWorkloads, type Workloads } from "./start_workloads.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -30,6 +44,8 @@ export type AgentReady = {
   /** Milliseconds the embedded devnet took (0 on a real chain). */
   devnetMs: number;
   devnet: Devnet | undefined;
+  /** The deal -> task side: the task protocol's handler and domain (transports call it). */
+  workloads: Workloads;
 };
 
 /** Options of {@linkcode runAgent}. */
@@ -48,6 +64,10 @@ export type RunAgentOptions = {
     /** Seconds of chain time between bills of a deal. @default {600} */
     billIntervalSeconds?: number | undefined;
   } | undefined;
+  /** `sonm.agent` label of the agent's containers. @default {"rig-" + 12 hex digits of its address} */
+  agentId?: string | undefined;
+  /** Registry credentials for consumers' images (by image reference). */
+  registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
 };
 
 /**
@@ -64,21 +84,25 @@ export type RunAgentOptions = {
  * ```
  */
 export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<void> {
-  const { logger, signal, onReady } = options;
+  const { signal, onReady } = options;
+  let logger = options.logger;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
+  /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
+  const fatal = new AbortController();
   try {
-    const state = openState({ path: join(config.dataDir, "agent.sqlite") });
+    const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
     stops.push(() => state.close());
+    // warnings and errors also go to agent_errors, for `status` and the dashboard
+    const errorLog = createErrorLog(state.db);
+    logger = errorLog.wrap(logger);
     const runId = recordStart(state, logger);
     stops.push(() => recordStop(state, runId));
 
     if (config.chain.kind === "devnet") {
       await ensureDevnetKeystore(config.keystore, { logger });
     }
-    const passphrase = await readPassphrase(config.keystore.passphrase);
-    const account = await unlockKeystore({ path: config.keystore.path, passphrase, signal });
-    logger.info("keystore unlocked", { address: account.address });
+    const account = await unlockAgentKey(config.keystore, { logger, signal });
 
     let devnet: Devnet | undefined;
     let devnetMs = 0;
@@ -115,20 +139,83 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
-    const marketLoop = await startMarketLoop({
-      chain,
-      account,
-      db: state.db,
-      logger: logger.child("market"),
-    }, {
-      addresses,
-      fromBlock,
-      plans: ({ benchmarksQuantity }) =>
-        config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
-      pollIntervalMs: options.market?.pollIntervalMs,
-      billIntervalSeconds: options.market?.billIntervalSeconds,
-      signal,
+    let reconcileSeconds: number | null = null;
+    const marketLogger = logger.child("market");
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger: marketLogger },
+      {
+        addresses,
+        fromBlock,
+        pollIntervalMs: options.market?.pollIntervalMs,
+        devnet: devnet !== undefined,
+        dataDir: config.dataDir,
+        signal,
+      },
+    );
+    const { benchmarksQuantity } = components.parameters;
+    if (config.master !== undefined) {
+      await ensureWorkerBinding({
+        chain,
+        account,
+        nonceStore: components.store,
+        logger: logger.child("worker"),
+      }, { master: config.master, addresses, signal });
+    }
+    // administrators pause and re-price fixed-price plans (task protocol admin actions)
+    const fixedPlans = () =>
+      planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
+        .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
+    const planControls = createPlanAdminControls(state.db, {
+      plans: config.plans,
+      onChange: () => reconciler.setPlans(fixedPlans()),
     });
+    // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
+    const agentId = options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`;
+    const workloads = startWorkloads({
+      db: state.db,
+      chain,
+      store: components.store,
+      logger: logger.child("tasks"),
+    }, {
+      config,
+      addresses,
+      supplier: account.address,
+      rig,
+      measured,
+      benchmarksQuantity,
+      agentId,
+      registryAuth: options.registryAuth,
+      adminControls: planControls,
+    });
+    stops.push(() => workloads.close());
+    const changeRequests = createChangeRequests({
+      db: state.db,
+      store: components.store,
+      logger: logger.child("deals"),
+    }, { me: account.address, plans: config.plans });
+    const reconciler = createMarketReconciler(
+      { ...components, logger: marketLogger, clock: systemClock },
+      {
+        planned: fixedPlans(),
+        extraSteps: [
+          // deal -> task: our deals opened or closed, a task request, a container event
+          { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
+          {
+            name: "change-requests",
+            on: ["start", "own", "head"],
+            run: ({ signal }) => changeRequests.run(components.market, { signal }),
+          },
+        ],
+        autoPriced: {
+          plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
+          planning: { rig, measured, benchmarksQuantity },
+          power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
+        },
+        billIntervalSeconds: options.market?.billIntervalSeconds,
+        onFatal: (error) => fatal.abort(error),
+        onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
+      },
+    );
 
     const ready: AgentReady = {
       address: account.address,
@@ -137,6 +224,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       readyMs: Math.round(performance.now() - started - devnetMs),
       devnetMs: Math.round(devnetMs),
       devnet,
+      workloads,
     };
     logger.info("agent is ready", {
       address: ready.address,
@@ -147,8 +235,62 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: ready.devnetMs,
       rssBytes: Deno.memoryUsage().rss,
     });
-    marketLoop.start();
-    stops.push(() => marketLoop.stop());
+    reconciler.start({ signal });
+    stops.push(() => reconciler.stop());
+    const watching = new AbortController();
+    const watch = workloads.watch(AbortSignal.any([signal, watching.signal]));
+    stops.push(async () => {
+      watching.abort();
+      await watch;
+    });
+    // for `sonm-agent status` from another process, even with the dashboard off
+    await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
+      .then(([head, rate]) =>
+        writeStatusMeta(state.db, {
+          head: { number: head.number, seenAt: Date.now() },
+          rate,
+          address: account.address,
+        })
+      )
+      .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+    if (config.dashboard.enabled) {
+      // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
+      const docker = createDockerClient({ socketPath: config.docker.socket });
+      stops.push(() => docker.close());
+      const usage = createTaskUsageReader(docker, { agentId });
+      const source = createDashboardSource({
+        statePath: state.path,
+        db: state.db,
+        readHead: async () => (await getHeadBlock(chain, { signal })).number,
+        readRate: () => getRate(components.market, { signal }),
+        errorLog,
+        reconcileSeconds: () => reconcileSeconds,
+        gpuReadings: () => readNvidiaGpus({ signal }),
+        taskUsage: () => Promise.resolve(usage.current()),
+        // connectivity: the NAT host's class and relay state, once src/nat runs here
+      }, { address: account.address, power: config.power, hardware });
+      stops.push(() => source.close());
+      // a busy port must not stop the rig from earning: the agent runs on without its page
+      const dashboard = await startDashboard({
+        source,
+        hostname: config.dashboard.bind,
+        port: config.dashboard.port,
+        allowRemote: config.dashboard.allowRemote,
+        dataDir: config.dataDir,
+        onError: (error) => logger.warn("dashboard request failed", { error }),
+      }).catch((error: unknown) => {
+        logger.error("cannot start the dashboard; the agent runs without it", {
+          bind: config.dashboard.bind,
+          port: config.dashboard.port,
+          error,
+        });
+        return undefined;
+      });
+      if (dashboard !== undefined) {
+        stops.push(() => dashboard.stop());
+        logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+      }
+    }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
       await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
@@ -157,7 +299,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         );
     }
     onReady?.(ready);
-    await abortion(signal);
+    await abortion(AbortSignal.any([signal, fatal.signal]));
+    if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
   } finally {
     for (const stop of stops.reverse()) {
@@ -206,7 +349,7 @@ function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, 
   const { hash } = hardwareFingerprint(hardware);
   const out = new Map<number, bigint>();
   for (const b of BENCHMARKS) {
-    if (b.measure !== "probe" && b.measure !== "network") continue;
+    if (!isCachedMeasurement(b)) continue;
     const result = cache.get(b.id, hash);
     if (result !== undefined && result.value > 0n) out.set(b.id, result.value);
   }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StateError } from "./errors.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
+import { createLogger } from "./logger.ts";
 import { openState } from "./state.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
@@ -116,3 +117,81 @@ Deno.test("openState() rolls back a failing migration and names it", async () =>
     state.close();
   });
 });
+
+Deno.test("openState() refuses a newer database before touching it: no journal switch, no table", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "newer.sqlite");
+    const raw = new DatabaseSync(path);
+    raw.exec(`CREATE TABLE t (x INTEGER); PRAGMA user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+    const before = await Deno.readFile(path);
+    assert.throws(() => openState({ path }), /written by a newer sonm-agent/);
+    assert.deepEqual(await Deno.readFile(path), before);
+    const check = new DatabaseSync(path, { readOnly: true });
+    const mode = check.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+    const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+    check.close();
+    assert.equal(mode.journal_mode, "delete");
+    assert.deepEqual(tables.map((t) => (t as { name: string }).name), ["t"]);
+    assert.ok(!(await exists(`${path}-wal`)), "a WAL file was created");
+  });
+});
+
+Deno.test("openState() logs a 0-byte state file, then starts a new database in it", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "empty.sqlite");
+    await Deno.writeFile(path, new Uint8Array());
+    const lines: string[] = [];
+    const logger = createLogger({ format: "json", write: (l) => lines.push(l) });
+    const state = openState({ path, logger });
+    state.close();
+    assert.equal(state.schemaVersion, MIGRATIONS.length);
+    assert.equal(lines.length, 1);
+    const record = JSON.parse(lines[0]!);
+    assert.equal(record.level, "warn");
+    assert.match(record.msg, /state file is empty \(0 bytes\)/);
+    assert.equal(record.path, path);
+    // A fresh file is no news.
+    lines.length = 0;
+    openState({ path: join(dir, "fresh.sqlite"), logger }).close();
+    assert.deepEqual(lines, []);
+  });
+});
+
+Deno.test("openState() refuses a file with corrupted pages, or not a database, with a hint", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "damaged.sqlite");
+    const state = openState({ path });
+    state.db.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT)");
+    const insert = state.db.prepare("INSERT INTO filler (body) VALUES (?)");
+    for (let i = 0; i < 2000; i++) insert.run(`row ${i} ${"x".repeat(100)}`);
+    state.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    state.close();
+    const bytes = await Deno.readFile(path);
+    // Fixed "random" bytes over a page in the middle of the file.
+    const middle = Math.floor(bytes.length / 2);
+    for (let i = 0; i < 4096; i++) bytes[middle + i] = (Math.imul(i + 7, 2654435761) >>> 13) & 0xff;
+    await Deno.writeFile(path, bytes);
+    assert.throws(() => openState({ path }), (error: unknown) => {
+      assert.ok(error instanceof StateError, String(error));
+      assert.match(error.message, /it is damaged( or not a sqlite database)? \(sqlite/);
+      assert.ok(error.hints.some((h) => /backup/.test(h)));
+      return true;
+    });
+    const notDb = join(dir, "text.sqlite");
+    await Deno.writeTextFile(notDb, "this is not a database, it is a note\n".repeat(200));
+    assert.throws(
+      () => openState({ path: notDb }),
+      /it is damaged or not a sqlite database \(sqlite: file is not a database\)/,
+    );
+  });
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

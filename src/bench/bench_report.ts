@@ -3,22 +3,26 @@ import type { Address, Hex } from "viem";
 
 const HexString = z.string().regex(/^0x[0-9a-fA-F]*$/, "must be 0x-prefixed hex");
 
-/** Schema of a signed benchmark report file (`sonm-agent bench --report FILE`). */
-export const SignedBenchReportSchema = z.object({
-  report: z.object({
+/**
+ * Schema of a signed benchmark report file (`sonm-agent bench --report FILE`).
+ * Strict at every level: a key added after signing is refused, never
+ * stripped, so what is verified is exactly what was signed.
+ */
+export const SignedBenchReportSchema = z.strictObject({
+  report: z.strictObject({
     format: z.literal("sonm-bench-report/1"),
     createdAt: z.string(),
     agent: HexString.length(42),
     hardwareHash: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits"),
-    hardware: z.object({
-      cpu: z.object({
+    hardware: z.strictObject({
+      cpu: z.strictObject({
         model: z.string(),
         sockets: z.number(),
         cores: z.number(),
         threads: z.number(),
       }),
       ramGiB: z.number(),
-      gpus: z.array(z.object({
+      gpus: z.array(z.strictObject({
         vendor: z.string(),
         name: z.string(),
         uuid: z.string(),
@@ -30,11 +34,11 @@ export const SignedBenchReportSchema = z.object({
         cudaVersion: z.string(),
       })),
       opencl: z.array(
-        z.object({ platform: z.string(), name: z.string(), driverVersion: z.string() }),
+        z.strictObject({ platform: z.string(), name: z.string(), driverVersion: z.string() }),
       ),
     }),
     probes: z.record(z.string(), z.string()),
-    results: z.array(z.object({
+    results: z.array(z.strictObject({
       id: z.number().int().nonnegative(),
       key: z.string(),
       /** int64 as a decimal string. */

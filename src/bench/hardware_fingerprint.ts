@@ -36,10 +36,11 @@ export type HardwareFingerprint = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { discoverHardware } from "./discover_hardware.ts";
  * import { hardwareFingerprint } from "./hardware_fingerprint.ts";
  * const { hash } = hardwareFingerprint(await discoverHardware({ dataDir: "." }));
- * console.assert(hash.length === 64);
+ * assert.equal(hash.length, 64);
  * ```
  */
 export function hardwareFingerprint(hardware: Hardware): HardwareFingerprint {

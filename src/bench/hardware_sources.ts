@@ -39,10 +39,11 @@ export type SystemSourcesOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSystemSources } from "./hardware_sources.ts";
  * const sources = createSystemSources();
  * const meminfo = await sources.readText("/proc/meminfo");
- * console.assert(meminfo === undefined || meminfo.includes("MemTotal"));
+ * assert.ok(meminfo === undefined || meminfo.includes("MemTotal"));
  * ```
  */
 export function createSystemSources(options: SystemSourcesOptions = {}): HardwareSources {

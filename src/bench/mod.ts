@@ -10,12 +10,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner, discoverHardware, runBenchSuite } from "./mod.ts";
  * const hardware = await discoverHardware({ dataDir: "." });
  * const suite = await runBenchSuite({ runProbe: createNativeProbeRunner() }, {
  *   hardware, only: [2, 3, 7],
  * });
- * console.assert(suite.results.every((r) => r.value >= 0n));
+ * assert.ok(suite.results.every((r) => r.value >= 0n));
  * ```
  *
  * @module
@@ -25,6 +26,11 @@ export {
   type BenchmarkMeasure,
   type BenchmarkProbe,
   BENCHMARKS,
+  type BenchmarkScale,
+  type HostReading,
+  isCachedMeasurement,
+  type PlanShare,
+  planValue,
   PROBE_VERSIONS,
 } from "./benchmarks.ts";
 export {
@@ -32,7 +38,12 @@ export {
   type SignedBenchReport,
   SignedBenchReportSchema,
 } from "./bench_report.ts";
-export { discoverHardware, type DiscoverHardwareOptions } from "./discover_hardware.ts";
+export {
+  discoverGpus,
+  type DiscoverGpusOptions,
+  discoverHardware,
+  type DiscoverHardwareOptions,
+} from "./discover_hardware.ts";
 export { BenchError, BenchReportError, ProbeError, UnknownBenchmarkError } from "./errors.ts";
 export { ETHASH_VECTORS, type EthashVector } from "./ethash_vectors.ts";
 export {

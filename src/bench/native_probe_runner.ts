@@ -17,13 +17,14 @@ export type NativeProbeRunnerOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * const runProbe = createNativeProbeRunner();
  * const run = await runProbe({
  *   probe: "sysbench", args: [], timeoutMs: 30_000,
  *   env: { SONM_BENCHMARK_ID: "1", SONM_BENCH_SECONDS: "1" },
  * });
- * console.assert(run.where === "native");
+ * assert.equal(run.where, "native");
  * ```
  */
 export function createNativeProbeRunner(options: NativeProbeRunnerOptions = {}): RunProbe {

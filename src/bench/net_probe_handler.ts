@@ -11,10 +11,11 @@ export type NetProbeHandlerOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNetProbeHandler } from "./net_probe_handler.ts";
  * const handler = createNetProbeHandler();
  * const res = await handler(new Request("http://x/download?bytes=10"));
- * console.assert((await res.arrayBuffer()).byteLength === 10);
+ * assert.equal((await res.arrayBuffer()).byteLength, 10);
  * ```
  */
 export function createNetProbeHandler(

@@ -15,8 +15,8 @@ const Output = z.object({
 
 /** Options of {@linkcode probeCpuSysbench}. */
 export type ProbeCpuSysbenchOptions = {
-  /** 0 = cpu-sysbench-multi (all threads), 1 = cpu-sysbench-single. */
-  benchmarkId: 0 | 1;
+  /** Run on every thread (`cpuCount` of them) or on one. */
+  threads: "all" | "one";
   /** Threads of the multi-thread run. */
   cpuCount: number;
   /**
@@ -42,19 +42,20 @@ export type ProbeCpuSysbenchReturnType = {
  * @throws {ProbeError} when the probe fails or prints something unexpected
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * import { probeCpuSysbench } from "./probe_cpu_sysbench.ts";
  * const r = await probeCpuSysbench({ runProbe: createNativeProbeRunner() }, {
- *   benchmarkId: 1, cpuCount: 1, seconds: 1,
+ *   threads: "one", cpuCount: 1, seconds: 1,
  * });
- * console.assert(r.value > 0n);
+ * assert.ok(r.value > 0n);
  * ```
  */
 export async function probeCpuSysbench(
   components: { runProbe: RunProbe },
   options: ProbeCpuSysbenchOptions,
 ): Promise<ProbeCpuSysbenchReturnType> {
-  const { benchmarkId, cpuCount, seconds = 3, signal } = options;
+  const { threads, cpuCount, seconds = 3, signal } = options;
   if (!Number.isInteger(cpuCount) || cpuCount < 1) {
     throw new RangeError(
       `Cannot run sysbench: cpuCount must be a positive integer: current value is ${cpuCount}`,
@@ -64,7 +65,8 @@ export async function probeCpuSysbench(
     probe: "sysbench",
     args: [],
     env: {
-      SONM_BENCHMARK_ID: String(benchmarkId),
+      // The probe's environment (sysbench_probe.sh): 0 runs all threads, 1 one.
+      SONM_BENCHMARK_ID: threads === "all" ? "0" : "1",
       SONM_CPU_COUNT: String(cpuCount),
       SONM_GPU_TYPE: "none",
       SONM_BENCH_SECONDS: String(seconds),

@@ -88,13 +88,14 @@ export type ProbeGpuEthashReturnType = {
  * @throws {ProbeError} when a vector or the DAG check fails: a wrong hash is never timed
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * import { ETHASH_VECTORS } from "./ethash_vectors.ts";
  * import { probeGpuEthash } from "./probe_gpu_ethash.ts";
  * const r = await probeGpuEthash({ runProbe: createNativeProbeRunner() }, {
  *   api: "opencl", mode: "light", vectors: ETHASH_VECTORS.slice(0, 1),
  * });
- * console.assert(r.details.vectors.every((v) => v.ok));
+ * assert.ok(r.details.vectors.every((v) => v.ok));
  * ```
  */
 export async function probeGpuEthash(

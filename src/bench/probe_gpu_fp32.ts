@@ -45,12 +45,13 @@ export type ProbeGpuFp32ReturnType = {
  * @throws {ProbeError} when the probe fails or its results do not match the host's
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * import { probeGpuFp32 } from "./probe_gpu_fp32.ts";
  * const r = await probeGpuFp32({ runProbe: createNativeProbeRunner() }, {
  *   api: "opencl", seconds: 0.5,
  * });
- * console.assert(r.details.ok);
+ * assert.ok(r.details.ok);
  * ```
  */
 export async function probeGpuFp32(

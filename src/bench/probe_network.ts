@@ -28,13 +28,14 @@ export type ProbeNetworkReturnType = {
  * @throws {ProbeError} when the endpoint fails or moves fewer bytes than asked
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNetProbeHandler } from "./net_probe_handler.ts";
  * import { probeNetwork } from "./probe_network.ts";
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, createNetProbeHandler());
  * const r = await probeNetwork({}, {
  *   endpoint: `http://127.0.0.1:${server.addr.port}`, direction: "download", bytes: 1 << 20,
  * });
- * console.assert(r.value > 0n);
+ * assert.ok(r.value > 0n);
  * await server.shutdown();
  * ```
  */

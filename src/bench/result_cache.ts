@@ -15,6 +15,7 @@ export type ResultCache = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DatabaseSync } from "node:sqlite";
  * import { createSqliteResultCache } from "./result_cache.ts";
  * const db = new DatabaseSync(":memory:", { readBigInts: true });
@@ -22,7 +23,7 @@ export type ResultCache = {
  *   value INTEGER NOT NULL, unit TEXT NOT NULL, note TEXT NOT NULL, probe TEXT NOT NULL,
  *   measured_at INTEGER NOT NULL, details TEXT NOT NULL, PRIMARY KEY (benchmark_id, hardware_hash))`);
  * const cache = createSqliteResultCache(db);
- * console.assert(cache.get(0, "ab") === undefined);
+ * assert.equal(cache.get(0, "ab"), undefined);
  * ```
  */
 export function createSqliteResultCache(db: DatabaseSync): ResultCache {

@@ -1,4 +1,9 @@
-import { type BenchmarkDefinition, BENCHMARKS, PROBE_VERSIONS } from "./benchmarks.ts";
+import {
+  type BenchmarkDefinition,
+  type BenchmarkMeasure,
+  BENCHMARKS,
+  PROBE_VERSIONS,
+} from "./benchmarks.ts";
 import { ProbeError } from "./errors.ts";
 import { ETHASH_VECTORS, type EthashVector } from "./ethash_vectors.ts";
 import { hardwareFingerprint, type HardwareIdentity } from "./hardware_fingerprint.ts";
@@ -35,6 +40,8 @@ export type BenchSuiteOptions = {
   hardware: Hardware;
   /** Benchmark ids to run; all when absent. */
   only?: readonly number[] | undefined;
+  /** The benchmark list. @default {BENCHMARKS} */
+  benchmarks?: readonly BenchmarkDefinition[] | undefined;
   /** Measure again even when a cached result fits. @default {false} */
   force?: boolean | undefined;
   /** Base URL of the network probe's server; none: net benchmarks are absent. */
@@ -69,6 +76,7 @@ type Measured = { value: bigint; note: string; probe: string; details: Record<st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNativeProbeRunner } from "./native_probe_runner.ts";
  * import { discoverHardware } from "./discover_hardware.ts";
  * import { runBenchSuite } from "./run_bench_suite.ts";
@@ -76,7 +84,7 @@ type Measured = { value: bigint; note: string; probe: string; details: Record<st
  * const { results } = await runBenchSuite({ runProbe: createNativeProbeRunner() }, {
  *   hardware, only: [2, 3],
  * });
- * console.assert(results.length === 2);
+ * assert.equal(results.length, 2);
  * ```
  */
 export async function runBenchSuite(
@@ -94,7 +102,8 @@ export async function runBenchSuite(
     gpuSeconds = 10,
     signal,
   } = options;
-  const selected = only === undefined ? BENCHMARKS : BENCHMARKS.filter((b) => only.includes(b.id));
+  const list = options.benchmarks ?? BENCHMARKS;
+  const selected = only === undefined ? list : list.filter((b) => only.includes(b.id));
   const { hash, identity } = hardwareFingerprint(hardware);
   const gpu = gpuTarget(hardware);
   const probes: Record<string, string> = {};
@@ -104,11 +113,11 @@ export async function runBenchSuite(
     signal?.throwIfAborted();
     onProgress?.({ type: "start", benchmark: b, index, total: selected.length });
     const base = { id: b.id, key: b.key, unit: b.unit, measuredAt: now(), details: {} };
+    const { measure } = b;
     let result: BenchResult;
-    if (b.measure === "host") {
-      const v = hostValue(b.id, hardware);
-      result = { ...base, ...v, probe: "host", status: "measured" };
-    } else if (b.measure === "absent") {
+    if (measure.kind === "host") {
+      result = { ...base, ...measure.read(hardware), probe: "host", status: "measured" };
+    } else if (measure.kind === "absent") {
       result = {
         ...base,
         value: 0n,
@@ -119,10 +128,10 @@ export async function runBenchSuite(
     } else {
       const missing = b.device === "gpu" && gpu === undefined
         ? gpuMissingNote(hardware)
-        : b.device === "network" && netEndpoint === undefined
+        : measure.kind === "network" && netEndpoint === undefined
         ? "no network endpoint configured"
         : undefined;
-      const method = b.probe ?? "network";
+      const method = measure.kind === "network" ? "network" : measure.probe;
       const probeId = `${b.device === "gpu" ? gpu?.probe ?? "gpu" : method}@${
         PROBE_VERSIONS[method]
       }`;
@@ -144,7 +153,7 @@ export async function runBenchSuite(
           onProgress({ type: "tick", benchmark: b, fraction });
         }, 250);
         try {
-          const m = await measure(b, {
+          const m = await measureOne(measure, {
             runProbe,
             fetch: components.fetch,
             hardware,
@@ -206,33 +215,6 @@ function gpuMissingNote(hw: Hardware): string {
   }`;
 }
 
-function hostValue(id: number, hw: Hardware): { value: bigint; note: string } {
-  const gpuNote = hw.gpus.length === 0 ? "no GPU found" : "";
-  switch (id) {
-    case 2:
-      return {
-        value: BigInt(hw.cpu.threads),
-        note: `${hw.cpu.cores} cores, ${hw.cpu.threads} threads`,
-      };
-    case 3:
-      return { value: BigInt(hw.memory.totalBytes), note: "" };
-    case 4:
-      return { value: BigInt(hw.storage.totalBytes), note: `filesystem of ${hw.storage.path}` };
-    case 7:
-      return { value: BigInt(hw.gpus.length), note: gpuNote };
-    case 8: {
-      const min = hw.gpus.reduce((m, g) => Math.min(m, g.memBytes), Number.POSITIVE_INFINITY);
-      return { value: hw.gpus.length === 0 ? 0n : BigInt(min), note: gpuNote || "smallest GPU" };
-    }
-    case 13:
-      return { value: hw.gpus.some((g) => g.vendor === "nvidia") ? 1n : 0n, note: gpuNote };
-    case 14:
-      return { value: hw.gpus.some((g) => g.vendor === "amd") ? 1n : 0n, note: gpuNote };
-    default:
-      throw new RangeError(`Cannot read host value: benchmark ${id} is not a host value`);
-  }
-}
-
 /** Picks the vectors of the largest listed epoch whose DAG (and cache) fits the device. */
 function vectorsFor(memBytes: number): EthashVector[] {
   const epochs = [...new Set(ETHASH_VECTORS.map((v) => Math.floor(v.blockNumber / 30000)))].sort((
@@ -248,23 +230,39 @@ function vectorsFor(memBytes: number): EthashVector[] {
   return ETHASH_VECTORS.filter((v) => v.blockNumber < 30000);
 }
 
-async function measure(
-  b: BenchmarkDefinition,
-  c: {
-    runProbe: RunProbe;
-    fetch: typeof fetch | undefined;
-    hardware: Hardware;
-    gpu: GpuTarget | undefined;
-    netEndpoint: string;
-    netBytes: number | undefined;
-    sysbenchSeconds: number;
-    gpuSeconds: number;
-    signal: AbortSignal | undefined;
-  },
-): Promise<Measured> {
-  if (b.probe === "sysbench") {
+type MeasureContext = {
+  runProbe: RunProbe;
+  fetch: typeof fetch | undefined;
+  hardware: Hardware;
+  gpu: GpuTarget | undefined;
+  netEndpoint: string;
+  netBytes: number | undefined;
+  sysbenchSeconds: number;
+  gpuSeconds: number;
+  signal: AbortSignal | undefined;
+};
+
+type Measurable = Extract<BenchmarkMeasure, { kind: "probe" | "network" }>;
+
+/** Runs what a row's `measure` says; GPU probes run once per GPU and are summed. */
+async function measureOne(measure: Measurable, c: MeasureContext): Promise<Measured> {
+  if (measure.kind === "network") {
+    const r = await probeNetwork({ fetch: c.fetch }, {
+      endpoint: c.netEndpoint,
+      direction: measure.direction,
+      bytes: c.netBytes,
+      signal: c.signal,
+    });
+    return {
+      value: r.value,
+      note: `${r.bytes} bytes in ${r.seconds.toFixed(2)} s`,
+      probe: "network",
+      details: { bytes: r.bytes, seconds: r.seconds },
+    };
+  }
+  if (measure.probe === "sysbench") {
     const r = await probeCpuSysbench({ runProbe: c.runProbe }, {
-      benchmarkId: b.id === 0 ? 0 : 1,
+      threads: measure.threads,
       cpuCount: c.hardware.cpu.threads,
       seconds: c.sysbenchSeconds,
       signal: c.signal,
@@ -276,45 +274,14 @@ async function measure(
       details: { ...r.details, where: r.where },
     };
   }
-  if (b.measure === "network") {
-    const r = await probeNetwork({ fetch: c.fetch }, {
-      endpoint: c.netEndpoint,
-      direction: b.id === 5 ? "download" : "upload",
-      bytes: c.netBytes,
-      signal: c.signal,
-    });
-    return {
-      value: r.value,
-      note: `${r.bytes} bytes in ${r.seconds.toFixed(2)} s`,
-      probe: "network",
-      details: { bytes: r.bytes, seconds: r.seconds },
-    };
-  }
   const gpu = c.gpu!;
+  const runOnDevice = GPU_PROBES[measure.probe];
   let total = 0n;
   const devices: Record<string, unknown>[] = [];
   for (const d of gpu.devices) {
-    if (b.probe === "gpu-ethash") {
-      const r = await probeGpuEthash({ runProbe: c.runProbe }, {
-        api: gpu.api,
-        vectors: vectorsFor(d.memBytes),
-        mode: "full",
-        seconds: c.gpuSeconds,
-        device: d.index,
-        signal: c.signal,
-      });
-      total += r.value;
-      devices.push({ ...r.details, where: r.where });
-    } else {
-      const r = await probeGpuFp32({ runProbe: c.runProbe }, {
-        api: gpu.api,
-        seconds: c.gpuSeconds,
-        device: d.index,
-        signal: c.signal,
-      });
-      total += r.value;
-      devices.push({ ...r.details, where: r.where });
-    }
+    const r = await runOnDevice(c, gpu.api, d);
+    total += r.value;
+    devices.push({ ...r.details, where: r.where });
   }
   return {
     value: total,
@@ -323,3 +290,28 @@ async function measure(
     details: { devices },
   };
 }
+
+type DeviceRun = { value: bigint; where: string; details: Record<string, unknown> };
+
+/** Each GPU probe, run on one device: a new GPU probe is a new entry here. */
+const GPU_PROBES: Record<
+  "gpu-ethash" | "gpu-fp32",
+  (c: MeasureContext, api: GpuTarget["api"], d: GpuTarget["devices"][number]) => Promise<DeviceRun>
+> = {
+  "gpu-ethash": (c, api, d) =>
+    probeGpuEthash({ runProbe: c.runProbe }, {
+      api,
+      vectors: vectorsFor(d.memBytes),
+      mode: "full",
+      seconds: c.gpuSeconds,
+      device: d.index,
+      signal: c.signal,
+    }),
+  "gpu-fp32": (c, api, d) =>
+    probeGpuFp32({ runProbe: c.runProbe }, {
+      api,
+      seconds: c.gpuSeconds,
+      device: d.index,
+      signal: c.signal,
+    }),
+};

@@ -8,8 +8,9 @@ import { UnknownBenchmarkError } from "./errors.ts";
  * @throws {UnknownBenchmarkError} for a value that is no id or key
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectBenchmarks } from "./select_benchmarks.ts";
- * console.assert(selectBenchmarks(["2,ram-size"]).join() === "2,3");
+ * assert.equal(selectBenchmarks(["2,ram-size"]).join(), "2,3");
  * ```
  */
 export function selectBenchmarks(values: readonly string[]): number[] {

@@ -7,8 +7,18 @@ Deno.test("BENCHMARKS has ids 0-15 in order, unique keys, probes where measured"
   assert.deepEqual(BENCHMARKS.map((b) => b.id), [...Array(16).keys()]);
   assert.equal(new Set(BENCHMARKS.map((b) => b.key)).size, BENCHMARKS.length);
   assert.equal(BENCHMARKS[9]?.key, "gpu-eth-hashrate");
-  assert.equal(BENCHMARKS[12]?.measure, "absent");
-  for (const b of BENCHMARKS) assert.equal(b.measure === "probe", b.probe !== undefined, b.key);
+  assert.equal(BENCHMARKS[12]?.measure.kind, "absent");
+  for (const b of BENCHMARKS) {
+    // Each row's measure and scale agree: what the hardware or plan gives is
+    // taken from the plan, what is measured is scaled, what is absent is none.
+    const expected = b.measure.kind === "host"
+      ? ["plan"]
+      : b.measure.kind === "absent"
+      ? ["none"]
+      : ["as-measured", "cpu-share", "gpu-share"];
+    assert.ok(expected.includes(b.scale.kind), `${b.key}: ${b.measure.kind} / ${b.scale.kind}`);
+    assert.equal(b.better, "higher", b.key);
+  }
 });
 
 Deno.test("selectBenchmarks() accepts ids and keys, comma-separated or repeated, in list order", () => {

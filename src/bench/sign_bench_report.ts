@@ -24,6 +24,7 @@ export type SignBenchReportOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { privateKeyToAccount } from "viem/accounts";
  * import { signBenchReport } from "./sign_bench_report.ts";
  * const signer = privateKeyToAccount(`0x${"11".repeat(32)}`);
@@ -32,7 +33,7 @@ export type SignBenchReportOptions = {
  *   identity: { cpu: { model: "x", sockets: 1, cores: 1, threads: 1 }, ramGiB: 1, gpus: [], opencl: [] },
  * };
  * const signed = await signBenchReport(signer, { suite });
- * console.assert(signed.report.agent === signer.address);
+ * assert.equal(signed.report.agent, signer.address);
  * ```
  */
 export async function signBenchReport(

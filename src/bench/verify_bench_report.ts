@@ -3,6 +3,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { type Address, isAddressEqual, recoverMessageAddress } from "viem";
 import { canonicalJson } from "./_canonical_json.ts";
 import { type BenchReport, SignedBenchReportSchema } from "./bench_report.ts";
+import { issueProblems, quoteValue } from "../internal/mod.ts";
 import { BenchReportError } from "./errors.ts";
 
 /** Return type of {@linkcode verifyBenchReport}. */
@@ -25,6 +26,7 @@ export type VerifyBenchReportReturnType = {
  * @throws {BenchReportError} when the input is not a report at all (bad JSON, missing field)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { privateKeyToAccount } from "viem/accounts";
  * import { signBenchReport } from "./sign_bench_report.ts";
  * import { verifyBenchReport } from "./verify_bench_report.ts";
@@ -35,7 +37,7 @@ export type VerifyBenchReportReturnType = {
  * };
  * const signed = await signBenchReport(signer, { suite });
  * const { signer: who } = await verifyBenchReport(JSON.stringify(signed));
- * console.assert(who === signer.address);
+ * assert.equal(who, signer.address);
  * ```
  */
 export async function verifyBenchReport(
@@ -51,17 +53,22 @@ export async function verifyBenchReport(
   }
   const parsed = SignedBenchReportSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const problem = issueProblems(parsed.error.issues, value)[0];
     throw new BenchReportError({
-      field: issue?.path.join(".") ?? "",
-      reason: issue?.message ?? "invalid",
+      field: problem?.field ?? "(top level)",
+      reason: `${problem?.message ?? "is invalid"}${
+        problem?.value === undefined ? "" : ` (got ${quoteValue(problem.value)})`
+      }`,
     });
   }
   const { report, signature } = parsed.data as { report: BenchReport; signature: `0x${string}` };
+  // The bytes checked are the canonical form of the report as the file holds
+  // it (the strict schema refused any key the signer did not write).
+  const signed = (value as { report: unknown }).report;
   let signer: Address | undefined;
   try {
     signer = await recoverMessageAddress({
-      message: { raw: new TextEncoder().encode(canonicalJson(report)) },
+      message: { raw: new TextEncoder().encode(canonicalJson(signed)) },
       signature,
     });
   } catch {
@@ -76,7 +83,8 @@ export async function verifyBenchReport(
       report,
     };
   }
-  const hash = bytesToHex(sha256(new TextEncoder().encode(canonicalJson(report.hardware))));
+  const hardware = (signed as { hardware: unknown }).hardware;
+  const hash = bytesToHex(sha256(new TextEncoder().encode(canonicalJson(hardware))));
   if (hash !== report.hardwareHash) {
     return {
       valid: false,

@@ -119,8 +119,35 @@ Deno.test("verifyBenchReport() names the field of a malformed report", async () 
   bad.report.results[0]!.value = 12.5;
   await assert.rejects(() => verifyBenchReport(bad), (e: unknown) => {
     assert.ok(e instanceof BenchReportError);
-    assert.equal(e.field, "report.results.0.value");
+    assert.equal(e.field, "report.results[0].value");
     return true;
   });
   await assert.rejects(() => verifyBenchReport("{not json"), BenchReportError);
+});
+
+Deno.test("verifyBenchReport() refuses a key added after signing instead of stripping it", async () => {
+  const report = await signed();
+  for (
+    const [edit, field] of [
+      [(r: Record<string, unknown>) => r.extra = "sold as an H200", "extra"],
+      [
+        (r: Record<string, unknown>) => (r.report as Record<string, unknown>).tier = "gold",
+        "report.tier",
+      ],
+      [
+        (r: Record<string, unknown>) =>
+          ((r.report as { results: Record<string, unknown>[] }).results[0]!).verified = true,
+        "report.results[0].verified",
+      ],
+    ] as const
+  ) {
+    const tampered = structuredClone(report) as unknown as Record<string, unknown>;
+    edit(tampered);
+    await assert.rejects(() => verifyBenchReport(JSON.stringify(tampered)), (e: unknown) => {
+      assert.ok(e instanceof BenchReportError);
+      assert.equal(e.field, field);
+      assert.match(e.message, /is not a known field/);
+      return true;
+    });
+  }
 });

@@ -20,19 +20,34 @@ const hex = (bytes?: number) =>
     bytes === undefined ? "must be hex" : `must be ${bytes} bytes of hex`,
   ).transform((s) => s.replace(/^0x/, "").toLowerCase());
 
+/**
+ * The most work a keystore may ask for: what real wallets write, no more, so
+ * a crafted file cannot hold start-up for minutes. geth's "standard" scrypt is
+ * n=2^18, r=8, p=1 (its "light" n=2^12, r=8, p=6); ethers and MetaMask write
+ * n=2^17, r=8, p=1; geth's and ethers' pbkdf2 use c=2^18.
+ */
+export const KDF_LIMITS = {
+  scryptN: 2 ** 18,
+  scryptR: 8,
+  scryptP: 16,
+  scryptWork: 2 ** 21,
+  pbkdf2C: 2 ** 20,
+};
+
 const scryptParams = z.object({
-  n: z.number().int().min(2).max(2 ** 20).refine(
-    (n) => (n & (n - 1)) === 0,
-    "must be a power of 2",
-  ),
-  r: z.number().int().min(1).max(32),
-  p: z.number().int().min(1).max(16),
+  n: z.number().int().min(2).max(KDF_LIMITS.scryptN, `must be at most ${KDF_LIMITS.scryptN}`)
+    .refine((n) => (n & (n - 1)) === 0, "must be a power of 2"),
+  r: z.number().int().min(1).max(KDF_LIMITS.scryptR, `must be at most ${KDF_LIMITS.scryptR}`),
+  p: z.number().int().min(1).max(KDF_LIMITS.scryptP, `must be at most ${KDF_LIMITS.scryptP}`),
   dklen: z.number().int().min(32).max(64),
   salt: hex(),
-});
+}).refine(
+  (k) => k.n * k.r * k.p <= KDF_LIMITS.scryptWork,
+  `n*r*p must be at most ${KDF_LIMITS.scryptWork} (geth's standard settings)`,
+);
 
 const pbkdf2Params = z.object({
-  c: z.number().int().min(1).max(10_000_000),
+  c: z.number().int().min(1).max(KDF_LIMITS.pbkdf2C, `must be at most ${KDF_LIMITS.pbkdf2C}`),
   prf: z.literal("hmac-sha256"),
   dklen: z.number().int().min(32).max(64),
   salt: hex(),
@@ -84,6 +99,17 @@ export const DEFAULT_KDF: KdfSettings = { kdf: "scrypt", n: 262_144, r: 8, p: 1 
 export type KdfSection =
   | { kdf: "scrypt"; kdfparams: { n: number; r: number; p: number; dklen: number; salt: string } }
   | { kdf: "pbkdf2"; kdfparams: { c: number; dklen: number; salt: string } };
+
+/** The secp256k1 group order: a private key is a number in [1, n). */
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** Whether 32 bytes are a usable secp256k1 private key (not 0, below the order). */
+export function isValidPrivateKey(secret: Uint8Array): boolean {
+  if (secret.length !== 32) return false;
+  let k = 0n;
+  for (const byte of secret) k = (k << 8n) | BigInt(byte);
+  return k > 0n && k < SECP256K1_ORDER;
+}
 
 /** Derives the key from the passphrase with the file's KDF. */
 export function deriveKey(passphrase: string, c: KdfSection): Promise<Uint8Array> {

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { marketAbi } from "./contracts.ts";
  * const placeOrder = marketAbi.find((x) => x.type === "function" && x.name === "placeOrder");
- * console.assert(placeOrder !== undefined);
+ * assert.notEqual(placeOrder, undefined);
  * ```
  *
  * @module

@@ -24,12 +24,13 @@ export type CreateKeystoreReturnType = { address: Address; path: string };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createKeystore } from "./create_keystore.ts";
  * const dir = await Deno.makeTempDir();
  * const { address } = await createKeystore({
  *   path: `${dir}/key.json`, passphrase: "pw", kdf: { kdf: "pbkdf2", c: 1000 },
  * });
- * console.assert(address.startsWith("0x"));
+ * assert.ok(address.startsWith("0x"));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

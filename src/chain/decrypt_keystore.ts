@@ -1,10 +1,14 @@
 import { privateKeyToAccount } from "viem/accounts";
 import type { LocalAccount } from "viem";
+import { issueProblems } from "../internal/mod.ts";
 import {
   aesCtr,
   bytesToHex,
   deriveKey,
   hexToBytes,
+  isValidPrivateKey,
+  type KdfSection,
+  type KdfSettings,
   keystoreSchema,
   macMatches,
 } from "./_keystore.ts";
@@ -22,6 +26,11 @@ export type DecryptKeystoreOptions = {
   passphrase: string;
   /** Where the document came from, for error messages (default `"<memory>"`). */
   path?: string | undefined;
+  /**
+   * Called with the key derivation's settings before it runs (it can take
+   * seconds with geth's settings), so the caller can say what it waits for.
+   */
+  onKdf?: ((kdf: KdfSettings) => void) | undefined;
 };
 
 /** The unlocked account: a viem LocalAccount; the key lives only in its closures. */
@@ -45,13 +54,14 @@ export type DecryptKeystoreErrorType =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encryptKeystore } from "./encrypt_keystore.ts";
  * import { decryptKeystore } from "./decrypt_keystore.ts";
  * const kdf = { kdf: "pbkdf2", c: 1000 } as const;
  * const key = "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
  * const ks = await encryptKeystore(key, { passphrase: "pw", kdf });
  * const account = await decryptKeystore(ks, { passphrase: "pw" });
- * console.assert(account.address === "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+ * assert.equal(account.address, "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
  * ```
  */
 export async function decryptKeystore(
@@ -63,22 +73,26 @@ export async function decryptKeystore(
   if (typeof input === "string") {
     try {
       input = JSON.parse(input);
-    } catch (cause) {
-      throw new KeystoreFormatError({ path, detail: "not valid JSON" }, { cause });
+    } catch {
+      // No cause: the parser's message quotes the text, which may be a
+      // passphrase or a raw key given as the keystore by mistake.
+      throw new KeystoreFormatError({ path, detail: "not valid JSON" });
     }
   }
   const parsed = keystoreSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0
+    // The field and what is wrong, never the value: it may be key material.
+    const problem = issueProblems(parsed.error.issues, input)[0];
+    const where = problem === undefined || problem.field === "(top level)"
       ? "document"
-      : issue.path.join(".");
-    throw new KeystoreFormatError(
-      { path, detail: `field ${where} ${issue?.message ?? "is invalid"}` },
-      { cause: parsed.error },
-    );
+      : problem.field;
+    throw new KeystoreFormatError({
+      path,
+      detail: `field ${where} ${problem?.message ?? "is invalid"}`,
+    });
   }
   const ks = parsed.data;
+  options.onKdf?.(kdfOf(ks.crypto));
   const derived = await deriveKey(options.passphrase, ks.crypto);
   const ciphertext = hexToBytes(ks.crypto.ciphertext);
   if (!macMatches(derived, ciphertext, ks.crypto.mac)) {
@@ -87,6 +101,13 @@ export async function decryptKeystore(
   }
   const secret = aesCtr(derived, hexToBytes(ks.crypto.cipherparams.iv), ciphertext);
   derived.fill(0);
+  if (!isValidPrivateKey(secret)) {
+    secret.fill(0);
+    throw new KeystoreFormatError({
+      path,
+      detail: "the decrypted key is not a valid secp256k1 private key (0 or not below the order)",
+    });
+  }
   const account = privateKeyToAccount(`0x${bytesToHex(secret)}`);
   secret.fill(0);
   if (ks.address !== undefined && ks.address !== account.address.slice(2).toLowerCase()) {
@@ -97,4 +118,13 @@ export async function decryptKeystore(
     });
   }
   return account;
+}
+
+/** The settings without the salt: safe to log. */
+function kdfOf(section: KdfSection): KdfSettings {
+  if (section.kdf === "scrypt") {
+    const { n, r, p } = section.kdfparams;
+    return { kdf: "scrypt", n, r, p };
+  }
+  return { kdf: "pbkdf2", c: section.kdfparams.c };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
+import { aesCtr, bytesToHex, deriveKey, hexToBytes, macOf } from "./_keystore.ts";
 import { decryptKeystore } from "./decrypt_keystore.ts";
 import { encryptKeystore } from "./encrypt_keystore.ts";
 import {
@@ -148,4 +149,94 @@ Deno.test("decryptKeystore() returns an account that never shows its key", async
   ];
   for (const text of shown) assert.ok(!text.toLowerCase().includes(secretHex), text);
   assert.equal(account.address, ADDRESS);
+});
+
+/** A v3 document around any 32 bytes, as a crafted file would hold them. */
+async function craft(secret: Uint8Array, passphrase: string): Promise<unknown> {
+  const salt = "11".repeat(32);
+  const iv = "22".repeat(16);
+  const kdf = {
+    kdf: "pbkdf2" as const,
+    kdfparams: { c: 1000, dklen: 32, prf: "hmac-sha256", salt },
+  };
+  const derived = await deriveKey(passphrase, kdf);
+  const ciphertext = aesCtr(derived, hexToBytes(iv), secret);
+  return {
+    version: 3,
+    crypto: {
+      cipher: "aes-128-ctr",
+      cipherparams: { iv },
+      ciphertext: bytesToHex(ciphertext),
+      mac: bytesToHex(macOf(derived, ciphertext)),
+      ...kdf,
+    },
+  };
+}
+
+Deno.test("decryptKeystore() refuses a crafted key of 0 or not below the curve order", async () => {
+  const order = hexToBytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+  const above = hexToBytes("ff".repeat(32));
+  for (const secret of [new Uint8Array(32), order, above]) {
+    const doc = await craft(secret, "pw");
+    await assert.rejects(
+      decryptKeystore(doc, { passphrase: "pw", path: "/k.json" }),
+      (e: unknown) =>
+        e instanceof KeystoreFormatError && /not a valid secp256k1 private key/.test(e.message) &&
+        e.cause === undefined,
+    );
+  }
+  // One below the order is a valid key.
+  const last = order.slice();
+  last[31] = 0x40;
+  const account = await decryptKeystore(await craft(last, "pw"), { passphrase: "pw" });
+  assert.match(account.address, /^0x[0-9a-fA-F]{40}$/);
+});
+
+Deno.test("decryptKeystore() refuses KDF work beyond what real wallets write", async () => {
+  const ks = await encryptKeystore(SECRET, { passphrase: "pw", kdf: FAST });
+  const scrypt = (params: Record<string, number>) => ({
+    ...ks,
+    crypto: {
+      ...ks.crypto,
+      kdf: "scrypt",
+      kdfparams: { dklen: 32, salt: "11".repeat(32), n: 1024, r: 8, p: 1, ...params },
+    },
+  });
+  const cases: [unknown, RegExp][] = [
+    [scrypt({ n: 2 ** 20 }), /crypto\.kdfparams\.n must be at most 262144/],
+    [scrypt({ r: 32 }), /crypto\.kdfparams\.r must be at most 8/],
+    [scrypt({ p: 16, n: 2 ** 18 }), /n\*r\*p must be at most/],
+    [
+      {
+        ...ks,
+        crypto: { ...ks.crypto, kdf: "pbkdf2", kdfparams: { ...ks.crypto.kdfparams, c: 2 ** 24 } },
+      },
+      /crypto\.kdfparams\.c must be at most 1048576/,
+    ],
+  ];
+  for (const [doc, re] of cases) {
+    await assert.rejects(decryptKeystore(doc, { passphrase: "pw" }), (e: unknown) => {
+      assert.ok(e instanceof KeystoreFormatError, String(e));
+      assert.match(e.message, re);
+      return true;
+    });
+  }
+});
+
+Deno.test("decryptKeystore() reports the KDF settings before deriving, and never quotes the text", async () => {
+  const seen: unknown[] = [];
+  await decryptKeystore(PBKDF2_VECTOR, { passphrase: "testpassword", onKdf: (k) => seen.push(k) });
+  assert.deepEqual(seen, [{ kdf: "pbkdf2", c: 262144 }]);
+  // A passphrase file or a raw key given as the keystore: the error (and its
+  // cause chain) names the problem, never the content.
+  for (
+    const text of ["hunter2-is-my-pass", SECRET, `"${SECRET}"`, `{"version":3,"x":"${SECRET}"`]
+  ) {
+    const error = await decryptKeystore(text, { passphrase: "pw" }).catch((e) => e);
+    assert.ok(error instanceof KeystoreFormatError);
+    const chain = [...error.causes()].map((c) => c instanceof Error ? c.message : String(c));
+    for (const message of chain) {
+      assert.ok(!message.includes("hunter2") && !message.includes(SECRET.slice(2, 20)), message);
+    }
+  }
 });

@@ -50,12 +50,13 @@ export type EncryptKeystoreOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encryptKeystore } from "./encrypt_keystore.ts";
  * const ks = await encryptKeystore(
  *   "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d",
  *   { passphrase: "pw", kdf: { kdf: "scrypt", n: 1024, r: 8, p: 1 } },
  * );
- * console.assert(ks.address === "008aeeda4d805471df9b2a5b0f38a0c3bcba786b");
+ * assert.equal(ks.address, "008aeeda4d805471df9b2a5b0f38a0c3bcba786b");
  * ```
  */
 export async function encryptKeystore(

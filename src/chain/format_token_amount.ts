@@ -12,9 +12,10 @@ export type FormatTokenAmountOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatTokenAmount } from "./format_token_amount.ts";
- * console.assert(formatTokenAmount(1_500_000_000_000_000_000n) === "1.5");
- * console.assert(formatTokenAmount(1n) === "0.000000000000000001");
+ * assert.equal(formatTokenAmount(1_500_000_000_000_000_000n), "1.5");
+ * assert.equal(formatTokenAmount(1n), "0.000000000000000001");
  * ```
  */
 export function formatTokenAmount(

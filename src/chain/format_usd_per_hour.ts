@@ -12,8 +12,9 @@ export type FormatUsdPerHourOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatUsdPerHour } from "./format_usd_per_hour.ts";
- * console.assert(formatUsdPerHour(69_444_444_444_444n) === "0.25");
+ * assert.equal(formatUsdPerHour(69_444_444_444_444n), "0.25");
  * ```
  */
 export function formatUsdPerHour(

@@ -22,13 +22,14 @@ export type ImportPrivateKeyReturnType = { address: Address; path: string };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importPrivateKey } from "./import_private_key.ts";
  * const dir = await Deno.makeTempDir();
  * const { address } = await importPrivateKey({
  *   privateKey: "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d",
  *   path: `${dir}/key.json`, passphrase: "pw", kdf: { kdf: "pbkdf2", c: 1000 },
  * });
- * console.assert(address === "0x008aeeda4d805471df9b2a5b0f38a0c3bcba786b");
+ * assert.equal(address, "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseUsdPerHour } from "./mod.ts";
- * console.assert(typeof parseUsdPerHour === "function");
+ * assert.equal(typeof parseUsdPerHour, "function");
  * ```
  *
  * @module
@@ -136,6 +137,24 @@ export {
   type ApproveTokenReturnType,
 } from "./approve_token.ts";
 export { bill, type BillErrorType, type BillParameters, type BillReturnType } from "./bill.ts";
+export {
+  getChainIdentity,
+  type GetChainIdentityErrorType,
+  type GetChainIdentityParameters,
+  type GetChainIdentityReturnType,
+} from "./get_chain_identity.ts";
+export {
+  getHeadBlock,
+  type GetHeadBlockErrorType,
+  type GetHeadBlockParameters,
+  type GetHeadBlockReturnType,
+} from "./get_head_block.ts";
+export {
+  getMarketParameters,
+  type GetMarketParametersErrorType,
+  type GetMarketParametersParameters,
+  type GetMarketParametersReturnType,
+} from "./get_market_parameters.ts";
 export {
   cancelChangeRequest,
   type CancelChangeRequestErrorType,

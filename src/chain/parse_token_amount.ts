@@ -15,8 +15,9 @@ export type ParseTokenAmountOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTokenAmount } from "./parse_token_amount.ts";
- * console.assert(parseTokenAmount("1.5") === 1_500_000_000_000_000_000n);
+ * assert.equal(parseTokenAmount("1.5"), 1_500_000_000_000_000_000n);
  * ```
  */
 export function parseTokenAmount(text: string, options: ParseTokenAmountOptions = {}): bigint {

@@ -26,9 +26,10 @@ export type ParseUsdPerHourOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseUsdPerHour } from "./parse_usd_per_hour.ts";
- * console.assert(parseUsdPerHour("3.6") === 1_000_000_000_000_000n);
- * console.assert(parseUsdPerHour("0.25") === 69_444_444_444_444n);
+ * assert.equal(parseUsdPerHour("3.6"), 1_000_000_000_000_000n);
+ * assert.equal(parseUsdPerHour("0.25"), 69_444_444_444_444n);
  * ```
  */
 export function parseUsdPerHour(text: string, options: ParseUsdPerHourOptions = {}): bigint {

@@ -17,10 +17,11 @@ export type PaymentForParameters = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paymentFor } from "./payment_for.ts";
  * // 1 USD/s for an hour at 2 tokens per USD = 7200 tokens
  * const wad = 10n ** 18n;
- * console.assert(paymentFor({ price: wad, seconds: 3600n, rate: 2n * wad }) === 7200n * wad);
+ * assert.equal(paymentFor({ price: wad, seconds: 3600n, rate: 2n * wad }), 7200n * wad);
  * ```
  */
 export function paymentFor({ price, seconds, rate }: PaymentForParameters): bigint {

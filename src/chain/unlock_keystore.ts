@@ -1,3 +1,4 @@
+import type { KdfSettings } from "./_keystore.ts";
 import { decryptKeystore, type UnlockedAccount } from "./decrypt_keystore.ts";
 import { KeystoreFormatError } from "./errors.ts";
 
@@ -5,6 +6,8 @@ import { KeystoreFormatError } from "./errors.ts";
 export type UnlockKeystoreOptions = {
   path: string;
   passphrase: string;
+  /** Called with the key derivation's settings before the (slow) unlock. */
+  onKdf?: ((kdf: KdfSettings) => void) | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -17,6 +20,7 @@ export type UnlockKeystoreOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importPrivateKey } from "./import_private_key.ts";
  * import { unlockKeystore } from "./unlock_keystore.ts";
  * const dir = await Deno.makeTempDir();
@@ -24,7 +28,7 @@ export type UnlockKeystoreOptions = {
  * const privateKey = "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
  * await importPrivateKey({ privateKey, path, passphrase: "pw", kdf: { kdf: "pbkdf2", c: 1000 } });
  * const account = await unlockKeystore({ path, passphrase: "pw" });
- * console.assert(account.address === "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+ * assert.equal(account.address, "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -41,5 +45,9 @@ export async function unlockKeystore(options: UnlockKeystoreOptions): Promise<Un
       { cause },
     );
   }
-  return await decryptKeystore(text, { passphrase: options.passphrase, path: options.path });
+  return await decryptKeystore(text, {
+    passphrase: options.passphrase,
+    path: options.path,
+    onKdf: options.onKdf,
+  });
 }

@@ -20,6 +20,7 @@ export type CheckImagePolicyReturnType = { allowedBy: "digest" | "pattern"; rule
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkImagePolicy } from "./check_image_policy.ts";
  * import { parseImagePolicy } from "./image_policy.ts";
  * const policy = parseImagePolicy({ allowPatterns: ["127.0.0.1:5000/sonm/*"] });
@@ -27,7 +28,7 @@ export type CheckImagePolicyReturnType = { allowedBy: "digest" | "pattern"; rule
  *   reference: "127.0.0.1:5000/sonm/app:1",
  *   digest: "sha256:" + "0".repeat(64),
  * });
- * console.assert(r.allowedBy === "pattern");
+ * assert.equal(r.allowedBy, "pattern");
  * ```
  */
 export function checkImagePolicy(

@@ -80,7 +80,7 @@ export type DockerClient = {
  * @returns The client; call `close()` when done.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createDockerClient, ping } from "./mod.ts";
  * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * await ping(docker);

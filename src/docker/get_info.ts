@@ -25,8 +25,13 @@ export type GetInfoReturnType = {
  * Asks the daemon for system information (`GET /info`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDockerClient, getInfo } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * const { driver } = await getInfo(docker);
+ * assert.ok(driver.length > 0);
+ * docker.close();
  * ```
  */
 export async function getInfo(

@@ -16,8 +16,13 @@ export type GetVersionReturnType = {
  * Asks the daemon for its version (`GET /version`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDockerClient, getVersion } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * const { apiVersion } = await getVersion(docker);
+ * assert.match(apiVersion, /^1\.\d+$/);
+ * docker.close();
  * ```
  */
 export async function getVersion(

@@ -34,9 +34,10 @@ export type ImagePolicyInput = z.input<typeof imagePolicySchema>;
  * @throws {DockerValidationError}
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseImagePolicy } from "./image_policy.ts";
  * const p = parseImagePolicy({ allowPatterns: ["127.0.0.1:5000/sonm/*"] });
- * console.assert(p.pull === "always");
+ * assert.equal(p.pull, "always");
  * ```
  */
 export function parseImagePolicy(input: unknown): ImagePolicy {

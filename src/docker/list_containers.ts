@@ -28,8 +28,13 @@ export type ContainerSummary = {
  * Lists containers, filtered by labels (`GET /containers/json`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDockerClient, listContainers } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * const mine = await listContainers(docker, { labels: { "sonm.agent": "rig1" } });
+ * assert.ok(Array.isArray(mine));
+ * docker.close();
  * ```
  */
 export async function listContainers(

@@ -22,8 +22,13 @@ export type ImageSummary = {
  * Lists local images (`GET /images/json`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDockerClient, listImages } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * const images = await listImages(docker);
+ * assert.ok(Array.isArray(images));
+ * docker.close();
  * ```
  */
 export async function listImages(

@@ -19,8 +19,13 @@ export type NetworkSummary = {
  * Lists networks (`GET /networks`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDockerClient, listNetworks } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * const nets = await listNetworks(docker, { labels: { "sonm.agent": "rig1" } });
+ * assert.ok(Array.isArray(nets));
+ * docker.close();
  * ```
  */
 export async function listNetworks(

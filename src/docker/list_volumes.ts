@@ -14,8 +14,13 @@ export type VolumeSummary = { name: string; driver: string; labels: Record<strin
  * Lists volumes (`GET /volumes`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDockerClient, listVolumes } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * const vols = await listVolumes(docker, { labels: { "sonm.agent": "rig1" } });
+ * assert.ok(Array.isArray(vols));
+ * docker.close();
  * ```
  */
 export async function listVolumes(

@@ -10,8 +10,11 @@ export type PingErrorType = DockerApiError | DockerSocketError | DockerTimeoutEr
  * Checks that the daemon answers (`GET /_ping`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createDockerClient, ping } from "./mod.ts";
+ * const docker = createDockerClient({ socketPath: "/var/run/docker.sock" });
  * await ping(docker);
+ * docker.close();
  * ```
  */
 export async function ping(client: DockerClient, { signal }: PingParameters = {}): Promise<void> {

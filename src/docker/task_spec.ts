@@ -78,12 +78,13 @@ export type TaskSpecInput = z.input<typeof taskSpecSchema>;
  * @throws {DockerValidationError}
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTaskSpec } from "./task_spec.ts";
  * const spec = parseTaskSpec({
  *   image: "127.0.0.1:5000/app:1",
  *   limits: { cpus: 1, memoryBytes: 256 * 2 ** 20, pidsLimit: 64 },
  * });
- * console.assert(spec.limits.networkMode === "bridge");
+ * assert.equal(spec.limits.networkMode, "bridge");
  * ```
  */
 export function parseTaskSpec(input: unknown): TaskSpec {

@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { issueProblems } from "../internal/mod.ts";
 import { InvalidOrderError } from "./errors.ts";
 import type { Address, Bytes32 } from "./types.ts";
 
@@ -77,25 +78,6 @@ export const levelSchema: z.ZodType<0 | 1 | 2 | 3, unknown> = uintSchema(
   "must be an identity level from 0 to 3",
 ).transform((n) => Number(n) as 0 | 1 | 2 | 3);
 
-/** Formats a zod path like `benchmarks[3]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out === "" ? "(root)" : out;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = input;
-  for (const key of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
 /** Parses `input` with `schema`, turning the first issue into an {@linkcode InvalidOrderError}. */
 export function parseWith<T>(
   schema: z.ZodType<T, unknown>,
@@ -104,27 +86,11 @@ export function parseWith<T>(
 ): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (issue === undefined) {
-    throw new InvalidOrderError({ what, field: "(root)", value: input, detail: "is invalid" });
-  }
-  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
-    return throwAt(what, [...issue.path, issue.keys[0]], input, `is not a known field`);
-  }
-  const missing = issue.path.length > 0 && valueAt(input, issue.path) === undefined;
-  return throwAt(what, issue.path, input, missing ? "is required" : issue.message);
-}
-
-function throwAt(
-  what: string,
-  path: readonly PropertyKey[],
-  input: unknown,
-  detail: string,
-): never {
+  const problem = issueProblems(result.error.issues, input)[0];
   throw new InvalidOrderError({
     what,
-    field: formatPath(path),
-    value: valueAt(input, path),
-    detail,
+    field: problem?.field ?? "(top level)",
+    value: problem === undefined ? input : problem.value,
+    detail: problem?.message ?? "is invalid",
   });
 }

@@ -18,11 +18,12 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMarketViews } from "./mod.ts";
  * const w = "0x00000000000000000000000000000000000000a1";
  * const m = "0x00000000000000000000000000000000000000b2";
  * const views = createMarketViews({ masters: [{ worker: w, master: m }] });
- * console.assert(views.masterOf(w) === m && views.masterOf(m) === m);
+ * assert.ok(views.masterOf(w) === m && views.masterOf(m) === m);
  * ```
  */
 export function createMarketViews(data: MarketViewData): MarketViews {

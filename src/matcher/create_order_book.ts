@@ -93,13 +93,14 @@ const ASK = 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createOrderBook, parseOrder } from "./mod.ts";
  * const author = "0x00000000000000000000000000000000000000a1";
  * const book = createOrderBook();
  * book.add(parseOrder({ id: 1, type: "BID", author, duration: 0, price: 20 }));
  * book.add(parseOrder({ id: 2, type: "BID", author, duration: 0, price: 30 }));
  * const ask = parseOrder({ id: 3, type: "ASK", author, duration: 0, price: 25 });
- * console.assert(book.matchAsk(ask).join() === "2");
+ * assert.equal(book.matchAsk(ask).join(), "2");
  * ```
  */
 export function createOrderBook(options: CreateOrderBookOptions = {}): OrderBook {

@@ -5,6 +5,7 @@
  * @module
  */
 import { AgentError } from "../errors.ts";
+import { quoteValue } from "../internal/mod.ts";
 
 /** Base class of every error of src/matcher. */
 export class MatcherError extends AgentError {
@@ -22,7 +23,9 @@ export class InvalidOrderError extends MatcherError {
   readonly detail: string;
   constructor(a: { what?: string; field: string; value: unknown; detail: string }) {
     const current = a.value === undefined ? "" : `: current value is ${showValue(a.value)}`;
-    super(`Cannot accept ${a.what ?? "order"}: ${a.field} ${a.detail}${current}`);
+    super(`Cannot accept ${a.what ?? "order"}: ${a.field} ${a.detail}${current}`, {
+      badInput: true,
+    });
     this.field = a.field;
     this.value = a.value;
     this.detail = a.detail;
@@ -35,19 +38,15 @@ export class MarketFileError extends MatcherError {
   /** 1-based line number. */
   readonly line: number;
   constructor(a: { line: number; detail: string; cause?: unknown }) {
-    super(`Cannot read market file at line ${a.line}: ${a.detail}`, { cause: a.cause });
+    super(`Cannot read market file at line ${a.line}: ${a.detail}`, {
+      cause: a.cause,
+      badInput: true,
+    });
     this.line = a.line;
   }
 }
 
+/** Bounded, never-throwing quoting; bigints as the decimal strings orders are written with. */
 function showValue(value: unknown): string {
-  if (typeof value === "bigint") return `"${value}"`;
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "undefined";
-  try {
-    const text = JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return String(value);
-  }
+  return typeof value === "bigint" ? `"${value}"` : quoteValue(value, { maxLength: 80 });
 }

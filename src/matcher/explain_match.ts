@@ -27,12 +27,13 @@ export type MatchExplanation =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMarketViews, explainMatch, parseOrder } from "./mod.ts";
  * const author = "0x00000000000000000000000000000000000000a1";
  * const bid = parseOrder({ id: 1, type: "BID", author, duration: 0, price: 10 });
  * const ask = parseOrder({ id: 2, type: "ASK", author, duration: 0, price: 20 });
  * const why = explainMatch({ bid, ask }, createMarketViews({}));
- * console.assert(!why.matched && why.name === "price-and-duration");
+ * assert.ok(!why.matched && why.name === "price-and-duration");
  * ```
  */
 export function explainMatch(pair: MatchPair, views: MarketViews): MatchExplanation {

@@ -98,9 +98,10 @@ function prng(seed: number): () => number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateMarket } from "./mod.ts";
  * const m = generateMarket({ seed: 1, bids: 10, asks: 5, profile: "edge" });
- * console.assert(m.bids.length === 10 && m.asks[0]?.type === "ASK");
+ * assert.ok(m.bids.length === 10 && m.asks[0]?.type === "ASK");
  * ```
  */
 export function generateMarket(options: GenerateMarketOptions): GeneratedMarket {

@@ -10,12 +10,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createOrderBook, parseOrder } from "./mod.ts";
  * const author = "0x00000000000000000000000000000000000000a1";
  * const book = createOrderBook();
  * book.add(parseOrder({ id: 1, type: "BID", author, duration: 3600, price: 30 }));
  * const ask = parseOrder({ id: 2, type: "ASK", author, duration: 7200, price: 25 });
- * console.assert(book.matchAsk(ask, { limit: 10 }).join() === "1");
+ * assert.equal(book.matchAsk(ask, { limit: 10 }).join(), "1");
  * ```
  *
  * @module

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quoteValue } from "../internal/mod.ts";
 import { InvalidOrderError, MarketFileError } from "./errors.ts";
 import type { OrderLimits } from "./limits.ts";
 import { parseOrder } from "./parse_order.ts";
@@ -44,13 +45,14 @@ const kindSchema = z.object({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMarketFile } from "./mod.ts";
  * const a = "0x00000000000000000000000000000000000000a1";
  * const file = parseMarketFile([
  *   `{"kind":"order","id":"1","type":"BID","author":"${a}","duration":"0","price":"5"}`,
  *   `{"kind":"level","address":"${a}","level":2}`,
  * ].join("\n"));
- * console.assert(file.orders.length === 1 && file.views.levels[0]?.level === 2);
+ * assert.ok(file.orders.length === 1 && file.views.levels[0]?.level === 2);
  * ```
  */
 export function parseMarketFile(text: string, options: ParseMarketFileOptions = {}): MarketFile {
@@ -77,8 +79,8 @@ export function parseMarketFile(text: string, options: ParseMarketFileOptions = 
     const kind = kindSchema.safeParse(value);
     if (!kind.success) {
       const got = typeof value === "object" && value !== null
-        ? JSON.stringify((value as { kind?: unknown }).kind ?? null)
-        : JSON.stringify(value);
+        ? quoteValue((value as { kind?: unknown }).kind ?? null)
+        : quoteValue(value);
       throw new MarketFileError({
         line: at,
         detail: `kind must be "order", "master", "level" or "blacklist": current value is ${got}`,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quoteValue } from "../internal/mod.ts";
 import { BENCHMARK_LIMIT, DEFAULT_ORDER_LIMITS, type OrderLimits } from "./limits.ts";
 import { addressSchema, bytes32Schema, levelSchema, parseWith, uintSchema } from "./_schema.ts";
 import { type MarketOrder, ZERO_ADDRESS } from "./types.ts";
@@ -76,12 +77,13 @@ const DEFAULT_SCHEMA = orderSchema(DEFAULT_ORDER_LIMITS);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseOrder } from "./mod.ts";
  * const ask = parseOrder({
  *   id: "7", type: "ASK", author: "0x00000000000000000000000000000000000000a1",
  *   duration: "3600", price: "1000", benchmarks: ["100", "1"],
  * });
- * console.assert(ask.price === 1000n && ask.netflags.length === 0);
+ * assert.ok(ask.price === 1000n && ask.netflags.length === 0);
  * ```
  */
 export function parseOrder(input: unknown, options: ParseOrderOptions = {}): MarketOrder {
@@ -92,7 +94,7 @@ export function parseOrder(input: unknown, options: ParseOrderOptions = {}): Mar
     ? (input as { id?: unknown }).id
     : undefined;
   const what = typeof id === "string" || typeof id === "bigint" || typeof id === "number"
-    ? `order "${id}"`
+    ? `order ${quoteValue(String(id), { maxLength: 40 })}`
     : "order";
   return parseWith(schema, input, what);
 }

@@ -65,7 +65,7 @@ Deno.test("parseOrder() rejects out-of-bounds values with the field and the valu
   rejects({ ...BASE, benchmark: ["1"] }, "benchmark", /not a known field/);
   rejects({ ...BASE, price: undefined }, "price", /price is required$/);
   rejects({ id: "3", type: "BID" }, "author", /^Cannot accept order "3": author is required$/);
-  rejects("not an order", "(root)", /must be an object/);
+  rejects("not an order", "(top level)", /must be an object/);
 });
 
 Deno.test("parseOrder() applies configured limits", () => {

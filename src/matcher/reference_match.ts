@@ -24,6 +24,7 @@ export type ReferenceMatchOptions = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMarketViews, parseOrder, referenceMatch } from "./mod.ts";
  * const author = "0x00000000000000000000000000000000000000a1";
  * const bids = [10, 30, 20].map((price, i) =>
@@ -31,7 +32,7 @@ export type ReferenceMatchOptions = {
  * );
  * const ask = parseOrder({ id: 9, type: "ASK", author, duration: 0, price: 15 });
  * const ids = referenceMatch(bids, { order: ask, views: createMarketViews({}) });
- * console.assert(ids.join() === "2,3");
+ * assert.equal(ids.join(), "2,3");
  * ```
  */
 export function referenceMatch(

@@ -45,3 +45,36 @@ export {
   type VerifiedRequest,
   verifyRequest,
 } from "./task_protocol.ts";
+export { NatError } from "./errors.ts";
+export { loadOrCreatePeerKey, PEER_KEY_FILE } from "./_identity.ts";
+export {
+  createNatHost,
+  type CreateNatHostOptions,
+  DEFAULT_LISTEN,
+  type NatHost,
+  type NatNode,
+} from "./host.ts";
+export { type ConnectivityClass, diagnose, type NatStatus, type RelayState } from "./status.ts";
+export { type Relay, type RelayLimits, relayLimitsSchema, startRelay } from "./relay.ts";
+export { DEFAULT_ECHO_PORTS, probeMapping, startUdpEcho } from "./udp_echo.ts";
+export {
+  LOG_CHUNK_BYTES,
+  serveTaskProtocol,
+  type ServeTaskProtocolOptions,
+} from "./task_server.ts";
+export {
+  followTaskLogs,
+  forwardPort,
+  type PortForward,
+  sendRawRequest,
+  sendTaskRequest,
+} from "./task_client.ts";
+export {
+  isPunchable,
+  isRelayed,
+  PUNCH_PROTOCOL_ID,
+  type PunchOutcome,
+  requestPunch,
+  servePunch,
+} from "./punch.ts";
+export { connectToRig, type ConnectToRigOptions, type RigConnection } from "./connect.ts";

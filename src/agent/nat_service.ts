@@ -1,0 +1,148 @@
+/**
+ * The agent's NAT service: the libp2p host built from the config (its peer
+ * key in the data directory, `nat.relays`, `nat.listen_ports`), the task and
+ * forward protocols served with the agent's handler, the punch service, and
+ * the connectivity written to `nat-status.json` in the data directory so
+ * `sonm-agent status` (another process) and the dashboard can show it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ConnectivityStatus } from "../dashboard/mod.ts";
+import {
+  createNatHost,
+  loadOrCreatePeerKey,
+  type NatHost,
+  type NatStatus,
+  PEER_KEY_FILE,
+  type ProtocolDomain,
+  servePunch,
+  serveTaskProtocol,
+  type TaskRequestHandler,
+} from "../nat/mod.ts";
+import type { AgentConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+/** File in the data directory holding the last NAT status (JSON). */
+export const NAT_STATUS_FILE = "nat-status.json";
+
+/** Options of {@linkcode startNatService}. */
+export type StartNatServiceOptions = {
+  dataDir: string;
+  nat: AgentConfig["nat"];
+  handler: TaskRequestHandler;
+  /** The chain and market the consumers' requests must be signed for. */
+  domain: ProtocolDomain;
+  logger: Logger;
+  /** How often the status file is rewritten besides on each event, ms. */
+  statusIntervalMs?: number;
+};
+
+/** A running NAT service. */
+export type NatService = {
+  peerId: string;
+  status(): NatStatus;
+  /** The same status in the dashboard's shape. */
+  connectivity(): ConnectivityStatus;
+  stop(): Promise<void>;
+};
+
+/**
+ * The NAT status in the dashboard's shape: class, the first relay's state and
+ * the addresses consumers dial (circuit addresses first).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toConnectivity } from "./nat_service.ts";
+ * const c = toConnectivity({
+ *   peerId: "p", class: "cone", mappings: [], addrs: ["/ip4/10.0.0.2/tcp/1/p2p/p"], diagnostics: [],
+ *   relays: [{ peerId: "r", addrs: ["/ip4/1.2.3.4/udp/4001/quic-v1/p2p/r"], state: "reserved",
+ *     circuitAddrs: ["/ip4/1.2.3.4/udp/4001/quic-v1/p2p/r/p2p-circuit/p2p/p"], reservations: 1 }],
+ * });
+ * assert.equal(c.relay?.state, "reserved");
+ * assert.equal(c.addresses?.[0], "/ip4/1.2.3.4/udp/4001/quic-v1/p2p/r/p2p-circuit/p2p/p");
+ * ```
+ */
+export function toConnectivity(status: NatStatus): ConnectivityStatus {
+  const relay = status.relays[0];
+  const circuit = status.relays.flatMap((r) => r.circuitAddrs);
+  return {
+    class: status.class,
+    ...(relay === undefined
+      ? {}
+      : { relay: { address: relay.addrs[0] ?? "", state: relay.state } }),
+    addresses: [...circuit, ...status.addrs.filter((a) => !circuit.includes(a))],
+  };
+}
+
+/**
+ * Starts the host and serves the consumer protocols.
+ *
+ * @throws {NatError} when a relay address in the config is malformed
+ */
+export async function startNatService(options: StartNatServiceOptions): Promise<NatService> {
+  const logger = options.logger;
+  const statusPath = join(options.dataDir, NAT_STATUS_FILE);
+  let writing = Promise.resolve();
+  let started: NatHost | undefined; // events fire while the host starts: written once it has
+  const writeStatus = () => {
+    const current = started;
+    if (current === undefined) return;
+    writing = writing.then(() =>
+      Deno.writeTextFile(statusPath, JSON.stringify(current.status(), null, 2) + "\n")
+    ).catch((error) => logger.warn("cannot write the NAT status file", { statusPath, error }));
+  };
+  const host = started = await createNatHost({
+    privateKey: await loadOrCreatePeerKey(join(options.dataDir, PEER_KEY_FILE)),
+    listen: [
+      `/ip4/0.0.0.0/tcp/${options.nat.listenPorts.tcp}`,
+      `/ip4/0.0.0.0/udp/${options.nat.listenPorts.quic}/quic-v1`,
+    ],
+    relays: options.nat.relays,
+    onEvent: (event, fields) => {
+      const warn = event.includes("failed") || event.includes("lost");
+      (warn ? logger.warn : logger.info).call(logger, event, fields);
+      writeStatus();
+    },
+  });
+  await serveTaskProtocol(host.node, {
+    handler: options.handler,
+    domain: options.domain,
+    onRequest: (event) =>
+      (event.outcome === "ok" ? logger.debug : logger.info).call(logger, "task request", event),
+  });
+  await servePunch(host, { onEvent: (event, fields) => logger.debug(event, fields) });
+  const status = host.status();
+  logger.info("reachable", {
+    peerId: host.peerId,
+    class: status.class,
+    rigAddrs: status.relays.flatMap((r) => r.circuitAddrs),
+  });
+  for (const line of status.diagnostics) logger.warn(line, {});
+  writeStatus();
+  const timer = setInterval(writeStatus, options.statusIntervalMs ?? 30_000);
+  return {
+    peerId: host.peerId,
+    status: () => host.status(),
+    connectivity: () => toConnectivity(host.status()),
+    stop: async () => {
+      clearInterval(timer);
+      await host.stop();
+      await writing;
+      await Deno.remove(statusPath).catch(() => {});
+    },
+  };
+}
+
+/**
+ * The status the running agent last wrote, for `sonm-agent status`;
+ * undefined when no agent runs a NAT host on this data directory.
+ */
+export async function readNatStatusFile(dataDir: string): Promise<NatStatus | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(dataDir, NAT_STATUS_FILE))) as NatStatus;
+  } catch {
+    return undefined;
+  }
+}

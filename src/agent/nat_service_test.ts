@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+import { privateKeyToAccount } from "viem/accounts";
+import {
+  createNatHost,
+  RequestRefusedError,
+  sendTaskRequest,
+  signRequest,
+  startRelay,
+  type TaskRequestHandler,
+} from "../nat/mod.ts";
+import { createLogger } from "./logger.ts";
+import { emptySnapshot } from "../dashboard/mod.ts";
+import { readNatStatusFile, startNatService, toConnectivity } from "./nat_service.ts";
+import { formatStatus } from "./status_command.ts";
+
+const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
+const refuseAll = () => Promise.reject(new RequestRefusedError("deal-not-open", "no deal 7"));
+const handler: TaskRequestHandler = {
+  submit: refuseAll,
+  status: refuseAll,
+  stop: refuseAll,
+  logs: () => ({ [Symbol.asyncIterator]: () => ({ next: refuseAll }) }),
+  forward: refuseAll,
+  admin: refuseAll,
+};
+
+Deno.test("nat service: reserves on the configured relay, serves the handler, writes its status", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "natt-svc-" });
+  const relay = await startRelay({
+    privateKey: await generateKeyPair("Ed25519"),
+    hostname: "127.0.0.1",
+    port: 0,
+    echoPorts: [0, 0],
+  });
+  const service = await startNatService({
+    dataDir,
+    nat: {
+      relays: relay.addrs.filter((a) => a.includes("/tcp/")),
+      listenPorts: { tcp: 0, quic: 0 },
+    },
+    handler,
+    domain,
+    logger: createLogger({ level: "error", format: "json" }),
+  });
+  const client = await createNatHost({ privateKey: await generateKeyPair("Ed25519"), listen: [] });
+  try {
+    const connectivity = service.connectivity();
+    assert.equal(connectivity.relay?.state, "reserved");
+    const rigAddr = connectivity.addresses?.[0] ?? "";
+    assert.match(rigAddr, new RegExp(`/p2p-circuit/p2p/${service.peerId}$`));
+    const written = await readNatStatusFile(dataDir);
+    assert.equal(written?.peerId, service.peerId);
+    assert.equal(((await Deno.stat(`${dataDir}/libp2p-peer.key`)).mode ?? 0) & 0o777, 0o600);
+
+    const connection = await client.node.dial(multiaddr(rigAddr));
+    const envelope = await signRequest(privateKeyToAccount(`0x${"11".repeat(32)}`), domain, {
+      action: "status",
+      dealId: 7n,
+      args: {},
+      nonce: 1n,
+      expiry: BigInt(Math.floor(Date.now() / 1000) + 60),
+    });
+    await assert.rejects(
+      () => sendTaskRequest(connection, envelope),
+      (e: Error) => e instanceof RequestRefusedError && e.code === "deal-not-open",
+    );
+  } finally {
+    await client.stop();
+    await service.stop();
+    await relay.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+  assert.equal(await readNatStatusFile(dataDir), undefined);
+});
+
+Deno.test("sonm-agent status shows the class, the relay state and the rig's address", () => {
+  const connectivity = toConnectivity({
+    peerId: "P",
+    class: "symmetric",
+    mappings: [],
+    addrs: [],
+    diagnostics: [],
+    relays: [{
+      peerId: "R",
+      addrs: ["/ip4/1.2.3.4/udp/4001/quic-v1/p2p/R"],
+      state: "connecting",
+      circuitAddrs: ["/ip4/1.2.3.4/udp/4001/quic-v1/p2p/R/p2p-circuit/p2p/P"],
+      reservations: 1,
+    }],
+  });
+  const lines = formatStatus({ ...emptySnapshot(0), connectivity });
+  assert.ok(lines.includes("reach      symmetric, relay connecting"), lines.join("\n"));
+  assert.ok(lines.includes("  /ip4/1.2.3.4/udp/4001/quic-v1/p2p/R/p2p-circuit/p2p/P"));
+});

@@ -1,0 +1,25 @@
+/**
+ * Helpers every folder shares, written once (as Deno std's `internal/`):
+ * turning a schema's issues into problems that name the field and value,
+ * quoting untrusted values into messages with bounded work, and the zero
+ * address. This folder imports nothing from the rest of src/, so every folder
+ * may import it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatFieldPath, quoteValue } from "./mod.ts";
+ * assert.equal(`${formatFieldPath(["a", 0])}: got ${quoteValue("x")}`, 'a[0]: got "x"');
+ * ```
+ *
+ * @module
+ */
+export { formatFieldPath, valueAtPath } from "./field_path.ts";
+export {
+  type FieldProblem,
+  type IssueLike,
+  issueProblems,
+  type IssueProblemsOptions,
+} from "./issue_problems.ts";
+export { quoteValue, type QuoteValueOptions } from "./quote_value.ts";
+export { ZERO_ADDRESS } from "./zero_address.ts";

@@ -1,0 +1,225 @@
+/**
+ * The agent's side of the task protocol over libp2p streams: one signed
+ * request per stream (a length-prefixed JSON frame), verified here and
+ * passed to the {@linkcode TaskRequestHandler}; the answer is one `ok` or
+ * `refused` frame, or for `logs` a run of `chunk` frames and an `end`.
+ * Anything malformed is answered with `refused` and the stream closed; no
+ * input can throw out of the handler.
+ *
+ * @module
+ */
+import type { Connection, Stream } from "@libp2p/interface";
+import { encodeBase64 } from "./_base64.ts";
+import { FrameReader, FrameTooLargeError, sendJsonFrame, streamBytes } from "./_framing.ts";
+import { pipeStreamAndConn } from "./_pipe.ts";
+import {
+  ADMIN_ACTIONS,
+  type AdminAction,
+  FORWARD_PROTOCOL_ID,
+  MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+  type ProtocolDomain,
+  type ProtocolResponse,
+  type RefusalCode,
+  RequestRefusedError,
+  TASK_PROTOCOL_ID,
+  type TaskRequestHandler,
+  type VerifiedRequest,
+  verifyRequest,
+} from "./task_protocol.ts";
+
+/** Raw log bytes per `chunk` frame (base64 keeps each frame under MAX_RESPONSE_BYTES). */
+export const LOG_CHUNK_BYTES = Math.floor((MAX_RESPONSE_BYTES - 64) / 4) * 3;
+/** How long a peer has to send its request after opening the stream. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Options of {@linkcode serveTaskProtocol}. */
+export type ServeTaskProtocolOptions = {
+  handler: TaskRequestHandler;
+  domain: ProtocolDomain;
+  nowSeconds?: () => bigint;
+  /** Called for each request answered, for logs and counters (never with the signature). */
+  onRequest?: (event: {
+    protocol: string;
+    action?: string;
+    outcome: "ok" | RefusalCode;
+    peer: string;
+  }) => void;
+};
+
+/** The part of a libp2p node the server needs. */
+export type StreamHost = {
+  handle(
+    protocol: string,
+    handler: (stream: Stream, connection: Connection) => void | Promise<void>,
+    options?: { runOnLimitedConnection?: boolean; maxInboundStreams?: number },
+  ): Promise<void>;
+  unhandle(protocol: string): Promise<void>;
+};
+
+/**
+ * Registers the task and forward protocols on a host; returns a function
+ * that unregisters them.
+ */
+export async function serveTaskProtocol(
+  node: StreamHost,
+  options: ServeTaskProtocolOptions,
+): Promise<() => Promise<void>> {
+  const streamOptions = { runOnLimitedConnection: true, maxInboundStreams: 1024 };
+  await node.handle(
+    TASK_PROTOCOL_ID,
+    (stream, connection) => void answer(TASK_PROTOCOL_ID, stream, connection, options),
+    streamOptions,
+  );
+  await node.handle(
+    FORWARD_PROTOCOL_ID,
+    (stream, connection) => void answer(FORWARD_PROTOCOL_ID, stream, connection, options),
+    streamOptions,
+  );
+  return async () => {
+    await node.unhandle(TASK_PROTOCOL_ID);
+    await node.unhandle(FORWARD_PROTOCOL_ID);
+  };
+}
+
+async function readRequest(reader: FrameReader): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RequestRefusedError("malformed", "no request within 10 s")),
+      REQUEST_TIMEOUT_MS,
+    );
+  });
+  let frame: Uint8Array | undefined;
+  try {
+    frame = await Promise.race([reader.next(MAX_REQUEST_BYTES), timeout]);
+  } catch (cause) {
+    if (cause instanceof RequestRefusedError) throw cause;
+    if (cause instanceof FrameTooLargeError) {
+      throw new RequestRefusedError("too-large", `request is over ${MAX_REQUEST_BYTES} bytes`);
+    }
+    throw new RequestRefusedError("malformed", `request frame: ${(cause as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (frame === undefined) {
+    throw new RequestRefusedError("malformed", "stream ended before a request");
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(frame));
+  } catch {
+    throw new RequestRefusedError("malformed", "request is not UTF-8 JSON");
+  }
+}
+
+async function answer(
+  protocol: string,
+  stream: Stream,
+  connection: Connection,
+  options: ServeTaskProtocolOptions,
+): Promise<void> {
+  const controller = new AbortController();
+  stream.addEventListener("close", () => controller.abort(new Error("stream closed")));
+  const reader = new FrameReader(streamBytes(stream)[Symbol.asyncIterator]());
+  const report = (action: string | undefined, outcome: "ok" | RefusalCode) =>
+    options.onRequest?.({
+      protocol,
+      ...(action === undefined ? {} : { action }),
+      outcome,
+      peer: connection.remotePeer.toString(),
+    });
+  let action: string | undefined;
+  try {
+    const request = await verifyRequest(await readRequest(reader), options.domain, {
+      nowSeconds: options.nowSeconds?.() ?? BigInt(Math.floor(Date.now() / 1000)),
+    });
+    action = request.action;
+    if (protocol === FORWARD_PROTOCOL_ID) {
+      await serveForward(stream, reader, request, options.handler, controller.signal);
+    } else {
+      await serveAction(stream, request, options.handler, controller.signal);
+      await stream.close();
+    }
+    report(action, "ok");
+  } catch (cause) {
+    const refusal = cause instanceof RequestRefusedError
+      ? cause
+      : new RequestRefusedError("internal", "the request failed on the rig");
+    report(action, refusal.code);
+    await refuse(stream, refusal);
+  }
+}
+
+async function refuse(stream: Stream, refusal: RequestRefusedError): Promise<void> {
+  try {
+    if (stream.writeStatus === "writable") {
+      const response: ProtocolResponse = {
+        kind: "refused",
+        code: refusal.code,
+        message: refusal.message.slice(0, 4096),
+      };
+      await sendJsonFrame(stream, response);
+      await stream.close({ signal: AbortSignal.timeout(2_000) });
+    }
+  } catch {
+    stream.abort(new Error("refused"));
+  }
+}
+
+async function serveAction(
+  stream: Stream,
+  request: VerifiedRequest,
+  handler: TaskRequestHandler,
+  signal: AbortSignal,
+): Promise<void> {
+  const ok = (result: unknown) => sendJsonFrame(stream, { kind: "ok", result });
+  switch (request.action) {
+    case "submit":
+      return await ok(await handler.submit(request as VerifiedRequest<"submit">, signal));
+    case "status":
+      return await ok(await handler.status(request as VerifiedRequest<"status">, signal));
+    case "stop":
+      return await ok(await handler.stop(request as VerifiedRequest<"stop">, signal));
+    case "logs": {
+      for await (const bytes of handler.logs(request as VerifiedRequest<"logs">, signal)) {
+        for (let at = 0; at < bytes.byteLength; at += LOG_CHUNK_BYTES) {
+          const data = encodeBase64(bytes.subarray(at, at + LOG_CHUNK_BYTES));
+          await sendJsonFrame(stream, { kind: "chunk", data });
+        }
+      }
+      return await sendJsonFrame(stream, { kind: "end" });
+    }
+    case "forward":
+      throw new RequestRefusedError("malformed", `forward goes over ${FORWARD_PROTOCOL_ID}`);
+    default:
+      if ((ADMIN_ACTIONS as readonly string[]).includes(request.action)) {
+        return await ok(await handler.admin(request as VerifiedRequest<AdminAction>, signal));
+      }
+      throw new RequestRefusedError("malformed", `unknown action ${request.action}`);
+  }
+}
+
+async function serveForward(
+  stream: Stream,
+  reader: FrameReader,
+  request: VerifiedRequest,
+  handler: TaskRequestHandler,
+  signal: AbortSignal,
+): Promise<void> {
+  if (request.action !== "forward") {
+    throw new RequestRefusedError("malformed", `only forward goes over ${FORWARD_PROTOCOL_ID}`);
+  }
+  const target = await handler.forward(request as VerifiedRequest<"forward">, signal);
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ hostname: target.hostname, port: target.port });
+  } catch {
+    throw new RequestRefusedError("unavailable", "the task's port does not accept connections");
+  }
+  await sendJsonFrame(stream, {
+    kind: "ok",
+    result: { containerPort: (request as VerifiedRequest<"forward">).args.containerPort },
+  });
+  stream.inactivityTimeout = 0; // a forwarded connection may sit idle
+  await pipeStreamAndConn(stream, reader.rest(), conn);
+}

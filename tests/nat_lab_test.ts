@@ -1,0 +1,232 @@
+/**
+ * The NAT lab: real network namespaces, NAT routers (iptables MASQUERADE,
+ * stateful firewalls), the real relay command, the agent's libp2p host and a
+ * consumer, each a deno process in its own namespace. Needs root, iproute2
+ * and iptables (CI has them); skipped elsewhere.
+ *
+ * The figures come from bench/nat_bench.ts on the same lab; nothing here
+ * asserts a speed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { importPrivateKey } from "../src/chain/mod.ts";
+import { labAvailable, NsProcess } from "./_natlab/lab.ts";
+import {
+  type AgentStatusLine,
+  CHAIN_ID,
+  CONSUMER_KEY,
+  type ConsumerResult,
+  MARKET,
+  ROOT,
+  runConsumer,
+  type Running,
+  startLab,
+  startRelay,
+  stopLab,
+  TEN_MIB,
+} from "./_natlab/scenario.ts";
+
+const available = await labAvailable();
+/** 10,000 in CI; NATT_FUZZ_COUNT lowers it while working on the lab. */
+const FUZZ_COUNT = Number(Deno.env.get("NATT_FUZZ_COUNT") ?? 10_000);
+
+/** Runs `sonm-agent client <args>` in the consumer's namespace; returns its JSON output. */
+async function runClientCli(running: Running, args: string[]): Promise<Record<string, unknown>> {
+  const out = await new Deno.Command("ip", {
+    args: [
+      "netns",
+      "exec",
+      running.lab.ns.consumer,
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(ROOT, "main.ts"),
+      "client",
+      ...args,
+      ...cliTarget(running),
+    ],
+    env: { NO_COLOR: "1", NATT_PASS: "consumer-pass" },
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, `client ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(stdout);
+}
+
+function cliTarget(running: Running): string[] {
+  return [
+    "--rig",
+    `${running.relayAddr}/p2p-circuit/p2p/${running.peerId}`,
+    "--deal",
+    "7",
+    "--keystore",
+    join(running.dir, "consumer.json"),
+    "--passphrase-env",
+    "NATT_PASS",
+    "--chain-id",
+    String(CHAIN_ID),
+    "--market",
+    MARKET,
+    "--json",
+  ];
+}
+
+/** Echoes one line through `127.0.0.1:port` from inside the consumer's namespace. */
+async function echoThrough(running: Running, port: number): Promise<string> {
+  const script = `const c = await Deno.connect({ hostname: "127.0.0.1", port: ${port} });
+    await c.write(new TextEncoder().encode("hello task\\n")); await c.closeWrite();
+    const b = new Uint8Array(64); const n = await c.read(b);
+    Deno.stdout.writeSync(b.subarray(0, n ?? 0));`;
+  const out = await new Deno.Command("ip", {
+    args: ["netns", "exec", running.lab.ns.consumer, Deno.execPath(), "eval", script],
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+async function agentStatus(running: Running): Promise<AgentStatusLine> {
+  await running.agent.send("status");
+  return await running.agent.waitFor((l) => l.event === "status");
+}
+
+Deno.test({
+  name:
+    "natt- cone NAT: relayed then direct path, forwarded port, foreign key refused, fuzz, relay restart",
+  ignore: !available,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async (t) => {
+  const running = await startLab("cone");
+  try {
+    const status = await agentStatus(running);
+    assert.equal(status.status.class, "cone");
+    assert.equal(status.status.relays[0]?.state, "reserved");
+
+    let result = {} as ConsumerResult;
+    const reached = await t.step("the consumer reaches the task directly", async () => {
+      result = await runConsumer(running, ["status", "foreign", "logs", "forward", "rtt", "fuzz"], {
+        fuzzCount: FUZZ_COUNT,
+        fuzzSeed: 20261129,
+      });
+      assert.equal(result.class, "cone");
+      assert.equal(result.punch.result, "direct", JSON.stringify(result.punch));
+      assert.equal(result.path, "direct");
+      assert.ok(!result.remoteAddr.includes("/p2p-circuit"), result.remoteAddr);
+      assert.equal(result.status.state, "running");
+      assert.deepEqual(result.logs, { ...result.logs, bytes: TEN_MIB, intact: true });
+      assert.deepEqual(result.logsRelayed, { ...result.logsRelayed, bytes: TEN_MIB, intact: true });
+    });
+    assert.ok(reached, "the consumer run failed: the other steps depend on it");
+    await t.step("a forwarded port reaches the task's published port", () => {
+      assert.deepEqual(result.forward, { bytes: 1024 * 1024, intact: true });
+    });
+    await t.step("a request signed by another key is refused", () => {
+      assert.equal(result.foreign, "not-authorized");
+    });
+    await t.step("10,000 malformed messages are all refused; the host still serves", async () => {
+      assert.equal(result.fuzz.sent, FUZZ_COUNT);
+      const accepted = Object.keys(result.fuzz.outcomes).filter((k) => !k.startsWith("refused:"));
+      assert.deepEqual(accepted, [], JSON.stringify(result.fuzz.outcomes));
+      assert.equal(result.afterFuzz.state, "running");
+      const after = await agentStatus(running);
+      const refusals = Object.values(after.refusals as Record<string, number>)
+        .reduce((a, b) => a + b, 0);
+      assert.ok(refusals >= FUZZ_COUNT, JSON.stringify(after.refusals));
+    });
+    await t.step("the consumer's CLI submits a task and forwards a port", async () => {
+      await importPrivateKey({
+        privateKey: CONSUMER_KEY,
+        path: join(running.dir, "consumer.json"),
+        passphrase: "consumer-pass",
+        kdf: { kdf: "pbkdf2", c: 1000 },
+      });
+      const taskFile = join(running.dir, "task.yaml");
+      await Deno.writeTextFile(taskFile, "image: lab/echo:1\ncommand: [serve]\n");
+      const submitted = await runClientCli(running, ["submit", "--task", taskFile]);
+      assert.equal(submitted.path, "direct");
+      assert.deepEqual(submitted.result, {
+        ...(submitted.result as object),
+        image: "lab/echo:1",
+        state: "running",
+      });
+      const forward = new NsProcess(running.lab.ns.consumer, [
+        "run",
+        "-A",
+        join(ROOT, "main.ts"),
+        "client",
+        "forward",
+        "--container-port",
+        "8080",
+        ...cliTarget(running),
+      ], { NATT_PASS: "consumer-pass" });
+      try {
+        const ready = await forward.waitFor<{ port: number; path: string }>(
+          (l) => l.event === "forwarding",
+        );
+        assert.equal(ready.path, "direct");
+        assert.equal(await echoThrough(running, ready.port), "hello task\n");
+      } finally {
+        await forward.stop();
+      }
+    });
+    await t.step("relay killed and restarted: the agent re-reserves", async () => {
+      await running.relay.stop(true);
+      running.relay = startRelay(running.lab, running.dir);
+      await running.relay.waitFor((l) => l.event === "relay-ready");
+      await running.agent.waitFor(
+        (l) => l.event === "relay reserved" && l.reservations === 2,
+        60_000,
+      );
+      const after = await agentStatus(running);
+      assert.equal(after.status.relays[0]?.state, "reserved");
+      assert.equal(after.status.relays[0]?.reservations, 2);
+      const again = await runConsumer(running, ["status"]);
+      assert.equal(again.status.state, "running");
+    });
+  } finally {
+    await stopLab(running);
+  }
+});
+
+Deno.test({
+  name: "natt- symmetric NAT: no punch, the relay carries 10 MiB and a forwarded port",
+  ignore: !available,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const running = await startLab("symmetric");
+  try {
+    const result = await runConsumer(running, ["status", "logs", "forward", "rtt"]);
+    assert.equal(result.class, "symmetric");
+    assert.equal(result.punch.result, "not-attempted");
+    assert.match(result.punch.reason, /symmetric/);
+    assert.equal(result.path, "relay");
+    assert.ok(result.remoteAddr.includes("/p2p-circuit"));
+    assert.equal(result.status.state, "running");
+    assert.deepEqual(result.logs, { ...result.logs, bytes: TEN_MIB, intact: true });
+    assert.deepEqual(result.forward, { bytes: 1024 * 1024, intact: true });
+  } finally {
+    await stopLab(running);
+  }
+});
+
+Deno.test({
+  name: "natt- UDP blocked at the rig: reserved over TCP, no punch, the task still reachable",
+  ignore: !available,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const running = await startLab("cone", { blockAgentUdp: true });
+  try {
+    const status = await agentStatus(running);
+    assert.equal(status.status.class, "udp-blocked");
+    assert.equal(status.status.relays[0]?.state, "reserved");
+    assert.ok(status.status.diagnostics.some((l) => l.includes("UDP is blocked")));
+    const result = await runConsumer(running, ["status"]);
+    assert.equal(result.class, "cone");
+    assert.equal(result.punch.result, "not-attempted");
+    assert.match(result.punch.reason, /udp-blocked/);
+    assert.equal(result.path, "relay");
+    assert.equal(result.status.state, "running");
+  } finally {
+    await stopLab(running);
+  }
+});
