@@ -159,6 +159,7 @@ export function createTaskHandler(
         throw new RequestRefusedError("unknown-task", `task ${row.taskId} has no container yet`);
       }
       tasks.accept(record(request));
+      yield new Uint8Array(0); // accepted: the transport may answer before the first output
       for await (
         const chunk of containerLogs(runtime.docker, {
           id: row.containerId,
