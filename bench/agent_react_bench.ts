@@ -15,13 +15,13 @@
  *    `openDeal` (the agent's share: decode, store, view, match, estimate,
  *    sign, send). The consumer then closes the deal and the plan's next ASK
  *    goes up for the next round.
- * 3. A real `sonm-agent` process on the same chain (its own key and state)
- *    syncs the market, idles, and is measured from /proc: CPU seconds per
- *    idle minute and RSS.
+ * 3. Before that, a real `sonm-agent` process on the same chain (its own
+ *    key and state) syncs the market, idles, and is measured from /proc:
+ *    CPU seconds per idle minute and RSS.
  *
  * Writes bench/results/agent_react.json.
  *
- *   deno run -A bench/agent_react_bench.ts [--quick] [--orders N]
+ *   deno run -A --v8-flags=--expose-gc bench/agent_react_bench.ts [--quick] [--orders N]
  */
 // deno-lint-ignore-file no-console -- a benchmark prints its table
 import { dirname, join, resolve } from "node:path";
@@ -55,7 +55,7 @@ import { seedMarket } from "../tests/_fixtures/market_seeder.ts";
 const quick = Deno.args.includes("--quick");
 const ordersArg = Deno.args.indexOf("--orders");
 const ORDERS = ordersArg >= 0 ? Number(Deno.args[ordersArg + 1]) : quick ? 10_000 : 100_000;
-const ROUNDS = quick ? 5 : 25;
+const ROUNDS = quick ? 5 : 20;
 const IDLE_SECONDS = quick ? 10 : 30;
 const HERE = dirname(new URL(import.meta.url).pathname);
 const ROOT = resolve(HERE, "..");
@@ -130,8 +130,12 @@ async function rssBytes(pid: number): Promise<number> {
   return kb * 1024;
 }
 
-// no history pruning: the indexer reads deal states at their blocks (a few hundred blocks here)
-const anvil = await startAnvil({ disableBlockGasLimit: true });
+// pruned state history (anvil holds every state in memory otherwise), logs kept for first syncs
+const anvil = await startAnvil({
+  disableBlockGasLimit: true,
+  pruneHistory: true,
+  pruneTransactions: false,
+});
 const dir = await Deno.makeTempDir({ prefix: "core-react-bench-" });
 const probe = instrumentAgentRpc();
 const figures: Record<string, unknown> = { quick, cores: navigator.hardwareConcurrency };
@@ -157,108 +161,8 @@ try {
   figures.seedSeconds = round1((performance.now() - t0) / 1000);
   console.log(`seeded ${ORDERS} orders in ${figures.seedSeconds} s`);
 
-  // the consumer: funded, approved, identity level 2
-  const consumerChain = await connectChain({ url: others });
-  const consumer = createMarketClient(consumerChain, {
-    addresses,
-    sender: createTxSender(consumerChain, {
-      account: privateKeyToAccount(anvil.accounts[1]!.privateKey),
-    }),
-  }) as WriteMarketClient;
-  await pub.waitForTransactionReceipt({
-    hash: await deployer.writeContract({
-      address: addresses.token,
-      abi: tokenAbi,
-      functionName: "mint",
-      args: [consumer.sender.address, parseEther("1000000")],
-    }),
-  });
-  await pub.waitForTransactionReceipt({
-    hash: await deployer.writeContract({
-      address: addresses.profiles,
-      abi: profileRegistryAbi,
-      functionName: "setLevel",
-      args: [consumer.sender.address, 2],
-    }),
-  });
-  await approveToken(consumer, { amount: maxUint256 });
-
-  // the agent, in-process, on 127.0.0.1
-  const agentAccount = privateKeyToAccount(anvil.accounts[2]!.privateKey);
-  const chain = await connectChain({ url: anvil.rpcUrl });
-  const state = openState({ path: join(dir, "agent.sqlite") });
-  const logger = createLogger({ level: "warn" });
-  t0 = performance.now();
-  const components = await createMarketComponents(
-    { chain, account: agentAccount, db: state.db, logger },
-    { addresses, pollIntervalMs: 100 },
-  );
-  figures.agentFirstSyncSeconds = round1((performance.now() - t0) / 1000);
-  const stats = components.view.book.stats();
-  figures.ordersInView = stats.bids + stats.asks;
-  console.log(`agent synced ${figures.ordersInView} orders in ${figures.agentFirstSyncSeconds} s`);
-  const planned = planAsk({
-    name: "react",
-    priceUsdPerHour: "0.30",
-    duration: "spot",
-    resources: {
-      cpuCores: 1,
-      ramBytes: 2 ** 30,
-      storageBytes: 0,
-      gpus: [],
-      net: { overlay: false, outbound: false, incoming: false },
-    },
-    identityLevel: 2,
-    counterparty: undefined,
-    blacklist: undefined,
-    tag: "",
-  }, {
-    rig: { threads: 1, gpus: [] },
-    benchmarksQuantity: components.parameters.benchmarksQuantity,
-  });
-  const reconciler = createMarketReconciler({ ...components, logger }, { planned: [planned] });
-  const controller = new AbortController();
-  reconciler.start({ signal: controller.signal });
-
-  const reactions: number[] = [];
-  const matchMs: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const ask = await waitFor("the plan's ASK in the view", () => {
-      const current = components.planOrders.current()[0];
-      return current === undefined ? undefined : components.view.ownAsks().get(current.orderId);
-    });
-    await reconciler.scheduler.idle();
-    const m0 = performance.now();
-    components.view.book.matchAsk(ask, { limit: 5 });
-    matchMs.push(performance.now() - m0);
-    probe.arm();
-    const { orderId: bidId } = await placeOrder(consumer, {
-      type: "BID",
-      duration: 0n,
-      price: parseUsdPerHour("0.50"),
-    });
-    const deal = await waitFor(
-      "the deal",
-      () => [...components.view.ownDeals().values()].find((d) => d.bidId === bidId),
-    );
-    const ms = probe.take();
-    if (ms !== undefined) reactions.push(ms);
-    await closeDeal(consumer, { dealId: deal.id });
-  }
-  controller.abort();
-  await reconciler.stop();
-  state.close();
-  await chain.close();
-  figures.rounds = reactions.length;
-  figures.reactMsMedian = round1(quantile(reactions, 0.5));
-  figures.reactMsP99 = round1(quantile(reactions, 0.99));
-  figures.reactMsMax = round1(Math.max(...reactions));
-  figures.matchAskMsMedian = round1(quantile(matchMs, 0.5));
-  console.log(
-    `reaction (logs received -> openDeal sent): median ${figures.reactMsMedian} ms, p99 ${figures.reactMsP99} ms over ${reactions.length} rounds`,
-  );
-
-  // a real agent process: sync, then idle
+  // a real agent process: its first sync of the market, then idle (before any deal: a
+  // pruned anvil serves no old deal state)
   const { address: idleAddress } = await createKeystore({
     path: join(dir, "idle-key.json"),
     passphrase: "bench",
@@ -324,6 +228,113 @@ plans:
   console.log(
     `idle agent: ${figures.idleCpuSecondsPerMinute} CPU s per minute, RSS ${figures.idleRssMB} MB`,
   );
+  // the consumer: funded, approved, identity level 2
+  const consumerChain = await connectChain({ url: others });
+  const consumer = createMarketClient(consumerChain, {
+    addresses,
+    sender: createTxSender(consumerChain, {
+      account: privateKeyToAccount(anvil.accounts[1]!.privateKey),
+    }),
+  }) as WriteMarketClient;
+  await pub.waitForTransactionReceipt({
+    hash: await deployer.writeContract({
+      address: addresses.token,
+      abi: tokenAbi,
+      functionName: "mint",
+      args: [consumer.sender.address, parseEther("1000000")],
+    }),
+  });
+  await pub.waitForTransactionReceipt({
+    hash: await deployer.writeContract({
+      address: addresses.profiles,
+      abi: profileRegistryAbi,
+      functionName: "setLevel",
+      args: [consumer.sender.address, 2],
+    }),
+  });
+  await approveToken(consumer, { amount: maxUint256 });
+
+  // the agent, in-process, on 127.0.0.1
+  const agentAccount = privateKeyToAccount(anvil.accounts[2]!.privateKey);
+  const chain = await connectChain({ url: anvil.rpcUrl });
+  const state = openState({ path: join(dir, "agent.sqlite") });
+  const logger = createLogger({ level: (Deno.env.get("BENCH_LOG") ?? "warn") as "warn" });
+  t0 = performance.now();
+  const components = await createMarketComponents(
+    { chain, account: agentAccount, db: state.db, logger },
+    { addresses, pollIntervalMs: 100 },
+  );
+  figures.agentFirstSyncSeconds = round1((performance.now() - t0) / 1000);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    figures.heapAfterSyncMB = round1(Deno.memoryUsage().heapUsed / 2 ** 20);
+    figures.bookColumnMB = round1(components.view.book.stats().columnBytes / 2 ** 20);
+  }
+  const stats = components.view.book.stats();
+  figures.ordersInView = stats.bids + stats.asks;
+  console.log(`agent synced ${figures.ordersInView} orders in ${figures.agentFirstSyncSeconds} s`);
+  const planned = planAsk({
+    name: "react",
+    priceUsdPerHour: "0.30",
+    duration: "spot",
+    resources: {
+      cpuCores: 1,
+      ramBytes: 2 ** 30,
+      storageBytes: 0,
+      gpus: [],
+      net: { overlay: false, outbound: false, incoming: false },
+    },
+    identityLevel: 2,
+    counterparty: undefined,
+    blacklist: undefined,
+    tag: "",
+  }, {
+    rig: { threads: 1, gpus: [] },
+    benchmarksQuantity: components.parameters.benchmarksQuantity,
+  });
+  const reconciler = createMarketReconciler({ ...components, logger }, { planned: [planned] });
+  const controller = new AbortController();
+  reconciler.start({ signal: controller.signal });
+
+  const reactions: number[] = [];
+  const matchMs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const ask = await waitFor("the plan's ASK in the view", () => {
+      const current = components.planOrders.current()[0];
+      return current === undefined ? undefined : components.view.ownAsks().get(current.orderId);
+    });
+    await reconciler.scheduler.idle();
+    const m0 = performance.now();
+    components.view.book.matchAsk(ask, { limit: 5 });
+    matchMs.push(performance.now() - m0);
+    probe.arm();
+    const { orderId: bidId } = await placeOrder(consumer, {
+      type: "BID",
+      duration: 0n,
+      price: parseUsdPerHour("0.50"),
+    });
+    const deal = await waitFor(
+      "the deal",
+      () => [...components.view.ownDeals().values()].find((d) => d.bidId === bidId),
+    );
+    const ms = probe.take();
+    if (ms !== undefined) reactions.push(ms);
+    await closeDeal(consumer, { dealId: deal.id });
+  }
+  controller.abort();
+  await reconciler.stop();
+  state.close();
+  await chain.close();
+  figures.rounds = reactions.length;
+  figures.reactMsMedian = round1(quantile(reactions, 0.5));
+  figures.reactMsP99 = round1(quantile(reactions, 0.99));
+  figures.reactMsMax = round1(Math.max(...reactions));
+  figures.matchAskMsMedian = round1(quantile(matchMs, 0.5));
+  console.log(
+    `reaction (logs received -> openDeal sent): median ${figures.reactMsMedian} ms, p99 ${figures.reactMsP99} ms over ${reactions.length} rounds`,
+  );
+
   await Deno.writeTextFile(
     join(RESULTS, "agent_react.json"),
     JSON.stringify(figures, null, 2) + "\n",

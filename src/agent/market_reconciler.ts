@@ -1,4 +1,5 @@
-import type { Indexer, SyncResult, WriteMarketClient } from "../chain/mod.ts";
+import { BaseError as ViemError } from "viem";
+import { ChainError, type Indexer, type SyncResult, type WriteMarketClient } from "../chain/mod.ts";
 import type { PlanOrdersTable } from "./_plan_orders.ts";
 import { createBillStep } from "./bill_step.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
@@ -199,10 +200,18 @@ export function createMarketReconciler(
       following = indexer.run({
         signal: stopOn,
         onSync: ingest,
-        onError: (error) =>
-          logger.warn("indexer poll failed", {
-            error: error instanceof Error ? error.message : String(error),
-          }),
+        onError: (error) => {
+          // the node failing is expected and retried next poll; anything else is a bug
+          if (error instanceof ChainError || error instanceof ViemError) {
+            logger.warn("indexer poll failed", { error: error.message });
+            return;
+          }
+          logger.error("indexer poll failed unexpectedly: stopping", {
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          });
+          options.onFatal?.(error, "indexer");
+          controller.abort();
+        },
       });
     },
     async stop() {
