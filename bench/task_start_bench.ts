@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import {
   connectChain,
   createMarketClient,
