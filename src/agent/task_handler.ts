@@ -97,6 +97,21 @@ export function createTaskHandler(
     expiry: request.expiry,
   });
 
+  /** Records the nonce (and a submit's task); a twin that won the race makes this a replay. */
+  function accept(request: VerifiedRequest, task?: { spec: string; image: string }) {
+    try {
+      return tasks.accept(record(request), task);
+    } catch (error) {
+      if (tasks.nonceSeen(request.signer, request.nonce)) {
+        throw new RequestRefusedError(
+          "replay",
+          `nonce ${request.nonce} of ${request.signer} was used before`,
+        );
+      }
+      throw error;
+    }
+  }
+
   function latestTask(dealId: bigint): TaskRow {
     const row = tasks.latest(dealId);
     if (row === undefined) {
@@ -127,7 +142,7 @@ export function createTaskHandler(
       }
       checkFresh(request);
       const spec = JSON.stringify(request.args.spec);
-      const { taskId } = tasks.accept(record(request), { spec, image: request.args.spec.image });
+      const { taskId } = accept(request, { spec, image: request.args.spec.image });
       killPoint("task-accepted");
       const row = tasks.get(deal.id, taskId!)!;
       try {
@@ -148,7 +163,7 @@ export function createTaskHandler(
     async status(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
       const row = latestTask(deal.id);
-      tasks.accept(record(request));
+      accept(request);
       return runtime.statusOf(row);
     },
 
@@ -158,7 +173,8 @@ export function createTaskHandler(
       if (row.containerId === undefined) {
         throw new RequestRefusedError("unknown-task", `task ${row.taskId} has no container yet`);
       }
-      tasks.accept(record(request));
+      accept(request);
+      yield new Uint8Array(0); // accepted: the transport may answer before the first output
       for await (
         const chunk of containerLogs(runtime.docker, {
           id: row.containerId,
@@ -174,7 +190,7 @@ export function createTaskHandler(
     async stop(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
       latestTask(deal.id);
-      tasks.accept(record(request));
+      accept(request);
       return await stopLatest(deal.id, "stopped by the consumer", signal);
     },
 
@@ -188,7 +204,7 @@ export function createTaskHandler(
           `task ${row.taskId} of deal ${deal.id} publishes no running port ${request.args.containerPort}`,
         );
       }
-      tasks.accept(record(request));
+      accept(request);
       return { hostname: "127.0.0.1", port: port.hostPort };
     },
 
@@ -210,7 +226,7 @@ export function createTaskHandler(
       const args = request.args as Record<string, string>;
       switch (request.action) {
         case "admin.status":
-          tasks.accept(record(request));
+          accept(request);
           return {
             market: controls?.status(),
             tasks: tasks.list().slice(0, 100).map(runtime.statusOf),
@@ -218,22 +234,22 @@ export function createTaskHandler(
         case "admin.stop-task": {
           const dealId = BigInt(args.dealId!);
           latestTask(dealId);
-          tasks.accept(record(request));
+          accept(request);
           return await stopLatest(dealId, `stopped by administrator ${request.signer}`, signal);
         }
         case "admin.pause-plan":
           need();
-          tasks.accept(record(request));
+          accept(request);
           await controls!.pausePlan(args.plan!, request.signer);
           return { plan: args.plan, paused: true };
         case "admin.resume-plan":
           need();
-          tasks.accept(record(request));
+          accept(request);
           await controls!.resumePlan(args.plan!, request.signer);
           return { plan: args.plan, paused: false };
         case "admin.set-price":
           need();
-          tasks.accept(record(request));
+          accept(request);
           await controls!.setPrice(args.plan!, args.priceUsdPerHour!, request.signer);
           return { plan: args.plan, priceUsdPerHour: args.priceUsdPerHour };
       }
