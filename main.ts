@@ -2,9 +2,14 @@
  * sonm-agent: the supplier agent of a decentralized compute market.
  *
  * This file is the CLI only: it parses flags, calls one src/agent function
- * per subcommand, prints a table or JSON, and maps errors to exit codes:
- * 0 ok, 1 runtime failure, 2 bad input (config, flags, a state recorded on
- * another chain).
+ * per subcommand, renders tables or JSON, and maps errors to exit codes:
+ * 0 ok, 1 runtime failure, 2 bad input (config, flags, files given,
+ * a state recorded on another chain).
+ *
+ * It loads src/agent/cli.ts only (light); each subcommand's modules load when
+ * it runs (`commands.x()`), so `--help` and `config check` start fast.
+ * Adding a subcommand: a loader in src/agent/cli.ts and a block in
+ * buildProgram() below.
  *
  * @module
  */
@@ -13,30 +18,15 @@ import {
   type AdminRequest,
   AgentError,
   ChainIdentityError,
-  checkConfig,
   type ClientTarget,
+  commands,
   ConfigError,
   createLogger,
   formatConfigProblem,
-  initRig,
   type Logger,
   type LogLevel,
-  readTaskFile,
-  runAgentFromFile,
-  runBenchCommand,
-  runClientAdmin,
-  runClientForward,
-  runClientLogs,
-  runClientRequest,
-  runDealsCommand,
-  runHardwareCommand,
-  runMatchCommand,
-  runOrdersCommand,
-  runRelayCommand,
-  runStatusCommand,
-  runVerifyReportCommand,
   VERSION,
-} from "./src/agent/mod.ts";
+} from "./src/agent/cli.ts";
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -54,6 +44,56 @@ function printError(text: string): void {
 
 function printJson(value: unknown): void {
   print(JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v, 2));
+}
+
+/** Options of {@linkcode renderTable}. */
+export type RenderTableOptions = {
+  /** Columns whose values line up on the right (numbers). @default {none} */
+  alignRight?: readonly number[] | undefined;
+  /** Put before each line, e.g. an indent. @default {""} */
+  indent?: string | undefined;
+};
+
+/**
+ * The CLI's one table renderer: a header (none when empty) and rows, each
+ * column as wide as its widest cell, so a long plan name widens its column
+ * instead of pushing the others out of line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderTable } from "./main.ts";
+ * assert.deepEqual(renderTable(["PLAN", "USD/H"], [["gpu-a", "1.5"], ["a-very-long-plan", "2"]]), [
+ *   "PLAN              USD/H",
+ *   "gpu-a             1.5",
+ *   "a-very-long-plan  2",
+ * ]);
+ * ```
+ */
+export function renderTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: RenderTableOptions = {},
+): string[] {
+  const { alignRight = [], indent = "" } = options;
+  const all = header.length === 0 ? rows : [header, ...rows];
+  const columns = [...Array(Math.max(0, ...all.map((r) => r.length))).keys()];
+  const widths = columns.map((c) => Math.max(...all.map((r) => [...(r[c] ?? "")].length)));
+  return all.map((r) =>
+    indent + columns.map((c) => {
+      const cell = r[c] ?? "";
+      const pad = " ".repeat((widths[c] ?? 0) - [...cell].length);
+      return alignRight.includes(c) ? pad + cell : cell + pad;
+    }).join("  ").trimEnd()
+  );
+}
+
+function printTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options?: RenderTableOptions,
+): void {
+  for (const line of renderTable(header, rows, options)) print(line);
 }
 
 type GlobalOptions = { logLevel: LogLevel; logFormat: "text" | "json"; verbose: boolean };
@@ -93,7 +133,15 @@ function badInput(message: string): CommanderError {
   return new CommanderError(EXIT_BAD_INPUT, "sonm.badInput", message);
 }
 
-function positiveInt(value: string): number {
+function positiveInteger(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new InvalidArgumentError("must be a positive integer");
+  }
+  return n;
+}
+
+function wholeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
   return n;
@@ -122,6 +170,7 @@ function buildProgram(): Command {
     .description("run the agent until Ctrl-C or SIGTERM")
     .requiredOption("-c, --config <file>", "the rig's config file")
     .action(async (opts: { config: string }, command: Command) => {
+      const { runAgentFromFile } = await commands.run();
       await runAgentFromFile(opts.config, { log: logFlags(command), signal: shutdownSignal() });
     });
 
@@ -141,7 +190,7 @@ function buildProgram(): Command {
       )
       .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
       .option("--passphrase-file <file>", "file holding the keystore passphrase")
-      .requiredOption("--chain-id <n>", "chain id the requests are signed for", positiveInt)
+      .requiredOption("--chain-id <n>", "chain id the requests are signed for", wholeNumber)
       .requiredOption("--market <address>", "market contract the requests are signed for")
       .option("--relay-only", "stay on the relay (no direct path)", false)
       .option("--json", "print JSON", false);
@@ -181,6 +230,7 @@ function buildProgram(): Command {
   target(client.command("submit").description("run a task from a YAML task file"))
     .requiredOption("--task <file>", "the task file (image, command, env, ports)")
     .action(async (opts: TargetOptions & { task: string }) => {
+      const { readTaskFile, runClientRequest } = await commands.client();
       const spec = await readTaskFile(opts.task);
       printAnswer(opts, await runClientRequest(clientTarget(opts), { action: "submit", spec }));
     });
@@ -188,6 +238,7 @@ function buildProgram(): Command {
     const what = action === "status" ? "show the deal's task" : "stop the deal's task";
     target(client.command(action).description(what))
       .action(async (opts: TargetOptions) => {
+        const { runClientRequest } = await commands.client();
         printAnswer(opts, await runClientRequest(clientTarget(opts), { action }));
       });
   }
@@ -225,12 +276,14 @@ function buildProgram(): Command {
             `admin action "${action}": want one of status, pause-plan, resume-plan, set-price, stop-task`,
           );
         })();
+      const { runClientAdmin } = await commands.client();
       printAnswer(opts, await runClientAdmin(clientTarget(opts), request));
     });
   target(client.command("logs").description("print the task's output"))
     .option("-f, --follow", "keep following until the task ends", false)
-    .option("--tail <n>", "only the last n lines", positiveInt)
+    .option("--tail <n>", "only the last n lines", wholeNumber)
     .action(async (opts: TargetOptions & { follow: boolean; tail?: number }) => {
+      const { runClientLogs } = await commands.client();
       await runClientLogs(clientTarget(opts), {
         follow: opts.follow,
         ...(opts.tail === undefined ? {} : { tail: opts.tail }),
@@ -238,9 +291,10 @@ function buildProgram(): Command {
       });
     });
   target(client.command("forward").description("open a local port that reaches the task's port"))
-    .requiredOption("--container-port <n>", "the task's published container port", positiveInt)
-    .option("--local-port <n>", "local port on 127.0.0.1 (0: any)", positiveInt, 0)
+    .requiredOption("--container-port <n>", "the task's published container port", wholeNumber)
+    .option("--local-port <n>", "local port on 127.0.0.1 (0: any)", wholeNumber, 0)
     .action(async (opts: TargetOptions & { containerPort: number; localPort: number }) => {
+      const { runClientForward } = await commands.client();
       await runClientForward(clientTarget(opts), {
         containerPort: opts.containerPort,
         localPort: opts.localPort,
@@ -254,10 +308,10 @@ function buildProgram(): Command {
     .description("run a circuit relay (TCP + QUIC) and its UDP echo service for agents behind NAT")
     .option("--data-dir <dir>", "where the relay keeps its identity", "./.data/relay")
     .option("--host <ip>", "address to listen on", "0.0.0.0")
-    .option("--port <n>", "TCP and UDP (QUIC) port", positiveInt, 4001)
+    .option("--port <n>", "TCP and UDP (QUIC) port", wholeNumber, 4001)
     .option("--echo-ports <a,b>", "the two UDP echo ports", "3478,3479")
-    .option("--max-reservations <n>", "peers that may hold a reservation", positiveInt)
-    .option("--peer-mbps <n>", "what each peer may send through the relay, Mbit/s", positiveInt)
+    .option("--max-reservations <n>", "peers that may hold a reservation", wholeNumber)
+    .option("--peer-mbps <n>", "what each peer may send through the relay, Mbit/s", wholeNumber)
     .action(async (opts: {
       dataDir: string;
       host: string;
@@ -270,10 +324,9 @@ function buildProgram(): Command {
       if (
         echoPorts.length !== 2 || echoPorts.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)
       ) {
-        throw badInput(
-          `--echo-ports "${opts.echoPorts}": want two ports, e.g. 3478,3479`,
-        );
+        throw badInput(`--echo-ports "${opts.echoPorts}": want two ports, e.g. 3478,3479`);
       }
+      const { runRelayCommand } = await commands.relay();
       await runRelayCommand({
         dataDir: opts.dataDir,
         hostname: opts.host,
@@ -295,18 +348,23 @@ function buildProgram(): Command {
     .requiredOption("-c, --config <file>", "the rig's config file")
     .option("--json", "print JSON", false)
     .action(async (opts: { config: string; json: boolean }) => {
+      const { checkConfig } = await commands.configCheck();
       const summary = await checkConfig(opts.config);
       if (opts.json) return printJson({ ok: true, ...summary });
       print(`${summary.file}: ok`);
-      print(`  chain      ${summary.chain}`);
-      print(`  data dir   ${summary.dataDir}`);
-      print(`  keystore   ${summary.keystore}`);
-      print(`  dashboard  ${summary.dashboard}`);
-      print(`  plans      ${summary.plans.length}`);
-      for (const p of summary.plans) {
-        const gpus = p.gpus.length ? ` gpus ${p.gpus.join(",")}` : "";
-        print(`    ${p.name}: ${p.priceUsdPerHour} USD/h, ${p.duration}${gpus}`);
-      }
+      printTable([], [
+        ["chain", summary.chain],
+        ["data dir", summary.dataDir],
+        ["keystore", summary.keystore],
+        ["dashboard", summary.dashboard],
+        ["plans", String(summary.plans.length)],
+      ], { indent: "  " });
+      if (summary.plans.length === 0) return;
+      printTable(
+        ["PLAN", "USD/H", "DURATION", "GPUS"],
+        summary.plans.map((p) => [p.name, p.priceUsdPerHour, p.duration, p.gpus.join(",")]),
+        { indent: "    " },
+      );
     });
 
   program.command("init")
@@ -316,32 +374,28 @@ function buildProgram(): Command {
     .option("--passphrase-file <file>", "file holding the keystore passphrase")
     .option("--force", "overwrite an existing config", false)
     .option("--json", "print JSON", false)
-    .action(
-      async (
-        opts: {
-          config: string;
-          passphraseEnv?: string;
-          passphraseFile?: string;
-          force: boolean;
-          json: boolean;
-        },
-        command: Command,
-      ) => {
-        const result = await initRig({
-          configPath: opts.config,
-          passphraseEnv: opts.passphraseEnv,
-          passphraseFile: opts.passphraseFile,
-          force: opts.force,
-          logger: loggerFrom(command),
-        });
-        if (opts.json) return printJson(result);
-        print(`wrote ${result.configPath}`);
-        print(`keystore ${result.keystorePath} (address ${result.address})`);
-        print(
-          `next: edit the plans in ${result.configPath}, then run: sonm-agent --config ${result.configPath}`,
-        );
-      },
-    );
+    .action(async (opts: {
+      config: string;
+      passphraseEnv?: string;
+      passphraseFile?: string;
+      force: boolean;
+      json: boolean;
+    }, command: Command) => {
+      const { initRig } = await commands.init();
+      const result = await initRig({
+        configPath: opts.config,
+        passphraseEnv: opts.passphraseEnv,
+        passphraseFile: opts.passphraseFile,
+        force: opts.force,
+        logger: loggerFrom(command),
+      });
+      if (opts.json) return printJson(result);
+      print(`wrote ${result.configPath}`);
+      print(`keystore ${result.keystorePath} (address ${result.address})`);
+      print(
+        `next: edit the plans in ${result.configPath}, then run: sonm-agent --config ${result.configPath}`,
+      );
+    });
 
   program.command("hardware")
     .description("show the rig's hardware: CPU, RAM, storage, network, GPUs, OpenCL devices")
@@ -349,8 +403,11 @@ function buildProgram(): Command {
     .option("--data-dir <dir>", "measure storage on this directory's filesystem")
     .option("--json", "print JSON", false)
     .action(async (opts: { config?: string; dataDir?: string; json: boolean }) => {
+      const { runHardwareCommand } = await commands.hardware();
       const dataDir = opts.dataDir ??
-        (opts.config === undefined ? "./.data" : (await checkConfig(opts.config)).dataDir);
+        (opts.config === undefined
+          ? "./.data"
+          : (await (await commands.configCheck()).checkConfig(opts.config)).dataDir);
       const { hardware, hardwareHash, lines } = await runHardwareCommand({ dataDir });
       if (opts.json) return printJson({ ...hardware, hardwareHash });
       for (const line of lines) print(line);
@@ -362,13 +419,7 @@ function buildProgram(): Command {
     .option("--ask <id>", "the BIDs this ASK satisfies")
     .option("--bid <id>", "the ASKs this BID fits (with --ask: explain that pair)")
     .option("--explain", "show each pair's first failing rule and its values", false)
-    .option("--limit <n>", "at most n matches per order", (v: string) => {
-      const n = Number(v);
-      if (!Number.isSafeInteger(n) || n <= 0) {
-        throw new InvalidArgumentError("must be a positive integer");
-      }
-      return n;
-    })
+    .option("--limit <n>", "at most n matches per order", positiveInteger)
     .option("--json", "print JSON", false)
     .action(async (opts: {
       orders: string;
@@ -378,7 +429,8 @@ function buildProgram(): Command {
       limit?: number;
       json: boolean;
     }) => {
-      const { lines, ...result } = await runMatchCommand({
+      const { runMatchCommand } = await commands.match();
+      const result = await runMatchCommand({
         ordersPath: opts.orders,
         ask: opts.ask,
         bid: opts.bid,
@@ -386,7 +438,34 @@ function buildProgram(): Command {
         limit: opts.limit,
       });
       if (opts.json) return printJson(result);
-      for (const line of lines) print(line);
+      print(`${result.file.path}: ${result.file.bids} BIDs, ${result.file.asks} ASKs`);
+      for (const r of result.results) {
+        const other = r.type === "ASK" ? "BID" : "ASK";
+        if (r.matches.length === 0) {
+          print(`${r.type} ${r.order}: no matching ${other}`);
+          continue;
+        }
+        print(`${r.type} ${r.order}: ${r.matches.length} matching ${other}(s), best first`);
+        printTable(
+          [`${other} id`, "price", "author"],
+          r.matches.map((m) => [m.id, `${m.usdPerHour} USD/h`, m.author]),
+          { indent: "  " },
+        );
+      }
+      if (result.verdicts === undefined || result.verdicts.length === 0) return;
+      print("pairs (BID x ASK): first failing rule, as the Market contract checks them");
+      printTable(
+        ["BID", "ASK", "verdict", "why"],
+        result.verdicts.map((v) =>
+          v.matched ? [v.bid, v.ask, "match", ""] : [
+            v.bid,
+            v.ask,
+            `rule ${v.rule} ${v.name} (${v.contractError})`,
+            `${v.condition}: ${Object.entries(v.values).map(([k, x]) => `${k} = ${x}`).join(", ")}`,
+          ]
+        ),
+        { indent: "  " },
+      );
     });
 
   program.command("orders")
@@ -394,9 +473,23 @@ function buildProgram(): Command {
     .requiredOption("-c, --config <file>", "the rig's config file")
     .option("--json", "print JSON", false)
     .action(async (opts: { config: string; json: boolean }) => {
-      const { orders, lines } = await runOrdersCommand({ configPath: opts.config });
+      const { runOrdersCommand } = await commands.orders();
+      const { orders } = await runOrdersCommand({ configPath: opts.config });
       if (opts.json) return printJson(orders);
-      for (const line of lines) print(line);
+      if (orders.length === 0) return print("no orders yet");
+      printTable(
+        ["ORDER", "PLAN", "STATUS", "USD/H", "DURATION", "DEAL", "PLACED"],
+        orders.map((o) => [
+          o.orderId,
+          o.plan,
+          o.current ? o.status : `${o.status}*`,
+          o.usdPerHour,
+          o.duration === "0" ? "spot" : o.duration === "" ? "" : `${o.duration}s`,
+          o.dealId || "-",
+          o.placedAt,
+        ]),
+      );
+      if (orders.some((o) => !o.current)) print("* no longer the plan's order");
     });
 
   program.command("deals")
@@ -404,9 +497,23 @@ function buildProgram(): Command {
     .requiredOption("-c, --config <file>", "the rig's config file")
     .option("--json", "print JSON", false)
     .action(async (opts: { config: string; json: boolean }) => {
-      const { deals, lines } = await runDealsCommand({ configPath: opts.config });
+      const { runDealsCommand } = await commands.deals();
+      const { deals } = await runDealsCommand({ configPath: opts.config });
       if (opts.json) return printJson(deals);
-      for (const line of lines) print(line);
+      if (deals.length === 0) return print("no deals yet");
+      printTable(
+        ["DEAL", "PLAN", "STATUS", "USD/H", "PAID (SNMT)", "BILLS", "CONSUMER"],
+        deals.map((d) => [
+          d.dealId,
+          d.plan,
+          d.status,
+          d.usdPerHour,
+          d.paid,
+          String(d.bills),
+          d.consumer,
+        ]),
+        { alignRight: [4, 5] },
+      );
     });
 
   program.command("status")
@@ -415,6 +522,7 @@ function buildProgram(): Command {
     .option("--data-dir <dir>", "state directory (default: the config's, or ./.data)")
     .option("--json", "print JSON (the dashboard's /api/status)", false)
     .action(async (opts: { config?: string; dataDir?: string; json: boolean }) => {
+      const { runStatusCommand } = await commands.status();
       const { snapshot, lines } = await runStatusCommand({
         configPath: opts.config,
         dataDir: opts.dataDir,
@@ -443,32 +551,10 @@ function buildProgram(): Command {
       report?: string;
       json: boolean;
     }, command: Command) => {
-      if (verb !== undefined) {
-        if (verb !== "verify" || file === undefined) {
-          printError("error: usage: sonm-agent bench verify FILE");
-          throw new CommanderError(
-            EXIT_BAD_INPUT,
-            "bench.usage",
-            "usage: sonm-agent bench verify FILE",
-          );
-        }
-        const result = await runVerifyReportCommand({ path: file });
-        if (opts.json) {
-          printJson({ valid: result.valid, signer: result.signer, reason: result.reason });
-        } else {
-          print(
-            result.valid
-              ? `${file}: valid, signed by ${result.signer}`
-              : `${file}: INVALID: ${result.reason}`,
-          );
-        }
-        if (!result.valid) {
-          throw new AgentError(`Cannot accept benchmark report "${file}": ${result.reason}`);
-        }
-        return;
-      }
+      if (verb !== undefined) return await benchVerify(verb, file, opts.json);
+      const { runBenchCommand } = await commands.bench();
       const isTerminal = Deno.stderr.isTerminal();
-      const { suite, report, lines } = await runBenchCommand({
+      const { suite, report, rows } = await runBenchCommand({
         logger: loggerFrom(command),
         progress: opts.json
           ? undefined
@@ -483,10 +569,35 @@ function buildProgram(): Command {
         signal: shutdownSignal(),
       });
       if (opts.json) return printJson({ ...suite, report });
-      for (const line of lines) print(line);
+      printTable(
+        ["ID", "KEY", "VALUE", "UNIT", "STATUS", "NOTE"],
+        rows.map((r) => [String(r.id), r.key, String(r.value), r.unit, r.status, r.note]),
+        { alignRight: [0, 2] },
+      );
+      if (report !== undefined) print(`signed by ${report.report.agent}`);
     });
 
   return program;
+}
+
+async function benchVerify(verb: string, file: string | undefined, json: boolean): Promise<void> {
+  if (verb !== "verify" || file === undefined) {
+    printError("error: usage: sonm-agent bench verify FILE");
+    throw new CommanderError(EXIT_BAD_INPUT, "bench.usage", "usage: sonm-agent bench verify FILE");
+  }
+  const { runVerifyReportCommand } = await commands.benchVerify();
+  const result = await runVerifyReportCommand({ path: file });
+  if (json) printJson({ valid: result.valid, signer: result.signer, reason: result.reason });
+  else {
+    print(
+      result.valid
+        ? `${file}: valid, signed by ${result.signer}`
+        : `${file}: INVALID: ${result.reason}`,
+    );
+  }
+  if (!result.valid) {
+    throw new AgentError(`Cannot accept benchmark report "${file}": ${result.reason}`);
+  }
 }
 
 function reportError(error: unknown, verbose: boolean): number {
@@ -494,7 +605,6 @@ function reportError(error: unknown, verbose: boolean): number {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
       return EXIT_OK;
     }
-    if (error.code === "commander.help") return EXIT_BAD_INPUT;
     return EXIT_BAD_INPUT; // commander already printed the message
   }
   if (error instanceof ConfigError) {

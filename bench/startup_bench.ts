@@ -1,10 +1,12 @@
 /**
- * Agent start-up: time from process start to "agent is ready" (the devnet's
- * own start reported apart), and the agent's idle RSS once ready. Each run is
- * a real `sonm-agent --config` process on the embedded devnet, stopped with
- * SIGINT. Writes bench/results/startup.json.
+ * Start-up: the CLI's (`sonm-agent --help` and `config check`, wall time and
+ * peak RSS, against an empty module started in the same run as the
+ * baseline), and the agent's: time from process start to "agent is ready"
+ * (the devnet's own start reported apart), and the agent's and anvil's idle
+ * RSS once ready. Each run is a real `sonm-agent --config` process on the
+ * embedded devnet, stopped with SIGINT. Writes bench/results/startup.json.
  *
- *   deno run -A bench/startup_bench.ts [--quick]
+ *   deno run -A bench/startup_bench.ts [--quick] [--cli-only]
  */
 import { dirname, join } from "node:path";
 
@@ -26,16 +28,39 @@ function rssOf(pid: number): number {
   return kb === undefined ? 0 : Number(kb) * 1024;
 }
 
-function anvilPidOf(parent: number): number | undefined {
+/** Parent pid of each process, from /proc. */
+function parentsOfAll(): Map<number, { ppid: number; comm: string }> {
+  const out = new Map<number, { ppid: number; comm: string }>();
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === parent && stat.includes("(anvil)")) return Number(entry.name);
+      out.set(Number(entry.name), { ppid, comm });
     } catch {
       // the process went away while we looked
     }
+  }
+  return out;
+}
+
+/**
+ * The anvil process started by the agent `root`: a descendant, not a child,
+ * since anvil runs under a watchdog shell (whose RSS the first version of
+ * this bench reported, as 0).
+ */
+function anvilPidOf(root: number): number | undefined {
+  const all = parentsOfAll();
+  const isDescendant = (pid: number): boolean => {
+    for (let p = all.get(pid)?.ppid, hops = 0; p !== undefined && hops < 16; hops++) {
+      if (p === root) return true;
+      p = all.get(p)?.ppid;
+    }
+    return false;
+  };
+  for (const [pid, { comm }] of all) {
+    if (comm === "anvil" && isDescendant(pid)) return pid;
   }
   return undefined;
 }
@@ -88,8 +113,57 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
+/** Wall time and peak RSS of one CLI invocation (`/usr/bin/time -f %M` gives the RSS). */
+async function timeCli(args: string[]): Promise<{ ms: number; rssBytes: number }> {
+  const started = performance.now();
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%M", Deno.execPath(), ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - started;
+  const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+  const kb = Number(lines.at(-1));
+  return { ms, rssBytes: Number.isFinite(kb) ? kb * 1024 : NaN };
+}
+
+const CLI_RUNS = Deno.args.includes("--quick") ? 5 : 15;
+const empty = await Deno.makeTempFile({ suffix: ".ts" });
+const cli: Record<string, { ms: number; rssBytes: number }[]> = {
+  baseline: [],
+  help: [],
+  configCheck: [],
+};
+for (let i = 0; i < CLI_RUNS; i++) {
+  // The baseline, in the same run: the runtime starting an empty module.
+  cli.baseline!.push(await timeCli(["run", "-A", empty]));
+  cli.help!.push(await timeCli(["run", "-A", "main.ts", "--help"]));
+  cli.configCheck!.push(
+    await timeCli(["run", "-A", "main.ts", "config", "check", "-c", "config.example.yaml"]),
+  );
+}
+await Deno.remove(empty);
+const cliMedian = (name: string, key: "ms" | "rssBytes") => median(cli[name]!.map((r) => r[key]));
+const cliFigures = {
+  runs: CLI_RUNS,
+  medianBaselineMs: Math.round(cliMedian("baseline", "ms")),
+  medianHelpMs: Math.round(cliMedian("help", "ms")),
+  medianConfigCheckMs: Math.round(cliMedian("configCheck", "ms")),
+  // The fastest run: what the code costs when the machine is not busy elsewhere.
+  minBaselineMs: Math.round(Math.min(...cli.baseline!.map((r) => r.ms))),
+  minHelpMs: Math.round(Math.min(...cli.help!.map((r) => r.ms))),
+  minConfigCheckMs: Math.round(Math.min(...cli.configCheck!.map((r) => r.ms))),
+  helpOverBaseline: Math.round(cliMedian("help", "ms") / cliMedian("baseline", "ms") * 100) / 100,
+  configCheckOverBaseline:
+    Math.round(cliMedian("configCheck", "ms") / cliMedian("baseline", "ms") * 100) / 100,
+  medianHelpRssMiB: Math.round(cliMedian("help", "rssBytes") / 2 ** 20 * 10) / 10,
+  medianConfigCheckRssMiB: Math.round(cliMedian("configCheck", "rssBytes") / 2 ** 20 * 10) / 10,
+};
+
 const results: Run[] = [];
-for (let i = 0; i < runs; i++) {
+for (let i = 0; i < (Deno.args.includes("--cli-only") ? 0 : runs); i++) {
   const dir = await Deno.makeTempDir({ prefix: "sonm-startup-" });
   try {
     results.push(await once(dir));
@@ -98,7 +172,8 @@ for (let i = 0; i < runs; i++) {
   }
 }
 const figures = {
-  runs,
+  cli: cliFigures,
+  runs: results.length,
   idleSeconds: IDLE_MS / 1000,
   medianReadyMsExcludingDevnet: median(results.map((r) => r.readyMsExcludingDevnet)),
   medianDevnetMs: median(results.map((r) => r.devnetMs)),
@@ -118,6 +193,16 @@ const rows = [
   ["process start to ready (ms)", figures.medianProcessToReadyMs],
   [`agent RSS after ${IDLE_MS / 1000} s idle (MiB)`, figures.medianIdleRssMiB],
   ["anvil RSS (MiB)", figures.medianAnvilRssMiB],
+  ["empty module, baseline (ms)", cliFigures.medianBaselineMs],
+  ["sonm-agent --help (ms)", cliFigures.medianHelpMs],
+  ["sonm-agent config check (ms)", cliFigures.medianConfigCheckMs],
+  [
+    "fastest --help / config check (ms)",
+    `${cliFigures.minHelpMs} / ${cliFigures.minConfigCheckMs}`,
+  ],
+  ["--help / baseline", cliFigures.helpOverBaseline],
+  ["config check / baseline", cliFigures.configCheckOverBaseline],
+  ["--help RSS (MiB)", cliFigures.medianHelpRssMiB],
 ];
 for (const [name, value] of rows) {
   Deno.stdout.writeSync(new TextEncoder().encode(`${String(name).padEnd(36)} ${value}\n`));

@@ -103,7 +103,7 @@ Deno.test("sonm-agent config check accepts config.example.yaml (text and --json)
   const text = await cli(["config", "check", "--config", "config.example.yaml"]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /config\.example\.yaml: ok/);
-  assert.match(text.stdout, /cpu-small: 0\.05 USD\/h, spot/);
+  assert.match(text.stdout, /\n +PLAN +USD\/H +DURATION +GPUS\n +cpu-small +0\.05 +spot\n/);
   const json = await cli(["config", "check", "--config", "config.example.yaml", "--json"]);
   assert.equal(json.code, 0, json.stderr);
   const summary = JSON.parse(json.stdout);

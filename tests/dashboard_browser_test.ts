@@ -100,6 +100,9 @@ Deno.test({
       // plans, hardware, the strict CSP held (no violation reported)
       assert.match((await page.textContent("#plans"))!, /cpu-dash/);
       assert.match((await page.textContent("#hardware"))!, /CPU/);
+      const bench = await page.locator("#benchmarks tbody tr").first().locator("td")
+        .allTextContents();
+      assert.deepEqual(bench.slice(0, 3), ["cpu-sysbench-single", "4321", "events/s"]);
       assert.deepEqual(problems, []);
 
       await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -118,10 +118,36 @@ Deno.test("layout: src/ never imports tests/, bench/ or scripts/", () => {
   assert.deepEqual(bad, []);
 });
 
-Deno.test("layout: main.ts imports only src/agent/mod.ts", async () => {
+Deno.test("layout: main.ts imports only src/agent/cli.ts", async () => {
   const bad = (await importsOf(join(ROOT, "main.ts")))
-    .filter((i) => i.to !== join(SRC, "agent", "mod.ts")).map(where);
+    .filter((i) => i.to !== join(SRC, "agent", "cli.ts")).map(where);
   assert.deepEqual(bad, []);
+});
+
+const STATIC_RE = /^\s*(import|export)\s+(type\s+)?(?:[\s\S]*?\s+from\s+)?["']([^"']+)["']/gm;
+
+Deno.test("layout: what main.ts loads at start (src/agent/cli.ts, statically) has no npm package", async () => {
+  // Commands load their modules with import() when they run; only this
+  // light graph is paid by `sonm-agent --help`.
+  const bad: string[] = [];
+  const seen = new Set<string>();
+  const queue = [join(SRC, "agent", "cli.ts")];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await Deno.readTextFile(file);
+    for (const m of text.matchAll(STATIC_RE)) {
+      const specifier = m[3]!;
+      if (m[2] !== undefined) continue; // type-only: erased
+      if (specifier.startsWith(".")) queue.push(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith("node:")) {
+        bad.push(`${relative(ROOT, file)} imports "${specifier}"`);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(seen.size >= 5, [...seen].join(", "));
 });
 
 Deno.test("layout: the folder graph has no cycle", () => {

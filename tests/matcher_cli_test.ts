@@ -59,13 +59,13 @@ Deno.test("sonm-agent match --ask prints the matching BIDs and --json the same a
   });
 });
 
-Deno.test("sonm-agent match exits 1 and names the line of a malformed order", async () => {
+Deno.test("sonm-agent match exits 2 (bad input) and names the line of a malformed order", async () => {
   await withMarket([
     order("1", "BID"),
     order("2", "ASK", { benchmarks: ["18446744073709551616"] }),
   ], async (path) => {
     const r = await cli(["--orders", path]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(
       r.stderr,
       /error: MarketFileError: Cannot read market file at line 2: Cannot accept order "2": benchmarks\[0\] must be below 2\^63/,

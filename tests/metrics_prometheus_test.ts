@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { freePort, startAgentProcess } from "./_fixtures/agent_process.ts";
+import { CACHED_BENCH, freePort, startAgentProcess } from "./_fixtures/agent_process.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
@@ -127,6 +127,10 @@ Deno.test({
         status.earnings.settledUsd,
       );
       assert.equal(await query(prom, "sonm_agent_rpc_errors_total"), 0);
+      assert.equal(
+        await query(prom, 'sonm_agent_benchmark_value{benchmark="cpu-sysbench-single"}'),
+        Number(CACHED_BENCH.value),
+      );
       const reconcile = await query(prom, "sonm_agent_reconcile_duration_seconds");
       assert.ok(reconcile !== undefined && reconcile > 0 && reconcile < 60, String(reconcile));
       // `sonm-agent status --json` reads the same state from another process while the agent runs

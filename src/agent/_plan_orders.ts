@@ -18,6 +18,11 @@ export type PlanOrdersTable = {
   planOf(orderId: bigint): string | undefined;
   record(r: PlanOrderRecord, now: number): void;
   retire(orderId: bigint, reason: RetireReason, now: number): void;
+  /**
+   * Records an order a deal took before the agent recorded it (its plan
+   * recovered from the chain), retired `taken`; an order already known is left alone.
+   */
+  recordTaken(r: PlanOrderRecord, now: number): void;
 };
 
 /** Opens the table over the agent's state database. */
@@ -32,6 +37,10 @@ export function planOrdersTable(db: DatabaseSync): PlanOrdersTable {
       `INSERT INTO plan_orders (order_id, plan, params_hash, placed_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (order_id) DO UPDATE SET plan = excluded.plan,
          params_hash = excluded.params_hash, retired_at = NULL, retire_reason = NULL`,
+    ),
+    taken: db.prepare(
+      `INSERT INTO plan_orders (order_id, plan, params_hash, placed_at, retired_at, retire_reason)
+       VALUES (?, ?, ?, ?, ?, 'taken') ON CONFLICT (order_id) DO NOTHING`,
     ),
     retire: db.prepare(
       `UPDATE plan_orders SET retired_at = ?, retire_reason = ?
@@ -58,5 +67,6 @@ export function planOrdersTable(db: DatabaseSync): PlanOrdersTable {
     planOf: (orderId) => (q.planOf.get(orderId) as Row | undefined)?.plan as string | undefined,
     record: (r, now) => void q.insert.run(r.orderId, r.plan, r.hash, now),
     retire: (orderId, reason, now) => void q.retire.run(now, reason, orderId),
+    recordTaken: (r, now) => void q.taken.run(r.orderId, r.plan, r.hash, now, now),
   };
 }

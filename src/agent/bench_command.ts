@@ -91,8 +91,8 @@ export type RunBenchCommandReturnType = {
   suite: BenchSuiteResult;
   /** The signed report, when a signer was given. */
   report: SignedBenchReport | undefined;
-  /** The results table for people, one line each. */
-  lines: string[];
+  /** One row per result for people's table (the note, or the benchmark's name). */
+  rows: { id: number; key: string; value: bigint; unit: string; status: string; note: string }[];
 };
 
 /**
@@ -157,14 +157,15 @@ export async function runBenchCommand(
   if (report !== undefined && reportPath !== undefined) {
     await Deno.writeTextFile(reportPath, JSON.stringify(report, null, 2) + "\n");
   }
-  const lines = suite.results.map((r) => {
-    const name = BENCHMARKS.find((b) => b.id === r.id)?.name ?? r.key;
-    return `${String(r.id).padStart(2)}  ${r.key.padEnd(20)} ${r.value.toString().padStart(16)} ${
-      r.unit.padEnd(9)
-    } ${r.status.padEnd(8)} ${r.note || name}`;
-  });
-  if (report !== undefined) lines.push(`signed by ${report.report.agent}`);
-  return { suite, report, lines };
+  const rows = suite.results.map((r) => ({
+    id: r.id,
+    key: r.key,
+    value: r.value,
+    unit: r.unit,
+    status: r.status,
+    note: r.note || (BENCHMARKS.find((b) => b.id === r.id)?.name ?? ""),
+  }));
+  return { suite, report, rows };
 }
 
 /** A bar per benchmark that redraws in place on a terminal; one line per result otherwise. */

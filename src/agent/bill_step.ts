@@ -7,6 +7,7 @@ import {
   getHeadBlock,
   type WriteMarketClient,
 } from "../chain/mod.ts";
+import { killPoint } from "./kill_point.ts";
 import { chainErrorFields } from "./classify_open_failure.ts";
 import type { Logger } from "./logger.ts";
 import type { MarketStepReport } from "./market_report.ts";
@@ -65,6 +66,7 @@ export function createBillStep(
       return;
     }
     const { paidAmount, closed, receipt } = await bill(market, { dealId: action.dealId, signal });
+    killPoint("billed");
     const block = await getHeadBlock(market.chain, { blockNumber: receipt.blockNumber, signal });
     billedAt.set(action.dealId, block.timestamp);
     report.billed.push({ dealId: action.dealId, paidAmount });

@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import type {
   BillRecord,
   BlockUpdate,
@@ -24,8 +24,6 @@ import type {
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
 export type SqliteChainStore = ChainStore & NonceStore & {
-  /** Every current master binding, level above 0 and blacklist entry, for loading a view at start. */
-  viewData(): MarketViewData;
   /** Forgets everything indexed and every nonce (the state moves to a new chain). */
   clear(): void;
 };
@@ -41,6 +39,49 @@ const CR_STATUS: Record<number, ChangeRequestState["status"]> = {
 const CR_STATUS_CODE = { CREATED: 1, CANCELED: 2, REJECTED: 3, ACCEPTED: 4 } as const;
 
 type Row = Record<string, SQLInputValue>;
+
+function arrays(statement: StatementSync): StatementSync {
+  statement.setReturnArrays(true);
+  return statement;
+}
+
+/** netflags as stored (`[true,false]`), without a JSON parse. */
+function parseNetflags(text: string): boolean[] {
+  if (text.length <= 2) return [];
+  const parts = text.slice(1, -1).split(",");
+  const out: boolean[] = new Array(parts.length);
+  for (let i = 0; i < parts.length; i++) out[i] = parts[i] === "true";
+  return out;
+}
+
+/** benchmarks as stored (`["1","2"]`), without a JSON parse. */
+function parseBenchmarks(text: string): bigint[] {
+  if (text.length <= 2) return [];
+  const parts = text.slice(2, -2).split('","');
+  const out: bigint[] = new Array(parts.length);
+  for (let i = 0; i < parts.length; i++) out[i] = BigInt(parts[i] as string);
+  return out;
+}
+
+/** A row of the `active` statement (its column order) as an order. */
+function activeRowToOrder(r: SQLOutputValue[]): OrderState {
+  return {
+    id: r[0] as bigint,
+    type: r[1] === 1n ? "BID" : "ASK",
+    active: true,
+    author: r[2] as Address,
+    counterparty: r[3] as Address,
+    duration: r[4] as bigint,
+    price: BigInt(r[5] as string),
+    netflags: parseNetflags(r[6] as string),
+    identityLevel: Number(r[7]) as IdentityLevel,
+    blacklist: r[8] as Address,
+    tag: r[9] as Bytes32,
+    benchmarks: parseBenchmarks(r[10] as string),
+    frozenSum: BigInt(r[11] as string),
+    dealId: r[12] as bigint,
+  };
+}
 
 /** Benchmarks as the JSON array of decimal strings the table keeps. */
 function benchmarksText(values: readonly bigint[]): string {
@@ -125,11 +166,14 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     cr: db.prepare(
       "SELECT * FROM chain_change_requests WHERE id = ? ORDER BY block_number DESC LIMIT 1",
     ),
-    active: db.prepare(
-      `SELECT o.* FROM chain_orders o
-       WHERE o.block_number = (SELECT MAX(block_number) FROM chain_orders WHERE id = o.id)
-         AND o.status = 2 ORDER BY o.id`,
-    ),
+    // a market's whole book at start: arrays, not row objects, and only the columns it needs
+    active: arrays(db.prepare(
+      `SELECT id, order_type, author, counterparty, duration, price, netflags, identity_level,
+         blacklist, tag, benchmarks, frozen_sum, deal_id FROM chain_orders o
+       WHERE status = 2 AND NOT EXISTS (
+         SELECT 1 FROM chain_orders n WHERE n.id = o.id AND n.block_number > o.block_number)
+       ORDER BY id`,
+    )),
     deals: db.prepare(
       `SELECT d.* FROM chain_deals d
        WHERE d.block_number = (SELECT MAX(block_number) FROM chain_deals WHERE id = d.id)
@@ -168,18 +212,18 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     allMasters: db.prepare(
       `SELECT w.worker, w.master FROM chain_workers w
        WHERE w.block_number = (SELECT MAX(block_number) FROM chain_workers WHERE worker = w.worker)
-         AND w.master <> '${ZERO}'`,
+         AND w.master != '${ZERO}' ORDER BY w.worker`,
     ),
     allLevels: db.prepare(
       `SELECT l.who, l.level FROM chain_levels l
        WHERE l.block_number = (SELECT MAX(block_number) FROM chain_levels WHERE who = l.who)
-         AND l.level > 0`,
+         AND l.level > 0 ORDER BY l.who`,
     ),
     allListed: db.prepare(
       `SELECT b.owner, b.who FROM chain_blacklist b
        WHERE b.block_number = (SELECT MAX(block_number) FROM chain_blacklist
                                WHERE owner = b.owner AND who = b.who)
-         AND b.listed = 1`,
+         AND b.listed = 1 ORDER BY b.owner, b.who`,
     ),
     loadNonce: db.prepare("SELECT nonce, tx_hash FROM chain_tx_nonces WHERE address = ?"),
     saveNonce: db.prepare(
@@ -300,11 +344,11 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     counterparty: r.counterparty as Address,
     duration: r.duration as bigint,
     price: BigInt(r.price as string),
-    netflags: JSON.parse(r.netflags as string) as boolean[],
+    netflags: parseNetflags(r.netflags as string),
     identityLevel: Number(r.identity_level) as IdentityLevel,
     blacklist: r.blacklist as Address,
     tag: r.tag as Bytes32,
-    benchmarks: (JSON.parse(r.benchmarks as string) as string[]).map(BigInt),
+    benchmarks: parseBenchmarks(r.benchmarks as string),
     frozenSum: BigInt(r.frozen_sum as string),
     dealId: r.deal_id as bigint,
   });
@@ -435,7 +479,10 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       return r === undefined ? undefined : toCr(r);
     },
     activeOrders() {
-      return (q.active.all() as Row[]).map(toOrder);
+      const rows = q.active.all() as unknown as SQLOutputValue[][];
+      const out: OrderState[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = activeRowToOrder(rows[i] as SQLOutputValue[]);
+      return out;
     },
     deals(options = {}) {
       const party = options.party === undefined ? undefined : lc(options.party);
@@ -467,7 +514,7 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
         db.exec("DELETE FROM chain_tx_nonces");
       });
     },
-    viewData() {
+    marketViewData(): MarketViewData {
       return {
         masters: (q.allMasters.all() as Row[]).map((r) => ({
           worker: r.worker as Address,

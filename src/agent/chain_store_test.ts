@@ -226,3 +226,30 @@ Deno.test("createChainStore() touchedAbove() names what the blocks above changed
     state.close();
   }
 });
+
+Deno.test("createChainStore() marketViewData() lists the current bindings, levels and entries", () => {
+  const state = openState({ path: ":memory:" });
+  try {
+    const store = createChainStore(state.db);
+    store.applyBlock(block(1, {
+      workers: [{ worker: A, master: M, pendingMaster: ZERO }, {
+        worker: B,
+        master: ZERO,
+        pendingMaster: M,
+      }],
+      levels: [{ who: A, level: 2 }, { who: B, level: 1 }],
+      listed: [{ owner: A, who: B, listed: true }, { owner: B, who: A, listed: true }],
+    }));
+    store.applyBlock(block(2, {
+      levels: [{ who: B, level: 0 }],
+      listed: [{ owner: B, who: A, listed: false }],
+    }));
+    assert.deepEqual(store.marketViewData(), {
+      masters: [{ worker: A, master: M }],
+      levels: [{ address: A, level: 2 }],
+      blacklists: [{ owner: A, listed: B }],
+    });
+  } finally {
+    state.close();
+  }
+});

@@ -1,6 +1,7 @@
 import type { AgentConfig } from "./config.ts";
+import { checkOvercommit, type RigResources } from "./check_overcommit.ts";
+import { ConfigError } from "./errors.ts";
 import { loadConfig } from "./load_config.ts";
-import { rigGpuIndexes } from "./rig_gpu_indexes.ts";
 
 /** What `sonm-agent config check` reports for a valid config. */
 export type ConfigSummary = {
@@ -14,12 +15,15 @@ export type ConfigSummary = {
 
 /** Options of {@linkcode checkConfig}. */
 export type CheckConfigOptions = {
-  /** GPU indexes of this rig. @default {what hardware discovery finds} */
+  /** GPU indexes of this rig. @default {what GPU discovery finds, when a plan names a GPU} */
   gpuIndexes?: readonly number[] | undefined;
+  /** CPU threads and RAM of this rig. @default {this machine's} */
+  rig?: RigResources | undefined;
 };
 
 /**
- * Validates a config file and summarizes what the agent would do with it.
+ * Validates a config file, refuses plans that overcommit the rig (a GPU
+ * sold twice, more cores or RAM than it has), and summarizes what the agent would do with it.
  *
  * @throws {ConfigError} listing every problem
  * @example
@@ -38,8 +42,22 @@ export async function checkConfig(
   file: string,
   options: CheckConfigOptions = {},
 ): Promise<ConfigSummary> {
-  const gpuIndexes = options.gpuIndexes ?? await rigGpuIndexes();
-  const config = await loadConfig(file, { gpuIndexes });
+  let config = await loadConfig(file, { gpuIndexes: options.gpuIndexes });
+  if (options.gpuIndexes === undefined && config.plans.some((p) => p.resources.gpus.length > 0)) {
+    // Discovery loads the bench folder: only for a config whose plans name GPUs.
+    const { rigGpuIndexes } = await import("./rig_gpu_indexes.ts");
+    config = await loadConfig(file, { gpuIndexes: await rigGpuIndexes() });
+  }
+  const rig = options.rig ?? {
+    cpuThreads: navigator.hardwareConcurrency,
+    ramBytes: Deno.systemMemoryInfo().total,
+  };
+  const problems = checkOvercommit(config.plans, rig);
+  if (problems.length > 0) {
+    throw new ConfigError({ file, problems }, {
+      hints: ["Give each GPU to one plan, and keep the plans' cores and RAM within the rig's"],
+    });
+  }
   return summarizeConfig(file, config);
 }
 

@@ -148,10 +148,26 @@ const resources = z.strictObject({
   storageBytes: storage,
 }));
 
+/** How an `auto`-priced plan follows the market (see src/agent/auto_price.ts). */
+const autoPrice = z.strictObject({
+  /** Which quantile of the fitting BIDs' prices to aim at (0.5 = the median). */
+  target_quantile: z.number().gt(0, "must be above 0").max(1, "must be at most 1").default(0.5),
+  /** Least time between two re-pricings. */
+  min_interval: seconds.default(600),
+  /** Largest change of one re-pricing, in percent of the current price. */
+  max_step_percent: z.number().gt(0, "must be above 0").max(100, "must be at most 100")
+    .default(10),
+}).transform(({ min_interval, ...rest }) => ({
+  ...camelize(rest),
+  minIntervalSeconds: min_interval,
+}));
+
 const plan = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be 1-63 of a-z, 0-9, - and _"),
-  /** Exact decimal string, USD per hour. */
-  price_usd_per_hour: decimal,
+  /** Exact decimal string, USD per hour; or "auto": priced from the market (auto_price). */
+  price_usd_per_hour: z.union([z.literal("auto"), decimal]),
+  /** Settings of an "auto" price; defaults apply when absent. */
+  auto_price: autoPrice.optional(),
   /** Whole seconds, or "spot" for an open-ended deal billed hourly. */
   duration: z.union([z.literal("spot"), seconds]).default("spot"),
   resources,
@@ -164,6 +180,14 @@ const plan = z.strictObject({
     (t) => new TextEncoder().encode(t).length <= 32,
     "must be at most 32 bytes",
   ).default(""),
+}).superRefine((value, ctx) => {
+  if (value.auto_price !== undefined && value.price_usd_per_hour !== "auto") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["auto_price"],
+      message: 'applies only to price_usd_per_hour: auto; remove it or set the price to "auto"',
+    });
+  }
 }).transform(camelize);
 
 const limits = z.strictObject({
@@ -244,6 +268,8 @@ export const configSchema = z.strictObject({
   }),
   keystore,
   master: address.optional(),
+  /** Addresses allowed to send the task protocol's admin actions (status, pause/resume, price, stop). */
+  admins: z.array(address).default([]),
   plans: z.array(plan).default([]),
   docker: docker.prefault({}),
   nat: nat.prefault({}),

@@ -59,12 +59,21 @@ ${o.passphraseLines}
 
 # The master address this rig works for (optional). Deals on this rig's
 # orders pay the master once it has confirmed this agent as its worker.
+# At start the agent asks to join it and prints what the master must confirm.
 # master: "0x0000000000000000000000000000000000000000"
+
+# Addresses allowed to administer the rig over the task protocol (signed
+# requests): status, pause/resume a plan, set its price, stop a deal's task.
+# admins: ["0x0000000000000000000000000000000000000000"]
 
 # Ask plans: what this rig offers. Each becomes one ASK order on the market.
 plans:
   - name: cpu-small              # 1-63 of a-z, 0-9, - and _; unique
-    price_usd_per_hour: "0.05"   # exact decimal, USD per hour
+    price_usd_per_hour: "0.05"   # exact decimal, USD per hour; or auto: follow the market
+    # auto_price:                # with auto: aim at this quantile of the fitting BIDs' prices,
+    #   target_quantile: 0.5     # re-price at most this often, by at most this step, and never
+    #   min_interval: 10m        # below the power cost of the plan's share (power section)
+    #   max_step_percent: 10
     duration: spot               # spot (open-ended, billed hourly) or a duration like 8h
     resources:
       cpu_cores: 1               # may be fractional, e.g. 0.5
@@ -107,7 +116,7 @@ dashboard:
   port: 9337
   allow_remote: false
 
-# Power, to show profit after electricity.
+# Power, to show profit after electricity, and the floor of auto prices.
 power:
   idle_watts: 60
   load_watts: 250

@@ -32,7 +32,7 @@ export type DealEntry = {
 };
 
 /** What {@linkcode runDealsCommand} returns. */
-export type RunDealsCommandReturnType = { deals: DealEntry[]; lines: string[] };
+export type RunDealsCommandReturnType = { deals: DealEntry[] };
 
 /**
  * `sonm-agent deals --config rig.yaml [--json]`: the deals opened on this
@@ -73,21 +73,7 @@ export async function runDealsCommand(
         bills: bills.length,
       }];
     }).reverse();
-    const lines = deals.length === 0 ? ["no deals yet"] : [
-      "DEAL   PLAN                 STATUS    USD/H       PAID (SNMT)           BILLS  CONSUMER",
-      ...deals.map((d) =>
-        [
-          d.dealId.padEnd(6),
-          d.plan.padEnd(20),
-          d.status.padEnd(9),
-          d.usdPerHour.padEnd(11),
-          d.paid.padEnd(21),
-          String(d.bills).padEnd(6),
-          d.consumer,
-        ].join(" ")
-      ),
-    ];
-    return { deals, lines };
+    return { deals };
   } finally {
     state.close();
   }

@@ -1,4 +1,5 @@
 import { AgentError, type AgentErrorOptions } from "../errors.ts";
+import { quoteValue } from "../internal/mod.ts";
 
 /** One problem found in a config file: where, what, and the value found. */
 export type ConfigProblem = {
@@ -30,6 +31,23 @@ export class ConfigError extends AgentError {
     this.file = args.file;
     this.problems = args.problems;
   }
+}
+
+/**
+ * Formats a problem as `path.to.field: what is wrong (got VALUE)`; the value
+ * is quoted with bounded work, whatever the file holds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatConfigProblem } from "./errors.ts";
+ * const line = formatConfigProblem({ path: "dashboard.port", message: "must be a number", value: "x" });
+ * assert.equal(line, 'dashboard.port: must be a number (got "x")');
+ * ```
+ */
+export function formatConfigProblem(problem: ConfigProblem): string {
+  const got = problem.value === undefined ? "" : ` (got ${quoteValue(problem.value)})`;
+  return `${problem.path}: ${problem.message}${got}`;
 }
 
 /** The state database cannot be opened or migrated. */

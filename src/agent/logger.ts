@@ -41,7 +41,9 @@ function writeStderr(line: string): void {
 
 /**
  * Creates a logger writing text or JSON lines. Fields whose names look like
- * secrets (passphrase, private key, mnemonic) are written as `[redacted]`.
+ * secrets (passphrase, private key, mnemonic) are written as `[redacted]` at
+ * any depth; bigints as decimal strings at any depth; an error with its
+ * cause chain; byte arrays never (they may hold key material).
  *
  * @example
  * ```ts
@@ -64,7 +66,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const min = RANK[level];
   const emit = (lvl: LogLevel, message: string, fields: LogFields = {}): void => {
     if (RANK[lvl] < min) return;
-    const clean = sanitize(fields);
+    const clean = sanitize(fields, format === "json" ? "object" : "text");
     const time = now().toISOString();
     if (format === "json") {
       write(JSON.stringify({ time, level: lvl, component, msg: message, ...clean }));
@@ -82,9 +84,12 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   };
 }
 
+/** Past this depth a value is written as `[...]`: log fields are small. */
+const MAX_DEPTH = 6;
+
 /**
- * The fields as a log line writes them: secret-looking names redacted,
- * bigints as decimal strings, errors as `Name: message`.
+ * The fields as a log line writes them: secret-looking names redacted at any
+ * depth, bigints as decimal strings, errors with their cause chain.
  *
  * @example
  * ```ts
@@ -93,19 +98,52 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
  * assert.deepEqual(sanitize({ passphrase: "x", n: 1n }), { passphrase: "[redacted]", n: "1" });
  * ```
  */
-export function sanitize(fields: LogFields): Record<string, unknown> {
+export function sanitize(
+  fields: LogFields,
+  errors: "object" | "text" = "object",
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = SECRET_FIELD.test(key) ? "[redacted]" : plain(value);
+    out[key] = plain(key, value, { errors, depth: 0, seen: new Set() });
   }
   return out;
 }
 
-function plain(value: unknown): unknown {
+type PlainContext = { errors: "object" | "text"; depth: number; seen: Set<object> };
+
+/**
+ * A log field as plain JSON data: bigints as decimal strings at any depth,
+ * secret-named fields redacted at any depth, errors with their cause chain,
+ * bytes never written (they may be key material), cycles and depth bounded.
+ */
+function plain(key: string, value: unknown, c: PlainContext): unknown {
+  if (SECRET_FIELD.test(key)) return "[redacted]";
   if (typeof value === "bigint") return value.toString();
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  if (Array.isArray(value)) return value.map(plain);
-  return value;
+  if (typeof value === "function" || typeof value === "symbol") return `[${typeof value}]`;
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
+    return `[${value.byteLength} bytes]`;
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (c.seen.has(value)) return "[Circular]";
+  if (c.depth >= MAX_DEPTH) return "[...]";
+  const inner = { ...c, depth: c.depth + 1, seen: new Set([...c.seen, value]) };
+  if (value instanceof Error) return errorValue(value, inner);
+  if (Array.isArray(value)) return value.map((v) => plain("", v, inner));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = plain(k, v, inner);
+  return out;
+}
+
+/** An error with its cause chain: `{ name, message, cause }`, or one line for text logs. */
+function errorValue(error: Error, c: PlainContext): unknown {
+  const cause = error.cause === undefined ? undefined : plain("cause", error.cause, c);
+  if (c.errors === "object") {
+    return { name: error.name, message: error.message, ...(cause === undefined ? {} : { cause }) };
+  }
+  const head = `${error.name}: ${error.message}`;
+  if (cause === undefined) return head;
+  return `${head}; caused by ${typeof cause === "string" ? cause : JSON.stringify(cause)}`;
 }
 
 function textValue(value: unknown): string {

@@ -15,6 +15,7 @@ import {
 import { type PlanOrdersTable, planOrdersTable } from "./_plan_orders.ts";
 import { createChainStore, type SqliteChainStore } from "./chain_store.ts";
 import { ensureChainIdentity } from "./ensure_chain_identity.ts";
+import { txKillPoints } from "./kill_point.ts";
 import type { Logger } from "./logger.ts";
 import { createMarketView, type MarketView } from "./market_view.ts";
 
@@ -74,7 +75,10 @@ export async function createMarketComponents(
     devnet: options.devnet ?? false,
     dataDir: options.dataDir,
   });
-  const sender = createTxSender(chain, { account, nonceStore: store, receiptTimeoutMs });
+  const points = txKillPoints(store); // crash tests: die between a send and its receipt
+  const sender = points.wrap(
+    createTxSender(chain, { account, nonceStore: points.nonceStore, receiptTimeoutMs }),
+  );
   const market = createMarketClient(chain, { addresses, sender }) as WriteMarketClient;
   const indexer = createIndexer(market, { store, fromBlock, pollIntervalMs });
   const parameters = await getMarketParameters(market, { signal });

@@ -1,4 +1,5 @@
-import type { Indexer, SyncResult, WriteMarketClient } from "../chain/mod.ts";
+import { BaseError as ViemError } from "viem";
+import { ChainError, type Indexer, type SyncResult, type WriteMarketClient } from "../chain/mod.ts";
 import type { PlanOrdersTable } from "./_plan_orders.ts";
 import { createBillStep } from "./bill_step.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
@@ -8,6 +9,7 @@ import type { MarketView } from "./market_view.ts";
 import { createOpenDealsStep } from "./open_deals_step.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 import { createPlansStep } from "./plans_step.ts";
+import { createPriceStep, type PriceStepOptions } from "./price_step.ts";
 import { createRetrySchedule } from "./retry_schedule.ts";
 import {
   createScheduler,
@@ -31,8 +33,13 @@ export type MarketReconcilerComponents = {
 
 /** Options of {@linkcode createMarketReconciler}. */
 export type MarketReconcilerOptions = {
-  /** The plans' ASKs. */
+  /** The ASKs of the plans with a fixed price. */
   planned: readonly PlannedAsk[];
+  /**
+   * Plans priced `auto`, and what pricing them needs: the price step
+   * (price_step.ts) runs first and gives the plans step their ASKs.
+   */
+  autoPriced?: Omit<PriceStepOptions, "onChange" | "me"> | undefined;
   /** Seconds of chain time between bills of a deal. @default {600} */
   billIntervalSeconds?: number | undefined;
   /** BIDs to try per ASK and run. @default {5} */
@@ -75,7 +82,8 @@ export type MarketReconciler = {
  *
  * | step | module | wakes on |
  * | --- | --- | --- |
- * | plans | plans_step.ts (decision: reconcile_plans.ts) | start, config, own |
+ * | price (auto plans only) | price_step.ts (decision: auto_price.ts) | start, config, orders, views, its timer |
+ * | plans | plans_step.ts (decision: reconcile_plans.ts) | start, config, own, prices |
  * | open-deals | open_deals_step.ts (decision: classify_open_failure.ts) | start, config, orders, views, own |
  * | bill | bill_step.ts (decision: plan_billing.ts) | start, own, head, its timer |
  * | ...extraSteps | given by runAgent | what each names |
@@ -104,17 +112,29 @@ export function createMarketReconciler(
   let planned = options.planned;
   let report = emptyReport();
   const shared = { market, view, planOrders, logger, clock, report: () => report };
+  const pricing = options.autoPriced === undefined || options.autoPriced.plans.length === 0
+    ? undefined
+    : createPriceStep(shared, {
+      ...options.autoPriced,
+      me: market.sender.address,
+      onChange: () => scheduler.trigger("prices"),
+    });
   const openDeals = createOpenDealsStep(
     { ...shared, retries: createRetrySchedule() },
     { matchLimit: options.matchLimit },
   );
   const steps: ScheduledStep[] = [
+    ...(pricing === undefined ? [] : [{
+      name: "price",
+      on: ["start", "config", "orders", "views"],
+      run: pricing.run,
+    }]),
     {
       name: "plans",
-      on: ["start", "config", "own"],
+      on: ["start", "config", "own", "prices"],
       run: createPlansStep(
         { ...shared, store, retries: createRetrySchedule() },
-        { planned: () => planned },
+        { planned: () => pricing === undefined ? planned : [...planned, ...pricing.planned()] },
       ),
     },
     { name: "open-deals", on: ["start", "config", "orders", "views", "own"], run: openDeals.run },
@@ -180,10 +200,18 @@ export function createMarketReconciler(
       following = indexer.run({
         signal: stopOn,
         onSync: ingest,
-        onError: (error) =>
-          logger.warn("indexer poll failed", {
-            error: error instanceof Error ? error.message : String(error),
-          }),
+        onError: (error) => {
+          // the node failing is expected and retried next poll; anything else is a bug
+          if (error instanceof ChainError || error instanceof ViemError) {
+            logger.warn("indexer poll failed", { error: error.message });
+            return;
+          }
+          logger.error("indexer poll failed unexpectedly: stopping", {
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          });
+          options.onFatal?.(error, "indexer");
+          controller.abort();
+        },
       });
     },
     async stop() {

@@ -111,7 +111,7 @@ export function createMarketView(
   }
 
   function reload(): void {
-    book = createOrderBook({ views: store.viewData() });
+    book = createOrderBook({ views: store.marketViewData() });
     ownAsks = new Map();
     ownDeals = new Map();
     for (const o of store.activeOrders()) putOrder(o);

@@ -54,8 +54,6 @@ export type RunMatchCommandReturnType = {
   results: { order: string; type: "BID" | "ASK"; matches: MatchEntry[] }[];
   /** With `--explain` (or both `--ask` and `--bid`): every pair's verdict. */
   verdicts?: PairVerdict[];
-  /** The table for people, one line each. */
-  lines: string[];
 };
 
 /**
@@ -167,34 +165,10 @@ export async function runMatchCommand(
     return byId.get(id.toString()) as MarketOrder;
   }
 
-  const lines: string[] = [`${ordersPath}: ${bids.length} BIDs, ${asks.length} ASKs`];
-  for (const r of results) {
-    const other = r.type === "ASK" ? "BID" : "ASK";
-    if (r.matches.length === 0) {
-      lines.push(`${r.type} ${r.order}: no matching ${other}`);
-      continue;
-    }
-    lines.push(`${r.type} ${r.order}: ${r.matches.length} matching ${other}(s), best first`);
-    const rows = r.matches.map((m) => [m.id, `${m.usdPerHour} USD/h`, m.author]);
-    lines.push(...table([[`${other} id`, "price", "author"], ...rows]).map((l) => `  ${l}`));
-  }
-  if (verdicts.length > 0) {
-    lines.push("pairs (BID x ASK): first failing rule, as the Market contract checks them");
-    const rows = verdicts.map((v) =>
-      v.matched ? [v.bid, v.ask, "match", ""] : [
-        v.bid,
-        v.ask,
-        `rule ${v.rule} ${v.name} (${v.contractError})`,
-        `${v.condition}: ${Object.entries(v.values).map(([k, x]) => `${k} = ${x}`).join(", ")}`,
-      ]
-    );
-    lines.push(...table([["BID", "ASK", "verdict", "why"], ...rows]).map((l) => `  ${l}`));
-  }
   return {
     file: { path: ordersPath, bids: bids.length, asks: asks.length },
     results,
     ...(verdicts.length > 0 || explain ? { verdicts } : {}),
-    lines,
   };
 }
 
@@ -203,9 +177,4 @@ function normalizeId(id: string, type: string): string {
     throw new AgentError(`Cannot match ${type} "${id}": the id must be a decimal integer`);
   }
   return id;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c] ?? 0)).join("  ").trimEnd());
 }

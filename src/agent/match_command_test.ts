@@ -53,7 +53,6 @@ Deno.test("runMatchCommand() lists the BIDs an ASK satisfies, best first", async
     assert.deepEqual(r.results[0]?.matches.map((m) => m.id), ["2", "1"]);
     assert.equal(r.results[0]?.matches[0]?.usdPerHour, "3");
     assert.equal(r.verdicts, undefined);
-    assert.match(r.lines.join("\n"), /ASK 10: 2 matching BID\(s\), best first/);
     const limited = await runMatchCommand({ ordersPath: path, ask: "10", limit: 1 });
     assert.deepEqual(limited.results[0]?.matches.map((m) => m.id), ["2"]);
   });
@@ -71,7 +70,8 @@ Deno.test("runMatchCommand() with --explain names each pair's first failing rule
     const four = by.get("4");
     assert.ok(four !== undefined && !four.matched);
     assert.equal(four.name, "blacklists");
-    assert.match(r.lines.join("\n"), /rule 7 benchmarks \(BenchmarkTooLow\)/);
+    assert.equal(three.rule, 7);
+    assert.equal(three.name, "benchmarks");
     // One pair: --ask and --bid.
     const pair = await runMatchCommand({ ordersPath: path, ask: "11", bid: "2" });
     assert.equal(pair.verdicts?.length, 1);
@@ -88,7 +88,6 @@ Deno.test("runMatchCommand() lists the ASKs a BID fits, and every ASK's matches"
     assert.deepEqual(r.results[0]?.matches.map((m) => m.id), ["10"]);
     const all = await runMatchCommand({ ordersPath: path });
     assert.deepEqual(all.results.map((x) => [x.order, x.matches.length]), [["10", 2], ["11", 0]]);
-    assert.match(all.lines.join("\n"), /ASK 11: no matching BID/);
   });
 });
 

@@ -98,6 +98,21 @@ export {
 } from "./open_deals_step.ts";
 export { createPlansStep, type PlansStepComponents, type PlansStepOptions } from "./plans_step.ts";
 export {
+  createPriceStep,
+  type PriceStep,
+  type PriceStepComponents,
+  type PriceStepOptions,
+} from "./price_step.ts";
+export {
+  type AutoPriceDecision,
+  type AutoPriceInput,
+  type AutoPriceSettings,
+  decideAutoPrice,
+  DEFAULT_AUTO_PRICE,
+  priceQuantile,
+} from "./auto_price.ts";
+export { decimalToWad, type PlanShare, planShare, powerFloor } from "./power_floor.ts";
+export {
   type OrderEntry,
   runOrdersCommand,
   type RunOrdersCommandOptions,
@@ -122,6 +137,7 @@ export {
   runVerifyReportCommand,
   type RunVerifyReportCommandOptions,
 } from "./verify_report_command.ts";
+export { commands } from "./cli.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
@@ -138,6 +154,7 @@ export {
   ConfigError,
   type ConfigProblem,
   DevnetError,
+  formatConfigProblem,
   StateError,
 } from "./errors.ts";
 export {
@@ -160,7 +177,7 @@ export {
   type Logger,
   type LogLevel,
 } from "./logger.ts";
-export { formatConfigProblem, parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
 export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {
@@ -172,6 +189,75 @@ export {
 } from "./run_agent.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { VERSION } from "./version.ts";
+export { checkOvercommit, type RigResources } from "./check_overcommit.ts";
+export { identifyPlan, recoverDealPlans, type RecoverDealPlansOptions } from "./deal_plans.ts";
+export {
+  type DispatchResult,
+  dispatchTaskRequest,
+  type DispatchTaskRequestOptions,
+} from "./dispatch_task_request.ts";
+export {
+  type ChangeDecision,
+  type ChangeRequests,
+  type ChangeRequestsComponents,
+  createChangeRequests,
+  decideChangeRequest,
+} from "./change_requests.ts";
+export {
+  type BindingDecision,
+  type BindingState,
+  decideBinding,
+  ensureWorkerBinding,
+  type EnsureWorkerBindingComponents,
+  masterInstructions,
+} from "./ensure_worker_binding.ts";
+export { KILL_AT_ENV, KILL_POINTS, type KillPoint, killPoint } from "./kill_point.ts";
+export {
+  applyPlanOverrides,
+  createPlanAdminControls,
+  type PlanOverride,
+  type PlanOverridesTable,
+  planOverridesTable,
+} from "./plan_overrides.ts";
+export {
+  reconcileTasks,
+  type ReconcileTasksInput,
+  type TaskAction,
+  type TaskContainer,
+} from "./reconcile_tasks.ts";
+export {
+  startWorkloads,
+  type StartWorkloadsOptions,
+  type Workloads,
+  type WorkloadsComponents,
+} from "./start_workloads.ts";
+export { type AdminControls, createTaskHandler, type TaskHandlerOptions } from "./task_handler.ts";
+export {
+  imagePolicyOf,
+  SCRATCH_PATH,
+  taskSpecForDeal,
+  type TaskSpecForDealOptions,
+} from "./task_limits.ts";
+export {
+  createTaskReconciler,
+  type TaskReconciler,
+  type TaskReconcilerComponents,
+} from "./task_reconciler.ts";
+export {
+  createTaskRuntime,
+  type TaskRuntime,
+  type TaskRuntimeComponents,
+  type TaskRuntimeOptions,
+} from "./task_runtime.ts";
+export {
+  FINISHED_TASK_STATES,
+  type NonceRecord,
+  type TaskPort,
+  type TaskRow,
+  type TasksTable,
+  tasksTable,
+  type TaskState,
+} from "./tasks_table.ts";
 export {
   formatStatus,
   runStatusCommand,

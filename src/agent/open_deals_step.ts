@@ -5,6 +5,7 @@ import {
   type OrderState,
   type WriteMarketClient,
 } from "../chain/mod.ts";
+import { killPoint } from "./kill_point.ts";
 import type { PlanOrdersTable } from "./_plan_orders.ts";
 import { chainErrorFields, classifyOpenFailure } from "./classify_open_failure.ts";
 import type { Logger } from "./logger.ts";
@@ -99,6 +100,7 @@ export function createOpenDealsStep(
     const report = components.report();
     try {
       const { dealId } = await openDeal(market, { askId: ask.id, bidId, signal });
+      killPoint("deal-opened");
       retries.clear(pairKey(ask.id, bidId));
       taken.add(ask.id);
       view.book.remove(bidId);

@@ -32,7 +32,7 @@ export type OrderEntry = {
 };
 
 /** What {@linkcode runOrdersCommand} returns. */
-export type RunOrdersCommandReturnType = { orders: OrderEntry[]; lines: string[] };
+export type RunOrdersCommandReturnType = { orders: OrderEntry[] };
 
 /**
  * `sonm-agent orders --config rig.yaml [--json]`: this agent's ASK orders,
@@ -41,7 +41,7 @@ export type RunOrdersCommandReturnType = { orders: OrderEntry[]; lines: string[]
  * @throws {AgentError} when the data directory has no agent state
  * @example
  * ```ts ignore
- * const { lines } = await runOrdersCommand({ configPath: "rig.yaml" });
+ * const { orders } = await runOrdersCommand({ configPath: "rig.yaml" });
  * ```
  */
 export async function runOrdersCommand(
@@ -71,22 +71,7 @@ export async function runOrdersCommand(
         retireReason: row.retireReason ?? "",
       };
     });
-    const lines = orders.length === 0 ? ["no orders yet"] : [
-      "ORDER  PLAN                 STATUS     USD/H       DURATION  DEAL   PLACED",
-      ...orders.map((o) =>
-        [
-          o.orderId.padEnd(6),
-          o.plan.padEnd(20),
-          (o.current ? o.status : `${o.status}*`).padEnd(10),
-          o.usdPerHour.padEnd(11),
-          (o.duration === "0" ? "spot" : o.duration === "" ? "" : `${o.duration}s`).padEnd(9),
-          (o.dealId || "-").padEnd(6),
-          o.placedAt,
-        ].join(" ")
-      ),
-      ...(orders.some((o) => !o.current) ? ["* no longer the plan's order"] : []),
-    ];
-    return { orders, lines };
+    return { orders };
   } finally {
     state.close();
   }

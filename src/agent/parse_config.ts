@@ -2,7 +2,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { type AgentConfig, configSchema } from "./config.ts";
-import { issueProblems, quoteValue } from "../internal/mod.ts";
+import { issueProblems } from "../internal/mod.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 
 /** Options of {@linkcode parseConfig}. */
@@ -138,23 +138,6 @@ function lineDeeperThan(text: string, max: number): number | undefined {
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split("\n")[0] ?? "").slice(0, 200);
-}
-
-/**
- * Formats a problem as `path.to.field: what is wrong (got VALUE)`; the value
- * is quoted with bounded work, whatever the file holds.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatConfigProblem } from "./parse_config.ts";
- * const line = formatConfigProblem({ path: "dashboard.port", message: "must be a number", value: "x" });
- * assert.equal(line, 'dashboard.port: must be a number (got "x")');
- * ```
- */
-export function formatConfigProblem(problem: ConfigProblem): string {
-  const got = problem.value === undefined ? "" : ` (got ${quoteValue(problem.value)})`;
-  return `${problem.path}: ${problem.message}${got}`;
 }
 
 function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): ConfigProblem[] {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, formatConfigProblem } from "./errors.ts";
 import { type AgentConfig, configSchema } from "./config.ts";
-import { formatConfigProblem, parseConfig } from "./parse_config.ts";
+import { parseConfig } from "./parse_config.ts";
 
 const MINIMAL = `
 chain: devnet

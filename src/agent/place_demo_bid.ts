@@ -20,6 +20,9 @@ export type PlaceDemoBidOptions = {
   signal?: AbortSignal | undefined;
 };
 
+/** The demo BID's price for a plan priced `auto`, USD per hour. */
+const DEMO_AUTO_USD_PER_HOUR = "0.50";
+
 /**
  * On the devnet only: the demo consumer places one BID that `plan`'s ASK
  * satisfies (its price, no benchmark or flag demands, one hour or spot), so
@@ -40,17 +43,21 @@ export async function placeDemoBid(
     addresses: devnet.contracts,
     sender: createTxSender(chain, { account: privateKeyToAccount(devnet.consumer.privateKey) }),
   }) as WriteMarketClient;
-  // A spot BID fits a spot ASK and a forward one alike (the deal is then spot).
+  // A spot BID fits a spot ASK and a forward one alike (the deal is then spot);
+  // an auto-priced plan takes its price from BIDs like this one
+  const usdPerHour = plan.priceUsdPerHour === "auto"
+    ? DEMO_AUTO_USD_PER_HOUR
+    : plan.priceUsdPerHour;
   const { orderId } = await placeOrder(consumer, {
     type: "BID",
     duration: 0n,
-    price: parseUsdPerHour(plan.priceUsdPerHour),
+    price: parseUsdPerHour(usdPerHour),
     signal,
   });
   logger.info("demo consumer placed a BID for the first plan", {
     plan: plan.name,
     bidId: orderId,
-    usdPerHour: plan.priceUsdPerHour,
+    usdPerHour,
     consumer: devnet.consumer.address,
   });
   return orderId;

@@ -27,6 +27,11 @@ export type PlanAskOptions = {
   benchmarksQuantity: number;
   /** The benchmark list. @default {BENCHMARKS} */
   benchmarks?: readonly BenchmarkDefinition[] | undefined;
+  /**
+   * The price, USD x 1e18 per second, for a plan priced `auto` (decided by
+   * the price step); a fixed-price plan's own price wins.
+   */
+  price?: bigint | undefined;
 };
 
 /** A plan turned into an ASK: its parameters and their hash. */
@@ -41,7 +46,8 @@ export type PlannedAsk = {
  * Turns a config plan into the parameters of its ASK order. Pure: the rig's
  * capacity and the cached measurements come in as data.
  *
- * - price: `price_usd_per_hour` as USD x 1e18 per second (parseUsdPerHour);
+ * - price: `price_usd_per_hour` as USD x 1e18 per second (parseUsdPerHour),
+ *   or `options.price` for a plan priced `auto`;
  *   duration: 0 for spot, else seconds;
  * - netflags: [overlay, outbound, incoming]; counterparty and blacklist: 0x0
  *   when unset; tag: the plan's tag, utf-8, right-padded to 32 bytes;
@@ -84,10 +90,19 @@ export function planAsk(plan: PlanConfig, options: PlanAskOptions): PlannedAsk {
       problems: [{ path: `plans["${plan.name}"].${field}`, message, value }],
     }, { hints: [`Cannot place the ASK of plan "${plan.name}": fix the plan and restart`] });
   let price: bigint;
-  try {
-    price = parseUsdPerHour(plan.priceUsdPerHour);
-  } catch (cause) {
-    throw fail("price_usd_per_hour", plan.priceUsdPerHour, errorText(cause));
+  if (plan.priceUsdPerHour === "auto") {
+    if (options.price === undefined) {
+      throw new RangeError(
+        `Cannot plan the ASK of plan "${plan.name}": its auto price is not set yet`,
+      );
+    }
+    price = options.price;
+  } else {
+    try {
+      price = parseUsdPerHour(plan.priceUsdPerHour);
+    } catch (cause) {
+      throw fail("price_usd_per_hour", plan.priceUsdPerHour, errorText(cause));
+    }
   }
   const r = plan.resources;
   const gpus = r.gpus.map((index) => {

@@ -9,6 +9,8 @@ import {
 import { askParamsHash } from "./_ask_params.ts";
 import type { PlanOrdersTable } from "./_plan_orders.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
+import { recoverDealPlans } from "./deal_plans.ts";
+import { killPoint } from "./kill_point.ts";
 import { chainErrorFields } from "./classify_open_failure.ts";
 import type { Logger } from "./logger.ts";
 import type { MarketStepReport } from "./market_report.ts";
@@ -141,6 +143,7 @@ export function createPlansStep(
         if (p === undefined) return;
         waiting.delete(action.plan);
         const { orderId } = await placeOrder(market, { type: "ASK", ...p.params, signal });
+        killPoint("ask-placed");
         planOrders.record({ plan: p.plan, orderId, hash: p.hash }, clock.now());
         report.placed.push(orderId);
         logger.info("placed ASK", {
@@ -157,6 +160,11 @@ export function createPlansStep(
   return async ({ signal }) => {
     const plannedList = options.planned();
     const planned = new Map(plannedList.map((p) => [p.plan, p]));
+    // a deal on an ASK the table does not know (crash, lost state): its plan from the chain
+    const me = market.sender.address;
+    for (const r of recoverDealPlans(planOrders, store, { me, planned: plannedList })) {
+      logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
+    }
     const busyPlans = new Set<string>();
     for (const d of view.ownDeals().values()) {
       const plan = planOrders.planOf(d.askId);

@@ -1,4 +1,4 @@
-import { discoverHardware, type Hardware } from "../bench/mod.ts";
+import { discoverGpus, type Hardware } from "../bench/mod.ts";
 
 /** Options of {@linkcode rigGpuIndexes}. */
 export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
@@ -16,7 +16,7 @@ export type RigGpuIndexesOptions = { signal?: AbortSignal | undefined };
  * ```
  */
 export async function rigGpuIndexes(options: RigGpuIndexesOptions = {}): Promise<number[]> {
-  return gpuIndexesOf(await discoverHardware({ dataDir: "/", signal: options.signal }));
+  return gpuIndexesOf(await discoverGpus({ signal: options.signal }));
 }
 
 /**

@@ -9,9 +9,10 @@ import {
 } from "../bench/mod.ts";
 import { connectChain, getHeadBlock, getRate, type MarketAddresses } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
-import { createDockerClient } from "../docker/mod.ts";
+import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
+import { writeStatusMeta } from "./_status_meta.ts";
 import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { createErrorLog } from "./error_log.ts";
@@ -20,6 +21,7 @@ import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
 import { createMarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
+import { systemClock } from "./scheduler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
@@ -27,6 +29,10 @@ import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
 import { type AgentState, openState } from "./state.ts";
 import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { VERSION } from "./version.ts";
+import { createChangeRequests } from "./change_requests.ts";
+import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
+import { createPlanAdminControls } from "./plan_overrides.ts";
+import { startWorkloads, type Workloads } from "./start_workloads.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -38,6 +44,8 @@ export type AgentReady = {
   /** Milliseconds the embedded devnet took (0 on a real chain). */
   devnetMs: number;
   devnet: Devnet | undefined;
+  /** The deal -> task side: the task protocol's handler and domain (transports call it). */
+  workloads: Workloads;
 };
 
 /** Options of {@linkcode runAgent}. */
@@ -56,6 +64,10 @@ export type RunAgentOptions = {
     /** Seconds of chain time between bills of a deal. @default {600} */
     billIntervalSeconds?: number | undefined;
   } | undefined;
+  /** `sonm.agent` label of the agent's containers. @default {"rig-" + 12 hex digits of its address} */
+  agentId?: string | undefined;
+  /** Registry credentials for consumers' images (by image reference). */
+  registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
 };
 
 /**
@@ -141,10 +153,64 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       },
     );
     const { benchmarksQuantity } = components.parameters;
+    if (config.master !== undefined) {
+      await ensureWorkerBinding({
+        chain,
+        account,
+        nonceStore: components.store,
+        logger: logger.child("worker"),
+      }, { master: config.master, addresses, signal });
+    }
+    // administrators pause and re-price fixed-price plans (task protocol admin actions)
+    const fixedPlans = () =>
+      planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
+        .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
+    const planControls = createPlanAdminControls(state.db, {
+      plans: config.plans,
+      onChange: () => reconciler.setPlans(fixedPlans()),
+    });
+    // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
+    const agentId = options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`;
+    const workloads = startWorkloads({
+      db: state.db,
+      chain,
+      store: components.store,
+      logger: logger.child("tasks"),
+    }, {
+      config,
+      addresses,
+      supplier: account.address,
+      rig,
+      measured,
+      benchmarksQuantity,
+      agentId,
+      registryAuth: options.registryAuth,
+      adminControls: planControls,
+    });
+    stops.push(() => workloads.close());
+    const changeRequests = createChangeRequests({
+      db: state.db,
+      store: components.store,
+      logger: logger.child("deals"),
+    }, { me: account.address, plans: config.plans });
     const reconciler = createMarketReconciler(
-      { ...components, logger: marketLogger },
+      { ...components, logger: marketLogger, clock: systemClock },
       {
-        planned: config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        planned: fixedPlans(),
+        extraSteps: [
+          // deal -> task: our deals opened or closed, a task request, a container event
+          { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
+          {
+            name: "change-requests",
+            on: ["start", "own", "head"],
+            run: ({ signal }) => changeRequests.run(components.market, { signal }),
+          },
+        ],
+        autoPriced: {
+          plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
+          planning: { rig, measured, benchmarksQuantity },
+          power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
+        },
         billIntervalSeconds: options.market?.billIntervalSeconds,
         onFatal: (error) => fatal.abort(error),
         onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
@@ -158,6 +224,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       readyMs: Math.round(performance.now() - started - devnetMs),
       devnetMs: Math.round(devnetMs),
       devnet,
+      workloads,
     };
     logger.info("agent is ready", {
       address: ready.address,
@@ -170,13 +237,27 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     reconciler.start({ signal });
     stops.push(() => reconciler.stop());
+    const watching = new AbortController();
+    const watch = workloads.watch(AbortSignal.any([signal, watching.signal]));
+    stops.push(async () => {
+      watching.abort();
+      await watch;
+    });
+    // for `sonm-agent status` from another process, even with the dashboard off
+    await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
+      .then(([head, rate]) =>
+        writeStatusMeta(state.db, {
+          head: { number: head.number, seenAt: Date.now() },
+          rate,
+          address: account.address,
+        })
+      )
+      .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
     if (config.dashboard.enabled) {
       // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
       const docker = createDockerClient({ socketPath: config.docker.socket });
       stops.push(() => docker.close());
-      const usage = createTaskUsageReader(docker, {
-        agentId: `rig-${account.address.slice(2, 14).toLowerCase()}`,
-      });
+      const usage = createTaskUsageReader(docker, { agentId });
       const source = createDashboardSource({
         statePath: state.path,
         db: state.db,

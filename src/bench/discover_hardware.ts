@@ -67,6 +67,36 @@ export async function discoverHardware(options: DiscoverHardwareOptions): Promis
   return { cpu, memory, storage, network, gpus, opencl, notes };
 }
 
+/** Options of {@linkcode discoverGpus}. */
+export type DiscoverGpusOptions = {
+  /** Where to read from. @default {createSystemSources()} */
+  sources?: HardwareSources | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/**
+ * The rig's NVIDIA and AMD GPUs only (nvidia-smi, rocm-smi, sysfs), without
+ * the rest of discovery: no OpenCL runtime is loaded, so it is quick enough
+ * for `config check` to name a plan's GPU the rig does not have.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { discoverGpus } from "./discover_hardware.ts";
+ * const { gpus } = await discoverGpus();
+ * assert.ok(gpus.every((g) => Number.isInteger(g.index)));
+ * ```
+ */
+export async function discoverGpus(
+  options: DiscoverGpusOptions = {},
+): Promise<{ gpus: GpuInfo[]; notes: string[] }> {
+  const { sources = createSystemSources(), signal } = options;
+  const notes: string[] = [];
+  const nvidia = await discoverNvidia(sources, notes, signal);
+  const amd = await discoverAmd(sources, notes, signal);
+  return { gpus: [...nvidia, ...amd], notes };
+}
+
 async function discoverNetwork(sources: HardwareSources): Promise<NetworkInterfaceInfo[]> {
   const byName = new Map<string, NetworkInterfaceInfo>();
   for (const i of sources.interfaces()) {

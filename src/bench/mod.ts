@@ -38,7 +38,12 @@ export {
   type SignedBenchReport,
   SignedBenchReportSchema,
 } from "./bench_report.ts";
-export { discoverHardware, type DiscoverHardwareOptions } from "./discover_hardware.ts";
+export {
+  discoverGpus,
+  type DiscoverGpusOptions,
+  discoverHardware,
+  type DiscoverHardwareOptions,
+} from "./discover_hardware.ts";
 export { BenchError, BenchReportError, ProbeError, UnknownBenchmarkError } from "./errors.ts";
 export { ETHASH_VECTORS, type EthashVector } from "./ethash_vectors.ts";
 export {

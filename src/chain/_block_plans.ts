@@ -57,13 +57,14 @@ export function decodeLogs(
 ): DecodedLog[] {
   const out: DecodedLog[] = [];
   const generic: RpcLog[] = [];
+  const addresses = new Map<string, `0x${string}`>();
   for (const l of raw) {
     if (l.removed || l.blockNumber === null || l.logIndex === null) continue;
     const source = sourceOf.get(l.address.toLowerCase());
     if (source === undefined) continue;
     const topic = l.topics[0];
     if (source === "market" && topic === ORDER_PLACED_TOPIC) {
-      const order = decodeOrderPlaced(l);
+      const order = decodeOrderPlaced(l, addresses);
       out.push({
         ...where(l, source),
         eventName: "OrderPlaced",
@@ -85,7 +86,7 @@ export function decodeLogs(
   for (const l of parseEventLogs({ abi: eventsAbi, logs: generic })) {
     const source = sourceOf.get(l.address.toLowerCase()) as EventSource;
     out.push({
-      ...where(l as unknown as RpcLog, source),
+      ...where(l, source),
       eventName: l.eventName,
       args: l.args as Record<string, unknown>,
     });
@@ -97,7 +98,15 @@ export function decodeLogs(
   );
 }
 
-function where(l: RpcLog, source: EventSource) {
+/** Where a log sits: as eth_getLogs gives it (hex) or as viem types it (decoded). */
+type LogPlace = {
+  logIndex: number | Hex | null;
+  transactionHash: Hex | null;
+  blockNumber: bigint | Hex | null;
+  blockHash: Hex | null;
+};
+
+function where(l: LogPlace, source: EventSource) {
   return {
     source,
     logIndex: Number(l.logIndex),

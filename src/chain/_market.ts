@@ -5,14 +5,23 @@
  */
 import {
   type Abi,
-  type Address,
+  type ContractEventArgsFromTopics,
+  type ContractEventName,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
   type ContractFunctionReturnType,
   parseEventLogs,
+  type ReadContractParameters,
   type TransactionReceipt,
 } from "viem";
 import { marketAbi, tokenAbi } from "./contracts.ts";
 import type { MarketClient, WriteMarketClient } from "./create_market_client.ts";
-import { ChainError, ChainUnexpectedError, type MarketRefs } from "./errors.ts";
+import {
+  type ChainRevertErrorType,
+  type ChainRpcErrorType,
+  ChainUnexpectedError,
+  type MarketRefs,
+} from "./errors.ts";
 import { withRetry } from "./_retry.ts";
 import { toRevertError } from "./_revert.ts";
 import type { ChangeRequestState, ChangeRequestStatus, DealState, OrderState } from "./types.ts";
@@ -24,72 +33,93 @@ export const marketErrorsAbi = [
   ...tokenAbi.filter((x) => x.type === "error"),
 ] as const;
 
-/** Checks that the client can write. */
-export function needSender(client: MarketClient, action: string): WriteMarketClient {
-  if (client.sender === undefined) {
-    throw new ChainError(`Cannot ${action}: the market client has no transaction sender`);
-  }
-  return client as WriteMarketClient;
-}
+type MarketAbi = typeof marketErrorsAbi;
 
-/** Reads a contract view with retries; a revert becomes a decoded ChainRevertError. */
-export async function readContract<T>(
+/** A Market view's name. */
+export type MarketReadName = ContractFunctionName<MarketAbi, "pure" | "view">;
+/** A Market transaction's name. */
+export type MarketWriteName = ContractFunctionName<MarketAbi, "nonpayable" | "payable">;
+
+/** Options of a read: the block, the ids the call is about, cancellation. */
+export type ReadOptions = {
+  blockNumber?: bigint | undefined;
+  refs?: MarketRefs | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/** Errors of a read. */
+export type ReadErrorType = ChainRevertErrorType | ChainRpcErrorType;
+
+/** What {@linkcode readContract} reads: viem's call, and the ids it is about. */
+export type ReadContractOptions<
+  abi extends Abi,
+  functionName extends ContractFunctionName<abi, "pure" | "view">,
+  args extends ContractFunctionArgs<abi, "pure" | "view", functionName>,
+> = {
+  call: ReadContractParameters<abi, functionName, args>;
+  refs?: MarketRefs | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/**
+ * Reads a contract view with retries; a revert becomes a decoded
+ * ChainRevertError. Generic over the const ABI: the function name, its
+ * args and the return type are viem's.
+ */
+export async function readContract<
+  const abi extends Abi,
+  functionName extends ContractFunctionName<abi, "pure" | "view">,
+  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>,
+>(
   client: MarketClient,
-  a: {
-    address: Address;
-    abi: Abi;
-    functionName: string;
-    args?: readonly unknown[];
-    blockNumber?: bigint | undefined;
-    refs?: MarketRefs | undefined;
-    signal?: AbortSignal | undefined;
-  },
-): Promise<T> {
+  { call, refs, signal }: ReadContractOptions<abi, functionName, args>,
+): Promise<ContractFunctionReturnType<abi, "pure" | "view", functionName, args>> {
+  const functionName = String(call.functionName);
   try {
     return await withRetry(client.chain, {
-      action: `read ${a.functionName}`,
-      signal: a.signal,
-      fn: () =>
-        client.chain.public.readContract({
-          address: a.address,
-          abi: a.abi,
-          functionName: a.functionName,
-          args: a.args ?? [],
-          ...(a.blockNumber === undefined ? {} : { blockNumber: a.blockNumber }),
-        } as never) as Promise<T>,
+      action: `read ${functionName}`,
+      signal,
+      fn: () => client.chain.public.readContract<abi, functionName, args>(call),
     });
   } catch (e) {
-    throw toRevertError(e, { functionName: a.functionName, refs: a.refs }) ?? e;
+    throw toRevertError(e, { functionName, refs }) ?? e;
   }
 }
 
-/** Reads a Market view. */
-export function readMarket<T>(
+/** Reads a Market view: its name, args and return type come from the Market ABI. */
+export function readMarket<
+  functionName extends MarketReadName,
+  const args extends ContractFunctionArgs<MarketAbi, "pure" | "view", functionName>,
+>(
   client: MarketClient,
-  functionName: string,
-  args: readonly unknown[],
-  options: { blockNumber?: bigint | undefined; signal?: AbortSignal | undefined } = {},
-): Promise<T> {
-  return readContract<T>(client, {
+  functionName: functionName,
+  args: args,
+  options: ReadOptions = {},
+): Promise<ContractFunctionReturnType<MarketAbi, "pure" | "view", functionName, args>> {
+  const { blockNumber, refs, signal } = options;
+  const call: ReadContractParameters<MarketAbi, functionName, args> = {
     address: client.addresses.market,
-    abi: marketErrorsAbi as unknown as Abi,
+    abi: marketErrorsAbi,
     functionName,
     args,
-    ...options,
-  });
+    ...(blockNumber === undefined ? {} : { blockNumber }),
+  };
+  return readContract<MarketAbi, functionName, args>(client, { call, refs, signal });
 }
 
 /** Sends a Market transaction through the client's sender. */
-export function writeMarket(
-  client: MarketClient,
-  functionName: string,
-  args: readonly unknown[],
+export function writeMarket<
+  functionName extends MarketWriteName,
+  const args extends ContractFunctionArgs<MarketAbi, "nonpayable" | "payable", functionName>,
+>(
+  client: WriteMarketClient,
+  functionName: functionName,
+  args: args,
   options: { refs?: MarketRefs | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<TransactionReceipt> {
-  const c = needSender(client, functionName);
-  return c.sender.writeContract({
+  return client.sender.writeContract({
     address: client.addresses.market,
-    abi: marketErrorsAbi as unknown as Abi,
+    abi: marketErrorsAbi,
     functionName,
     args,
     refs: options.refs,
@@ -97,35 +127,48 @@ export function writeMarket(
   });
 }
 
-/** The args of the market's `eventName` logs in a receipt. */
-export function marketEvents(
+/** A Market event's name. */
+export type MarketEventName = ContractEventName<typeof marketAbi>;
+
+/** The decoded args of a Market event. */
+export type MarketEventArgs<eventName extends MarketEventName> = ContractEventArgsFromTopics<
+  typeof marketAbi,
+  eventName,
+  true
+>;
+
+/** The args of the market's `eventName` logs in a receipt, through viem's parseEventLogs. */
+export function marketEvents<eventName extends MarketEventName>(
   client: MarketClient,
   receipt: TransactionReceipt,
-  eventName: string,
-): Record<string, unknown>[] {
-  const logs = parseEventLogs({ abi: marketAbi, logs: receipt.logs });
-  return logs
-    .filter((l) =>
-      l.eventName === eventName && l.address.toLowerCase() === client.addresses.market.toLowerCase()
-    )
-    .map((l) => l.args as Record<string, unknown>);
+  eventName: eventName,
+): MarketEventArgs<eventName>[] {
+  const market = client.addresses.market.toLowerCase();
+  return parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName })
+    .filter((l) => l.address.toLowerCase() === market)
+    .map((l) => l.args as MarketEventArgs<eventName>);
 }
 
-/** The one `eventName` log's `field` in a receipt, or a ChainUnexpectedError. */
-export function eventField(
+/** The last `eventName` log's `field` in a receipt, or a ChainUnexpectedError. */
+export function eventField<
+  eventName extends MarketEventName,
+  field extends keyof MarketEventArgs<eventName>,
+>(
   client: MarketClient,
   receipt: TransactionReceipt,
-  eventName: string,
-  field: string,
-): bigint {
+  eventName: eventName,
+  field: field,
+): MarketEventArgs<eventName>[field] {
   const args = marketEvents(client, receipt, eventName);
-  const value = args[args.length - 1]?.[field];
-  if (typeof value !== "bigint") {
+  const last = args[args.length - 1];
+  if (last === undefined || last === null) {
     throw new ChainUnexpectedError(
-      `Cannot read ${eventName}.${field}: transaction "${receipt.transactionHash}" has no such event`,
+      `Cannot read ${eventName}.${
+        String(field)
+      }: transaction "${receipt.transactionHash}" has no such event`,
     );
   }
-  return value;
+  return last[field];
 }
 
 /** The contract's Order struct as viem decodes it (derived from the ABI, never copied). */

@@ -32,6 +32,22 @@ export type OrderUpdate = { orderId: bigint; status: number; frozenSum: bigint; 
 const MAX_ARRAY = 256;
 const ZERO_WORD = "0".repeat(64);
 
+/**
+ * Checksummed spellings by lower-case hex, shared by the logs of a batch (a
+ * market has far fewer authors than orders; checksumming is a keccak).
+ */
+export type AddressCache = Map<string, `0x${string}`>;
+
+function toAddress(lowerHex40: string, cache: AddressCache): `0x${string}` {
+  let a = cache.get(lowerHex40);
+  if (a === undefined) {
+    if (cache.size >= 65_536) cache.clear();
+    a = getAddress(`0x${lowerHex40}`);
+    cache.set(lowerHex40, a);
+  }
+  return a;
+}
+
 class Words {
   #hex: string;
   #log: RpcLog;
@@ -68,10 +84,10 @@ class Words {
     if (n > max) this.fail(field, `is out of range: ${n}`);
     return n;
   }
-  address(i: number, field: string): `0x${string}` {
+  address(i: number, field: string, cache: AddressCache): `0x${string}` {
     const w = this.raw(i, field);
     if (w.slice(0, 24) !== ZERO_WORD.slice(0, 24)) this.fail(field, "is not an address");
-    return getAddress(`0x${w.slice(24)}`);
+    return toAddress(w.slice(24), cache);
   }
   /** The word index of a dynamic field's tail, from its offset in bytes relative to `base`. */
   offset(i: number, base: number, field: string): number {
@@ -100,7 +116,7 @@ function idOf(log: RpcLog): bigint {
  * const order = decodeOrderPlaced(log); // log.topics[0] === ORDER_PLACED_TOPIC
  * ```
  */
-export function decodeOrderPlaced(log: RpcLog): OrderState {
+export function decodeOrderPlaced(log: RpcLog, cache: AddressCache = new Map()): OrderState {
   const w = new Words(log);
   // packed: orderType | identityLevel << 8 | netflags.length << 16 | duration << 64 | bits << 128
   const packed = w.raw(0, "packed");
@@ -128,13 +144,13 @@ export function decodeOrderPlaced(log: RpcLog): OrderState {
     id: idOf(log),
     type: orderType === 1 ? "BID" : "ASK",
     active: true,
-    author: topicAddress(log),
-    counterparty: w.address(1, "counterparty"),
+    author: topicAddress(log, cache),
+    counterparty: w.address(1, "counterparty", cache),
     duration: BigInt(`0x${packed.slice(32, 48)}`),
     price: w.big(2, "price"),
     netflags,
     identityLevel: parseInt(packed.slice(60, 62), 16) as IdentityLevel,
-    blacklist: w.address(3, "blacklist"),
+    blacklist: w.address(3, "blacklist", cache),
     tag: `0x${w.raw(4, "tag")}` as Bytes32,
     benchmarks,
     frozenSum: w.big(5, "frozenSum"),
@@ -143,14 +159,14 @@ export function decodeOrderPlaced(log: RpcLog): OrderState {
 }
 
 /** The author in topic 2. */
-function topicAddress(log: RpcLog): `0x${string}` {
+function topicAddress(log: RpcLog, cache: AddressCache): `0x${string}` {
   const topic = log.topics[2];
   if (topic === undefined || topic.length !== 66 || topic.slice(2, 26) !== ZERO_WORD.slice(0, 24)) {
     throw new ChainUnexpectedError(
       `Cannot decode Market event in transaction "${log.transactionHash}": no author topic`,
     );
   }
-  return getAddress(`0x${topic.slice(26)}`);
+  return toAddress(topic.slice(26), cache);
 }
 
 /**

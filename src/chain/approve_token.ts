@@ -1,8 +1,12 @@
 import { type Address, maxUint256, type TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
 import { tokenAbi } from "./contracts.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
-import { needSender } from "./_market.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 
 /** Parameters of {@linkcode approveToken}. */
 export type ApproveTokenParameters = {
@@ -18,10 +22,10 @@ export type ApproveTokenReturnType = { receipt: TransactionReceipt };
 
 /** Errors of {@linkcode approveToken}. */
 export type ApproveTokenErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Lets the market (or `spender`) pull the caller's tokens: BIDs and billing need it.
@@ -35,8 +39,7 @@ export async function approveToken(
   client: WriteMarketClient,
   params: ApproveTokenParameters = {},
 ): Promise<ApproveTokenReturnType> {
-  const c = needSender(client, "approve");
-  const receipt = await c.sender.writeContract({
+  const receipt = await client.sender.writeContract({
     address: client.addresses.token,
     abi: tokenAbi,
     functionName: "approve",

@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { eventField, marketEvents, writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode bill}. */
@@ -19,7 +24,11 @@ export type BillReturnType = {
 };
 
 /** Errors of {@linkcode bill}. */
-export type BillErrorType = ChainRevertError | ChainRpcError | ChainTxTimeoutError | ChainError;
+export type BillErrorType =
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Bills a deal: pays the elapsed time to the payee and locks the next period.

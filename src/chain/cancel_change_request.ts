@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode cancelChangeRequest}. */
@@ -14,10 +19,10 @@ export type CancelChangeRequestReturnType = { receipt: TransactionReceipt };
 
 /** Errors of {@linkcode cancelChangeRequest}. */
 export type CancelChangeRequestErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Withdraws (its author) or rejects (the other side) a pending change request.

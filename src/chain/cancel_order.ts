@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode cancelOrder}. */
@@ -14,10 +19,10 @@ export type CancelOrderReturnType = { receipt: TransactionReceipt };
 
 /** Errors of {@linkcode cancelOrder}. */
 export type CancelOrderErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Cancels one of the caller's standing orders (a BID gets its lock back).

@@ -1,6 +1,6 @@
 import { readMarket } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import { ChainRevertError, type ChainRpcError } from "./errors.ts";
+import { ChainRevertError, type ChainRevertErrorType, type ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode checkMatch}. */
 export type CheckMatchParameters = {
@@ -15,7 +15,7 @@ export type CheckMatchParameters = {
 export type CheckMatchReturnType = { ok: true } | { ok: false; error: ChainRevertError };
 
 /** Errors of {@linkcode checkMatch}. */
-export type CheckMatchErrorType = ChainRevertError | ChainRpcError;
+export type CheckMatchErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * Asks the contract whether openDeal would accept the pair now; a refusal names the failing rule's custom error.
@@ -31,7 +31,7 @@ export async function checkMatch(
 ): Promise<CheckMatchReturnType> {
   const { blockNumber, signal } = params;
   try {
-    await readMarket<void>(client, "checkMatch", [params.askId, params.bidId], {
+    await readMarket(client, "checkMatch", [params.askId, params.bidId], {
       blockNumber,
       signal,
     });

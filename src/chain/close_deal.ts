@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode closeDeal}. */
@@ -16,10 +21,10 @@ export type CloseDealReturnType = { receipt: TransactionReceipt };
 
 /** Errors of {@linkcode closeDeal}. */
 export type CloseDealErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Closes a deal after a final bill: the consumer at any time, the supplier (or its master) after a forward deal's end or at any time for a spot deal.

@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode confirmWorker}. */
@@ -14,10 +19,10 @@ export type ConfirmWorkerReturnType = { receipt: TransactionReceipt };
 
 /** Errors of {@linkcode confirmWorker}. */
 export type ConfirmWorkerErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * The caller (a master) confirms a worker that asked to join it.

@@ -7,7 +7,12 @@ import {
   type Transport,
   webSocket,
 } from "viem";
-import { ChainIdMismatchError, ChainInputError } from "./errors.ts";
+import {
+  ChainIdMismatchError,
+  type ChainIdMismatchErrorType,
+  ChainInputError,
+  type ChainInputErrorType,
+} from "./errors.ts";
 import { withRetry } from "./_retry.ts";
 
 /** anvil's default chain id. */
@@ -47,7 +52,7 @@ export type ConnectChainOptions = {
 };
 
 /** Errors of {@linkcode connectChain}. */
-export type ConnectChainErrorType = ChainIdMismatchError | ChainInputError;
+export type ConnectChainErrorType = ChainIdMismatchErrorType | ChainInputErrorType;
 
 /**
  * Creates a viem public client for the configured RPC (http or websocket by

@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { eventField, marketEvents, writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode createChangeRequest}. */
@@ -23,10 +28,10 @@ export type CreateChangeRequestReturnType = {
 
 /** Errors of {@linkcode createChangeRequest}. */
 export type CreateChangeRequestErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Proposes a new price and duration for a deal; when the other side's

@@ -7,16 +7,8 @@ import {
   type RpcLog,
 } from "viem";
 import type { MarketClient } from "./create_market_client.ts";
-import { ChainError } from "./errors.ts";
-import {
-  type RawChangeRequest,
-  type RawDeal,
-  type RawOrder,
-  readMarket,
-  toChangeRequestState,
-  toDealState,
-  toOrderState,
-} from "./_market.ts";
+import { ChainError, type ChainErrorType } from "./errors.ts";
+import { readMarket, toChangeRequestState, toDealState, toOrderState } from "./_market.ts";
 import { sleep, withRetry } from "./_retry.ts";
 import { ChangeCollector } from "./_changes.ts";
 import { type BlockPlan, decodeLogs, planBlocks } from "./_block_plans.ts";
@@ -91,7 +83,7 @@ export type Indexer = {
 };
 
 /** Errors of {@linkcode Indexer.syncOnce}. */
-export type IndexerErrorType = ChainError;
+export type IndexerErrorType = ChainErrorType;
 
 /** A batch that saw the chain change under it; the next sync re-checks. */
 class ReorgDuringBatch extends Error {}
@@ -100,7 +92,7 @@ class ReorgDuringBatch extends Error {}
 class BatchTooLarge extends Error {}
 
 const RANGE_LIMIT =
-  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|exceed.*(range|results)/i;
+  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|response body exceeded|exceed.*(range|results)/i;
 
 function isRangeLimit(error: unknown): boolean {
   let current: unknown = error;
@@ -150,7 +142,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
    * market has thousands of orders per block), halves while the node
    * refuses the range.
    */
-  let span = batchSize < 8n ? batchSize : 8n;
+  let span = 1n;
   const nextSpan = (current: bigint, used: bigint, logs: number): bigint => {
     if (logs > maxLogs) {
       const fit = (used * BigInt(maxLogs)) / BigInt(logs);
@@ -229,16 +221,16 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     const [read, deals, changeRequests] = await Promise.all([
       pool(
         [...plan?.orderReads ?? []],
-        async (id) => toOrderState(id, await readMarket<RawOrder>(client, "getOrder", [id], at)),
+        async (id) => toOrderState(id, await readMarket(client, "getOrder", [id], at)),
       ),
       pool(
         [...plan?.dealIds ?? []],
-        async (id) => toDealState(id, await readMarket<RawDeal>(client, "getDeal", [id], at)),
+        async (id) => toDealState(id, await readMarket(client, "getDeal", [id], at)),
       ),
       pool([...plan?.changeRequestIds ?? []], async (id) =>
         toChangeRequestState(
           id,
-          await readMarket<RawChangeRequest>(client, "getChangeRequest", [id], at),
+          await readMarket(client, "getChangeRequest", [id], at),
         )),
     ]);
     const orders = [...plan?.orders.values() ?? []];

@@ -21,7 +21,8 @@ export type CreateMarketClientOptions = {
 
 /**
  * Bundles a connected chain, the market's contract addresses and an
- * optional transaction sender for the market actions.
+ * optional transaction sender for the market actions. With a sender it is a
+ * {@linkcode WriteMarketClient}, the one client type the write actions take.
  *
  * @example
  * ```ts ignore
@@ -33,6 +34,14 @@ export type CreateMarketClientOptions = {
  * console.log(await getOrder(market, { orderId: 1n }));
  * ```
  */
+export function createMarketClient(
+  chain: ChainClient,
+  options: CreateMarketClientOptions & { sender: TxSender },
+): WriteMarketClient;
+export function createMarketClient(
+  chain: ChainClient,
+  options: CreateMarketClientOptions,
+): MarketClient;
 export function createMarketClient(
   chain: ChainClient,
   options: CreateMarketClientOptions,

@@ -2,20 +2,30 @@ import {
   type Abi,
   type Address,
   BaseError,
+  type Chain,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
   encodeFunctionData,
+  type EncodeFunctionDataParameters,
+  type EstimateContractGasParameters,
   type Hex,
   keccak256,
   type LocalAccount,
   NonceTooLowError,
+  type SimulateContractParameters,
   type TransactionReceipt,
   WaitForTransactionReceiptTimeoutError,
 } from "viem";
 import type { ChainClient } from "./connect_chain.ts";
 import {
   ChainError,
+  type ChainErrorType,
   ChainRevertError,
+  type ChainRevertErrorType,
   ChainRpcError,
+  type ChainRpcErrorType,
   ChainTxTimeoutError,
+  type ChainTxTimeoutErrorType,
   type MarketRefs,
 } from "./errors.ts";
 import { isTransient, shortText, sleep, withRetry } from "./_retry.ts";
@@ -40,12 +50,26 @@ export type SendTransactionParameters = {
   signal?: AbortSignal | undefined;
 };
 
-/** A contract call; reverts are decoded with `abi`. */
-export type WriteContractParameters = {
+/** Names of the functions of `abi` that a transaction calls. */
+export type WriteFunctionName<abi extends Abi> = ContractFunctionName<
+  abi,
+  "nonpayable" | "payable"
+>;
+
+/**
+ * A contract call, typed by the const ABI (viem's function names and args);
+ * reverts are decoded with `abi`.
+ */
+export type WriteContractParameters<
+  abi extends Abi = Abi,
+  functionName extends WriteFunctionName<abi> = WriteFunctionName<abi>,
+  args extends ContractFunctionArgs<abi, "nonpayable" | "payable", functionName> =
+    ContractFunctionArgs<abi, "nonpayable" | "payable", functionName>,
+> = {
   address: Address;
-  abi: Abi;
-  functionName: string;
-  args?: readonly unknown[] | undefined;
+  abi: abi;
+  functionName: functionName;
+  args: args;
   value?: bigint | undefined;
   /** The ids the call is about, carried by its errors. */
   refs?: MarketRefs | undefined;
@@ -57,7 +81,11 @@ export type TxSender = {
   readonly address: Address;
   readonly client: ChainClient;
   sendTransaction(params: SendTransactionParameters): Promise<TransactionReceipt>;
-  writeContract(params: WriteContractParameters): Promise<TransactionReceipt>;
+  writeContract<
+    const abi extends Abi,
+    functionName extends WriteFunctionName<abi>,
+    const args extends ContractFunctionArgs<abi, "nonpayable" | "payable", functionName>,
+  >(params: WriteContractParameters<abi, functionName, args>): Promise<TransactionReceipt>;
 };
 
 /** Options of {@linkcode createTxSender}. */
@@ -78,10 +106,10 @@ export type CreateTxSenderOptions = {
 
 /** Errors of a send. */
 export type TxSenderErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Creates a transaction sender for one account. Sends are serialized
@@ -298,21 +326,32 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       return receipt;
     },
 
-    async writeContract({ address, abi, functionName, args = [], value, refs, signal }) {
-      const call = { address, abi, functionName, args, value } as const;
+    async writeContract<
+      const abi extends Abi,
+      functionName extends WriteFunctionName<abi>,
+      const args extends ContractFunctionArgs<abi, "nonpayable" | "payable", functionName>,
+    >(params: WriteContractParameters<abi, functionName, args>) {
+      const { address, abi, functionName, args, value, refs, signal } = params;
+      const call = {
+        address,
+        abi,
+        functionName,
+        args,
+        value,
+        account: account.address,
+      } as EstimateContractGasParameters<abi, functionName, args, Chain>;
       let gas: bigint;
       try {
         gas = await withRetry(client, {
           action: `${functionName}: estimate gas`,
           signal,
-          // deno-lint-ignore no-explicit-any
-          fn: () => pub.estimateContractGas({ ...call, account: account.address } as any),
+          fn: () => pub.estimateContractGas(call),
         });
       } catch (e) {
         throw toRevertError(e, { functionName, refs }) ?? e;
       }
-      // deno-lint-ignore no-explicit-any
-      const data = encodeFunctionData({ abi, functionName, args } as any);
+      const encode = { abi, functionName, args } as EncodeFunctionDataParameters<abi, functionName>;
+      const data = encodeFunctionData<abi, functionName>(encode);
       const limit = withMargin(gas);
       const hash = await broadcast(
         { to: address, data, value, gas: limit },
@@ -323,10 +362,10 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       if (receipt.status === "success") return receipt;
       // Replay at the receipt's block to learn why it reverted.
       try {
-        await pub.simulateContract(
-          // deno-lint-ignore no-explicit-any
-          { ...call, account: account.address, blockNumber: receipt.blockNumber } as any,
-        );
+        await pub.simulateContract({
+          ...call,
+          blockNumber: receipt.blockNumber,
+        } as SimulateContractParameters<abi, functionName, args, Chain>);
       } catch (e) {
         const decoded = toRevertError(e, { functionName, refs, txHash: hash });
         if (decoded !== undefined) throw decoded;

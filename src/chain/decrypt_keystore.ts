@@ -14,8 +14,11 @@ import {
 } from "./_keystore.ts";
 import {
   KeystoreAddressMismatchError,
+  type KeystoreAddressMismatchErrorType,
   KeystoreFormatError,
+  type KeystoreFormatErrorType,
   KeystorePassphraseError,
+  type KeystorePassphraseErrorType,
 } from "./errors.ts";
 
 /** Options of {@linkcode decryptKeystore}. */
@@ -35,9 +38,9 @@ export type UnlockedAccount = LocalAccount;
 
 /** Errors of {@linkcode decryptKeystore}. */
 export type DecryptKeystoreErrorType =
-  | KeystoreFormatError
-  | KeystorePassphraseError
-  | KeystoreAddressMismatchError;
+  | KeystoreFormatErrorType
+  | KeystorePassphraseErrorType
+  | KeystoreAddressMismatchErrorType;
 
 /**
  * Checks and decrypts a Web3 Secret Storage v3 document (an object or its

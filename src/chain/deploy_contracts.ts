@@ -25,7 +25,14 @@ import {
   tokenAbi,
   tokenBytecode,
 } from "./contracts.ts";
-import { ChainInputError, ChainRevertError, ChainUnexpectedError } from "./errors.ts";
+import {
+  ChainInputError,
+  type ChainInputErrorType,
+  ChainRevertError,
+  type ChainRevertErrorType,
+  ChainUnexpectedError,
+  type ChainUnexpectedErrorType,
+} from "./errors.ts";
 
 /** Addresses of a deployed market (checksummed). */
 export type MarketAddresses = {
@@ -68,7 +75,10 @@ export type DeployContractsOptions = {
 };
 
 /** What {@linkcode deployContracts} may throw. */
-export type DeployContractsErrorType = ChainInputError | ChainRevertError | ChainUnexpectedError;
+export type DeployContractsErrorType =
+  | ChainInputErrorType
+  | ChainRevertErrorType
+  | ChainUnexpectedErrorType;
 
 const MAX_RATE = 2n ** 96n;
 

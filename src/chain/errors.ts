@@ -8,11 +8,17 @@
 import { AgentError, type AgentErrorOptions } from "../errors.ts";
 
 /** Base class of every error of src/chain. */
+/** ChainError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainErrorType = ChainError & { name: "ChainError" };
+
 export class ChainError extends AgentError {
   override name = "ChainError";
 }
 
 /** The RPC endpoint serves another chain than the configured one. */
+/** ChainIdMismatchError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainIdMismatchErrorType = ChainIdMismatchError & { name: "ChainIdMismatchError" };
+
 export class ChainIdMismatchError extends ChainError {
   override name = "ChainIdMismatchError";
   readonly expected: number;
@@ -30,6 +36,9 @@ export class ChainIdMismatchError extends ChainError {
 }
 
 /** A value given to the chain layer is invalid (an amount, an address, a url). */
+/** ChainInputError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainInputErrorType = ChainInputError & { name: "ChainInputError" };
+
 export class ChainInputError extends ChainError {
   override name = "ChainInputError";
   readonly field: string;
@@ -42,6 +51,9 @@ export class ChainInputError extends ChainError {
 }
 
 /** The keystore file is not a valid Web3 Secret Storage v3 document. */
+/** KeystoreFormatError with its literal name, so that a union of error types narrows on `name`. */
+export type KeystoreFormatErrorType = KeystoreFormatError & { name: "KeystoreFormatError" };
+
 export class KeystoreFormatError extends ChainError {
   override name = "KeystoreFormatError";
   readonly path: string;
@@ -55,6 +67,11 @@ export class KeystoreFormatError extends ChainError {
  * The keystore's MAC does not match: the passphrase is wrong or the file was
  * altered (the two cannot be told apart, by design of the format).
  */
+/** KeystorePassphraseError with its literal name, so that a union of error types narrows on `name`. */
+export type KeystorePassphraseErrorType = KeystorePassphraseError & {
+  name: "KeystorePassphraseError";
+};
+
 export class KeystorePassphraseError extends ChainError {
   override name = "KeystorePassphraseError";
   readonly path: string;
@@ -68,6 +85,11 @@ export class KeystorePassphraseError extends ChainError {
 }
 
 /** The key decrypted fine but its address differs from the file's `address` field. */
+/** KeystoreAddressMismatchError with its literal name, so that a union of error types narrows on `name`. */
+export type KeystoreAddressMismatchErrorType = KeystoreAddressMismatchError & {
+  name: "KeystoreAddressMismatchError";
+};
+
 export class KeystoreAddressMismatchError extends ChainError {
   override name = "KeystoreAddressMismatchError";
   readonly path: string;
@@ -84,6 +106,9 @@ export class KeystoreAddressMismatchError extends ChainError {
 }
 
 /** The RPC endpoint did not answer (network error, timeout, 5xx) after every retry. */
+/** ChainRpcError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainRpcErrorType = ChainRpcError & { name: "ChainRpcError" };
+
 export class ChainRpcError extends ChainError {
   override name = "ChainRpcError";
   readonly url: string;
@@ -118,6 +143,9 @@ export type MarketRefs = {
  * A contract call reverted. Carries the decoded custom error (name + args)
  * when the ABI knows it, and the ids of the order/deal it was about.
  */
+/** ChainRevertError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainRevertErrorType = ChainRevertError & { name: "ChainRevertError" };
+
 export class ChainRevertError extends ChainError {
   override name = "ChainRevertError";
   readonly functionName: string;
@@ -166,6 +194,9 @@ export class ChainRevertError extends ChainError {
 }
 
 /** A sent transaction got no receipt in time. It may still be mined later. */
+/** ChainTxTimeoutError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainTxTimeoutErrorType = ChainTxTimeoutError & { name: "ChainTxTimeoutError" };
+
 export class ChainTxTimeoutError extends ChainError {
   override name = "ChainTxTimeoutError";
   readonly txHash: `0x${string}`;
@@ -181,6 +212,9 @@ export class ChainTxTimeoutError extends ChainError {
 }
 
 /** A receipt or a log did not contain what the action expected. */
+/** ChainUnexpectedError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainUnexpectedErrorType = ChainUnexpectedError & { name: "ChainUnexpectedError" };
+
 export class ChainUnexpectedError extends ChainError {
   override name = "ChainUnexpectedError";
 }

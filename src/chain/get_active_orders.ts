@@ -1,7 +1,7 @@
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 import type { OrderState } from "./types.ts";
-import { type RawOrder, readMarket, toOrderState } from "./_market.ts";
+import { readMarket, toOrderState } from "./_market.ts";
 
 /** Parameters of {@linkcode getActiveOrders}. */
 export type GetActiveOrdersParameters = {
@@ -16,7 +16,7 @@ export type GetActiveOrdersParameters = {
 export type GetActiveOrdersReturnType = OrderState[];
 
 /** Errors of {@linkcode getActiveOrders}. */
-export type GetActiveOrdersErrorType = ChainRevertError | ChainRpcError;
+export type GetActiveOrdersErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * Reads the whole active order book from the contract, page by page, all
@@ -37,10 +37,10 @@ export async function getActiveOrders(
   const blockNumber = params.blockNumber ??
     await client.chain.public.getBlockNumber({ cacheTime: 0 });
   const at = { blockNumber, signal };
-  const total = await readMarket<bigint>(client, "activeOrdersAmount", [], at);
+  const total = await readMarket(client, "activeOrdersAmount", [], at);
   const out: OrderState[] = [];
   for (let offset = 0n; offset < total; offset += BigInt(pageSize)) {
-    const [ids, orders] = await readMarket<[readonly bigint[], readonly RawOrder[]]>(
+    const [ids, orders] = await readMarket(
       client,
       "getActiveOrders",
       [offset, BigInt(pageSize)],

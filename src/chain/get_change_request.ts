@@ -1,7 +1,7 @@
 import type { ChangeRequestState } from "./types.ts";
-import { type RawChangeRequest, readMarket, toChangeRequestState } from "./_market.ts";
+import { readMarket, toChangeRequestState } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode getChangeRequest}. */
 export type GetChangeRequestParameters = {
@@ -15,7 +15,7 @@ export type GetChangeRequestParameters = {
 export type GetChangeRequestReturnType = ChangeRequestState | undefined;
 
 /** Errors of {@linkcode getChangeRequest}. */
-export type GetChangeRequestErrorType = ChainRevertError | ChainRpcError;
+export type GetChangeRequestErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * Reads a change request; undefined when there is none.
@@ -30,7 +30,7 @@ export async function getChangeRequest(
   params: GetChangeRequestParameters,
 ): Promise<GetChangeRequestReturnType> {
   const { blockNumber, signal } = params;
-  const raw = await readMarket<RawChangeRequest>(
+  const raw = await readMarket(
     client,
     "getChangeRequest",
     [params.changeRequestId],

@@ -1,7 +1,7 @@
 import type { DealState } from "./types.ts";
-import { type RawDeal, readMarket, toDealState } from "./_market.ts";
+import { readMarket, toDealState } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode getDeal}. */
 export type GetDealParameters = {
@@ -15,7 +15,7 @@ export type GetDealParameters = {
 export type GetDealReturnType = DealState | undefined;
 
 /** Errors of {@linkcode getDeal}. */
-export type GetDealErrorType = ChainRevertError | ChainRpcError;
+export type GetDealErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * Reads a deal; undefined when there is no such deal.
@@ -30,7 +30,7 @@ export async function getDeal(
   params: GetDealParameters,
 ): Promise<GetDealReturnType> {
   const { blockNumber, signal } = params;
-  const raw = await readMarket<RawDeal>(client, "getDeal", [params.dealId], {
+  const raw = await readMarket(client, "getDeal", [params.dealId], {
     blockNumber,
     signal,
   });

@@ -1,7 +1,6 @@
-import { marketAbi } from "./contracts.ts";
 import type { MarketClient } from "./create_market_client.ts";
 import type { ChainRevertError, ChainRpcError } from "./errors.ts";
-import { readContract } from "./_market.ts";
+import { readMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode getMarketParameters}. */
 export type GetMarketParametersParameters = { signal?: AbortSignal | undefined };
@@ -33,17 +32,9 @@ export async function getMarketParameters(
   params: GetMarketParametersParameters = {},
 ): Promise<GetMarketParametersReturnType> {
   const { signal } = params;
-  const read = (functionName: "benchmarksQuantity" | "netflagsQuantity") =>
-    readContract<bigint>(client, {
-      address: client.addresses.market,
-      abi: marketAbi,
-      functionName,
-      args: [],
-      signal,
-    });
   const [benchmarks, netflags] = await Promise.all([
-    read("benchmarksQuantity"),
-    read("netflagsQuantity"),
+    readMarket(client, "benchmarksQuantity", [], { signal }),
+    readMarket(client, "netflagsQuantity", [], { signal }),
   ]);
   return { benchmarksQuantity: Number(benchmarks), netflagsQuantity: Number(netflags) };
 }

@@ -1,7 +1,7 @@
 import type { OrderState } from "./types.ts";
-import { type RawOrder, readMarket, toOrderState } from "./_market.ts";
+import { readMarket, toOrderState } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode getOrder}. */
 export type GetOrderParameters = {
@@ -15,7 +15,7 @@ export type GetOrderParameters = {
 export type GetOrderReturnType = OrderState | undefined;
 
 /** Errors of {@linkcode getOrder}. */
-export type GetOrderErrorType = ChainRevertError | ChainRpcError;
+export type GetOrderErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * Reads an order (a `MarketOrder` plus the BID's lock and the deal id); undefined when there is no such order.
@@ -30,7 +30,7 @@ export async function getOrder(
   params: GetOrderParameters,
 ): Promise<GetOrderReturnType> {
   const { blockNumber, signal } = params;
-  const raw = await readMarket<RawOrder>(client, "getOrder", [params.orderId], {
+  const raw = await readMarket(client, "getOrder", [params.orderId], {
     blockNumber,
     signal,
   });

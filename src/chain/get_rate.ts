@@ -1,7 +1,7 @@
 import { oracleAbi } from "./contracts.ts";
 import { readContract } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode getRate}. */
 export type GetRateParameters = {
@@ -14,7 +14,7 @@ export type GetRateParameters = {
 export type GetRateReturnType = bigint;
 
 /** Errors of {@linkcode getRate}. */
-export type GetRateErrorType = ChainRevertError | ChainRpcError;
+export type GetRateErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * The oracle rate: token wei per USD (prices are USD x 1e18 per second).
@@ -29,12 +29,13 @@ export async function getRate(
   params: GetRateParameters,
 ): Promise<GetRateReturnType> {
   const { blockNumber, signal } = params;
-  return await readContract<bigint>(client, {
-    address: client.addresses.oracle,
-    abi: oracleAbi,
-    functionName: "rate",
-    args: [],
-    blockNumber,
+  return await readContract(client, {
+    call: {
+      address: client.addresses.oracle,
+      abi: oracleAbi,
+      functionName: "rate",
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    },
     signal,
   });
 }

@@ -3,7 +3,7 @@ import { profileRegistryAbi } from "./contracts.ts";
 import { readContract } from "./_market.ts";
 import type { IdentityLevel } from "../matcher/mod.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode levelOf}. */
 export type LevelOfParameters = {
@@ -17,7 +17,7 @@ export type LevelOfParameters = {
 export type LevelOfReturnType = IdentityLevel;
 
 /** Errors of {@linkcode levelOf}. */
-export type LevelOfErrorType = ChainRevertError | ChainRpcError;
+export type LevelOfErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * The identity level of `who` in the profile registry (0-3).
@@ -32,12 +32,14 @@ export async function levelOf(
   params: LevelOfParameters,
 ): Promise<LevelOfReturnType> {
   const { blockNumber, signal } = params;
-  const level = await readContract<number>(client, {
-    address: client.addresses.profiles,
-    abi: profileRegistryAbi,
-    functionName: "levelOf",
-    args: [params.who],
-    blockNumber,
+  const level = await readContract(client, {
+    call: {
+      address: client.addresses.profiles,
+      abi: profileRegistryAbi,
+      functionName: "levelOf",
+      args: [params.who],
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    },
     signal,
   });
   return level as IdentityLevel;

@@ -2,7 +2,7 @@ import type { Address } from "viem";
 import { blacklistAbi } from "./contracts.ts";
 import { readContract } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode listed}. */
 export type ListedParameters = {
@@ -17,7 +17,7 @@ export type ListedParameters = {
 export type ListedReturnType = boolean;
 
 /** Errors of {@linkcode listed}. */
-export type ListedErrorType = ChainRevertError | ChainRpcError;
+export type ListedErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * Whether `owner`'s blacklist lists `who`.
@@ -32,12 +32,14 @@ export async function listed(
   params: ListedParameters,
 ): Promise<ListedReturnType> {
   const { blockNumber, signal } = params;
-  return await readContract<boolean>(client, {
-    address: client.addresses.blacklist,
-    abi: blacklistAbi,
-    functionName: "listed",
-    args: [params.owner, params.who],
-    blockNumber,
+  return await readContract(client, {
+    call: {
+      address: client.addresses.blacklist,
+      abi: blacklistAbi,
+      functionName: "listed",
+      args: [params.owner, params.who],
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    },
     signal,
   });
 }

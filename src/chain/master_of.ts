@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import { readMarket } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode masterOf}. */
 export type MasterOfParameters = {
@@ -15,7 +15,7 @@ export type MasterOfParameters = {
 export type MasterOfReturnType = Address;
 
 /** Errors of {@linkcode masterOf}. */
-export type MasterOfErrorType = ChainRevertError | ChainRpcError;
+export type MasterOfErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * The confirmed master of `who`, or `who` itself.
@@ -30,5 +30,5 @@ export async function masterOf(
   params: MasterOfParameters,
 ): Promise<MasterOfReturnType> {
   const { blockNumber, signal } = params;
-  return await readMarket<Address>(client, "masterOf", [params.who], { blockNumber, signal });
+  return await readMarket(client, "masterOf", [params.who], { blockNumber, signal });
 }

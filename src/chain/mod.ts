@@ -73,15 +73,25 @@ export {
 } from "./encrypt_keystore.ts";
 export {
   ChainError,
+  type ChainErrorType,
   ChainIdMismatchError,
+  type ChainIdMismatchErrorType,
   ChainInputError,
+  type ChainInputErrorType,
   ChainRevertError,
+  type ChainRevertErrorType,
   ChainRpcError,
+  type ChainRpcErrorType,
   ChainTxTimeoutError,
+  type ChainTxTimeoutErrorType,
   ChainUnexpectedError,
+  type ChainUnexpectedErrorType,
   KeystoreAddressMismatchError,
+  type KeystoreAddressMismatchErrorType,
   KeystoreFormatError,
+  type KeystoreFormatErrorType,
   KeystorePassphraseError,
+  type KeystorePassphraseErrorType,
   type MarketRefs,
 } from "./errors.ts";
 export { formatTokenAmount, type FormatTokenAmountOptions } from "./format_token_amount.ts";

@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { eventField, writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode openDeal}. */
@@ -14,7 +19,11 @@ export type OpenDealParameters = {
 export type OpenDealReturnType = { dealId: bigint; receipt: TransactionReceipt };
 
 /** Errors of {@linkcode openDeal}. */
-export type OpenDealErrorType = ChainRevertError | ChainRpcError | ChainTxTimeoutError | ChainError;
+export type OpenDealErrorType =
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Opens a deal between a standing ASK and BID and returns the deal id (from

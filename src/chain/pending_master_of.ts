@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import { readMarket } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode pendingMasterOf}. */
 export type PendingMasterOfParameters = {
@@ -15,7 +15,7 @@ export type PendingMasterOfParameters = {
 export type PendingMasterOfReturnType = Address;
 
 /** Errors of {@linkcode pendingMasterOf}. */
-export type PendingMasterOfErrorType = ChainRevertError | ChainRpcError;
+export type PendingMasterOfErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * The master a worker asked to join and that has not confirmed yet (zero address when none).
@@ -30,7 +30,7 @@ export async function pendingMasterOf(
   params: PendingMasterOfParameters,
 ): Promise<PendingMasterOfReturnType> {
   const { blockNumber, signal } = params;
-  return await readMarket<Address>(client, "pendingMasterOf", [params.worker], {
+  return await readMarket(client, "pendingMasterOf", [params.worker], {
     blockNumber,
     signal,
   });

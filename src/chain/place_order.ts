@@ -2,11 +2,12 @@ import { type Address, type Hex, type TransactionReceipt, zeroAddress, zeroHash 
 import type { WriteMarketClient } from "./create_market_client.ts";
 import { MARKET_LIMITS } from "./contracts.ts";
 import {
-  type ChainError,
+  type ChainErrorType,
   ChainInputError,
-  type ChainRevertError,
-  type ChainRpcError,
-  type ChainTxTimeoutError,
+  type ChainInputErrorType,
+  type ChainRevertErrorType,
+  type ChainRpcErrorType,
+  type ChainTxTimeoutErrorType,
 } from "./errors.ts";
 import { eventField, writeMarket } from "./_market.ts";
 import type { IdentityLevel, OrderType } from "../matcher/mod.ts";
@@ -37,11 +38,11 @@ export type PlaceOrderReturnType = { orderId: bigint; receipt: TransactionReceip
 
 /** Errors of {@linkcode placeOrder}. */
 export type PlaceOrderErrorType =
-  | ChainInputError
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainInputErrorType
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Places a BID or an ASK on the market and returns its id (from the

@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { eventField, writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode quickBuy}. */
@@ -15,7 +20,11 @@ export type QuickBuyParameters = {
 export type QuickBuyReturnType = { dealId: bigint; bidId: bigint; receipt: TransactionReceipt };
 
 /** Errors of {@linkcode quickBuy}. */
-export type QuickBuyErrorType = ChainRevertError | ChainRpcError | ChainTxTimeoutError | ChainError;
+export type QuickBuyErrorType =
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * Places a BID that copies an ASK and opens the deal in one transaction.

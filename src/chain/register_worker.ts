@@ -1,6 +1,11 @@
 import type { TransactionReceipt } from "viem";
 import type { WriteMarketClient } from "./create_market_client.ts";
-import type { ChainError, ChainRevertError, ChainRpcError, ChainTxTimeoutError } from "./errors.ts";
+import type {
+  ChainErrorType,
+  ChainRevertErrorType,
+  ChainRpcErrorType,
+  ChainTxTimeoutErrorType,
+} from "./errors.ts";
 import { writeMarket } from "./_market.ts";
 
 /** Parameters of {@linkcode registerWorker}. */
@@ -15,10 +20,10 @@ export type RegisterWorkerReturnType = { receipt: TransactionReceipt };
 
 /** Errors of {@linkcode registerWorker}. */
 export type RegisterWorkerErrorType =
-  | ChainRevertError
-  | ChainRpcError
-  | ChainTxTimeoutError
-  | ChainError;
+  | ChainRevertErrorType
+  | ChainRpcErrorType
+  | ChainTxTimeoutErrorType
+  | ChainErrorType;
 
 /**
  * The caller (a worker) asks to join `master`; the master confirms with confirmWorker.

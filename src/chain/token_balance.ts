@@ -2,7 +2,7 @@ import type { Address } from "viem";
 import { tokenAbi } from "./contracts.ts";
 import { readContract } from "./_market.ts";
 import type { MarketClient } from "./create_market_client.ts";
-import type { ChainRevertError, ChainRpcError } from "./errors.ts";
+import type { ChainRevertErrorType, ChainRpcErrorType } from "./errors.ts";
 
 /** Parameters of {@linkcode tokenBalance}. */
 export type TokenBalanceParameters = {
@@ -16,7 +16,7 @@ export type TokenBalanceParameters = {
 export type TokenBalanceReturnType = { balance: bigint; allowance: bigint };
 
 /** Errors of {@linkcode tokenBalance}. */
-export type TokenBalanceErrorType = ChainRevertError | ChainRpcError;
+export type TokenBalanceErrorType = ChainRevertErrorType | ChainRpcErrorType;
 
 /**
  * The token balance of `who` and what the market may pull from it (allowance), in token wei.
@@ -31,18 +31,23 @@ export async function tokenBalance(
   params: TokenBalanceParameters,
 ): Promise<TokenBalanceReturnType> {
   const { blockNumber, signal } = params;
-  const read = (functionName: string, args: readonly unknown[]) =>
-    readContract<bigint>(client, {
-      address: client.addresses.token,
-      abi: tokenAbi,
-      functionName,
-      args,
-      blockNumber,
-      signal,
-    });
+  const at = blockNumber === undefined ? {} : { blockNumber };
+  const address = client.addresses.token;
   const [balance, allowance] = await Promise.all([
-    read("balanceOf", [params.who]),
-    read("allowance", [params.who, client.addresses.market]),
+    readContract(client, {
+      call: { address, abi: tokenAbi, functionName: "balanceOf", args: [params.who], ...at },
+      signal,
+    }),
+    readContract(client, {
+      call: {
+        address,
+        abi: tokenAbi,
+        functionName: "allowance",
+        args: [params.who, client.addresses.market],
+        ...at,
+      },
+      signal,
+    }),
   ]);
   return { balance, allowance };
 }

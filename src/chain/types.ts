@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address, Hex } from "viem";
-import type { IdentityLevel, MarketOrder, MarketViews } from "../matcher/mod.ts";
+import type { IdentityLevel, MarketOrder, MarketViewData, MarketViews } from "../matcher/mod.ts";
 
 /** A block the indexer has applied. */
 export type IndexedBlock = { number: bigint; hash: Hex };
@@ -189,4 +189,9 @@ export interface ChainStore {
   events(options?: { fromBlock?: bigint | undefined; limit?: number | undefined }): ChainEvent[];
   /** Masters, levels and blacklists as the matcher needs them. */
   marketViews(): MarketViews;
+  /**
+   * The same views as data (every confirmed binding, non-zero level and
+   * listed entry), to load into an order book (`setViews`).
+   */
+  marketViewData(): MarketViewData;
 }

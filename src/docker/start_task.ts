@@ -42,6 +42,11 @@ export type StartTaskParameters = {
   publishHostIp?: string | undefined;
   /** Called with each pull progress line. */
   onProgress?: ((p: PullProgress) => void) | undefined;
+  /**
+   * Called with the container's id once it is created, before it starts: the
+   * caller journals it, so a crash between create and start finds it again.
+   */
+  onCreated?: ((containerId: string) => void | Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -101,6 +106,7 @@ export async function startTask(
     registryAuth,
     publishHostIp = "127.0.0.1",
     onProgress,
+    onCreated,
     signal,
   }: StartTaskParameters,
 ): Promise<StartTaskReturnType> {
@@ -207,6 +213,7 @@ export async function startTask(
   }
   warnings.push(...created.warnings);
   try {
+    await onCreated?.(created.id);
     await startContainer(client, { id: created.id, signal });
     const info = await inspectContainer(client, { id: created.id, signal });
     return {

@@ -11,6 +11,7 @@ import { migration0004Plans } from "./0004_plans.ts";
 import { migration0005Index } from "./0005_index.ts";
 import { migration0006Core } from "./0006_core.ts";
 import { migration0007Dash } from "./0007_dash.ts";
+import { migration0008Workloads } from "./0008_workloads.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005Index,
   migration0006Core,
   migration0007Dash,
+  migration0008Workloads,
 ];

@@ -1,0 +1,77 @@
+import {
+  type AdminAction,
+  type ProtocolDomain,
+  RequestRefusedError,
+  type TaskRequestHandler,
+  type VerifiedRequest,
+  verifyRequest,
+} from "../nat/mod.ts";
+
+/** Options of {@linkcode dispatchTaskRequest}. */
+export type DispatchTaskRequestOptions = {
+  /** The chain and market the signatures are bound to. */
+  domain: ProtocolDomain;
+  /** Unix seconds now. @default {wall clock} */
+  nowSeconds?: bigint | undefined;
+  signal?: AbortSignal | undefined;
+  /** Told about failures that are not refusals (the reply says only "internal"). */
+  onInternalError?: ((error: unknown) => void) | undefined;
+};
+
+/** The answer to one request: a result, a byte stream (`logs`), or a refusal. */
+export type DispatchResult =
+  | { kind: "ok"; result: unknown }
+  | { kind: "stream"; chunks: AsyncIterable<Uint8Array> }
+  | { kind: "refused"; code: RequestRefusedError["code"]; message: string };
+
+/**
+ * Verifies a request envelope (size, shape, expiry, EIP-712 signature) and
+ * hands it to the handler's method for its action: the one path from a
+ * transport (libp2p streams, or the in-process path of the tests) to the
+ * agent's decisions. Refusals come back as `refused` with their code; any
+ * other failure as `internal`, without its details.
+ *
+ * @example
+ * ```ts ignore
+ * const reply = await dispatchTaskRequest(handler, JSON.parse(text), { domain });
+ * if (reply.kind === "refused") console.log(reply.code, reply.message);
+ * ```
+ */
+export async function dispatchTaskRequest(
+  handler: TaskRequestHandler,
+  envelope: unknown,
+  options: DispatchTaskRequestOptions,
+): Promise<DispatchResult> {
+  const signal = options.signal ?? new AbortController().signal;
+  const nowSeconds = options.nowSeconds ?? BigInt(Math.floor(Date.now() / 1000));
+  try {
+    const request = await verifyRequest(envelope, options.domain, { nowSeconds });
+    switch (request.action) {
+      case "submit":
+        return ok(await handler.submit(request as VerifiedRequest<"submit">, signal));
+      case "status":
+        return ok(await handler.status(request as VerifiedRequest<"status">, signal));
+      case "stop":
+        return ok(await handler.stop(request as VerifiedRequest<"stop">, signal));
+      case "forward":
+        return ok(await handler.forward(request as VerifiedRequest<"forward">, signal));
+      case "logs":
+        return {
+          kind: "stream",
+          chunks: handler.logs(request as VerifiedRequest<"logs">, signal),
+        };
+      default:
+        return ok(await handler.admin(request as VerifiedRequest<AdminAction>, signal));
+    }
+  } catch (error) {
+    if (error instanceof RequestRefusedError) {
+      return { kind: "refused", code: error.code, message: error.message };
+    }
+    options.onInternalError?.(error);
+    return { kind: "refused", code: "internal", message: "the rig failed to handle the request" };
+  }
+}
+
+function ok(result: unknown): DispatchResult {
+  return { kind: "ok", result };
+}

@@ -1,0 +1,148 @@
+import type { DatabaseSync } from "node:sqlite";
+import { parseUsdPerHour } from "../chain/mod.ts";
+import { RequestRefusedError } from "../nat/mod.ts";
+import type { PlanConfig } from "./config.ts";
+import type { AdminControls } from "./task_handler.ts";
+
+/** What an administrator changed about a plan. */
+export type PlanOverride = { plan: string; paused: boolean; priceUsdPerHour: string | undefined };
+
+/**
+ * The config's plans as administrators left them (pure): paused plans are
+ * left out (their ASK is cancelled), a set price replaces the config's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { applyPlanOverrides } from "./plan_overrides.ts";
+ * const plans = [{ name: "a", priceUsdPerHour: "1" }, { name: "b", priceUsdPerHour: "1" }] as never[];
+ * const out = applyPlanOverrides(plans, [
+ *   { plan: "a", paused: true, priceUsdPerHour: undefined },
+ *   { plan: "b", paused: false, priceUsdPerHour: "2" },
+ * ]);
+ * assert.deepEqual(out.map((p: { name: string; priceUsdPerHour: string }) => [p.name, p.priceUsdPerHour]), [["b", "2"]]);
+ * ```
+ */
+export function applyPlanOverrides(
+  plans: readonly PlanConfig[],
+  overrides: readonly PlanOverride[],
+): PlanConfig[] {
+  const byPlan = new Map(overrides.map((o) => [o.plan, o]));
+  return plans.flatMap((p) => {
+    const o = byPlan.get(p.name);
+    if (o?.paused) return [];
+    return [o?.priceUsdPerHour === undefined ? p : { ...p, priceUsdPerHour: o.priceUsdPerHour }];
+  });
+}
+
+/** The `plan_overrides` table (migration 0008_workloads). */
+export type PlanOverridesTable = {
+  all(): PlanOverride[];
+  setPaused(plan: string, paused: boolean, by: string): void;
+  setPrice(plan: string, priceUsdPerHour: string, by: string): void;
+};
+
+/**
+ * Opens the `plan_overrides` table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openState } from "./state.ts";
+ * import { planOverridesTable } from "./plan_overrides.ts";
+ * const state = openState({ path: ":memory:" });
+ * const t = planOverridesTable(state.db);
+ * t.setPrice("a", "0.5", "0xadmin");
+ * assert.deepEqual(t.all(), [{ plan: "a", paused: false, priceUsdPerHour: "0.5" }]);
+ * state.close();
+ * ```
+ */
+export function planOverridesTable(db: DatabaseSync): PlanOverridesTable {
+  const all = db.prepare(
+    "SELECT plan, paused, price_usd_per_hour FROM plan_overrides ORDER BY plan",
+  );
+  const paused = db.prepare(
+    `INSERT INTO plan_overrides (plan, paused, updated_at, updated_by) VALUES (?, ?, ?, ?)
+     ON CONFLICT (plan) DO UPDATE SET paused = excluded.paused,
+       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+  );
+  const price = db.prepare(
+    `INSERT INTO plan_overrides (plan, price_usd_per_hour, updated_at, updated_by) VALUES (?, ?, ?, ?)
+     ON CONFLICT (plan) DO UPDATE SET price_usd_per_hour = excluded.price_usd_per_hour,
+       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+  );
+  return {
+    all: () =>
+      (all.all() as Record<string, unknown>[]).map((r) => ({
+        plan: String(r.plan),
+        paused: Number(r.paused) === 1,
+        priceUsdPerHour: r.price_usd_per_hour === null ? undefined : String(r.price_usd_per_hour),
+      })),
+    setPaused: (plan, p, by) => void paused.run(plan, p ? 1 : 0, Date.now(), by),
+    setPrice: (plan, usd, by) => void price.run(plan, usd, Date.now(), by),
+  };
+}
+
+/**
+ * The administrators' controls over the plans, kept in `plan_overrides`; the
+ * market loop follows them at its next step (it re-reads the plans).
+ *
+ * @example
+ * ```ts ignore
+ * const controls = createPlanAdminControls(db, { plans: config.plans });
+ * ```
+ */
+export function createPlanAdminControls(
+  db: DatabaseSync,
+  options: {
+    plans: readonly PlanConfig[];
+    status?: (() => unknown) | undefined;
+    /** Called after every change (the market reconciler re-reads the plans). */
+    onChange?: (() => void) | undefined;
+  },
+): AdminControls & { current(): PlanConfig[] } {
+  const table = planOverridesTable(db);
+  const names = new Set(options.plans.map((p) => p.name));
+  const known = (plan: string) => {
+    if (!names.has(plan)) {
+      throw new RequestRefusedError("malformed", `plan "${plan}" is not in this rig's config`);
+    }
+  };
+  return {
+    current: () => applyPlanOverrides(options.plans, table.all()),
+    status: () => ({
+      plans: applyPlanOverrides(options.plans, []).map((p) => {
+        const o = table.all().find((x) => x.plan === p.name);
+        return {
+          name: p.name,
+          paused: o?.paused ?? false,
+          priceUsdPerHour: o?.priceUsdPerHour ?? p.priceUsdPerHour,
+        };
+      }),
+      ...(options.status === undefined ? {} : { market: options.status() }),
+    }),
+    pausePlan(plan, by) {
+      known(plan);
+      table.setPaused(plan, true, by);
+      options.onChange?.();
+    },
+    resumePlan(plan, by) {
+      known(plan);
+      table.setPaused(plan, false, by);
+      options.onChange?.();
+    },
+    setPrice(plan, priceUsdPerHour, by) {
+      known(plan);
+      try {
+        parseUsdPerHour(priceUsdPerHour);
+      } catch (error) {
+        throw new RequestRefusedError(
+          "malformed",
+          `price "${priceUsdPerHour}": ${error instanceof Error ? error.message : error}`,
+        );
+      }
+      table.setPrice(plan, priceUsdPerHour, by);
+      options.onChange?.();
+    },
+  };
+}
