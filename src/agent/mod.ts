@@ -291,10 +291,12 @@ export {
 export type { StatusSnapshot } from "../dashboard/mod.ts";
 export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
 export {
+  type AdminRequest,
   type ClientCommandResult,
   type ClientTarget,
   openClientSession,
   readTaskFile,
+  runClientAdmin,
   runClientForward,
   runClientLogs,
   runClientRequest,
