@@ -15,9 +15,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
-  type AdminRequest,
   AgentError,
   ChainIdentityError,
+  type ClientAdminRequest,
   type ClientTarget,
   commands,
   ConfigError,
@@ -259,7 +259,7 @@ function buildProgram(): Command {
         if (value === undefined) throw badInput(`admin ${action} needs ${flag}`);
         return value;
       };
-      const request: AdminRequest = action === "status"
+      const request: ClientAdminRequest = action === "status"
         ? { action: "admin.status" }
         : action === "pause-plan" || action === "resume-plan"
         ? { action: `admin.${action}`, plan: need(opts.plan, "--plan") }

@@ -172,7 +172,9 @@ export function readStatusSnapshot(
         ? Math.max(0, Number(head.number - indexed))
         : null,
     },
-    plans: readPlans(store, table, mine, options.verdictLimit ?? 3),
+    plans: readPlans(store, table, { deals: mine, paused: pausedPlans(db) }, {
+      limit: options.verdictLimit ?? 3,
+    }),
     deals,
     dealCounts: {
       open: mine.filter((d) => d.status === "ACCEPTED").length,
@@ -213,9 +215,15 @@ function selectDeals(deals: Deal[], closedKept: number): Deal[] {
   return [...open, ...closed];
 }
 
-function readPlans(store: Store, table: Table, deals: Deal[], limit: number): PlanStatus[] {
+function readPlans(
+  store: Store,
+  table: Table,
+  { deals, paused }: { deals: Deal[]; paused: ReadonlySet<string> },
+  { limit }: { limit: number },
+): PlanStatus[] {
   const rows = table.all();
-  const names = [...new Set(rows.map((r) => r.plan))].sort();
+  // a plan paused before its first ASK has no order yet: it is listed too
+  const names = [...new Set([...rows.map((r) => r.plan), ...paused])].sort();
   const bids = store.activeOrders().filter((o) => o.type === "BID")
     .sort((a, b) => (a.price === b.price ? Number(a.id - b.id) : a.price > b.price ? -1 : 1));
   const views = store.marketViews();
@@ -226,6 +234,7 @@ function readPlans(store: Store, table: Table, deals: Deal[], limit: number): Pl
     const deal = deals.find((d) => d.status === "ACCEPTED" && table.planOf(d.askId) === plan);
     return {
       plan,
+      paused: paused.has(plan),
       orderId: current?.orderId.toString() ?? null,
       active: order?.active ?? false,
       usdPerHour: order === undefined ? null : formatUsdPerHour(order.price),
@@ -239,6 +248,13 @@ function readPlans(store: Store, table: Table, deals: Deal[], limit: number): Pl
       })),
     };
   });
+}
+
+/** Plans the rig owner paused (`plan_overrides`, absent before migration 8). */
+function pausedPlans(db: DatabaseSync): Set<string> {
+  if (!hasTable(db, "plan_overrides")) return new Set();
+  const rows = db.prepare("SELECT plan FROM plan_overrides WHERE paused = 1").all();
+  return new Set(rows.map((r) => String(r.plan)));
 }
 
 function verdicts(ask: OrderState, bids: OrderState[], views: MarketViews): MatchVerdict[] {
