@@ -300,10 +300,12 @@ export {
 export type { StatusSnapshot } from "../dashboard/mod.ts";
 export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
 export {
+  type ClientAdminRequest,
   type ClientCommandResult,
   type ClientTarget,
   openClientSession,
   readTaskFile,
+  runClientAdmin,
   runClientForward,
   runClientLogs,
   runClientRequest,

@@ -5,6 +5,7 @@ import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../nat/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { checkOvercommit } from "./check_overcommit.ts";
 import { planAsk, type PlannedAsk, type RigCapacity } from "./plan_ask.ts";
 import { type AdminActions, type AdminControls, createAdminActions } from "./admin_actions.ts";
 import { createTaskHandler } from "./task_handler.ts";
@@ -81,6 +82,16 @@ export function startWorkloads(
       benchmarksQuantity: options.benchmarksQuantity,
     })
   );
+  // `config check` refuses this; a rig started anyway is told loudly
+  const overcommit = checkOvercommit(config.plans, {
+    cpuThreads: options.rig.threads,
+    ramBytes: Deno.systemMemoryInfo().total,
+  });
+  for (const problem of overcommit) {
+    logger.warn("the plans overcommit the rig: fix them (sonm-agent config check)", {
+      problem: problem.message,
+    });
+  }
   const docker = createDockerClient({ socketPath: config.docker.socket });
   const runtime = createTaskRuntime({
     db,

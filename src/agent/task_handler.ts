@@ -97,6 +97,21 @@ export function createTaskHandler(
     expiry: request.expiry,
   });
 
+  /** Records the nonce (and a submit's task); a twin that won the race makes this a replay. */
+  function accept(request: VerifiedRequest, task?: { spec: string; image: string }) {
+    try {
+      return tasks.accept(record(request), task);
+    } catch (error) {
+      if (tasks.nonceSeen(request.signer, request.nonce)) {
+        throw new RequestRefusedError(
+          "replay",
+          `nonce ${request.nonce} of ${request.signer} was used before`,
+        );
+      }
+      throw error;
+    }
+  }
+
   function latestTask(dealId: bigint): TaskRow {
     const row = tasks.latest(dealId);
     if (row === undefined) {
@@ -119,7 +134,7 @@ export function createTaskHandler(
       }
       checkFresh(request);
       const spec = JSON.stringify(request.args.spec);
-      const { taskId } = tasks.accept(record(request), { spec, image: request.args.spec.image });
+      const { taskId } = accept(request, { spec, image: request.args.spec.image });
       killPoint("task-accepted");
       const row = tasks.get(deal.id, taskId!)!;
       try {
@@ -140,7 +155,7 @@ export function createTaskHandler(
     async status(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
       const row = latestTask(deal.id);
-      tasks.accept(record(request));
+      accept(request);
       return runtime.statusOf(row);
     },
 
@@ -150,7 +165,8 @@ export function createTaskHandler(
       if (row.containerId === undefined) {
         throw new RequestRefusedError("unknown-task", `task ${row.taskId} has no container yet`);
       }
-      tasks.accept(record(request));
+      accept(request);
+      yield new Uint8Array(0); // accepted: the transport may answer before the first output
       for await (
         const chunk of containerLogs(runtime.docker, {
           id: row.containerId,
@@ -166,7 +182,7 @@ export function createTaskHandler(
     async stop(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
       const row = latestTask(deal.id);
-      tasks.accept(record(request));
+      accept(request);
       return await stopTaskRow(runtime, row, { message: "stopped by the consumer", signal });
     },
 
@@ -180,7 +196,7 @@ export function createTaskHandler(
           `task ${row.taskId} of deal ${deal.id} publishes no running port ${request.args.containerPort}`,
         );
       }
-      tasks.accept(record(request));
+      accept(request);
       return { hostname: "127.0.0.1", port: port.hostPort };
     },
 
@@ -194,7 +210,7 @@ export function createTaskHandler(
       checkFresh(request);
       // checked in full before the nonce is journaled: a refusal changes nothing
       const run = adminActions.prepare(adminRequestOf(request), request.signer);
-      tasks.accept(record(request));
+      accept(request);
       return await run(signal);
     },
   };
