@@ -126,6 +126,12 @@ plans:
       });
       await until("no ASK", async () => (await ourAsks()).length === 0 ? true : undefined);
       assert.equal((await getOrder(reader, { orderId: first.id }))?.active, false);
+      assert.ok(
+        agent!.logs.some((l) =>
+          l.msg === "plan paused" && l.plan === "dash-a" && l.by === "dashboard"
+        ),
+        "the change is logged with who asked",
+      );
       const shown = await until("the plan shown paused", async () => {
         const p = await plan();
         return p?.paused && p.orderId === null ? p : undefined;
