@@ -34,12 +34,23 @@ const EXIT_BAD_INPUT = 2;
 
 const encoder = new TextEncoder();
 
+/** Writes all of `text` (a pipe may take less per write); a closed pipe (`| head`) ends quietly. */
+function writeAll(stream: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text + "\n");
+  try {
+    for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT_OK);
+    throw error;
+  }
+}
+
 function print(text: string): void {
-  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+  writeAll(Deno.stdout, text);
 }
 
 function printError(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text + "\n"));
+  writeAll(Deno.stderr, text);
 }
 
 function printJson(value: unknown): void {

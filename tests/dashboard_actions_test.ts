@@ -126,6 +126,12 @@ plans:
       });
       await until("no ASK", async () => (await ourAsks()).length === 0 ? true : undefined);
       assert.equal((await getOrder(reader, { orderId: first.id }))?.active, false);
+      assert.ok(
+        agent!.logs.some((l) =>
+          l.msg === "plan paused" && l.plan === "dash-a" && l.by === "dashboard"
+        ),
+        "the change is logged with who asked",
+      );
       const shown = await until("the plan shown paused", async () => {
         const p = await plan();
         return p?.paused && p.orderId === null ? p : undefined;
@@ -139,6 +145,7 @@ plans:
       assert.deepEqual(await ourAsks(), []);
       const metrics = await (await fetch(url + "/metrics")).text();
       assert.match(metrics, /sonm_agent_plan_ask_active\{plan="dash-a"\} 0/);
+      assert.match(metrics, /sonm_agent_plan_paused\{plan="dash-a"\} 1/);
     });
 
     await t.step("resume places the plan's ASK again", async () => {
@@ -152,6 +159,8 @@ plans:
         const p = await plan();
         return p?.active && !p.paused && p.orderId === ask.id.toString() ? p : undefined;
       });
+      const metrics = await (await fetch(url + "/metrics")).text();
+      assert.match(metrics, /sonm_agent_plan_paused\{plan="dash-a"\} 0/);
     });
 
     await t.step("stop ends a deal's task and removes its container", async () => {
@@ -203,6 +212,87 @@ plans:
     await registry.close();
     docker.close();
     lock.release();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("dashboard controls: a paused auto-priced plan leaves the market, resumed it returns", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wire-dash-auto-" });
+  let devnet: Devnet | undefined;
+  let agent: RunningAgent | undefined;
+  let closeChain: (() => Promise<void>) | undefined;
+  try {
+    const address = await createRigKeystore(dir);
+    devnet = await startDevnet({
+      logger: createLogger({ level: "error", write: () => {} }),
+      fund: [address],
+    });
+    const d = devnet;
+    const chain = await connectChain({ url: d.rpcUrl, chainId: d.chainId });
+    closeChain = () => chain.close();
+    const reader = createMarketClient(chain, { addresses: d.contracts });
+    const consumer = consumerOf(chain, d, d.consumer.privateKey);
+    // two BIDs to price from, both below the power floor: the ASK stands unmatched
+    for (const usd of ["0.10", "0.20"]) {
+      await placeOrder(consumer.market, { type: "BID", duration: 0n, price: parseUsdPerHour(usd) });
+    }
+    const port = freePort();
+    const config = await writeRigConfig(
+      dir,
+      d,
+      `plans:
+  - name: dash-auto
+    price_usd_per_hour: auto
+    auto_price: { target_quantile: 0.5, min_interval: 1s, max_step_percent: 10 }
+    resources: { cpu_cores: 1, ram: 64MiB }
+power: { idle_watts: 60, load_watts: 4000, price_per_kwh: "1" }
+`,
+      { dashboardPort: port },
+    );
+    agent = await startAgent(config, {
+      hardware: await discoverHardware({ dataDir: dir }),
+      agentId: `wire-dash-auto-${Date.now().toString(36)}`,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const token = (await Deno.readTextFile(join(dir, "data", "dashboard.token"))).trim();
+    const pause = (paused: boolean) =>
+      fetch(`${url}/api/plans/dash-auto/pause`, {
+        method: "POST",
+        headers: { origin: url, "x-sonm-token": token, "content-type": "application/json" },
+        body: JSON.stringify({ paused }),
+      });
+    const ourAsks = async () =>
+      (await getActiveOrders(reader)).filter((o) =>
+        o.type === "ASK" && o.author.toLowerCase() === address.toLowerCase()
+      );
+    const first = await until("the auto plan's ASK", async () => (await ourAsks())[0]);
+    assert.ok(first.price > parseUsdPerHour("0.20"), "priced at the power floor, above the BIDs");
+
+    const paused = await pause(true);
+    assert.equal(paused.status, 200, await paused.clone().text());
+    await paused.body?.cancel();
+    await until("no ASK", async () => (await ourAsks()).length === 0 ? true : undefined);
+    // new BIDs wake the price and plans steps: the paused plan stays off
+    await placeOrder(consumer.market, {
+      type: "BID",
+      duration: 0n,
+      price: parseUsdPerHour("0.15"),
+    });
+    for (let i = 0; i < 5; i++) {
+      await rpc(d, "evm_mine", []);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.deepEqual(await ourAsks(), []);
+
+    const resumed = await pause(false);
+    assert.equal(resumed.status, 200);
+    await resumed.body?.cancel();
+    const back = await until("the ASK back", async () => (await ourAsks())[0]);
+    assert.ok(back.id > first.id);
+  } finally {
+    await agent?.stop();
+    await closeChain?.();
+    await devnet?.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

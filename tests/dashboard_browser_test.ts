@@ -122,7 +122,10 @@ Deno.test({
       await control.click();
       await until(
         "the pause answered",
-        async () => /paused: its ASK/.test(await answer.textContent() ?? ""),
+        async () =>
+          /paused: off the market until resumed \(deal \d+ runs on\)/.test(
+            await answer.textContent() ?? "",
+          ),
       );
       assert.match((await page.textContent("#action-result"))!, /plan cpu-dash paused/);
       await until("the plan shown paused", async () => (await control.textContent()) === "resume");

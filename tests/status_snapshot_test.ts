@@ -164,3 +164,22 @@ Deno.test("readStatusSnapshot() shows a plan the rig owner paused, with or witho
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readStatusSnapshot() never shows a head behind the indexed block", async () => {
+  const { dir, path, state } = await seeded(1, 1);
+  try {
+    const db = openStatusDatabase(path);
+    const indexed = readStatusSnapshot(db).chain.indexedBlock!;
+    // the head was recorded at start; the indexer went on (a stopped agent's state)
+    const s = readStatusSnapshot(db, { head: { number: 1n, seenAt: 5 } });
+    assert.equal(s.chain.headBlock, indexed);
+    assert.equal(s.chain.lagBlocks, 0);
+    assert.equal(s.chain.headSeenAt, 5);
+    const ahead = readStatusSnapshot(db, { head: { number: BigInt(indexed) + 4n, seenAt: 5 } });
+    assert.equal(ahead.chain.lagBlocks, 4);
+    db.close();
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,6 +1,7 @@
 import { parseUsdPerHour } from "../chain/mod.ts";
 import type { DashboardAction } from "../dashboard/mod.ts";
 import { RequestRefusedError, type TaskStatus } from "../nat/mod.ts";
+import type { Logger } from "./logger.ts";
 import type { TaskRuntime } from "./task_runtime.ts";
 import { FINISHED_TASK_STATES, type TaskRow } from "./tasks_table.ts";
 
@@ -56,10 +57,14 @@ export type AdminActions = {
  */
 export function createAdminActions(
   runtime: Pick<TaskRuntime, "tasks" | "stop" | "statusOf">,
-  options: { controls?: AdminControls | undefined },
+  options: {
+    controls?: AdminControls | undefined;
+    /** Each change is logged with who asked (the rig owner's audit trail). */
+    logger?: Logger | undefined;
+  },
 ): AdminActions {
   const { tasks } = runtime;
-  const { controls } = options;
+  const { controls, logger } = options;
 
   function planControls(plan: string, what: string): AdminControls {
     if (controls === undefined) {
@@ -100,6 +105,7 @@ export function createAdminActions(
           const paused = kind === "pause-plan";
           return async () => {
             await (paused ? c.pausePlan(plan, by) : c.resumePlan(plan, by));
+            logger?.info(paused ? "plan paused" : "plan resumed", { plan, by });
             return { plan, paused };
           };
         }
@@ -116,12 +122,17 @@ export function createAdminActions(
           }
           return async () => {
             await c.setPrice(plan, priceUsdPerHour, by);
+            logger?.info("plan re-priced", { plan, usdPerHour: priceUsdPerHour, by });
             return { plan, priceUsdPerHour };
           };
         }
         case "stop-task": {
           const row = taskOf(request.dealId, request.taskId);
-          return (signal) => stopTaskRow(runtime, row, { message: stoppedBy(by), signal });
+          return async (signal) => {
+            const status = await stopTaskRow(runtime, row, { message: stoppedBy(by), signal });
+            logger?.info("task stopped", { dealId: row.dealId, taskId: row.taskId, by });
+            return status;
+          };
         }
       }
     },

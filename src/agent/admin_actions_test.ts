@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { RequestRefusedError } from "../nat/mod.ts";
 import { createAdminActions, dashboardAct } from "./admin_actions.ts";
 import type { PlanConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
 import { createPlanAdminControls, planOverridesTable } from "./plan_overrides.ts";
 import { openState } from "./state.ts";
 import { type TaskRow, tasksTable } from "./tasks_table.ts";
@@ -39,9 +40,11 @@ function setup() {
       startedAt: undefined,
       finishedAt: undefined,
     });
-  const actions = createAdminActions(runtime, { controls });
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({ format: "json", write: (line) => logs.push(JSON.parse(line)) });
+  const actions = createAdminActions(runtime, { controls, logger });
   const overrides = () => planOverridesTable(state.db).all();
-  return { state, actions, task, stopped, overrides, changes: () => changes };
+  return { state, actions, task, stopped, overrides, logs, changes: () => changes };
 }
 
 function refusedWith(code: string, message: RegExp) {
@@ -54,7 +57,7 @@ function refusedWith(code: string, message: RegExp) {
 }
 
 Deno.test("createAdminActions() refuses in prepare, before anything changes", () => {
-  const { state, actions, overrides, changes } = setup();
+  const { state, actions, overrides, logs, changes } = setup();
   try {
     assert.throws(
       () => actions.prepare({ kind: "pause-plan", plan: "nope" }, "dashboard"),
@@ -78,13 +81,14 @@ Deno.test("createAdminActions() refuses in prepare, before anything changes", ()
     );
     assert.deepEqual(overrides(), []);
     assert.equal(changes(), 0);
+    assert.deepEqual(logs, []);
   } finally {
     state.close();
   }
 });
 
 Deno.test("createAdminActions() pauses and resumes a plan and tells the market", async () => {
-  const { state, actions, overrides, changes } = setup();
+  const { state, actions, overrides, logs, changes } = setup();
   try {
     const run = actions.prepare({ kind: "pause-plan", plan: "gpu-a" }, "dashboard");
     assert.deepEqual(overrides(), [], "prepare alone changes nothing");
@@ -94,6 +98,11 @@ Deno.test("createAdminActions() pauses and resumes a plan and tells the market",
     await actions.prepare({ kind: "resume-plan", plan: "gpu-a" }, "dashboard")();
     assert.equal(overrides()[0]!.paused, false);
     assert.equal(changes(), 2);
+    // who changed what, for the rig owner's log
+    assert.deepEqual(logs.map((l) => [l.msg, l.plan, l.by]), [
+      ["plan paused", "gpu-a", "dashboard"],
+      ["plan resumed", "gpu-a", "dashboard"],
+    ]);
   } finally {
     state.close();
   }

@@ -221,6 +221,9 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
             run: ({ signal }) => changeRequests.run(components.market, { signal }),
           },
         ],
+        // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
+        autoOffered: (plan) =>
+          planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
         autoPriced: {
           plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
           planning: { rig, measured, benchmarksQuantity },

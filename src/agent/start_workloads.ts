@@ -107,7 +107,10 @@ export function startWorkloads(
     rigGpus: options.rig.gpus,
     registryAuth: options.registryAuth,
   });
-  const admin = createAdminActions(runtime, { controls: options.adminControls });
+  const admin = createAdminActions(runtime, {
+    controls: options.adminControls,
+    logger: logger.child("admin"),
+  });
   const handler = createTaskHandler(runtime, { admins: config.admins, adminActions: admin });
   const reconciler = createTaskReconciler({ runtime, store });
   return {

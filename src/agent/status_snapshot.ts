@@ -100,11 +100,15 @@ export function readStatusSnapshot(
   const now = (options.now ?? Date.now)();
   const meta = readStatusMeta(db);
   const rate = options.rate ?? meta.rate;
-  const head = options.head ?? meta.head;
+  const recordedHead = options.head ?? meta.head;
   const address = (options.address ?? meta.address)?.toLowerCase();
   const store = createChainStore(db);
   const table = planOrdersTable(db);
   const indexed = store.lastIndexed()?.number;
+  // the head is recorded now and then; the indexer has seen at least up to its last block
+  const head = recordedHead !== undefined && indexed !== undefined && indexed > recordedHead.number
+    ? { ...recordedHead, number: indexed }
+    : recordedHead;
   const run = lastRun(db);
 
   const planOf = (askId: bigint) => table.planOf(askId);

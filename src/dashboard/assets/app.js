@@ -210,8 +210,10 @@
             enabled: true,
             done: () =>
               pause
-                ? `plan ${p.plan} paused: its ASK is cancelled and not placed again`
-                : `plan ${p.plan} resumed: its ASK is placed again`,
+                ? `plan ${p.plan} paused: off the market until resumed` +
+                  (p.dealId !== null ? ` (deal ${p.dealId} runs on)` : "")
+                : `plan ${p.plan} resumed: its ASK goes back on the market` +
+                  (p.dealId !== null ? ` when deal ${p.dealId} ends` : ""),
           }),
         );
       }),
