@@ -15,9 +15,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
-  type AdminRequest,
   AgentError,
   ChainIdentityError,
+  type ClientAdminRequest,
   type ClientTarget,
   commands,
   ConfigError,
@@ -34,12 +34,23 @@ const EXIT_BAD_INPUT = 2;
 
 const encoder = new TextEncoder();
 
+/** Writes all of `text` (a pipe may take less per write); a closed pipe (`| head`) ends quietly. */
+function writeAll(stream: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text + "\n");
+  try {
+    for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT_OK);
+    throw error;
+  }
+}
+
 function print(text: string): void {
-  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+  writeAll(Deno.stdout, text);
 }
 
 function printError(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text + "\n"));
+  writeAll(Deno.stderr, text);
 }
 
 function printJson(value: unknown): void {
@@ -259,7 +270,7 @@ function buildProgram(): Command {
         if (value === undefined) throw badInput(`admin ${action} needs ${flag}`);
         return value;
       };
-      const request: AdminRequest = action === "status"
+      const request: ClientAdminRequest = action === "status"
         ? { action: "admin.status" }
         : action === "pause-plan" || action === "resume-plan"
         ? { action: `admin.${action}`, plan: need(opts.plan, "--plan") }

@@ -184,6 +184,13 @@ plans:
       assert.equal((await consumer.send(running, envelope)).kind, "ok");
       const replay = await consumer.send(running, envelope);
       assert.deepEqual([replay.kind, (replay as { code: string }).code], ["refused", "replay"]);
+      const twin = await consumer.sign("status", dealId, {});
+      const both = await Promise.all([consumer.send(running, twin), consumer.send(running, twin)]);
+      assert.deepEqual(
+        both.map((r) => r.kind === "ok" ? "ok" : (r as { code: string }).code).sort(),
+        ["ok", "replay"],
+        "two copies at once: one accepted, one replay",
+      );
 
       const foreign = await stranger.send(
         running,

@@ -172,7 +172,7 @@ export async function runClientRequest(
 }
 
 /** An administrator's request: the action and its arguments (see `actionArgsSchemas`). */
-export type AdminRequest =
+export type ClientAdminRequest =
   | { action: "admin.status" }
   | { action: "admin.pause-plan" | "admin.resume-plan"; plan: string }
   | { action: "admin.set-price"; plan: string; priceUsdPerHour: string }
@@ -184,7 +184,7 @@ export type AdminRequest =
  */
 export async function runClientAdmin(
   target: ClientTarget,
-  request: AdminRequest,
+  request: ClientAdminRequest,
 ): Promise<ClientCommandResult> {
   const session = await openClientSession(target);
   try {

@@ -108,8 +108,9 @@ nat:
     tcp: 0                       # 0 = pick a free port
     quic: 0
 
-# The local dashboard: earnings, deals, /metrics for Prometheus (validated now;
-# served once the dashboard lands).
+# The local dashboard: earnings, deals, tasks, plan controls, /metrics for
+# Prometheus. Its controls need the token the agent writes to
+# DATA_DIR/dashboard.token at each start. A busy port is logged; the agent runs on.
 dashboard:
   enabled: true
   bind: 127.0.0.1                # a non-loopback address also needs allow_remote: true

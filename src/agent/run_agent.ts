@@ -13,6 +13,7 @@ import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { writeStatusMeta } from "./_status_meta.ts";
+import { dashboardAct } from "./admin_actions.ts";
 import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { createErrorLog } from "./error_log.ts";
@@ -220,6 +221,9 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
             run: ({ signal }) => changeRequests.run(components.market, { signal }),
           },
         ],
+        // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
+        autoOffered: (plan) =>
+          planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
         autoPriced: {
           plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
           planning: { rig, measured, benchmarksQuantity },
@@ -282,6 +286,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         gpuReadings: () => readNvidiaGpus({ signal }),
         taskUsage: () => Promise.resolve(usage.current()),
         connectivity: () => nat?.connectivity(),
+        // the page's controls: the rig owner's admin actions, the same code as `admin.*` requests
+        act: dashboardAct(workloads.admin),
       }, { address: account.address, power: config.power, hardware });
       stops.push(() => source.close());
       // a busy port must not stop the rig from earning: the agent runs on without its page
