@@ -136,16 +136,20 @@ Deno.test({
     await t.step("a request signed by another key is refused", () => {
       assert.equal(result.foreign, "not-authorized");
     });
-    await t.step("10,000 malformed messages are all refused; the host still serves", async () => {
-      assert.equal(result.fuzz.sent, FUZZ_COUNT);
-      const accepted = Object.keys(result.fuzz.outcomes).filter((k) => !k.startsWith("refused:"));
-      assert.deepEqual(accepted, [], JSON.stringify(result.fuzz.outcomes));
-      assert.equal(result.afterFuzz.state, "running");
-      const after = await agentStatus(running);
-      const refusals = Object.values(after.refusals as Record<string, number>)
-        .reduce((a, b) => a + b, 0);
-      assert.ok(refusals >= FUZZ_COUNT, JSON.stringify(after.refusals));
-    });
+    await t.step(
+      "10,000 malformed messages (task, forward, punch) are all refused; the host still serves",
+      async () => {
+        assert.equal(result.fuzz.sent, FUZZ_COUNT);
+        assert.equal(result.fuzz.punchRefused, result.fuzz.punchSent);
+        const accepted = Object.keys(result.fuzz.outcomes).filter((k) => !k.startsWith("refused:"));
+        assert.deepEqual(accepted, [], JSON.stringify(result.fuzz.outcomes));
+        assert.equal(result.afterFuzz.state, "running");
+        const after = await agentStatus(running);
+        const refusals = Object.values(after.refusals as Record<string, number>)
+          .reduce((a, b) => a + b, 0);
+        assert.ok(refusals >= FUZZ_COUNT, JSON.stringify(after.refusals));
+      },
+    );
     await t.step("the consumer's CLI submits a task and forwards a port", async () => {
       await importPrivateKey({
         privateKey: CONSUMER_KEY,

@@ -33,7 +33,7 @@ export type ConsumerResult = {
   forward: { bytes: number; intact: boolean };
   rttMs: number;
   rttRelayedMs: number;
-  fuzz: { sent: number; outcomes: Record<string, number> };
+  fuzz: { sent: number; outcomes: Record<string, number>; punchSent: number; punchRefused: number };
   afterFuzz: { state: string };
 };
 export type AgentStatusLine = { status: NatStatus; refusals: Record<string, number> };
