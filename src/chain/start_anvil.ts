@@ -19,9 +19,9 @@ export type StartAnvilOptions = {
    */
   blockTime?: number | undefined;
   /**
-   * Keep only the last 8 states and the transactions of the last 8 blocks
-   * (`--prune-history 8 --transaction-block-keeper 8`), for long runs: anvil
-   * keeps every state in memory otherwise.
+   * Keep only the last `keepStates` states and the transactions of the last 8
+   * blocks (`--prune-history 8 --transaction-block-keeper 8` by default), for
+   * long runs: anvil keeps every state in memory otherwise.
    *
    * @default {false}
    */
