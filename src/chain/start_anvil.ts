@@ -19,13 +19,20 @@ export type StartAnvilOptions = {
    */
   blockTime?: number | undefined;
   /**
-   * Keep only the last 8 states and the transactions of the last 8 blocks
-   * (`--prune-history 8 --transaction-block-keeper 8`), for long runs: anvil
-   * keeps every state in memory otherwise.
+   * Keep only the last `keepStates` states and the transactions of the last 8
+   * blocks (`--prune-history 8 --transaction-block-keeper 8` by default), for
+   * long runs: anvil keeps every state in memory otherwise.
    *
    * @default {false}
    */
   pruneHistory?: boolean | undefined;
+  /**
+   * States (blocks) anvil keeps in memory with `pruneHistory`. Each is a
+   * whole copy of the state: a market of a million orders needs 2, not 8.
+   *
+   * @default {8}
+   */
+  keepStates?: number | undefined;
   /**
    * Lift the block gas limit (`--disable-block-gas-limit`), so that one
    * transaction may place thousands of orders (the test-only MarketSeeder).
@@ -169,6 +176,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     port = 0,
     blockTime,
     pruneHistory = false,
+    keepStates = 8,
     disableBlockGasLimit = false,
     pruneTransactions = true,
     binary = Deno.env.get("SONM_ANVIL_BIN") ?? defaultBinary(),
@@ -198,7 +206,12 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     String(DEV_ACCOUNTS.length),
   ];
   if (blockTime !== undefined) args.push("--block-time", String(blockTime));
-  if (pruneHistory) args.push("--prune-history", "8");
+  if (!Number.isInteger(keepStates) || keepStates < 1) {
+    throw new RangeError(
+      `Cannot start anvil: keepStates must be a positive integer: current value is ${keepStates}`,
+    );
+  }
+  if (pruneHistory) args.push("--prune-history", String(keepStates));
   if (pruneHistory && pruneTransactions) args.push("--transaction-block-keeper", "8");
   if (disableBlockGasLimit) args.push("--disable-block-gas-limit");
 

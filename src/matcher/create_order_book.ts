@@ -282,9 +282,8 @@ class ColumnarBook implements OrderBook {
     const n = list.length;
     const refs = new Int32Array(n * 3);
     const keys = new Float64Array(n);
-    const last = new IdIndex((i) => keys[i] as number);
-    last.reserve(n);
     let nBids = 0;
+    let increasing = true;
     for (let i = 0; i < n; i++) {
       const o = list[i] as MarketOrder;
       const key = this.#key(o.id);
@@ -293,15 +292,25 @@ class ColumnarBook implements OrderBook {
       refs[3 * i] = author;
       refs[3 * i + 1] = cp;
       refs[3 * i + 2] = bl;
-      if (o.active) last.set(key, i);
-      else last.delete(key);
+      if (i > 0 && key <= (keys[i - 1] as number)) increasing = false;
       if (o.type === "BID") nBids++;
+    }
+    // each id's last state wins; with ids in increasing order (a store's ORDER BY id) each
+    // id comes once and the index of last states is not needed
+    let last: IdIndex | undefined;
+    if (!increasing) {
+      last = new IdIndex((i) => keys[i] as number);
+      last.reserve(n);
+      for (let i = 0; i < n; i++) {
+        if ((list[i] as MarketOrder).active) last.set(keys[i] as number, i);
+        else last.delete(keys[i] as number);
+      }
     }
     const winners: [Int32Array, Int32Array] = [new Int32Array(nBids), new Int32Array(n - nBids)];
     const counts = [0, 0];
     for (let i = 0; i < n; i++) {
       const o = list[i] as MarketOrder;
-      if (o.active && last.get(keys[i] as number) === i) {
+      if (o.active && (last === undefined || last.get(keys[i] as number) === i)) {
         const s = o.type === "BID" ? BID : ASK;
         winners[s][counts[s]!++] = i;
       }

@@ -224,6 +224,17 @@ Deno.test("OrderBook.addAll() gives the book that add() on each order in turn gi
       orders.push(i % 2 === 0 ? { ...o, price } : { ...o, active: false });
     }
     orders.push({ ...(orders[3] as MarketOrder) }); // cancelled above, standing again
+    // and ids in increasing order, each once, some inactive (what a store gives)
+    const sorted = [...m.bids, ...m.asks]
+      .map((o, i) => i % 7 === 0 ? { ...o, active: false } : o)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const once = createOrderBook({ views: m.views });
+    for (const o of sorted) once.add(o);
+    const onceBulk = createOrderBook({ views: m.views });
+    onceBulk.addAll(sorted);
+    assert.deepEqual({ ...onceBulk.stats(), columnBytes: 0 }, { ...once.stats(), columnBytes: 0 });
+    for (const q of queries.asks) assert.deepEqual(onceBulk.matchAsk(q), once.matchAsk(q));
+    for (const q of queries.bids) assert.deepEqual(onceBulk.matchBid(q), once.matchBid(q));
     const one = createOrderBook({ views: m.views });
     for (const o of orders) one.add(o);
     const bulk = createOrderBook({ views: m.views });
