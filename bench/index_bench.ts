@@ -1,7 +1,7 @@
 /**
  * The first sync of a big market and the market view built from it, on a
  * real anvil with the real compiled contracts. The market is built with the
- * test-only MarketSeeder (2,000 pseudo-random orders per transaction, four
+ * test-only MarketSeeder (40,000 pseudo-random orders per transaction, four
  * authors, anvil with `--disable-block-gas-limit --prune-history 8`; logs are
  * kept, since a first sync reads them all). Figures:
  *
@@ -36,6 +36,11 @@ import { openState } from "../src/agent/state.ts";
 import { createChainStore } from "../src/agent/chain_store.ts";
 import { seedMarket } from "../tests/_fixtures/market_seeder.ts";
 
+/**
+ * Orders per seeding transaction (one block each): anvil's work per block grows with its state,
+ * so a big market is built in few, big blocks.
+ */
+const PER_TX = 40_000;
 const RESULTS = join(dirname(new URL(import.meta.url).pathname), "results");
 const argv = [...Deno.args];
 const probe = argv.indexOf("--view-probe");
@@ -110,7 +115,8 @@ async function main(): Promise<void> {
     pruneTransactions: false,
   });
   try {
-    const transport = http(anvil.rpcUrl);
+    // the seeder's receipts carry 40,000 logs: above viem's default 10 MiB answer limit
+    const transport = http(anvil.rpcUrl, { maxResponseBodySize: 1 << 30 });
     const wallet = createWalletClient({
       chain: foundry,
       transport,
@@ -124,6 +130,7 @@ async function main(): Promise<void> {
     let reported = 0;
     await seedMarket(wallet, publicClient, addresses, {
       orders: N,
+      perTx: PER_TX,
       onProgress: (placed) => {
         if (placed - reported >= 100_000) {
           reported = placed;
@@ -136,7 +143,8 @@ async function main(): Promise<void> {
     const seedMs = performance.now() - t0;
     console.log(`seeded ${N} orders in ${(seedMs / 1000).toFixed(1)} s`);
 
-    const chain = await connectChain({ url: anvil.rpcUrl });
+    // one seeded block holds PER_TX orders' logs: let one getLogs answer carry them
+    const chain = await connectChain({ url: anvil.rpcUrl, maxResponseBytes: 1 << 30 });
     const market = createMarketClient(chain, { addresses });
     const path = join(dir, "state.db");
     const state = openState({ path });

@@ -27,7 +27,16 @@ contract MarketSeeder {
         returns (uint256 firstId)
     {
         firstId = market.ordersAmount() + 1;
+        uint256 scratch;
+        assembly ("memory-safe") {
+            scratch := mload(0x40)
+        }
         for (uint256 i = 0; i < count; i++) {
+            // each order's arrays reuse the same memory: a growing memory would make a
+            // transaction of tens of thousands of orders slow
+            assembly ("memory-safe") {
+                mstore(0x40, scratch)
+            }
             uint256 r = uint256(keccak256(abi.encode(seed_, i)));
             bool[] memory netflags = new bool[](r % 4);
             for (uint256 k = 0; k < netflags.length; k++) {

@@ -50,6 +50,11 @@ export type DecodedLog = {
 /**
  * Decodes the logs of the followed contracts (others and removed ones are
  * dropped), in block and log order.
+ *
+ * @example
+ * ```ts ignore
+ * const logs = decodeLogs(await getLogsRaw(), new Map([[market.toLowerCase(), "market"]]));
+ * ```
  */
 export function decodeLogs(
   raw: readonly RpcLog[],
@@ -137,6 +142,11 @@ export type BlockPlan = {
  * Groups decoded logs (in order) into block plans. `orderBefore` gives an
  * order's state before the batch (the store's); an `OrderUpdated` of an
  * order unknown there and in the batch becomes a read at its block.
+ *
+ * @example
+ * ```ts ignore
+ * const plans = planBlocks(decodeLogs(raw, sources), (id) => store.getOrder(id));
+ * ```
  */
 export function planBlocks(
   logs: readonly DecodedLog[],

@@ -65,6 +65,13 @@ export type ReadContractOptions<
  * Reads a contract view with retries; a revert becomes a decoded
  * ChainRevertError. Generic over the const ABI: the function name, its
  * args and the return type are viem's.
+ *
+ * @example
+ * ```ts ignore
+ * const rate: bigint = await readContract(client, {
+ *   call: { address: client.addresses.oracle, abi: oracleAbi, functionName: "rate" },
+ * });
+ * ```
  */
 export async function readContract<
   const abi extends Abi,
@@ -86,7 +93,14 @@ export async function readContract<
   }
 }
 
-/** Reads a Market view: its name, args and return type come from the Market ABI. */
+/**
+ * Reads a Market view: its name, args and return type come from the Market ABI.
+ *
+ * @example
+ * ```ts ignore
+ * const master: Address = await readMarket(client, "masterOf", [who]);
+ * ```
+ */
 export function readMarket<
   functionName extends MarketReadName,
   const args extends ContractFunctionArgs<MarketAbi, "pure" | "view", functionName>,
@@ -107,7 +121,15 @@ export function readMarket<
   return readContract<MarketAbi, functionName, args>(client, { call, refs, signal });
 }
 
-/** Sends a Market transaction through the client's sender. */
+/**
+ * Sends a Market transaction through the client's sender (a WriteMarketClient
+ * has one, by type).
+ *
+ * @example
+ * ```ts ignore
+ * const receipt = await writeMarket(client, "cancelOrder", [orderId], { refs: { orderId } });
+ * ```
+ */
 export function writeMarket<
   functionName extends MarketWriteName,
   const args extends ContractFunctionArgs<MarketAbi, "nonpayable" | "payable", functionName>,
@@ -137,7 +159,14 @@ export type MarketEventArgs<eventName extends MarketEventName> = ContractEventAr
   true
 >;
 
-/** The args of the market's `eventName` logs in a receipt, through viem's parseEventLogs. */
+/**
+ * The args of the market's `eventName` logs in a receipt, through viem's parseEventLogs.
+ *
+ * @example
+ * ```ts ignore
+ * const closed = marketEvents(client, receipt, "DealUpdated").some((a) => a.dealId === dealId);
+ * ```
+ */
 export function marketEvents<eventName extends MarketEventName>(
   client: MarketClient,
   receipt: TransactionReceipt,
@@ -149,7 +178,14 @@ export function marketEvents<eventName extends MarketEventName>(
     .map((l) => l.args as MarketEventArgs<eventName>);
 }
 
-/** The last `eventName` log's `field` in a receipt, or a ChainUnexpectedError. */
+/**
+ * The last `eventName` log's `field` in a receipt, or a ChainUnexpectedError.
+ *
+ * @example
+ * ```ts ignore
+ * const orderId: bigint = eventField(client, receipt, "OrderPlaced", "orderId");
+ * ```
+ */
 export function eventField<
   eventName extends MarketEventName,
   field extends keyof MarketEventArgs<eventName>,

@@ -48,6 +48,12 @@ export type ConnectChainOptions = {
   /** Polling interval of receipt waits and log polling, ms (default 1000; 100 on the devnet). */
   pollingIntervalMs?: number | undefined;
   retry?: Partial<RetryPolicy> | undefined;
+  /**
+   * Largest HTTP answer accepted, bytes (default viem's 10 MiB). The indexer
+   * splits its log ranges to fit, down to one block: raise it only for a node
+   * whose single blocks carry more logs than that (a bulk-seeded test market).
+   */
+  maxResponseBytes?: number | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -73,7 +79,13 @@ export async function connectChain(options: ConnectChainOptions): Promise<ChainC
   const retry: RetryPolicy = { attempts: 4, backoffMs: 200, ...options.retry };
   let transport: Transport;
   if (/^https?:\/\//.test(url)) {
-    transport = http(url, { retryCount: 0, timeout: timeoutMs });
+    transport = http(url, {
+      retryCount: 0,
+      timeout: timeoutMs,
+      ...(options.maxResponseBytes === undefined
+        ? {}
+        : { maxResponseBodySize: options.maxResponseBytes }),
+    });
   } else if (/^wss?:\/\//.test(url)) {
     transport = webSocket(url, { retryCount: 0, timeout: timeoutMs });
   } else {
