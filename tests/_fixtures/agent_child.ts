@@ -60,3 +60,5 @@ await runAgent(config, {
   },
 });
 await server?.shutdown();
+// as main.ts does: exit once the agent stopped, whatever handles a library left open
+Deno.exit(0);
