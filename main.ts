@@ -17,6 +17,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import {
   AgentError,
   ChainIdentityError,
+  type ClientAdminRequest,
   type ClientTarget,
   commands,
   ConfigError,
@@ -33,12 +34,23 @@ const EXIT_BAD_INPUT = 2;
 
 const encoder = new TextEncoder();
 
+/** Writes all of `text` (a pipe may take less per write); a closed pipe (`| head`) ends quietly. */
+function writeAll(stream: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text + "\n");
+  try {
+    for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT_OK);
+    throw error;
+  }
+}
+
 function print(text: string): void {
-  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+  writeAll(Deno.stdout, text);
 }
 
 function printError(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text + "\n"));
+  writeAll(Deno.stderr, text);
 }
 
 function printJson(value: unknown): void {
@@ -126,6 +138,12 @@ function shutdownSignal(): AbortSignal {
   return controller.signal;
 }
 
+/** A bad flag found inside an action: printed, then exit code 2 (commander prints its own). */
+function badInput(message: string): CommanderError {
+  printError(`error: ${message}`);
+  return new CommanderError(EXIT_BAD_INPUT, "sonm.badInput", message);
+}
+
 function positiveInteger(v: string): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) {
@@ -169,14 +187,18 @@ function buildProgram(): Command {
 
   const client = program.command("client")
     .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
-  const target = (command: Command) =>
-    command
+  const target = (command: Command, dealDefault?: string) =>
+    (dealDefault === undefined
+      ? command.requiredOption("--deal <id>", "the deal id")
+      : command.option("--deal <id>", "the deal id (0: none)", dealDefault))
       .requiredOption(
         "--rig <multiaddr>",
         "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
       )
-      .requiredOption("--deal <id>", "the deal id")
-      .requiredOption("--keystore <file>", "the consumer's keystore (the deal's consumer address)")
+      .requiredOption(
+        "--keystore <file>",
+        "the signer's keystore (the deal's consumer, or an admin)",
+      )
       .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
       .option("--passphrase-file <file>", "file holding the keystore passphrase")
       .requiredOption("--chain-id <n>", "chain id the requests are signed for", wholeNumber)
@@ -196,10 +218,10 @@ function buildProgram(): Command {
   };
   const clientTarget = (opts: TargetOptions): ClientTarget => {
     if (!/^\d{1,78}$/.test(opts.deal)) {
-      throw new InvalidArgumentError(`--deal "${opts.deal}": must be a decimal deal id`);
+      throw badInput(`--deal "${opts.deal}": must be a decimal deal id`);
     }
     if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
-      throw new InvalidArgumentError(`--market "${opts.market}": must be a 0x address`);
+      throw badInput(`--market "${opts.market}": must be a 0x address`);
     }
     const passphrase = opts.passphraseFile !== undefined
       ? { from: "file" as const, path: opts.passphraseFile }
@@ -231,6 +253,43 @@ function buildProgram(): Command {
         printAnswer(opts, await runClientRequest(clientTarget(opts), { action }));
       });
   }
+  target(
+    client.command("admin")
+      .description("an administrative account's request: status, pause/resume a plan, price, stop")
+      .argument("<action>", "status | pause-plan | resume-plan | set-price | stop-task"),
+    "0",
+  )
+    .option("--plan <name>", "the plan (pause-plan, resume-plan, set-price)")
+    .option("--price <usd>", 'new price in USD per hour, e.g. "0.25" (set-price)')
+    .option("--task-deal <id>", "the deal whose task to stop (stop-task)")
+    .action(async (
+      action: string,
+      opts: TargetOptions & { plan?: string; price?: string; taskDeal?: string },
+    ) => {
+      const need = (value: string | undefined, flag: string) => {
+        if (value === undefined) throw badInput(`admin ${action} needs ${flag}`);
+        return value;
+      };
+      const request: ClientAdminRequest = action === "status"
+        ? { action: "admin.status" }
+        : action === "pause-plan" || action === "resume-plan"
+        ? { action: `admin.${action}`, plan: need(opts.plan, "--plan") }
+        : action === "set-price"
+        ? {
+          action: "admin.set-price",
+          plan: need(opts.plan, "--plan"),
+          priceUsdPerHour: need(opts.price, "--price"),
+        }
+        : action === "stop-task"
+        ? { action: "admin.stop-task", dealId: need(opts.taskDeal, "--task-deal") }
+        : (() => {
+          throw badInput(
+            `admin action "${action}": want one of status, pause-plan, resume-plan, set-price, stop-task`,
+          );
+        })();
+      const { runClientAdmin } = await commands.client();
+      printAnswer(opts, await runClientAdmin(clientTarget(opts), request));
+    });
   target(client.command("logs").description("print the task's output"))
     .option("-f, --follow", "keep following until the task ends", false)
     .option("--tail <n>", "only the last n lines", wholeNumber)
@@ -276,9 +335,7 @@ function buildProgram(): Command {
       if (
         echoPorts.length !== 2 || echoPorts.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)
       ) {
-        throw new InvalidArgumentError(
-          `--echo-ports "${opts.echoPorts}": want two ports, e.g. 3478,3479`,
-        );
+        throw badInput(`--echo-ports "${opts.echoPorts}": want two ports, e.g. 3478,3479`);
       }
       const { runRelayCommand } = await commands.relay();
       await runRelayCommand({

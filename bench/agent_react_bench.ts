@@ -15,6 +15,8 @@
  *    `openDeal` (the agent's share: decode, store, view, match, estimate,
  *    sign, send). The consumer then closes the deal and the plan's next ASK
  *    goes up for the next round.
+ *    The baseline in the same run is one bare RPC round trip (eth_blockNumber)
+ *    of the agent's client: the reaction is reported in those too.
  * 3. Before that, a real `sonm-agent` process on the same chain (its own
  *    key and state) syncs the market, idles, and is measured from /proc:
  *    CPU seconds per idle minute and RSS.
@@ -55,7 +57,7 @@ import { seedMarket } from "../tests/_fixtures/market_seeder.ts";
 const quick = Deno.args.includes("--quick");
 const ordersArg = Deno.args.indexOf("--orders");
 const ORDERS = ordersArg >= 0 ? Number(Deno.args[ordersArg + 1]) : quick ? 10_000 : 100_000;
-const ROUNDS = quick ? 5 : 25;
+const ROUNDS = quick ? 5 : 20;
 const IDLE_SECONDS = quick ? 10 : 30;
 const HERE = dirname(new URL(import.meta.url).pathname);
 const ROOT = resolve(HERE, "..");
@@ -74,6 +76,7 @@ function instrumentAgentRpc() {
   const realFetch = globalThis.fetch;
   let armed = false;
   let logsAt: number | undefined;
+  let appliedAt: number | undefined;
   let sentAt: number | undefined;
   globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
@@ -93,13 +96,18 @@ function instrumentAgentRpc() {
     arm() {
       armed = true;
       logsAt = undefined;
+      appliedAt = undefined;
       sentAt = undefined;
     },
-    /** The last reaction in ms, once both ends were seen. */
-    take(): number | undefined {
+    /** Marks the moment the sync's changes reach the market view. */
+    applied() {
+      if (armed && logsAt !== undefined && sentAt === undefined) appliedAt ??= performance.now();
+    },
+    /** The last reaction in ms (and its indexer part), once both ends were seen. */
+    take(): { total: number; indexer: number } | undefined {
       if (logsAt === undefined || sentAt === undefined) return undefined;
       armed = false;
-      return sentAt - logsAt;
+      return { total: sentAt - logsAt, indexer: (appliedAt ?? sentAt) - logsAt };
     },
     restore() {
       globalThis.fetch = realFetch;
@@ -293,11 +301,25 @@ plans:
     rig: { threads: 1, gpus: [] },
     benchmarksQuantity: components.parameters.benchmarksQuantity,
   });
+  const view = components.view;
+  const apply = view.apply.bind(view);
+  view.apply = (changes, to) => {
+    probe.applied();
+    return apply(changes, to);
+  };
   const reconciler = createMarketReconciler({ ...components, logger }, { planned: [planned] });
   const controller = new AbortController();
   reconciler.start({ signal: controller.signal });
 
+  // the baseline in the same run: one bare RPC round trip of the agent's client
+  const roundTrips: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const r0 = performance.now();
+    await chain.public.getBlockNumber({ cacheTime: 0 });
+    roundTrips.push(performance.now() - r0);
+  }
   const reactions: number[] = [];
+  const indexerParts: number[] = [];
   const matchMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const ask = await waitFor("the plan's ASK in the view", () => {
@@ -319,7 +341,10 @@ plans:
       () => [...components.view.ownDeals().values()].find((d) => d.bidId === bidId),
     );
     const ms = probe.take();
-    if (ms !== undefined) reactions.push(ms);
+    if (ms !== undefined) {
+      reactions.push(ms.total);
+      indexerParts.push(ms.indexer);
+    }
     await closeDeal(consumer, { dealId: deal.id });
   }
   controller.abort();
@@ -330,7 +355,15 @@ plans:
   figures.reactMsMedian = round1(quantile(reactions, 0.5));
   figures.reactMsP99 = round1(quantile(reactions, 0.99));
   figures.reactMsMax = round1(Math.max(...reactions));
+  figures.reactIndexerPartMsMedian = round1(quantile(indexerParts, 0.5));
+  figures.reactStepsPartMsMedian = round1(
+    quantile(reactions.map((r, i) => r - (indexerParts[i] ?? 0)), 0.5),
+  );
   figures.matchAskMsMedian = round1(quantile(matchMs, 0.5));
+  figures.rpcRoundTripMsMedian = round1(quantile(roundTrips, 0.5));
+  figures.reactInRpcRoundTrips = round1(
+    quantile(reactions, 0.5) / Math.max(0.01, quantile(roundTrips, 0.5)),
+  );
   console.log(
     `reaction (logs received -> openDeal sent): median ${figures.reactMsMedian} ms, p99 ${figures.reactMsP99} ms over ${reactions.length} rounds`,
   );

@@ -16,7 +16,7 @@ import {
   placeOrder,
 } from "../src/chain/mod.ts";
 import { createLogger, type Devnet, startDevnet } from "../src/agent/mod.ts";
-import { findTasks } from "../src/docker/mod.ts";
+import { findTasks, inspectContainer, LABEL_AGENT, listNetworks } from "../src/docker/mod.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
@@ -62,7 +62,7 @@ docker:
 plans:
   - name: adm
     price_usd_per_hour: "0.36"
-    resources: { cpu_cores: 0.5, ram: 64MiB }
+    resources: { cpu_cores: 0.5, ram: 64MiB, net: { outbound: false } }
 `,
     );
     agent = await startAgent(config, {
@@ -138,6 +138,11 @@ plans:
         await consumer.sign("submit", dealId, { spec: { image, command: ["sleep", "900"] } }),
       );
       assert.equal(started.kind, "ok", JSON.stringify(started));
+      // a plan without outbound: no network at all
+      const [task] = await findTasks(docker, { agentId });
+      const info = await inspectContainer(docker, { id: task!.containerId });
+      assert.equal((info.hostConfig as { NetworkMode?: string }).NetworkMode, "none");
+      assert.deepEqual(await listNetworks(docker, { labels: { [LABEL_AGENT]: agentId } }), []);
       const r = await admin.send(
         running,
         await admin.sign("admin.stop-task", 0n, { dealId: dealId.toString() }),

@@ -61,7 +61,6 @@ Deno.test("runAgent() resumes after 150 blocks while down, and refuses the same 
   let agent: RunningAgent | undefined;
   try {
     const address = await createRigKeystore(dir);
-    const devnetStarted = Date.now();
     devnet = await startDevnet({ logger: quiet, fund: [address] });
     const config = await writeRigConfig(dir, devnet, PLAN);
     const hardware = await discoverHardware({ dataDir: dir });
@@ -113,7 +112,10 @@ Deno.test("runAgent() resumes after 150 blocks while down, and refuses the same 
 
     await t.step("the same data directory on another chain is refused, naming both", async () => {
       // anvil's genesis hash comes from its start second: start the other chain in a later one
-      const nextSecond = (Math.floor(devnetStarted / 1000) + 1) * 1000 + 50;
+      const block0 = (await rpc(devnet!, "eth_getBlockByNumber", ["0x0", false])) as {
+        timestamp: string;
+      };
+      const nextSecond = (Number(block0.timestamp) + 1) * 1000 + 50;
       await new Promise((r) => setTimeout(r, Math.max(0, nextSecond - Date.now())));
       other = await startDevnet({ logger: quiet, fund: [address] });
       const switched = await writeRigConfig(dir, other, PLAN);

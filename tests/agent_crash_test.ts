@@ -29,7 +29,13 @@ import {
   placeOrder,
   tokenBalance,
 } from "../src/chain/mod.ts";
-import { createLogger, type Devnet, KILL_POINTS, startDevnet } from "../src/agent/mod.ts";
+import {
+  createLogger,
+  type Devnet,
+  KILL_POINTS,
+  runDealsCommand,
+  startDevnet,
+} from "../src/agent/mod.ts";
 import { findTasks, LABEL_AGENT, listNetworks, listVolumes } from "../src/docker/mod.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
@@ -108,10 +114,14 @@ async function killRun(point: string, rig: Rig, docker: Awaited<ReturnType<typeo
     await onDown?.();
     agent = await spawn();
   };
-  const until = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 40_000) => {
+  const until = async <T>(
+    what: string,
+    fn: () => Promise<T | undefined>,
+    { ms = 40_000, restart = true } = {},
+  ) => {
     const end = Date.now() + ms;
     while (Date.now() < end) {
-      await alive();
+      if (restart) await alive();
       const v = await fn();
       if (v !== undefined) return v;
       await new Promise((r) => setTimeout(r, 150));
@@ -129,7 +139,10 @@ async function killRun(point: string, rig: Rig, docker: Awaited<ReturnType<typeo
   });
 
   try {
-    const ask = await until("the plan's ASK", async () => (await ourAsks())[0]);
+    // no restart yet: a kill around the ASK leaves the agent down while the consumer trades
+    const ask = await until("the plan's ASK", async () => (await ourAsks())[0], {
+      restart: false,
+    });
     const { orderId: bidId } = await placeOrder(consumer.market, {
       type: "BID",
       duration: 0n,
@@ -213,6 +226,10 @@ async function killRun(point: string, rig: Rig, docker: Awaited<ReturnType<typeo
     }
 
     assert.deepEqual(killed, ["SIGKILL"], `[${point}] the kill point was reached`);
+    if (point === "ask-sent" || point === "ask-placed") {
+      // case (a): the ASK was mined, not recorded, and taken while the agent was down
+      assert.match(await agentLog(rig.dir), /its plan recovered from the chain/);
+    }
     assert.equal(next.length, 1, "one active ASK");
     assert.equal((await ourAsks()).length, 1, "still one active ASK");
     const dealsAmount = await rig.chain.public.readContract({
@@ -221,6 +238,13 @@ async function killRun(point: string, rig: Rig, docker: Awaited<ReturnType<typeo
       functionName: "dealsAmount",
     }) as bigint;
     assert.equal(dealsAmount, 1n, "one deal, never a second");
+    // the deal is on the agent's books (`sonm-agent deals`), with its plan, even when its ASK
+    // was never recorded before the kill
+    const { deals } = await runDealsCommand({ dataDir: join(rig.dir, "data") });
+    assert.deepEqual(
+      deals.map((d) => [d.dealId, d.plan, d.status]),
+      [[dealId.toString(), "crash", "CLOSED"]],
+    );
     const deal = (await getDeal(rig.reader, { dealId }))!;
     assert.equal(deal.status, "CLOSED");
     const { balance: supplierAfter } = await tokenBalance(rig.reader, { who: rig.address });

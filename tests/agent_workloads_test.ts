@@ -184,6 +184,13 @@ plans:
       assert.equal((await consumer.send(running, envelope)).kind, "ok");
       const replay = await consumer.send(running, envelope);
       assert.deepEqual([replay.kind, (replay as { code: string }).code], ["refused", "replay"]);
+      const twin = await consumer.sign("status", dealId, {});
+      const both = await Promise.all([consumer.send(running, twin), consumer.send(running, twin)]);
+      assert.deepEqual(
+        both.map((r) => r.kind === "ok" ? "ok" : (r as { code: string }).code).sort(),
+        ["ok", "replay"],
+        "two copies at once: one accepted, one replay",
+      );
 
       const foreign = await stranger.send(
         running,
@@ -383,7 +390,7 @@ plans:
   - name: web
     price_usd_per_hour: "${PRICE}"
     duration: 2h
-    resources: { cpu_cores: 0.5, ram: 64MiB, net: { outbound: true, incoming: true } }
+    resources: { cpu_cores: 0.5, ram: 64MiB, storage: 32MiB, net: { outbound: true, incoming: true } }
 `,
     );
     chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
@@ -430,6 +437,12 @@ plans:
     const [task] = await findTasks(docker, { agentId });
     const info = await inspectContainer(docker, { id: task!.containerId });
     assert.deepEqual(info.ports.map((p) => [p.containerPort, p.hostIp]), [[80, "127.0.0.1"]]);
+    // the plan's storage: a scratch volume of the deal on /scratch
+    const mounts = (info.hostConfig as { Mounts?: { Target: string; Source: string }[] }).Mounts;
+    assert.deepEqual(mounts?.map((m) => [m.Target, m.Source]), [[
+      "/scratch",
+      `sonm-${agentId}-deal-${dealId}-scratch`,
+    ]]);
 
     const forwardEnvelope = await consumer.sign("forward", dealId, { containerPort: 80 });
     const forward = await consumer.send(running, forwardEnvelope);
@@ -470,8 +483,12 @@ plans:
       async () => (await getDeal(reader, { dealId }))?.status === "CLOSED" ? true : undefined,
     );
     await until(
-      "the task removed",
-      async () => (await findTasks(docker, { agentId })).length === 0 ? true : undefined,
+      "the task and its volume removed",
+      async () =>
+        (await findTasks(docker, { agentId })).length === 0 &&
+          (await listVolumes(docker, { labels: { [LABEL_AGENT]: agentId } })).length === 0
+          ? true
+          : undefined,
     );
   } finally {
     await agent?.stop();

@@ -87,6 +87,20 @@ Deno.test("sonm-agent --help exits 0 and lists the subcommands", async () => {
   for (const name of ["run", "config", "init"]) assert.match(r.stdout, new RegExp(`\\b${name}\\b`));
 });
 
+Deno.test("sonm-agent piped into a reader that closed early (| head) exits 0 without a trace", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "hardware", "--json"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await child.stdout.cancel(); // the reader is gone before the first write: EPIPE
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  assert.equal(stderr, "");
+  assert.equal(status.code, 0);
+});
+
 Deno.test("sonm-agent with an unknown flag exits 2", async () => {
   const r = await cli(["config", "check", "--config", "config.example.yaml", "--bogus"]);
   assert.equal(r.code, 2);

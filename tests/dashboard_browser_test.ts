@@ -4,7 +4,8 @@
  * deal in progress (the devnet's demo consumer places a BID; the agent
  * matches it and bills it as chain time passes): the earnings chart renders
  * with data, the deals table lists the deal, a live update arrives without a
- * reload, and the page runs under its strict CSP with no violation. The
+ * reload, the controls pause and resume the plan (the answer shows beside
+ * the button), and the page runs under its strict CSP with no violation. The
  * screenshot is kept at bench/results/dashboard.png.
  */
 import assert from "node:assert/strict";
@@ -109,27 +110,45 @@ Deno.test({
       assert.ok((await Deno.stat(SCREENSHOT)).size > 10_000);
 
       // controls: locked without the token; with it, the page's POST passes the token and
-      // same-origin checks (this agent offers no state change yet: 501, not 403)
-      const pause = page.locator('#plans tr[data-plan="cpu-dash"] button');
-      assert.equal(await pause.isDisabled(), true);
+      // same-origin checks, the agent pauses the plan, and the button shows the answer
+      const control = page.locator('#plans tr[data-plan="cpu-dash"] button');
+      const answer = page.locator('#plans tr[data-plan="cpu-dash"] .result');
+      assert.equal(await control.isDisabled(), true);
       const token = (await Deno.readTextFile(join(agent.dataDir, "dashboard.token"))).trim();
       await page.fill("#token", token);
       await page.click("#unlock button");
-      await until("the pause button enabled", async () => !(await pause.isDisabled()));
-      await pause.click();
+      await until("the pause button enabled", async () => !(await control.isDisabled()));
+      assert.equal(await control.textContent(), "pause");
+      await control.click();
       await until(
-        "the action's answer",
-        async () => /no state changes/.test((await page.textContent("#action-result")) ?? ""),
+        "the pause answered",
+        async () =>
+          /paused: off the market until resumed \(deal \d+ runs on\)/.test(
+            await answer.textContent() ?? "",
+          ),
       );
+      assert.match((await page.textContent("#action-result"))!, /plan cpu-dash paused/);
+      await until("the plan shown paused", async () => (await control.textContent()) === "resume");
+      assert.match(
+        (await page.locator('#plans tr[data-plan="cpu-dash"] td').nth(3).textContent())!,
+        /paused/,
+      );
+      await control.click();
+      await until(
+        "the resume answered",
+        async () => /resumed/.test(await answer.textContent() ?? ""),
+      );
+      await until("the plan shown resumed", async () => (await control.textContent()) === "pause");
       await page.fill("#token", "wrong");
       await page.click("#unlock button");
-      await until("the pause button enabled", async () => !(await pause.isDisabled()));
-      await pause.click();
+      await until("the pause button enabled", async () => !(await control.isDisabled()));
+      await control.click();
       await until(
         "the refusal",
-        async () => /needs the token/.test((await page.textContent("#action-result")) ?? ""),
+        async () => /refused \(403\): .*needs the token/.test((await answer.textContent()) ?? ""),
       );
-      assert.deepEqual(problems.filter((p) => !/status of (403|501)/.test(p)), []);
+      assert.equal(await page.getAttribute("#action-result", "data-state"), "refused");
+      assert.deepEqual(problems.filter((p) => !/status of 403/.test(p)), []);
     } finally {
       await browser.close();
       await agent.stop();

@@ -298,6 +298,7 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
     }],
     plans: [{
       plan: "p",
+      paused: false,
       orderId: null,
       active: false,
       usdPerHour: null,

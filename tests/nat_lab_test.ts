@@ -17,6 +17,7 @@ import {
   CONSUMER_KEY,
   type ConsumerResult,
   MARKET,
+  OTHER_KEY,
   ROOT,
   runConsumer,
   type Running,
@@ -30,8 +31,12 @@ const available = await labAvailable();
 /** 10,000 in CI; NATT_FUZZ_COUNT lowers it while working on the lab. */
 const FUZZ_COUNT = Number(Deno.env.get("NATT_FUZZ_COUNT") ?? 10_000);
 
-/** Runs `sonm-agent client <args>` in the consumer's namespace; returns its JSON output. */
-async function runClientCli(running: Running, args: string[]): Promise<Record<string, unknown>> {
+/** Runs `sonm-agent client <args>` in the consumer's namespace. */
+async function clientCli(
+  running: Running,
+  args: string[],
+  keystore = "consumer.json",
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command("ip", {
     args: [
       "netns",
@@ -43,23 +48,33 @@ async function runClientCli(running: Running, args: string[]): Promise<Record<st
       join(ROOT, "main.ts"),
       "client",
       ...args,
-      ...cliTarget(running),
+      ...cliTarget(running, keystore),
     ],
     env: { NO_COLOR: "1", NATT_PASS: "consumer-pass" },
   }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.ok(out.success, `client ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(stdout);
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-function cliTarget(running: Running): string[] {
+/** Runs a client command that must succeed; returns its JSON output. */
+async function runClientCli(
+  running: Running,
+  args: string[],
+  keystore?: string,
+): Promise<Record<string, unknown>> {
+  const out = await clientCli(running, args, keystore);
+  assert.equal(out.code, 0, `client ${args[0]} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+}
+
+function cliTarget(running: Running, keystore = "consumer.json"): string[] {
   return [
     "--rig",
     `${running.relayAddr}/p2p-circuit/p2p/${running.peerId}`,
     "--deal",
     "7",
     "--keystore",
-    join(running.dir, "consumer.json"),
+    join(running.dir, keystore),
     "--passphrase-env",
     "NATT_PASS",
     "--chain-id",
@@ -121,20 +136,30 @@ Deno.test({
     await t.step("a request signed by another key is refused", () => {
       assert.equal(result.foreign, "not-authorized");
     });
-    await t.step("10,000 malformed messages are all refused; the host still serves", async () => {
-      assert.equal(result.fuzz.sent, FUZZ_COUNT);
-      const accepted = Object.keys(result.fuzz.outcomes).filter((k) => !k.startsWith("refused:"));
-      assert.deepEqual(accepted, [], JSON.stringify(result.fuzz.outcomes));
-      assert.equal(result.afterFuzz.state, "running");
-      const after = await agentStatus(running);
-      const refusals = Object.values(after.refusals as Record<string, number>)
-        .reduce((a, b) => a + b, 0);
-      assert.ok(refusals >= FUZZ_COUNT, JSON.stringify(after.refusals));
-    });
+    await t.step(
+      "10,000 malformed messages (task, forward, punch) are all refused; the host still serves",
+      async () => {
+        assert.equal(result.fuzz.sent, FUZZ_COUNT);
+        assert.equal(result.fuzz.punchRefused, result.fuzz.punchSent);
+        const accepted = Object.keys(result.fuzz.outcomes).filter((k) => !k.startsWith("refused:"));
+        assert.deepEqual(accepted, [], JSON.stringify(result.fuzz.outcomes));
+        assert.equal(result.afterFuzz.state, "running");
+        const after = await agentStatus(running);
+        const refusals = Object.values(after.refusals as Record<string, number>)
+          .reduce((a, b) => a + b, 0);
+        assert.ok(refusals >= FUZZ_COUNT, JSON.stringify(after.refusals));
+      },
+    );
     await t.step("the consumer's CLI submits a task and forwards a port", async () => {
       await importPrivateKey({
         privateKey: CONSUMER_KEY,
         path: join(running.dir, "consumer.json"),
+        passphrase: "consumer-pass",
+        kdf: { kdf: "pbkdf2", c: 1000 },
+      });
+      await importPrivateKey({
+        privateKey: OTHER_KEY,
+        path: join(running.dir, "admin.json"),
         passphrase: "consumer-pass",
         kdf: { kdf: "pbkdf2", c: 1000 },
       });
@@ -167,6 +192,26 @@ Deno.test({
         await forward.stop();
       }
     });
+    await t.step(
+      "administrative accounts: status allowed, the rest and other signers refused",
+      async () => {
+        const status = await runClientCli(running, ["admin", "status"], "admin.json");
+        assert.deepEqual(status.result, { plans: [{ name: "lab", paused: false }], tasks: 1 });
+        const price = await clientCli(running, [
+          "admin",
+          "set-price",
+          "--plan",
+          "lab",
+          "--price",
+          "9",
+        ], "admin.json");
+        assert.equal(price.code, 1);
+        assert.match(price.stderr, /may not admin\.set-price/);
+        const consumer = await clientCli(running, ["admin", "status"]);
+        assert.equal(consumer.code, 1);
+        assert.match(consumer.stderr, /is no admin of this rig/);
+      },
+    );
     await t.step("relay killed and restarted: the agent re-reserves", async () => {
       await running.relay.stop(true);
       running.relay = startRelay(running.lab, running.dir);

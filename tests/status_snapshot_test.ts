@@ -10,8 +10,10 @@ import {
   createLogger,
   openState,
   openStatusDatabase,
+  planOverridesTable,
   readStatusSnapshot,
   runStatusCommand,
+  tasksTable,
 } from "../src/agent/mod.ts";
 import { AGENT, CONSUMER, PRICE, seedStatusState, WAD } from "./_fixtures/status_state.ts";
 
@@ -75,22 +77,30 @@ Deno.test("readStatusSnapshot() explains why the best BIDs do not match a plan's
   }
 });
 
-Deno.test("readStatusSnapshot() shows tasks once the tasks table exists, and the error log", async () => {
+Deno.test("readStatusSnapshot() shows the tasks journal and the error log", async () => {
   const { dir, path, state } = await seeded(1, 1);
   try {
     const db = openStatusDatabase(path);
     assert.deepEqual(readStatusSnapshot(db).tasks, []);
-    state.db.exec(`CREATE TABLE tasks (deal_id INTEGER, task_id TEXT, spec TEXT, image TEXT,
-      container_id TEXT, state TEXT, exit_code INTEGER, message TEXT, created_at INTEGER,
-      started_at INTEGER, finished_at INTEGER)`);
-    state.db.prepare(`INSERT INTO tasks VALUES (1, 't-1', '{}', 'busybox@sha256:ab', 'c1',
-      'running', NULL, '', 5, 6, NULL)`).run();
+    tasksTable(state.db).insert({
+      dealId: 1n,
+      taskId: 1,
+      spec: "{}",
+      image: "busybox@sha256:ab",
+      containerId: "c1",
+      state: "running",
+      exitCode: undefined,
+      message: "",
+      createdAt: 5,
+      startedAt: 6,
+      finishedAt: undefined,
+    });
     const errors = createErrorLog(state.db, { keep: 3 });
     const log = errors.wrap(createLogger({ write: () => {} }));
     for (let i = 0; i < 5; i++) {
       log.child("market").error(`cannot bill deal ${i}`, { passphrase: "p" });
     }
-    const usage = new Map([["1/t-1", { cpuPercent: 12.5, memBytes: 1024 }]]);
+    const usage = new Map([["1/1", { cpuPercent: 12.5, memBytes: 1024 }]]);
     const s = readStatusSnapshot(db, { taskUsage: usage, address: AGENT });
     assert.equal(s.tasks.length, 1);
     assert.equal(s.tasks[0]!.state, "running");
@@ -122,6 +132,52 @@ Deno.test("runStatusCommand() prints the status from a data directory", async ()
     const after = await runStatusCommand({ dataDir: dir });
     assert.equal(after.snapshot.dealCounts.open, 1);
     assert.equal(after.snapshot.agent.running, true);
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readStatusSnapshot() shows a plan the rig owner paused, with or without an order", async () => {
+  const { dir, path, state } = await seeded(2, 1);
+  try {
+    const overrides = planOverridesTable(state.db);
+    overrides.setPaused("plan-x", true, "dashboard");
+    overrides.setPaused("plan-never-placed", true, "dashboard");
+    overrides.setPaused("plan-resumed", false, "dashboard");
+    const db = openStatusDatabase(path);
+    const plans = readStatusSnapshot(db).plans;
+    db.close();
+    const shown = (name: string) => {
+      const p = plans.find((x) => x.plan === name);
+      return p === undefined ? undefined : { paused: p.paused, placed: p.orderId !== null };
+    };
+    assert.deepEqual(shown("plan-x"), { paused: true, placed: true });
+    assert.deepEqual(shown("plan-never-placed"), { paused: true, placed: false });
+    assert.equal(shown("plan-resumed"), undefined, "resumed and never placed: nothing to show");
+    assert.deepEqual(shown("plan-1"), { paused: false, placed: false });
+    const { lines } = await runStatusCommand({ dataDir: dir });
+    assert.match(lines.join("\n"), /plan-x: paused, ASK active/);
+    assert.match(lines.join("\n"), /plan-never-placed: paused, order -/);
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readStatusSnapshot() never shows a head behind the indexed block", async () => {
+  const { dir, path, state } = await seeded(1, 1);
+  try {
+    const db = openStatusDatabase(path);
+    const indexed = readStatusSnapshot(db).chain.indexedBlock!;
+    // the head was recorded at start; the indexer went on (a stopped agent's state)
+    const s = readStatusSnapshot(db, { head: { number: 1n, seenAt: 5 } });
+    assert.equal(s.chain.headBlock, indexed);
+    assert.equal(s.chain.lagBlocks, 0);
+    assert.equal(s.chain.headSeenAt, 5);
+    const ahead = readStatusSnapshot(db, { head: { number: BigInt(indexed) + 4n, seenAt: 5 } });
+    assert.equal(ahead.chain.lagBlocks, 4);
+    db.close();
   } finally {
     state.close();
     await Deno.remove(dir, { recursive: true });

@@ -24,7 +24,7 @@ export {
 } from "./errors.ts";
 export { createLogger, type Logger, type LogLevel } from "./logger.ts";
 export { VERSION } from "./version.ts";
-export type { ClientTarget } from "./client_command.ts";
+export type { ClientAdminRequest, ClientTarget } from "./client_command.ts";
 
 /**
  * Each subcommand's module, loaded on first use. Adding a subcommand is a

@@ -171,6 +171,34 @@ export async function runClientRequest(
   }
 }
 
+/** An administrator's request: the action and its arguments (see `actionArgsSchemas`). */
+export type ClientAdminRequest =
+  | { action: "admin.status" }
+  | { action: "admin.pause-plan" | "admin.resume-plan"; plan: string }
+  | { action: "admin.set-price"; plan: string; priceUsdPerHour: string }
+  | { action: "admin.stop-task"; dealId: string };
+
+/**
+ * `client admin ...`: one request signed by one of the rig's administrative
+ * accounts (config `admins`); the rig refuses anything else from them.
+ */
+export async function runClientAdmin(
+  target: ClientTarget,
+  request: ClientAdminRequest,
+): Promise<ClientCommandResult> {
+  const session = await openClientSession(target);
+  try {
+    const { action, ...args } = request;
+    const envelope = await session.sign(action, args as never);
+    return {
+      path: session.rig.path,
+      result: await sendTaskRequest(session.rig.connection, envelope),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
 /** `client logs`: writes the task's output to `write` as it arrives. */
 export async function runClientLogs(
   target: ClientTarget,

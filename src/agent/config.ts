@@ -203,8 +203,11 @@ const docker = z.strictObject({
 }).transform(camelize);
 
 const nat = z.strictObject({
-  relays: z.array(z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns)\//, "must be a multiaddr"))
-    .default([]),
+  relays: z.array(
+    z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns)\//, "must be a multiaddr")
+      // the relay's peer id authenticates it: `sonm-agent relay` prints the full address
+      .regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,}$/, "must end with /p2p/<relay peer id>"),
+  ).default([]),
   listen_ports: z.strictObject({ tcp: port.default(0), quic: port.default(0) }).prefault({}),
 }).transform(camelize);
 

@@ -101,15 +101,16 @@ docker:
     memory: 1GiB                 # hard limit, no swap
     pids: 256                    # stops fork bombs
 
-# Reachability behind NAT (validated now; used once the NAT layer lands).
+# Reachability behind NAT: the libp2p host consumers reach their tasks through.
 nat:
-  relays: []                     # relay multiaddrs, e.g. /ip4/203.0.113.7/udp/4001/quic-v1/p2p/12D3...
+  relays: []                     # relay multiaddrs with /p2p/<id>, as "sonm-agent relay" prints them
   listen_ports:
     tcp: 0                       # 0 = pick a free port
     quic: 0
 
-# The local dashboard: earnings, deals, /metrics for Prometheus (validated now;
-# served once the dashboard lands).
+# The local dashboard: earnings, deals, tasks, plan controls, /metrics for
+# Prometheus. Its controls need the token the agent writes to
+# DATA_DIR/dashboard.token at each start. A busy port is logged; the agent runs on.
 dashboard:
   enabled: true
   bind: 127.0.0.1                # a non-loopback address also needs allow_remote: true

@@ -32,7 +32,7 @@ export type DashboardSourceComponents = {
   /** Live resource use of the running tasks, by task id. */
   taskUsage?: (() => Promise<ReadonlyMap<string, NonNullable<TaskStatus["usage"]>>>) | undefined;
   /** Performs a state change asked from the dashboard (pause a plan, stop a task). */
-  act?: ((action: DashboardAction) => Promise<void>) | undefined;
+  act?: ((action: DashboardAction) => Promise<unknown>) | undefined;
 };
 
 /** Options of {@linkcode createDashboardSource}. */

@@ -58,7 +58,9 @@ export async function dispatchTaskRequest(
       case "logs":
         return {
           kind: "stream",
-          chunks: handler.logs(request as VerifiedRequest<"logs">, signal),
+          chunks: await acceptedStream(
+            handler.logs(request as VerifiedRequest<"logs">, signal),
+          ),
         };
       default:
         return ok(await handler.admin(request as VerifiedRequest<AdminAction>, signal));
@@ -70,6 +72,29 @@ export async function dispatchTaskRequest(
     options.onInternalError?.(error);
     return { kind: "refused", code: "internal", message: "the rig failed to handle the request" };
   }
+}
+
+/**
+ * Waits for a stream's first item, so that a refusal (thrown before the
+ * handler accepts) is answered as one; empty chunks (the handler's "accepted"
+ * mark) are not passed on.
+ */
+async function acceptedStream(
+  stream: AsyncIterable<Uint8Array>,
+): Promise<AsyncIterable<Uint8Array>> {
+  const it = stream[Symbol.asyncIterator]();
+  const first = await it.next();
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (first.done) return;
+      if (first.value.length > 0) yield first.value;
+      for (;;) {
+        const next = await it.next();
+        if (next.done) return;
+        if (next.value.length > 0) yield next.value;
+      }
+    },
+  };
 }
 
 function ok(result: unknown): DispatchResult {

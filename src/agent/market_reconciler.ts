@@ -40,6 +40,11 @@ export type MarketReconcilerOptions = {
    * (price_step.ts) runs first and gives the plans step their ASKs.
    */
   autoPriced?: Omit<PriceStepOptions, "onChange" | "me"> | undefined;
+  /**
+   * Which auto plans are offered now (an administrator may pause one, or give
+   * it a fixed price, which moves it to `planned`). @default {all of them}
+   */
+  autoOffered?: ((plan: string) => boolean) | undefined;
   /** Seconds of chain time between bills of a deal. @default {600} */
   billIntervalSeconds?: number | undefined;
   /** BIDs to try per ASK and run. @default {5} */
@@ -134,7 +139,13 @@ export function createMarketReconciler(
       on: ["start", "config", "own", "prices"],
       run: createPlansStep(
         { ...shared, store, retries: createRetrySchedule() },
-        { planned: () => pricing === undefined ? planned : [...planned, ...pricing.planned()] },
+        {
+          planned: () =>
+            pricing === undefined ? planned : [
+              ...planned,
+              ...pricing.planned().filter((ask) => options.autoOffered?.(ask.plan) ?? true),
+            ],
+        },
       ),
     },
     { name: "open-deals", on: ["start", "config", "orders", "views", "own"], run: openDeals.run },

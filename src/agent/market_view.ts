@@ -114,7 +114,17 @@ export function createMarketView(
     book = createOrderBook({ views: store.marketViewData() });
     ownAsks = new Map();
     ownDeals = new Map();
-    for (const o of store.activeOrders()) putOrder(o);
+    const orders = store.activeOrders();
+    try {
+      book.addAll(orders); // one sort for the whole market
+    } catch (error) {
+      if (!(error instanceof InvalidOrderError)) throw error;
+      // one order out of the matcher's bounds: add them one by one, skipping it
+      for (const o of orders) putOrder(o);
+    }
+    for (const o of orders) {
+      if (o.type === "ASK" && isMine(o.author)) ownAsks.set(o.id, o);
+    }
     for (const d of store.deals({ status: "ACCEPTED" })) putDeal(d);
   }
 

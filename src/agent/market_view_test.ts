@@ -166,3 +166,21 @@ Deno.test("MarketView counts an order the matcher's bounds refuse, and keeps goi
   assert.equal(view.book.has(3n), false);
   state.close();
 });
+
+Deno.test("createMarketView() bulk-loads a big market and still skips an order out of bounds", () => {
+  const state = openState({ path: ":memory:" });
+  const store = createChainStore(state.db);
+  const orders = Array.from(
+    { length: 3000 },
+    (_, i) => order({ id: BigInt(i + 1), type: i % 2 === 0 ? "BID" : "ASK", price: BigInt(i + 1) }),
+  );
+  store.applyBlock(block(1n, { orders }));
+  const view = createMarketView({ store }, { me: ME });
+  assert.equal(view.book.stats().bids + view.book.stats().asks, 3000);
+  assert.equal(view.ownAsks().size, 1500);
+  store.applyBlock(block(2n, { orders: [order({ id: 5000n, type: "BID", price: 2n ** 100n })] }));
+  view.reload();
+  assert.equal(view.book.stats().bids + view.book.stats().asks, 3000);
+  assert.equal(view.refused(), 1);
+  state.close();
+});

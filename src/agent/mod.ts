@@ -231,7 +231,16 @@ export {
   type Workloads,
   type WorkloadsComponents,
 } from "./start_workloads.ts";
-export { type AdminControls, createTaskHandler, type TaskHandlerOptions } from "./task_handler.ts";
+export { createTaskHandler, type TaskHandlerOptions } from "./task_handler.ts";
+export {
+  type AdminActions,
+  type AdminControls,
+  type AdminRequest,
+  createAdminActions,
+  dashboardAct,
+  type PreparedAdminAction,
+  stopTaskRow,
+} from "./admin_actions.ts";
 export {
   imagePolicyOf,
   SCRATCH_PATH,
@@ -291,10 +300,12 @@ export {
 export type { StatusSnapshot } from "../dashboard/mod.ts";
 export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
 export {
+  type ClientAdminRequest,
   type ClientCommandResult,
   type ClientTarget,
   openClientSession,
   readTaskFile,
+  runClientAdmin,
   runClientForward,
   runClientLogs,
   runClientRequest,

@@ -13,6 +13,8 @@ import {
 import { createLogger } from "./logger.ts";
 import { emptySnapshot } from "../dashboard/mod.ts";
 import { readNatStatusFile, startNatService, toConnectivity } from "./nat_service.ts";
+import { ConfigError } from "./errors.ts";
+import { parseConfig } from "./parse_config.ts";
 import { formatStatus } from "./status_command.ts";
 
 const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
@@ -93,4 +95,19 @@ Deno.test("sonm-agent status shows the class, the relay state and the rig's addr
   const lines = formatStatus({ ...emptySnapshot(0), connectivity });
   assert.ok(lines.includes("reach      symmetric, relay connecting"), lines.join("\n"));
   assert.ok(lines.includes("  /ip4/1.2.3.4/udp/4001/quic-v1/p2p/R/p2p-circuit/p2p/P"));
+});
+
+Deno.test("config: a relay without its peer id is refused, naming the field and value", async () => {
+  const text = (await Deno.readTextFile(new URL("../../config.example.yaml", import.meta.url)))
+    .replace("relays: []", 'relays: ["/ip4/203.0.113.7/udp/4001/quic-v1"]');
+  try {
+    parseConfig(text, { file: "/rig/rig.yaml", gpuIndexes: [] });
+    assert.fail("accepted a relay without /p2p/");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    const problem = error.problems[0]!;
+    assert.equal(problem.path, "nat.relays[0]");
+    assert.equal(problem.value, "/ip4/203.0.113.7/udp/4001/quic-v1");
+    assert.match(problem.message, /\/p2p\/<relay peer id>/);
+  }
 });

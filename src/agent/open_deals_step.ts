@@ -83,7 +83,7 @@ export function createOpenDealsStep(
   /** Tries the ASK's best BIDs; returns after a deal, or when no candidate is left. */
   async function serve(ask: OrderState, signal: AbortSignal): Promise<void> {
     const now = clock.now();
-    const candidates = view.book.matchAsk(ask, { limit: matchLimit + parked.size })
+    const candidates = view.book.matchAsk(ask, { limit: matchLimit + parked.size + retries.size() })
       .filter((bidId) => usable(bidId, ask.id, now))
       .slice(0, matchLimit);
     for (const bidId of candidates) {

@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { parseUsdPerHour } from "../chain/mod.ts";
 import { RequestRefusedError } from "../nat/mod.ts";
 import type { PlanConfig } from "./config.ts";
-import type { AdminControls } from "./task_handler.ts";
+import type { AdminControls } from "./admin_actions.ts";
 
 /** What an administrator changed about a plan. */
 export type PlanOverride = { plan: string; paused: boolean; priceUsdPerHour: string | undefined };
@@ -110,6 +110,7 @@ export function createPlanAdminControls(
   };
   return {
     current: () => applyPlanOverrides(options.plans, table.all()),
+    hasPlan: (plan) => names.has(plan),
     status: () => ({
       plans: applyPlanOverrides(options.plans, []).map((p) => {
         const o = table.all().find((x) => x.plan === p.name);

@@ -13,6 +13,7 @@ import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { writeStatusMeta } from "./_status_meta.ts";
+import { dashboardAct } from "./admin_actions.ts";
 import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
 import { createErrorLog } from "./error_log.ts";
@@ -32,6 +33,7 @@ import { VERSION } from "./version.ts";
 import { createChangeRequests } from "./change_requests.ts";
 import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
 import { createPlanAdminControls } from "./plan_overrides.ts";
+import { startNatService } from "./nat_service.ts";
 import { startWorkloads, type Workloads } from "./start_workloads.ts";
 
 /** What the agent reports once it is ready. */
@@ -188,6 +190,19 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       adminControls: planControls,
     });
     stops.push(() => workloads.close());
+    // consumers reach their tasks through the NAT host (relay reservations, punch); a rig that
+    // cannot start it still earns from the market, so the agent runs on and says why
+    const nat = await startNatService({
+      dataDir: config.dataDir,
+      nat: config.nat,
+      handler: workloads.handler,
+      domain: workloads.domain,
+      logger: logger.child("nat"),
+    }).catch((error: unknown) => {
+      logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });
+      return undefined;
+    });
+    if (nat !== undefined) stops.push(() => nat.stop());
     const changeRequests = createChangeRequests({
       db: state.db,
       store: components.store,
@@ -206,6 +221,9 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
             run: ({ signal }) => changeRequests.run(components.market, { signal }),
           },
         ],
+        // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
+        autoOffered: (plan) =>
+          planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
         autoPriced: {
           plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
           planning: { rig, measured, benchmarksQuantity },
@@ -267,7 +285,9 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         reconcileSeconds: () => reconcileSeconds,
         gpuReadings: () => readNvidiaGpus({ signal }),
         taskUsage: () => Promise.resolve(usage.current()),
-        // connectivity: the NAT host's class and relay state, once src/nat runs here
+        connectivity: () => nat?.connectivity(),
+        // the page's controls: the rig owner's admin actions, the same code as `admin.*` requests
+        act: dashboardAct(workloads.admin),
       }, { address: account.address, power: config.power, hardware });
       stops.push(() => source.close());
       // a busy port must not stop the rig from earning: the agent runs on without its page

@@ -5,8 +5,10 @@ import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../nat/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { checkOvercommit } from "./check_overcommit.ts";
 import { planAsk, type PlannedAsk, type RigCapacity } from "./plan_ask.ts";
-import { type AdminControls, createTaskHandler } from "./task_handler.ts";
+import { type AdminActions, type AdminControls, createAdminActions } from "./admin_actions.ts";
+import { createTaskHandler } from "./task_handler.ts";
 import { createTaskReconciler, type TaskReconciler } from "./task_reconciler.ts";
 import { createTaskRuntime } from "./task_runtime.ts";
 
@@ -39,6 +41,8 @@ export type StartWorkloadsOptions = {
 export type Workloads = {
   /** The task protocol's handler (src/nat's transport calls it through `dispatchTaskRequest`). */
   handler: TaskRequestHandler;
+  /** The rig owner's admin actions: the handler's `admin.*` and the dashboard's controls. */
+  admin: AdminActions;
   /** The EIP-712 domain requests must be signed for. */
   domain: ProtocolDomain;
   reconciler: TaskReconciler;
@@ -78,6 +82,16 @@ export function startWorkloads(
       benchmarksQuantity: options.benchmarksQuantity,
     })
   );
+  // `config check` refuses this; a rig started anyway is told loudly
+  const overcommit = checkOvercommit(config.plans, {
+    cpuThreads: options.rig.threads,
+    ramBytes: Deno.systemMemoryInfo().total,
+  });
+  for (const problem of overcommit) {
+    logger.warn("the plans overcommit the rig: fix them (sonm-agent config check)", {
+      problem: problem.message,
+    });
+  }
   const docker = createDockerClient({ socketPath: config.docker.socket });
   const runtime = createTaskRuntime({
     db,
@@ -93,13 +107,15 @@ export function startWorkloads(
     rigGpus: options.rig.gpus,
     registryAuth: options.registryAuth,
   });
-  const handler = createTaskHandler(runtime, {
-    admins: config.admins,
-    adminControls: options.adminControls,
+  const admin = createAdminActions(runtime, {
+    controls: options.adminControls,
+    logger: logger.child("admin"),
   });
+  const handler = createTaskHandler(runtime, { admins: config.admins, adminActions: admin });
   const reconciler = createTaskReconciler({ runtime, store });
   return {
     handler,
+    admin,
     domain: { chainId: chain.chain.id, market: addresses.market },
     reconciler,
     async step({ signal }) {

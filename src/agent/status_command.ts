@@ -83,7 +83,9 @@ export function formatStatus(s: StatusSnapshot): string[] {
   }
   lines.push(`plans      ${s.plans.length === 0 ? "none placed yet" : ""}`.trimEnd());
   for (const p of s.plans) {
-    const state = p.dealId !== null ? `in deal ${p.dealId}` : p.active ? "ASK active" : "no ASK";
+    // a paused plan's deal runs on (and its ASK stands until the cancel is mined)
+    const order = p.dealId !== null ? `in deal ${p.dealId}` : p.active ? "ASK active" : "no ASK";
+    const state = p.paused ? (order === "no ASK" ? "paused" : `paused, ${order}`) : order;
     lines.push(`  ${p.plan}: ${state}, order ${p.orderId ?? "-"}, ${p.usdPerHour ?? "-"} USD/h`);
     for (const v of p.verdicts) {
       lines.push(`    BID ${v.bidId}: ${v.matched ? "matches" : `${v.rule}: ${v.why}`}`);

@@ -100,11 +100,15 @@ export function readStatusSnapshot(
   const now = (options.now ?? Date.now)();
   const meta = readStatusMeta(db);
   const rate = options.rate ?? meta.rate;
-  const head = options.head ?? meta.head;
+  const recordedHead = options.head ?? meta.head;
   const address = (options.address ?? meta.address)?.toLowerCase();
   const store = createChainStore(db);
   const table = planOrdersTable(db);
   const indexed = store.lastIndexed()?.number;
+  // the head is recorded now and then; the indexer has seen at least up to its last block
+  const head = recordedHead !== undefined && indexed !== undefined && indexed > recordedHead.number
+    ? { ...recordedHead, number: indexed }
+    : recordedHead;
   const run = lastRun(db);
 
   const planOf = (askId: bigint) => table.planOf(askId);
@@ -172,7 +176,9 @@ export function readStatusSnapshot(
         ? Math.max(0, Number(head.number - indexed))
         : null,
     },
-    plans: readPlans(store, table, mine, options.verdictLimit ?? 3),
+    plans: readPlans(store, table, { deals: mine, paused: pausedPlans(db) }, {
+      limit: options.verdictLimit ?? 3,
+    }),
     deals,
     dealCounts: {
       open: mine.filter((d) => d.status === "ACCEPTED").length,
@@ -213,9 +219,15 @@ function selectDeals(deals: Deal[], closedKept: number): Deal[] {
   return [...open, ...closed];
 }
 
-function readPlans(store: Store, table: Table, deals: Deal[], limit: number): PlanStatus[] {
+function readPlans(
+  store: Store,
+  table: Table,
+  { deals, paused }: { deals: Deal[]; paused: ReadonlySet<string> },
+  { limit }: { limit: number },
+): PlanStatus[] {
   const rows = table.all();
-  const names = [...new Set(rows.map((r) => r.plan))].sort();
+  // a plan paused before its first ASK has no order yet: it is listed too
+  const names = [...new Set([...rows.map((r) => r.plan), ...paused])].sort();
   const bids = store.activeOrders().filter((o) => o.type === "BID")
     .sort((a, b) => (a.price === b.price ? Number(a.id - b.id) : a.price > b.price ? -1 : 1));
   const views = store.marketViews();
@@ -226,6 +238,7 @@ function readPlans(store: Store, table: Table, deals: Deal[], limit: number): Pl
     const deal = deals.find((d) => d.status === "ACCEPTED" && table.planOf(d.askId) === plan);
     return {
       plan,
+      paused: paused.has(plan),
       orderId: current?.orderId.toString() ?? null,
       active: order?.active ?? false,
       usdPerHour: order === undefined ? null : formatUsdPerHour(order.price),
@@ -239,6 +252,13 @@ function readPlans(store: Store, table: Table, deals: Deal[], limit: number): Pl
       })),
     };
   });
+}
+
+/** Plans the rig owner paused (`plan_overrides`, absent before migration 8). */
+function pausedPlans(db: DatabaseSync): Set<string> {
+  if (!hasTable(db, "plan_overrides")) return new Set();
+  const rows = db.prepare("SELECT plan FROM plan_overrides WHERE paused = 1").all();
+  return new Set(rows.map((r) => String(r.plan)));
 }
 
 function verdicts(ask: OrderState, bids: OrderState[], views: MarketViews): MatchVerdict[] {

@@ -6,26 +6,25 @@ import {
   type TaskStatus,
   type VerifiedRequest,
 } from "../nat/mod.ts";
+import {
+  type AdminActions,
+  type AdminRequest,
+  createAdminActions,
+  stopTaskRow,
+} from "./admin_actions.ts";
 import { killPoint } from "./kill_point.ts";
 import type { TaskRuntime } from "./task_runtime.ts";
 import { FINISHED_TASK_STATES, type TaskRow } from "./tasks_table.ts";
-
-/** What an administrator may change through the task protocol (the market side owns it). */
-export type AdminControls = {
-  /** A snapshot for `admin.status` (plans, orders, deals). */
-  status(): unknown;
-  /** `by`: the administrator's address. */
-  pausePlan(plan: string, by: string): Promise<void> | void;
-  resumePlan(plan: string, by: string): Promise<void> | void;
-  setPrice(plan: string, priceUsdPerHour: string, by: string): Promise<void> | void;
-};
 
 /** Options of {@linkcode createTaskHandler}. */
 export type TaskHandlerOptions = {
   /** Addresses allowed to send admin actions (config `admins`). */
   admins: readonly string[];
-  /** The market side of admin actions; without it, only `admin.status` and `admin.stop-task` work. */
-  adminControls?: AdminControls | undefined;
+  /**
+   * The admin actions, shared with the dashboard. @default {over `runtime`, with no plan
+   * controls: only `admin.status` and `admin.stop-task` work}
+   */
+  adminActions?: AdminActions | undefined;
   /** Unix seconds now. @default {wall clock} */
   nowSeconds?: (() => bigint) | undefined;
 };
@@ -60,6 +59,7 @@ export function createTaskHandler(
 ): TaskRequestHandler {
   const { tasks } = runtime;
   const admins = new Set(options.admins.map((a) => a.toLowerCase()));
+  const adminActions = options.adminActions ?? createAdminActions(runtime, {});
   const nowSeconds = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
 
   function checkFresh(request: VerifiedRequest) {
@@ -97,20 +97,27 @@ export function createTaskHandler(
     expiry: request.expiry,
   });
 
+  /** Records the nonce (and a submit's task); a twin that won the race makes this a replay. */
+  function accept(request: VerifiedRequest, task?: { spec: string; image: string }) {
+    try {
+      return tasks.accept(record(request), task);
+    } catch (error) {
+      if (tasks.nonceSeen(request.signer, request.nonce)) {
+        throw new RequestRefusedError(
+          "replay",
+          `nonce ${request.nonce} of ${request.signer} was used before`,
+        );
+      }
+      throw error;
+    }
+  }
+
   function latestTask(dealId: bigint): TaskRow {
     const row = tasks.latest(dealId);
     if (row === undefined) {
       throw new RequestRefusedError("unknown-task", `deal ${dealId} has no task yet`);
     }
     return row;
-  }
-
-  async function stopLatest(dealId: bigint, message: string, signal: AbortSignal) {
-    const row = latestTask(dealId);
-    const stopped = FINISHED_TASK_STATES.has(row.state) && row.state !== "exited"
-      ? row
-      : await runtime.stop(row, { state: "stopped", message }, signal);
-    return runtime.statusOf(stopped);
   }
 
   return {
@@ -127,7 +134,7 @@ export function createTaskHandler(
       }
       checkFresh(request);
       const spec = JSON.stringify(request.args.spec);
-      const { taskId } = tasks.accept(record(request), { spec, image: request.args.spec.image });
+      const { taskId } = accept(request, { spec, image: request.args.spec.image });
       killPoint("task-accepted");
       const row = tasks.get(deal.id, taskId!)!;
       try {
@@ -148,7 +155,7 @@ export function createTaskHandler(
     async status(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
       const row = latestTask(deal.id);
-      tasks.accept(record(request));
+      accept(request);
       return runtime.statusOf(row);
     },
 
@@ -158,7 +165,8 @@ export function createTaskHandler(
       if (row.containerId === undefined) {
         throw new RequestRefusedError("unknown-task", `task ${row.taskId} has no container yet`);
       }
-      tasks.accept(record(request));
+      accept(request);
+      yield new Uint8Array(0); // accepted: the transport may answer before the first output
       for await (
         const chunk of containerLogs(runtime.docker, {
           id: row.containerId,
@@ -173,9 +181,9 @@ export function createTaskHandler(
 
     async stop(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
-      latestTask(deal.id);
-      tasks.accept(record(request));
-      return await stopLatest(deal.id, "stopped by the consumer", signal);
+      const row = latestTask(deal.id);
+      accept(request);
+      return await stopTaskRow(runtime, row, { message: "stopped by the consumer", signal });
     },
 
     async forward(request, signal) {
@@ -188,7 +196,7 @@ export function createTaskHandler(
           `task ${row.taskId} of deal ${deal.id} publishes no running port ${request.args.containerPort}`,
         );
       }
-      tasks.accept(record(request));
+      accept(request);
       return { hostname: "127.0.0.1", port: port.hostPort };
     },
 
@@ -200,43 +208,27 @@ export function createTaskHandler(
         );
       }
       checkFresh(request);
-      const controls = options.adminControls;
-      const need = (): AdminControls => {
-        if (controls === undefined) {
-          throw new RequestRefusedError("unavailable", `${request.action} is not available here`);
-        }
-        return controls;
-      };
-      const args = request.args as Record<string, string>;
-      switch (request.action) {
-        case "admin.status":
-          tasks.accept(record(request));
-          return {
-            market: controls?.status(),
-            tasks: tasks.list().slice(0, 100).map(runtime.statusOf),
-          };
-        case "admin.stop-task": {
-          const dealId = BigInt(args.dealId!);
-          latestTask(dealId);
-          tasks.accept(record(request));
-          return await stopLatest(dealId, `stopped by administrator ${request.signer}`, signal);
-        }
-        case "admin.pause-plan":
-          need();
-          tasks.accept(record(request));
-          await controls!.pausePlan(args.plan!, request.signer);
-          return { plan: args.plan, paused: true };
-        case "admin.resume-plan":
-          need();
-          tasks.accept(record(request));
-          await controls!.resumePlan(args.plan!, request.signer);
-          return { plan: args.plan, paused: false };
-        case "admin.set-price":
-          need();
-          tasks.accept(record(request));
-          await controls!.setPrice(args.plan!, args.priceUsdPerHour!, request.signer);
-          return { plan: args.plan, priceUsdPerHour: args.priceUsdPerHour };
-      }
+      // checked in full before the nonce is journaled: a refusal changes nothing
+      const run = adminActions.prepare(adminRequestOf(request), request.signer);
+      accept(request);
+      return await run(signal);
     },
   };
+}
+
+/** The protocol's admin request as an {@linkcode AdminRequest} (its args were parsed by src/nat). */
+function adminRequestOf(request: VerifiedRequest<AdminAction>): AdminRequest {
+  const args = request.args as Record<string, string>;
+  switch (request.action) {
+    case "admin.status":
+      return { kind: "status" };
+    case "admin.pause-plan":
+      return { kind: "pause-plan", plan: args.plan! };
+    case "admin.resume-plan":
+      return { kind: "resume-plan", plan: args.plan! };
+    case "admin.set-price":
+      return { kind: "set-price", plan: args.plan!, priceUsdPerHour: args.priceUsdPerHour! };
+    case "admin.stop-task":
+      return { kind: "stop-task", dealId: BigInt(args.dealId!) };
+  }
 }

@@ -92,7 +92,7 @@ class ReorgDuringBatch extends Error {}
 class BatchTooLarge extends Error {}
 
 const RANGE_LIMIT =
-  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|response body exceeded|exceed.*(range|results)/i;
+  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|exceed.*(range|results)/i;
 
 function isRangeLimit(error: unknown): boolean {
   let current: unknown = error;

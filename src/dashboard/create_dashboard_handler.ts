@@ -57,7 +57,7 @@ const MAX_BODY = 4096;
  * API (`/api/status`, one path per section such as `/api/deals`), live
  * updates as server-sent events (`/api/events`), Prometheus `/metrics`, and
  * the two state changes (`POST /api/plans/NAME/pause`,
- * `POST /api/tasks/ID/stop`), which need the token and the page's own origin.
+ * `POST /api/deals/DEAL/tasks/ID/stop`), which need the token and the page's own origin.
  * Peers other than loopback, and Host names other than loopback (DNS
  * rebinding), are refused unless `allowRemote`. No CORS headers, ever.
  *
@@ -122,13 +122,14 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     if (typeof action === "string") {
       return text(action.startsWith("Cannot find") ? 404 : 400, action);
     }
+    let result: unknown;
     try {
-      await source.act(action);
+      result = await source.act(action);
     } catch (error) {
       return text(409, error instanceof Error ? error.message : String(error));
     }
     cached = undefined;
-    return json(200, { ok: true, action });
+    return json(200, { ok: true, action, ...(result === undefined ? {} : { result }) });
   }
 
   function events(): Response {
@@ -212,9 +213,15 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
 
 async function parseAction(request: Request, path: string): Promise<DashboardAction | string> {
   const pause = path.match(/^\/api\/plans\/([^/]+)\/pause$/);
-  const stop = path.match(/^\/api\/tasks\/([^/]+)\/stop$/);
+  const stop = path.match(/^\/api\/deals\/([^/]+)\/tasks\/([^/]+)\/stop$/);
   if (pause === null && stop === null) return `Cannot find "${path}"`;
-  if (stop !== null) return { kind: "stop-task", taskId: decodeURIComponent(stop[1]!) };
+  if (stop !== null) {
+    return {
+      kind: "stop-task",
+      dealId: decodeURIComponent(stop[1]!),
+      taskId: decodeURIComponent(stop[2]!),
+    };
+  }
   if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) {
     return "Cannot pause a plan: the body must be application/json";
   }

@@ -18,7 +18,7 @@ function setup(options: { allowRemote?: boolean; act?: boolean } = {}) {
       act: (a: DashboardAction) => {
         if (a.kind === "stop-task" && a.taskId === "gone") throw new Error('no task "gone"');
         actions.push(a);
-        return Promise.resolve();
+        return Promise.resolve(a.kind === "stop-task" ? { state: "stopped" } : undefined);
       },
     }),
   };
@@ -107,10 +107,16 @@ Deno.test("dashboard handler performs a state change with the token from the sam
   const res = await handler.fetch(post("/api/plans/gpu-a/pause", GOOD), LOCAL);
   assert.equal(res.status, 200, await res.clone().text());
   assert.deepEqual(actions, [{ kind: "pause-plan", plan: "gpu-a", paused: true }]);
-  const stop = await handler.fetch(post("/api/tasks/t%201/stop", GOOD, ""), LOCAL);
+  assert.deepEqual(await res.json(), { ok: true, action: actions[0] });
+  const stop = await handler.fetch(post("/api/deals/7/tasks/t%201/stop", GOOD, ""), LOCAL);
   assert.equal(stop.status, 200);
-  assert.deepEqual(actions[1], { kind: "stop-task", taskId: "t 1" });
-  const refused = await handler.fetch(post("/api/tasks/gone/stop", GOOD, ""), LOCAL);
+  assert.deepEqual(actions[1], { kind: "stop-task", dealId: "7", taskId: "t 1" });
+  // what the agent answers goes back to the page
+  assert.deepEqual((await stop.json()).result, { state: "stopped" });
+  const old = await handler.fetch(post("/api/tasks/1/stop", GOOD, ""), LOCAL);
+  assert.equal(old.status, 404);
+  await old.body?.cancel();
+  const refused = await handler.fetch(post("/api/deals/7/tasks/gone/stop", GOOD, ""), LOCAL);
   assert.equal(refused.status, 409);
   assert.match(await refused.text(), /no task "gone"/);
 });

@@ -73,6 +73,11 @@ function metricFamilies(s: StatusSnapshot): Family[] {
       s.plans.map((p) => ({ labels: { plan: p.plan }, value: p.active ? 1 : 0 })),
     ),
     g(
+      "sonm_agent_plan_paused",
+      "1 when the rig owner paused the plan (its ASK is kept off the market)",
+      s.plans.map((p) => ({ labels: { plan: p.plan }, value: p.paused ? 1 : 0 })),
+    ),
+    g(
       "sonm_agent_benchmark_value",
       "Benchmark results offered on the market",
       s.benchmarks.map((b) => ({

@@ -30,6 +30,8 @@ export type MatchVerdict = {
 /** A plan and its orders. */
 export type PlanStatus = {
   plan: string;
+  /** Paused by the rig owner (dashboard or an admin): its ASK is cancelled and not placed again. */
+  paused: boolean;
   /** The current ASK's id, or null when the plan has none (busy, or not placed yet). */
   orderId: string | null;
   /** Whether that ASK stands on chain. */
@@ -199,7 +201,8 @@ export type StatusSnapshot = {
 /** A state-changing request the dashboard forwards to the agent. */
 export type DashboardAction =
   | { kind: "pause-plan"; plan: string; paused: boolean }
-  | { kind: "stop-task"; taskId: string };
+  /** A task is numbered within its deal (1, 2, ...): both ids name it. */
+  | { kind: "stop-task"; dealId: string; taskId: string };
 
 /**
  * What the dashboard reads and asks: passed in by src/agent, so the dashboard
@@ -208,6 +211,9 @@ export type DashboardAction =
 export interface DashboardSource {
   /** The current snapshot (the dashboard caches it for its refresh interval). */
   snapshot(signal?: AbortSignal): Promise<StatusSnapshot>;
-  /** Performs a state change; absent when the agent offers none. Throws to refuse. */
-  act?(action: DashboardAction): Promise<void>;
+  /**
+   * Performs a state change and answers what changed (sent back to the page
+   * as `result`); absent when the agent offers none. Throws to refuse.
+   */
+  act?(action: DashboardAction): Promise<unknown>;
 }

@@ -22,8 +22,9 @@ export class TokenBucket {
   }
 
   /**
-   * Takes `bytes`; returns how many ms to wait before the bucket is
-   * non-negative again (0: go on).
+   * Takes `bytes` when the bucket holds them (or is full, for a chunk larger
+   * than the burst: the bucket then goes into debt) and returns 0; otherwise
+   * takes nothing and returns the ms to wait before asking again.
    *
    * @example
    * ```ts
@@ -34,23 +35,31 @@ export class TokenBucket {
    * assert.equal(bucket.take(1000), 0);
    * assert.equal(bucket.take(500), 500);
    * now = 500;
-   * assert.equal(bucket.take(0), 0);
+   * assert.equal(bucket.take(500), 0);
+   * assert.equal(bucket.take(3000), 1000); // larger than the burst: waits for a full bucket
+   * now = 1500;
+   * assert.equal(bucket.take(3000), 0);
+   * assert.equal(bucket.take(1), 2001); // then pays the debt off
    * ```
    */
   take(bytes: number): number {
     const now = this.now();
     this.#level = Math.min(this.burst, this.#level + ((now - this.#at) / 1000) * this.rate);
     this.#at = now;
-    this.#level -= bytes;
-    return this.#level >= 0 ? 0 : Math.ceil((-this.#level / this.rate) * 1000);
+    const need = Math.min(bytes, this.burst);
+    if (this.#level >= need) {
+      this.#level -= bytes;
+      return 0;
+    }
+    return Math.ceil(((need - this.#level) / this.rate) * 1000);
   }
 }
 
 /** Bytes a stream may hold back for a peer over its cap before the stream is reset. */
-export const MAX_HELD_BYTES = 16 * 1024 * 1024;
+export const MAX_HELD_BYTES = 32 * 1024 * 1024; // above the inner muxers' 16 MiB windows
 
 type Chunk = { byteLength: number };
-type DataSink = { onData(data: Chunk): void };
+type DataSink = { onData(data: Chunk): void; onRemoteCloseWrite(): void };
 
 /**
  * A stream middleware that caps what each remote peer sends through the relay
@@ -73,6 +82,8 @@ export function peerBandwidthCap(
     entry.streams += 1;
     const sink = stream as unknown as DataSink;
     const deliver = sink.onData.bind(stream);
+    const closeWrite = sink.onRemoteCloseWrite.bind(stream);
+    let closeWriteHeld = false; // the peer's end of data must come after the data held back
     const held: Chunk[] = [];
     let heldBytes = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -82,7 +93,6 @@ export function peerBandwidthCap(
         const chunk = held[0]!;
         const wait = entry.bucket.take(chunk.byteLength);
         if (wait > 0) {
-          entry.bucket.take(-chunk.byteLength); // not delivered yet: give the tokens back
           timer = setTimeout(flush, wait);
           return;
         }
@@ -90,10 +100,17 @@ export function peerBandwidthCap(
         heldBytes -= chunk.byteLength;
         deliver(chunk);
       }
+      if (closeWriteHeld) {
+        closeWriteHeld = false;
+        closeWrite();
+      }
+    };
+    sink.onRemoteCloseWrite = () => {
+      if (held.length === 0) return closeWrite();
+      closeWriteHeld = true;
     };
     sink.onData = (data: Chunk) => {
       if (held.length === 0 && entry.bucket.take(data.byteLength) === 0) return deliver(data);
-      if (held.length === 0) entry.bucket.take(-data.byteLength);
       held.push(data);
       heldBytes += data.byteLength;
       if (heldBytes > MAX_HELD_BYTES) {

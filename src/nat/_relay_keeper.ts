@@ -123,6 +123,8 @@ export class RelayKeeper {
       for (const addr of state.addrs) {
         if (addr.includes("/quic-v1") && this.options.tcpOnly()) continue;
         try {
+          // a new circuit listener each time: closing the old one would cancel every
+          // reservation (circuit-relay-v2 4.2 listener.close()), so it stays, empty
           await this.control.listen([multiaddr(`${addr}/p2p-circuit`)]);
           state.state = "reserved";
           state.reservations += 1;

@@ -66,6 +66,7 @@ export {
   followTaskLogs,
   forwardPort,
   type PortForward,
+  sendRawFrame,
   sendRawRequest,
   sendTaskRequest,
 } from "./task_client.ts";

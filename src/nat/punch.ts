@@ -63,7 +63,7 @@ export async function servePunch(
     let response: PunchResponse;
     try {
       const reader = new FrameReader(streamBytes(stream)[Symbol.asyncIterator]());
-      const frame = await reader.next(MAX_PUNCH_BYTES);
+      const frame = await withTimeout(reader.next(MAX_PUNCH_BYTES), 5_000, "no punch request");
       const request = punchRequestSchema.parse(JSON.parse(new TextDecoder().decode(frame)));
       if (busy) throw new Error("another punch is in progress");
       busy = true;
@@ -86,7 +86,7 @@ export async function servePunch(
     } catch {
       stream.abort(new Error("punch answer failed"));
     }
-  }, { runOnLimitedConnection: true, maxInboundStreams: 4 });
+  }, { runOnLimitedConnection: true, maxInboundStreams: 16 });
   return async () => {
     host.node.removeEventListener("peer:disconnect", onDisconnect);
     for (const peer of [...listeners.keys()]) release(peer);
@@ -127,6 +127,14 @@ async function punchAndListen(
     addr: `/ip4/${mapping.address}/udp/${mapping.port}/quic-v1/p2p/${host.peerId}`,
     listener: control.listeners().find((l) => !before.has(l)),
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Whether a connection is relayed (its remote address goes through a circuit). */

@@ -67,20 +67,39 @@ export async function sendTaskRequest(
   }
 }
 
-/** Sends raw bytes as a request (the fuzz tests) and returns the rig's answer. */
-export async function sendRawRequest(
+/**
+ * Writes raw bytes on a fresh stream of `protocol` (the fuzz tests), closes
+ * the write side and returns the first answer frame as JSON, or undefined
+ * when the rig sent none.
+ */
+export async function sendRawFrame(
   connection: Connection,
-  frameBytes: Uint8Array,
-): Promise<ProtocolResponse | undefined> {
-  const stream = await connection.newStream(TASK_PROTOCOL_ID, STREAM_OPTIONS);
+  protocol: string,
+  bytes: Uint8Array,
+): Promise<unknown> {
+  const stream = await connection.newStream(protocol, STREAM_OPTIONS);
   try {
-    if (!stream.send(frameBytes)) await stream.onDrain();
+    if (!stream.send(bytes)) await stream.onDrain();
     await stream.close();
+    // one frame, then abort: reading the QUIC stream on to its end can spin after a reset
     const reader = new FrameReader(streamBytes(stream)[Symbol.asyncIterator]());
-    return await readResponse(reader).catch(() => undefined);
+    const frame = await reader.next(MAX_RESPONSE_BYTES + 1024);
+    return frame === undefined ? undefined : JSON.parse(new TextDecoder().decode(frame));
+  } catch {
+    return undefined;
   } finally {
     stream.abort(new Error("done"));
   }
+}
+
+/** {@linkcode sendRawFrame} on the task protocol (or another), the answer schema-checked. */
+export async function sendRawRequest(
+  connection: Connection,
+  frameBytes: Uint8Array,
+  protocol: string = TASK_PROTOCOL_ID,
+): Promise<ProtocolResponse | undefined> {
+  const answer = responseSchema.safeParse(await sendRawFrame(connection, protocol, frameBytes));
+  return answer.success ? answer.data : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from "zod";
+import { AgentError } from "../errors.ts";
 import {
   type Address,
   getAddress,
@@ -227,10 +228,10 @@ export type RefusalCode =
   | "internal";
 
 /** A request refused: changes nothing, answered with its code and message. */
-export class RequestRefusedError extends Error {
+export class RequestRefusedError extends AgentError {
   override name = "RequestRefusedError";
   constructor(readonly code: RefusalCode, message: string) {
-    super(message);
+    super(message); // an AgentError, so the consumer's CLI prints it as the rig's answer
   }
 }
 

@@ -129,12 +129,19 @@ export async function createRigKeystore(dir: string): Promise<`0x${string}`> {
   return address;
 }
 
-/** Writes `dir/rig.yaml` for `devnet` with extra YAML (plans, docker, master) and loads it. */
+/**
+ * Writes `dir/rig.yaml` for `devnet` with extra YAML (plans, docker, master) and loads it.
+ * The dashboard is off unless `dashboardPort` is given (then on 127.0.0.1 at that port).
+ */
 export async function writeRigConfig(
   dir: string,
   devnet: Devnet,
   extra: string,
+  options: { dashboardPort?: number | undefined } = {},
 ): Promise<AgentConfig> {
+  const dashboard = options.dashboardPort === undefined
+    ? "{ enabled: false }"
+    : `{ enabled: true, bind: 127.0.0.1, port: ${options.dashboardPort} }`;
   const c = devnet.contracts;
   await Deno.writeTextFile(
     join(dir, "rig.yaml"),
@@ -145,7 +152,7 @@ chain:
   from_block: 0
   contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
 keystore: { path: ./key.json, passphrase_file: ./key.pass }
-dashboard: { enabled: false }
+dashboard: ${dashboard}
 ${extra}`,
   );
   return await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });

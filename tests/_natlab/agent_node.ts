@@ -20,6 +20,7 @@ const config = JSON.parse(Deno.args[0]!) as {
   dataDir: string;
   relays: string[];
   consumer: string;
+  admin: string;
   chainId: number;
   market: `0x${string}`;
   logSize: number;
@@ -49,6 +50,7 @@ const refusals: Record<string, number> = {};
 await serveTaskProtocol(host.node, {
   handler: createTestHandler({
     consumer: config.consumer,
+    admin: config.admin,
     logSize: config.logSize,
     forwardTo: { hostname: "127.0.0.1", port: (echo.addr as Deno.NetAddr).port },
   }),

@@ -12,12 +12,16 @@ import {
   connectToRig,
   createNatHost,
   followTaskLogs,
+  FORWARD_PROTOCOL_ID,
   forwardPort,
+  PUNCH_PROTOCOL_ID,
   type RequestAction,
   RequestRefusedError,
+  sendRawFrame,
   sendRawRequest,
   sendTaskRequest,
   signRequest,
+  TASK_PROTOCOL_ID,
 } from "../../src/nat/mod.ts";
 import { malformedMessages } from "./fuzz.ts";
 import { logBytes } from "./test_handler.ts";
@@ -148,8 +152,17 @@ async function fuzz(connection: Connection) {
   let next = 0;
   const worker = async () => {
     while (next < messages.length) {
-      const message = messages[next++]!;
-      const response = await sendRawRequest(connection, message.bytes).catch(() => undefined);
+      const index = next++;
+      const message = messages[index]!;
+      // every fifth goes to the forward protocol: the same framing, the same refusals
+      const protocol = index % 5 === 4 ? FORWARD_PROTOCOL_ID : TASK_PROTOCOL_ID;
+      const slow = setTimeout(
+        () => Deno.stderr.writeSync(new TextEncoder().encode(`slow ${index} ${message.kind}\n`)),
+        10_000,
+      );
+      const response = await sendRawRequest(connection, message.bytes, protocol)
+        .catch(() => undefined);
+      clearTimeout(slow);
       const key = response === undefined
         ? "no-answer"
         : response.kind === "refused"
@@ -159,10 +172,17 @@ async function fuzz(connection: Connection) {
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
-  return { sent: messages.length, outcomes };
+  // and the punch protocol: garbage gets a refusal, never a punch
+  let punchRefused = 0;
+  for (const message of messages.slice(0, 50)) {
+    const answer = await sendRawFrame(connection, PUNCH_PROTOCOL_ID, message.bytes);
+    if ((answer as { kind?: string } | undefined)?.kind === "refused") punchRefused++;
+  }
+  return { sent: messages.length, outcomes, punchSent: 50, punchRefused };
 }
 
 for (const step of config.steps) {
+  Deno.stderr.writeSync(new TextEncoder().encode(`step ${step}\n`)); // where a hang happened
   if (step === "status") {
     result.status = await sendTaskRequest(rig.connection, await sign("status", {}));
   } else if (step === "foreign") {

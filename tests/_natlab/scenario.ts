@@ -11,6 +11,8 @@ export const ROOT = new URL("../..", import.meta.url).pathname;
 export const CONSUMER_KEY = `0x${"11".repeat(32)}` as const;
 export const CONSUMER_ADDRESS = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A";
 export const OTHER_KEY = `0x${"22".repeat(32)}` as const;
+/** The rig's administrative account in the lab: the address of OTHER_KEY. */
+export const ADMIN_ADDRESS = "0x1563915e194D8CfBA1943570603F7606A3115508";
 export const MARKET = "0x00000000000000000000000000000000000000aa";
 export const CHAIN_ID = 31337;
 export const TEN_MIB = 10 * 1024 * 1024;
@@ -31,7 +33,7 @@ export type ConsumerResult = {
   forward: { bytes: number; intact: boolean };
   rttMs: number;
   rttRelayedMs: number;
-  fuzz: { sent: number; outcomes: Record<string, number> };
+  fuzz: { sent: number; outcomes: Record<string, number>; punchSent: number; punchRefused: number };
   afterFuzz: { state: string };
 };
 export type AgentStatusLine = { status: NatStatus; refusals: Record<string, number> };
@@ -83,6 +85,7 @@ export async function startLab(
       dataDir: dir,
       relays: [tcpAddr, relayAddr],
       consumer: CONSUMER_ADDRESS,
+      admin: ADMIN_ADDRESS,
       chainId: CHAIN_ID,
       market: MARKET,
       logSize: TEN_MIB,

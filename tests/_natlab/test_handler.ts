@@ -4,6 +4,7 @@
  * given and refuses everyone else, as the real handler does for a deal.
  */
 import {
+  type AdminAction,
   RequestRefusedError,
   type TaskRequestHandler,
   type TaskStatus,
@@ -19,6 +20,8 @@ export function logBytes(size: number): Uint8Array {
 
 export function createTestHandler(options: {
   consumer: string;
+  /** The one administrative account: may read status, nothing else. */
+  admin: string;
   logSize: number;
   forwardTo: { hostname: string; port: number };
 }): TaskRequestHandler & { seen: number } {
@@ -63,7 +66,21 @@ export function createTestHandler(options: {
       authorize(request);
       return Promise.resolve(options.forwardTo);
     },
-    admin: () => Promise.reject(new RequestRefusedError("not-authorized", "no admins here")),
+    admin: (request: VerifiedRequest<AdminAction>) => {
+      if (request.signer.toLowerCase() !== options.admin.toLowerCase()) {
+        throw new RequestRefusedError(
+          "not-authorized",
+          `${request.signer} is no admin of this rig`,
+        );
+      }
+      if (request.action !== "admin.status") {
+        throw new RequestRefusedError(
+          "not-authorized",
+          `admins of this rig may not ${request.action}`,
+        );
+      }
+      return Promise.resolve({ plans: [{ name: "lab", paused: false }], tasks: 1 });
+    },
   };
   return handler;
 }

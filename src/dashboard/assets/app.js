@@ -4,7 +4,16 @@
 "use strict";
 (() => {
   const $ = (selector) => document.querySelector(selector);
-  const state = { unit: "usd", chart: null, last: null, updates: 0, token: "" };
+  const state = {
+    unit: "usd",
+    chart: null,
+    last: null,
+    updates: 0,
+    token: "",
+    // the controls: requests under way and the last answer, by row (kept across live updates)
+    pending: new Set(),
+    results: new Map(),
+  };
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -178,25 +187,34 @@
               )
             ),
           );
-        const stateText = p.dealId !== null ? "in a deal" : p.active ? "active" : "not placed";
+        const placed = p.dealId !== null ? "in a deal" : p.active ? "active" : "not placed";
+        const stateText = p.paused ? (p.dealId !== null ? "paused, in a deal" : "paused") : placed;
+        const pause = !p.paused;
         return el(
           "tr",
           { "data-plan": p.plan },
           el("td", null, p.plan),
           el("td", { class: "mono" }, p.orderId ?? "–"),
           el("td", null, p.usdPerHour ?? "–"),
-          el("td", { class: p.active ? "state-active" : "" }, stateText),
-          el("td", null, why),
           el(
             "td",
-            null,
-            el("button", {
-              type: "button",
-              disabled: !state.token,
-              onclick: () =>
-                act(`/api/plans/${encodeURIComponent(p.plan)}/pause`, { paused: true }),
-            }, "pause"),
+            { class: p.paused ? "state-paused" : p.active ? "state-active" : "" },
+            stateText,
           ),
+          el("td", null, why),
+          control({
+            key: "plan:" + p.plan,
+            label: pause ? "pause" : "resume",
+            path: `/api/plans/${encodeURIComponent(p.plan)}/pause`,
+            body: { paused: pause },
+            enabled: true,
+            done: () =>
+              pause
+                ? `plan ${p.plan} paused: off the market until resumed` +
+                  (p.dealId !== null ? ` (deal ${p.dealId} runs on)` : "")
+                : `plan ${p.plan} resumed: its ASK goes back on the market` +
+                  (p.dealId !== null ? ` when deal ${p.dealId} ends` : ""),
+          }),
         );
       }),
       6,
@@ -209,7 +227,7 @@
       s.tasks.map((t) =>
         el(
           "tr",
-          null,
+          { "data-task": `${t.dealId}/${t.taskId}` },
           el("td", { class: "mono" }, t.dealId),
           el("td", { class: "mono" }, t.taskId),
           el("td", { class: "mono" }, t.image),
@@ -221,15 +239,17 @@
           el("td", null, t.usage ? t.usage.cpuPercent.toFixed(1) + "%" : "–"),
           el("td", null, t.usage ? bytes(t.usage.memBytes) : "–"),
           el("td", null, t.usage?.gpuPercent === undefined ? "–" : t.usage.gpuPercent + "%"),
-          el(
-            "td",
-            null,
-            el("button", {
-              type: "button",
-              disabled: !state.token || t.state !== "running",
-              onclick: () => act(`/api/tasks/${encodeURIComponent(t.taskId)}/stop`, {}),
-            }, "stop"),
-          ),
+          control({
+            key: `task:${t.dealId}/${t.taskId}`,
+            label: "stop",
+            path: `/api/deals/${encodeURIComponent(t.dealId)}/tasks/${
+              encodeURIComponent(t.taskId)
+            }/stop`,
+            body: {},
+            enabled: t.state === "running",
+            done: (answer) =>
+              `task ${t.taskId} of deal ${t.dealId}: ${answer.result?.state ?? "stopped"}`,
+          }),
         )
       ),
       8,
@@ -305,13 +325,50 @@
     renderErrors(s);
   }
 
-  async function act(path, body) {
-    const res = await fetch(path, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-sonm-token": state.token },
-      body: JSON.stringify(body),
-    });
-    $("#action-result").textContent = res.ok ? "done" : (await res.text());
+  // a control's cell: its button, then the answer to its last use
+  function control({ key, label, path, body, enabled, done }) {
+    const busy = state.pending.has(key);
+    const result = state.results.get(key);
+    return el(
+      "td",
+      { class: "control" },
+      el("button", {
+        type: "button",
+        disabled: !state.token || !enabled || busy,
+        onclick: () => act(key, path, body, done),
+      }, busy ? label + "…" : label),
+      result ? el("span", { class: "result " + (result.ok ? "ok" : "bad") }, result.text) : "",
+    );
+  }
+
+  async function act(key, path, body, done) {
+    state.pending.add(key);
+    if (state.last) render(state.last);
+    let outcome;
+    try {
+      const res = await fetch(path, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-sonm-token": state.token },
+        body: JSON.stringify(body),
+      });
+      outcome = res.ok
+        ? { ok: true, text: done(await res.json()) }
+        : { ok: false, text: `refused (${res.status}): ${(await res.text()).trim()}` };
+    } catch (error) {
+      outcome = { ok: false, text: "cannot reach the agent: " + error.message };
+    }
+    state.pending.delete(key);
+    state.results.set(key, outcome);
+    const box = $("#action-result");
+    box.textContent = outcome.text;
+    box.className = "result " + (outcome.ok ? "ok" : "bad");
+    box.dataset.state = outcome.ok ? "ok" : "refused";
+    // show the change now rather than at the next live update
+    try {
+      render(await (await fetch("/api/status")).json());
+    } catch {
+      if (state.last) render(state.last);
+    }
   }
 
   function setUnit(unit) {
