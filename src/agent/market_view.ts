@@ -1,5 +1,10 @@
 import type { DealState, MarketChanges, OrderState } from "../chain/mod.ts";
-import { createOrderBook, InvalidOrderError, type OrderBook } from "../matcher/mod.ts";
+import {
+  createOrderBook,
+  InvalidOrderError,
+  type OrderBook,
+  type OrderColumns,
+} from "../matcher/mod.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
 import type { SchedulerEvent } from "./scheduler.ts";
 
@@ -111,19 +116,23 @@ export function createMarketView(
   }
 
   function reload(): void {
-    book = createOrderBook({ views: store.marketViewData() });
+    const views = store.marketViewData();
+    book = createOrderBook({ views });
     ownAsks = new Map();
     ownDeals = new Map();
-    const orders = store.activeOrders();
     try {
-      book.addAll(orders); // one sort for the whole market
+      // columns straight from sqlite: no object, string or bigint per order
+      const columns = store.activeOrderColumns();
+      book.loadColumns(columns);
+      for (const id of ownAskIds(columns, me)) {
+        const o = store.getOrder(id);
+        if (o !== undefined && o.active) ownAsks.set(o.id, o);
+      }
     } catch (error) {
       if (!(error instanceof InvalidOrderError)) throw error;
       // one order out of the matcher's bounds: add them one by one, skipping it
-      for (const o of orders) putOrder(o);
-    }
-    for (const o of orders) {
-      if (o.type === "ASK" && isMine(o.author)) ownAsks.set(o.id, o);
+      book = createOrderBook({ views });
+      for (const o of store.activeOrders()) putOrder(o);
     }
     for (const d of store.deals({ status: "ACCEPTED" })) putDeal(d);
   }
@@ -181,4 +190,20 @@ export function createMarketView(
     reload,
     refused: () => refused,
   };
+}
+
+/** Ids of the ASKs authored by `me` (lower case) among the columns' rows. */
+function ownAskIds(columns: OrderColumns, me: string): bigint[] {
+  const mine = new Set<number>();
+  columns.addresses.forEach((a, i) => {
+    if (a.toLowerCase() === me) mine.add(i);
+  });
+  const ids: bigint[] = [];
+  if (mine.size === 0) return ids;
+  for (let r = 0; r < columns.count; r++) {
+    if (columns.isBid[r] === 0 && mine.has(columns.author[r] as number)) {
+      ids.push(BigInt(columns.id[r] as number));
+    }
+  }
+  return ids;
 }
