@@ -146,13 +146,11 @@ export class OrderColumnsBuilder {
 
   /** Sets a row's price from its decimal text (no BigInt below 2^53). */
   setPriceText(r: number, text: string): void {
-    if (text.length <= 15) {
-      const v = Number(text);
-      if (Number.isSafeInteger(v) && /^\d+$/.test(text)) {
-        this.priceHigh[r] = Math.floor(v / TWO_32);
-        this.priceLow[r] = v % TWO_32;
-        return;
-      }
+    const v = smallDecimal(text);
+    if (v >= 0) {
+      this.priceHigh[r] = Math.floor(v / TWO_32);
+      this.priceLow[r] = v % TWO_32;
+      return;
     }
     this.setPrice(r, parseUint(text, "price"));
   }
@@ -165,12 +163,10 @@ export class OrderColumnsBuilder {
 
   /** Sets benchmark `i` of a row from its decimal text (no BigInt below 2^53). */
   setBenchmarkText(r: number, i: number, text: string): void {
-    if (text.length <= 15) {
-      const v = Number(text);
-      if (Number.isSafeInteger(v) && /^\d+$/.test(text)) {
-        this.#setBenchmarkHalves(r, i, Math.floor(v / TWO_32), v % TWO_32);
-        return;
-      }
+    const v = smallDecimal(text);
+    if (v >= 0) {
+      this.setBenchmarkHalves(r, i, Math.floor(v / TWO_32), v % TWO_32);
+      return;
     }
     this.setBenchmark(r, i, parseUint(text, `benchmarks[${i}]`));
   }
@@ -178,7 +174,7 @@ export class OrderColumnsBuilder {
   /** Sets benchmark `i` of a row (one at 2^64 or above is kept as out of bounds). */
   setBenchmark(r: number, i: number, value: bigint): void {
     const out = value < 0n || value >= 1n << 64n;
-    this.#setBenchmarkHalves(
+    this.setBenchmarkHalves(
       r,
       i,
       out ? 0xffffffff : Number(value >> 32n),
@@ -186,7 +182,8 @@ export class OrderColumnsBuilder {
     );
   }
 
-  #setBenchmarkHalves(r: number, i: number, hi: number, lo: number): void {
+  /** Sets benchmark `i` of a row from its 32-bit halves. */
+  setBenchmarkHalves(r: number, i: number, hi: number, lo: number): void {
     if (i >= this.#width) this.#grow(this.#cap, i + 1);
     const at = (r * this.#width + i) * 2;
     this.benchmarks[at] = hi;
@@ -320,6 +317,19 @@ function copy<T extends Float64Array | Uint8Array | Int32Array | Uint32Array>(
 ): T {
   to.set(from.subarray(0, n) as never);
   return to;
+}
+
+/** The value of 1 to 15 decimal digits (exact: below 2^53), or -1 for anything else. */
+function smallDecimal(text: string): number {
+  const n = text.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 function parseUint(text: string, field: string): bigint {
