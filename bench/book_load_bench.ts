@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its table
 /**
  * Loading a market into the order book, side by side in one run: today's
  * path (`OrderBook.addAll` over one `MarketOrder` object per order) against
