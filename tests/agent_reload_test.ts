@@ -1,0 +1,182 @@
+/**
+ * A config reload on SIGHUP, as systemd's `ExecReload` sends it: the real CLI
+ * on the real devnet, a real config file edited in place, the ASK read back
+ * from the chain.
+ */
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import {
+  connectChain,
+  createMarketClient,
+  formatUsdPerHour,
+  getOrder,
+  type MarketAddresses,
+  parseUsdPerHour,
+} from "../src/chain/mod.ts";
+
+const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
+const MAIN = join(ROOT, "main.ts");
+
+type LogLine = Record<string, unknown> & { msg: string };
+
+/** A real `sonm-agent run --log-format json` process; its log lines as they come. */
+function spawnAgent(file: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "run", "--config", file, "--log-format", "json"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const lines: LogLine[] = [];
+  let buffer = "";
+  const readMore = async (): Promise<boolean> => {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    buffer += value;
+    const parts = buffer.split("\n");
+    buffer = parts.pop() ?? "";
+    lines.push(...parts.map((part) => JSON.parse(part) as LogLine));
+    return true;
+  };
+  const dump = () => lines.map((l) => JSON.stringify(l)).join("\n");
+  return {
+    lines,
+    dump,
+    /** Reads until a line after `from` satisfies `match`. */
+    async waitFor(match: (line: LogLine) => boolean, what: string, from = 0): Promise<LogLine> {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const found = lines.slice(from).find(match);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline || !(await readMore())) {
+          assert.fail(`no ${what}; got:\n${dump()}`);
+        }
+      }
+    },
+    hangUp: () => child.kill("SIGHUP"),
+    async stop(): Promise<number> {
+      child.kill("SIGINT");
+      while (await readMore()) { /* read until exit */ }
+      return (await child.status).code;
+    },
+  };
+}
+
+const PLAN = "reloaded";
+
+/** The example config, its dashboard on a free port, and a second plan no demo BID takes. */
+async function writeConfig(file: string, price: string): Promise<void> {
+  const example = await Deno.readTextFile(join(ROOT, "config.example.yaml"));
+  const plan = `  - name: ${PLAN}
+    price_usd_per_hour: ${price}
+    resources: { cpu_cores: 1, ram: 1GiB }
+    tag: "reload"
+`;
+  const text = example.replace("port: 9337", "port: 0").replace("\n# Docker", `${plan}\n# Docker`);
+  assert.ok(text.includes(`name: ${PLAN}`), "the plan was not added to the example");
+  await Deno.writeTextFile(file, text);
+}
+
+Deno.test("SIGHUP re-prices a plan's ASK on chain; a broken edit is refused by field and changes nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reload-" });
+  const file = join(dir, "rig.yaml");
+  await writeConfig(file, `"0.5"`);
+  const agent = spawnAgent(file);
+  let chain: Awaited<ReturnType<typeof connectChain>> | undefined;
+  try {
+    const placedOf = (plan: string) => (l: LogLine) => l.msg === "placed ASK" && l.plan === plan;
+    const first = await agent.waitFor(placedOf(PLAN), `"placed ASK" for ${PLAN}`);
+    const devnet = agent.lines.find((l) => l.msg === "devnet is up")!;
+    chain = await connectChain({ url: String(devnet.rpc), chainId: Number(devnet.chainId) });
+    const addresses = Object.fromEntries(
+      ["market", "token", "oracle", "blacklist", "profiles"].map((k) => [k, devnet[k]]),
+    ) as MarketAddresses;
+    const market = createMarketClient(chain, { addresses });
+    const order = async (orderId: bigint) => {
+      const found = await getOrder(market, { orderId });
+      assert.ok(found !== undefined, `order ${orderId} is not on chain`);
+      return found;
+    };
+    const firstId = BigInt(String(first.orderId));
+    const before = await order(firstId);
+    assert.equal(before.active, true);
+    assert.equal(before.price, parseUsdPerHour("0.5"));
+
+    // a valid edit: the plan re-priced (live) and the dashboard moved (needs a restart)
+    await writeConfig(file, `"0.75"`);
+    await Deno.writeTextFile(
+      file,
+      (await Deno.readTextFile(file)).replace("port: 0", "port: 19337"),
+    );
+    let mark = agent.lines.length;
+    agent.hangUp();
+    const second = await agent.waitFor(
+      (l) => placedOf(PLAN)(l) && l.orderId !== first.orderId,
+      "a new ASK after the reload",
+      mark,
+    );
+    assert.equal(second.usdPerHour, "0.75");
+    const since = agent.lines.slice(mark);
+    assert.ok(
+      since.some((l) => l.msg === "cancelled ASK" && l.orderId === first.orderId),
+      agent.dump(),
+    );
+    assert.ok(
+      since.some((l) => l.msg === "config reload: applied" && l.field === `plans.${PLAN}`),
+      agent.dump(),
+    );
+    assert.ok(
+      since.some((l) =>
+        l.msg === "config reload: needs a restart; left as it was" && l.field === "dashboard"
+      ),
+      agent.dump(),
+    );
+    const secondId = BigInt(String(second.orderId));
+    assert.equal((await order(firstId)).active, false);
+    const replaced = await order(secondId);
+    assert.equal(replaced.active, true);
+    assert.equal(formatUsdPerHour(replaced.price), "0.75");
+
+    // a broken edit: every problem named by field, nothing changes
+    await writeConfig(file, `"-1"`);
+    mark = agent.lines.length;
+    agent.hangUp();
+    const invalid = await agent.waitFor(
+      (l) => l.msg === "config reload: invalid field",
+      "the refused reload",
+      mark,
+    );
+    assert.match(String(invalid.field), /^plans\[1\]\.price_usd_per_hour$/);
+    assert.match(String(invalid.problem), /-1/);
+    // one more, valid and the same as what runs: once it is done, the broken one surely was too
+    await writeConfig(file, `"0.75"`);
+    await Deno.writeTextFile(
+      file,
+      (await Deno.readTextFile(file)).replace("port: 0", "port: 19337"),
+    );
+    agent.hangUp();
+    const done = await agent.waitFor(
+      (l) => l.msg === "config reloaded",
+      "the no-op reload",
+      mark,
+    );
+    assert.equal(done.applied, 0);
+    assert.equal(done.needsRestart, 1); // the dashboard's port, still as at start
+    await new Promise((r) => setTimeout(r, 2_000)); // the plans step's turn after the reload
+    const after = agent.lines.slice(mark);
+    assert.ok(
+      !after.some((l) => l.msg === "placed ASK" || l.msg === "cancelled ASK"),
+      agent.dump(),
+    );
+    const kept = await order(secondId);
+    assert.equal(kept.active, true);
+    assert.equal(kept.price, replaced.price);
+  } finally {
+    const code = await agent.stop();
+    await chain?.close();
+    await Deno.remove(dir, { recursive: true });
+    assert.equal(code, 0, agent.dump());
+  }
+});
