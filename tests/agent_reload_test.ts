@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import { discoverHardware } from "../src/bench/mod.ts";
+import { createLogger, type Devnet, startDevnet } from "../src/agent/mod.ts";
 import {
+  type ChainClient,
   connectChain,
   createMarketClient,
   formatUsdPerHour,
@@ -13,6 +16,13 @@ import {
   type MarketAddresses,
   parseUsdPerHour,
 } from "../src/chain/mod.ts";
+import {
+  createRigKeystore,
+  type RunningAgent,
+  startAgent,
+  until,
+  writeRigConfig,
+} from "./_fixtures/agent_rig.ts";
 
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
 const MAIN = join(ROOT, "main.ts");
@@ -178,5 +188,79 @@ Deno.test("SIGHUP re-prices a plan's ASK on chain; a broken edit is refused by f
     await chain?.close();
     await Deno.remove(dir, { recursive: true });
     assert.equal(code, 0, agent.dump());
+  }
+});
+
+Deno.test("runAgent()'s reload(): plans and admins change live, without a signal", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reload-" });
+  const quiet = createLogger({ level: "error", write: () => {} });
+  let devnet: Devnet | undefined;
+  let chain: ChainClient | undefined;
+  let agent: RunningAgent | undefined;
+  const admin = "0x" + "a1".repeat(20) as `0x${string}`;
+  const plan = (name: string, price: string) =>
+    `  - { name: ${name}, price_usd_per_hour: "${price}", resources: { cpu_cores: 1, ram: 1GiB } }\n`;
+  try {
+    const address = await createRigKeystore(dir);
+    devnet = await startDevnet({ logger: quiet, fund: [address] });
+    const config = await writeRigConfig(dir, devnet, "plans:\n" + plan("old", "1"));
+    const hardware = await discoverHardware({ dataDir: dir });
+    agent = await startAgent(config, hardware, { configFile: join(dir, "rig.yaml") });
+    const running = agent;
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+    const market = createMarketClient(chain, { addresses: devnet.contracts });
+    const askOf = (name: string) =>
+      until(`the ASK of ${name}`, () =>
+        Promise.resolve(
+          running.logs.find((l) => l.msg === "placed ASK" && l.plan === name)?.orderId as
+            | bigint
+            | string
+            | undefined,
+        )).then((id) => BigInt(String(id)));
+    const oldAsk = await askOf("old");
+    assert.equal((await getOrder(market, { orderId: oldAsk }))?.active, true);
+    // an administrator's request, as the task protocol delivers it once verified
+    const status = (nonce: bigint) =>
+      running.ready.workloads.handler.admin({
+        action: "admin.status",
+        signer: admin,
+        dealId: 0n,
+        args: {},
+        nonce,
+        expiry: BigInt(Math.floor(Date.now() / 1000) + 600),
+      } as never, AbortSignal.timeout(10_000));
+    await assert.rejects(status(1n), /not an administrator/);
+
+    await writeRigConfig(
+      dir,
+      devnet,
+      `admins: ["${admin}"]\nlogging: { level: warn }\nplans:\n` + plan("new", "2"),
+    );
+    const outcome = await running.ready.reload();
+    assert.ok(outcome.ok);
+    assert.deepEqual(outcome.diff.applied.map((a) => a.field).sort(), [
+      "admins",
+      "logging.level",
+      "plans.new",
+      "plans.old",
+    ]);
+    assert.deepEqual(outcome.diff.refused, []);
+    const newAsk = await askOf("new");
+    const placed = await getOrder(market, { orderId: newAsk });
+    assert.equal(placed?.active, true);
+    assert.equal(placed?.price, parseUsdPerHour("2"));
+    await until(
+      "the old ASK cancelled",
+      async () =>
+        (await getOrder(market, { orderId: oldAsk }))?.active === false ? true : undefined,
+    );
+    // the new admin is heard, and sees the reloaded plans
+    const answer = await status(2n) as { market: { plans: { name: string }[] } };
+    assert.deepEqual(answer.market.plans.map((p) => p.name), ["new"]);
+  } finally {
+    await agent?.stop();
+    await chain?.close();
+    await devnet?.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
