@@ -15,7 +15,13 @@ import {
   getOrder,
   type MarketAddresses,
   parseUsdPerHour,
+  placeOrder,
 } from "../src/chain/mod.ts";
+import { findTasks } from "../src/docker/mod.ts";
+import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
+import { ensureBusyboxImage } from "./_fixtures/images.ts";
+import { startRegistry } from "./_fixtures/registry.ts";
+import * as workloads from "./_fixtures/workloads.ts";
 import {
   createRigKeystore,
   type RunningAgent,
@@ -261,6 +267,94 @@ Deno.test("runAgent()'s reload(): plans and admins change live, without a signal
     await agent?.stop();
     await chain?.close();
     await devnet?.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a reload's docker.allowed_images applies to the next task: refused before, run after", async () => {
+  const lock = await lockDockerd("shared");
+  const docker = await ensureDockerd();
+  const registry = await startRegistry();
+  const dir = await Deno.makeTempDir({ prefix: "reload-docker-" });
+  const agentId = `reload-${Date.now().toString(36)}`;
+  const quiet = createLogger({ level: "error", write: () => {} });
+  let devnet: Devnet | undefined;
+  let chain: ChainClient | undefined;
+  let agent: workloads.RunningAgent | undefined;
+  try {
+    const local = await ensureBusyboxImage("workloads-test/busybox:e2e", "workloads-e2e");
+    const other = await registry.push(local, "elsewhere/app:1");
+    const address = await workloads.createRigKeystore(dir);
+    devnet = await startDevnet({ logger: quiet, fund: [address] });
+    const running = devnet;
+    const writeConfig = (images: string[]) =>
+      workloads.writeRigConfig(
+        dir,
+        running,
+        `docker:
+  allowed_images: ${JSON.stringify(images)}
+plans:
+  - name: small
+    price_usd_per_hour: "0.36"
+    resources: { cpu_cores: 0.5, ram: 64MiB, net: { outbound: true } }
+`,
+      );
+    const config = await writeConfig([`${registry.address}/workloads/*`]);
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+    const reader = createMarketClient(chain, { addresses: devnet.contracts });
+    const consumer = workloads.consumerOf(chain, devnet, devnet.consumer.privateKey);
+    agent = await workloads.startAgent(config, {
+      hardware: await discoverHardware({ dataDir: dir }),
+      agentId,
+      registryAuth: { username: registry.username, password: registry.password },
+      configFile: join(dir, "rig.yaml"),
+    });
+    const rig = agent;
+    await workloads.until(
+      "the plan's ASK",
+      () => rig.logs.find((l) => l.msg === "placed ASK") as unknown,
+    );
+    const { orderId } = await placeOrder(consumer.market, {
+      type: "BID",
+      duration: 0n,
+      price: parseUsdPerHour("0.36"),
+      netflags: [false, true, false],
+      benchmarks: [0n, 0n, 0n, 32n * 2n ** 20n],
+    });
+    const dealId = await workloads.until("the deal", async () => {
+      const o = await getOrder(reader, { orderId });
+      return o !== undefined && o.dealId !== 0n ? o.dealId : undefined;
+    });
+    const submit = async () =>
+      await consumer.send(
+        rig,
+        await consumer.sign("submit", dealId, {
+          spec: { image: other.reference, command: ["sleep", "600"] },
+        }),
+      );
+    const refused = await submit();
+    assert.equal((refused as { code: string }).code, "policy", JSON.stringify(refused));
+    assert.equal((await findTasks(docker, { agentId })).length, 0);
+
+    await writeConfig([`${registry.address}/workloads/*`, `${registry.address}/elsewhere/*`]);
+    const outcome = await rig.ready.reload();
+    assert.ok(outcome.ok);
+    assert.deepEqual(outcome.diff.applied.map((a) => a.field), ["docker.allowed_images"]);
+    const ran = await submit();
+    assert.equal(
+      (ran as { result: { state: string } }).result?.state,
+      "running",
+      JSON.stringify(ran),
+    );
+    assert.equal((await findTasks(docker, { agentId })).length, 1);
+  } finally {
+    await agent?.stop();
+    await workloads.removeAgentObjects(docker, agentId);
+    await chain?.close();
+    await devnet?.stop();
+    await registry.close();
+    docker.close();
+    lock.release();
     await Deno.remove(dir, { recursive: true });
   }
 });
