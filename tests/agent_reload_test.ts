@@ -57,6 +57,7 @@ function spawnAgent(file: string) {
     return true;
   };
   const dump = () => lines.map((l) => JSON.stringify(l)).join("\n");
+  let stopped: Promise<number> | undefined;
   return {
     lines,
     dump,
@@ -72,10 +73,14 @@ function spawnAgent(file: string) {
       }
     },
     hangUp: () => child.kill("SIGHUP"),
-    async stop(): Promise<number> {
-      child.kill("SIGINT");
-      while (await readMore()) { /* read until exit */ }
-      return (await child.status).code;
+    /** Sends SIGINT once, reads the rest of the output; the exit code. */
+    stop(): Promise<number> {
+      stopped ??= (async () => {
+        child.kill("SIGINT");
+        while (await readMore()) { /* read until exit */ }
+        return (await child.status).code;
+      })();
+      return stopped;
     },
   };
 }
@@ -95,7 +100,7 @@ async function writeConfig(file: string, price: string): Promise<void> {
   await Deno.writeTextFile(file, text);
 }
 
-Deno.test("SIGHUP re-prices a plan's ASK on chain; a broken edit is refused by field and changes nothing", async () => {
+Deno.test("SIGHUP re-prices a plan's ASK on chain, refuses a broken edit by field, and sets the log level", async () => {
   const dir = await Deno.makeTempDir({ prefix: "reload-" });
   const file = join(dir, "rig.yaml");
   await writeConfig(file, `"0.5"`);
@@ -189,6 +194,23 @@ Deno.test("SIGHUP re-prices a plan's ASK on chain; a broken edit is refused by f
     const kept = await order(secondId);
     assert.equal(kept.active, true);
     assert.equal(kept.price, replaced.price);
+
+    // logging.level: from the next line on, info is no longer written
+    const loud = await Deno.readTextFile(file);
+    assert.ok(loud.includes("level: info "));
+    await Deno.writeTextFile(file, loud.replace("level: info ", "level: warn "));
+    mark = agent.lines.length;
+    agent.hangUp();
+    await agent.waitFor(
+      (l) => l.msg === "config reload: applied" && l.field === "logging.level",
+      "the level change",
+      mark,
+    );
+    mark = agent.lines.length;
+    assert.equal(await agent.stop(), 0);
+    const quiet = agent.lines.slice(mark);
+    assert.ok(quiet.every((l) => l.level !== "info"), agent.dump());
+    assert.ok(!quiet.some((l) => l.msg === "stopped"), agent.dump());
   } finally {
     const code = await agent.stop();
     await chain?.close();
