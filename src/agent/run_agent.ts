@@ -20,6 +20,7 @@ import { createErrorLog } from "./error_log.ts";
 import { readNvidiaGpus } from "./gpu_readings.ts";
 import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
+import { reloadConfigFile, type ReloadOutcome } from "./reload_config.ts";
 import { createMarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
 import { systemClock } from "./scheduler.ts";
@@ -48,6 +49,11 @@ export type AgentReady = {
   devnet: Devnet | undefined;
   /** The deal -> task side: the task protocol's handler and domain (transports call it). */
   workloads: Workloads;
+  /**
+   * Re-reads `configFile` and applies what can change live (what SIGHUP does):
+   * see {@linkcode reloadConfigFile}. Reloads run one at a time.
+   */
+  reload(): Promise<ReloadOutcome>;
 };
 
 /** Options of {@linkcode runAgent}. */
@@ -70,6 +76,10 @@ export type RunAgentOptions = {
   agentId?: string | undefined;
   /** Registry credentials for consumers' images (by image reference). */
   registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
+  /** The config file `config` came from: what {@linkcode AgentReady.reload} re-reads. */
+  configFile?: string | undefined;
+  /** Called when a reload changes `logging.level` (the caller's logger follows it). */
+  onLogLevel?: ((level: LogLevel) => void) | undefined;
 };
 
 /**
@@ -163,12 +173,14 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         logger: logger.child("worker"),
       }, { master: config.master, addresses, signal });
     }
+    // the config as the last reload left it (plans, admins, allowed images, log level)
+    let live = config;
     // administrators pause and re-price fixed-price plans (task protocol admin actions)
     const fixedPlans = () =>
       planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
         .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
     const planControls = createPlanAdminControls(state.db, {
-      plans: config.plans,
+      plans: () => live.plans,
       onChange: () => reconciler.setPlans(fixedPlans()),
     });
     // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
@@ -207,7 +219,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       db: state.db,
       store: components.store,
       logger: logger.child("deals"),
-    }, { me: account.address, plans: config.plans });
+    }, { me: account.address, plans: () => live.plans });
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger, clock: systemClock },
       {
@@ -235,6 +247,20 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       },
     );
 
+    let reloading: Promise<unknown> = Promise.resolve();
+    const reload = (file: string) =>
+      reloadConfigFile(file, {
+        logger: logger.child("config"),
+        gpuIndexes: gpuIndexesOf(hardware),
+        current: () => live,
+        apply: ({ config: next }) => {
+          const level = live.logging.level;
+          live = next;
+          workloads.setConfig(next);
+          reconciler.setPlans(fixedPlans());
+          if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
+        },
+      });
     const ready: AgentReady = {
       address: account.address,
       rpcUrl,
@@ -243,6 +269,15 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: Math.round(devnetMs),
       devnet,
       workloads,
+      reload() {
+        const file = options.configFile;
+        if (file === undefined) {
+          return Promise.reject(new Error("runAgent was started without a configFile to reload"));
+        }
+        const next = reloading.then(() => reload(file));
+        reloading = next.catch(() => undefined);
+        return next;
+      },
     };
     logger.info("agent is ready", {
       address: ready.address,
@@ -355,12 +390,38 @@ export async function runAgentFromFile(
 ): Promise<void> {
   const hardware = await discoverHardware({ dataDir: "/", signal: options.signal });
   const config = await loadConfig(file, { gpuIndexes: gpuIndexesOf(hardware) });
+  let level = options.log?.level ?? config.logging.level;
   const logger = createLogger({
-    level: options.log?.level ?? config.logging.level,
+    level: () => level,
     format: options.log?.format ?? config.logging.format,
   });
   logger.info("starting sonm-agent", { version: VERSION, config: file });
-  await runAgent(config, { logger, signal: options.signal, hardware });
+  // SIGHUP (systemctl reload) re-reads the config; before the agent is ready there is nothing to change
+  let ready: AgentReady | undefined;
+  const onHangup = () => {
+    if (ready === undefined) {
+      logger.warn("SIGHUP before the agent is ready: no config reload");
+      return;
+    }
+    logger.info("SIGHUP: reloading the config", { config: file });
+    ready.reload().catch((error: unknown) => logger.error("config reload failed", { error }));
+  };
+  Deno.addSignalListener("SIGHUP", onHangup);
+  try {
+    await runAgent(config, {
+      logger,
+      signal: options.signal,
+      hardware,
+      configFile: file,
+      onReady: (r) => (ready = r),
+      onLogLevel: (next) => {
+        if (options.log?.level === undefined) level = next;
+        else logger.info("--log-level was given: it stays over the config's logging.level");
+      },
+    });
+  } finally {
+    Deno.removeSignalListener("SIGHUP", onHangup);
+  }
 }
 
 /** Measured probe and network results cached by `sonm-agent bench` for this hardware. */
