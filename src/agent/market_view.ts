@@ -56,6 +56,7 @@ export type MarketView = {
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
+const MAX_BOOK_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Creates the long-lived market view and loads it from the store: one scan
@@ -100,7 +101,8 @@ export function createMarketView(
       // the contract bounds orders at placeOrder; one outside the matcher's bounds cannot match ours
       if (!(error instanceof InvalidOrderError)) throw error;
       refused++;
-      book.remove(o.id);
+      // an id the book cannot hold (past 2^53) was never in it
+      if (o.id >= 0n && o.id <= MAX_BOOK_ID) book.remove(o.id);
     }
     if (o.type !== "ASK" || !isMine(o.author)) return false;
     if (o.active) ownAsks.set(o.id, o);
