@@ -62,6 +62,7 @@ Deno.test("deploy/systemd/sonm-agent.service: restart policy, journal, docker so
   for (
     const line of [
       "Restart=on-failure",
+      "ExecReload=/bin/kill -HUP $MAINPID",
       "StandardOutput=journal",
       "SupplementaryGroups=docker",
       "ReadWritePaths=-/run/docker.sock",
@@ -188,6 +189,7 @@ Deno.test({
           "m",
         ),
       );
+      assert.match(unitText, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
       assert.match(unitText, new RegExp(`^ReadWritePaths=${r}/var/lib/sonm-agent$`, "m"));
       const verified = await verifyUnit(unit);
       assert.equal(verified.code, 0, verified.err);

@@ -20,12 +20,19 @@ import type {
   IdentityLevel,
   MarketViewData,
   MarketViews,
+  OrderColumns,
 } from "../matcher/mod.ts";
+import { prepareActiveOrderColumns, readActiveOrderColumns } from "./_active_order_columns.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
 export type SqliteChainStore = ChainStore & NonceStore & {
   /** Forgets everything indexed and every nonce (the state moves to a new chain). */
   clear(): void;
+  /**
+   * The standing orders (as `activeOrders`, ids ascending) as the matcher's
+   * columns, for `OrderBook.loadColumns`: no object or bigint per order.
+   */
+  activeOrderColumns(): OrderColumns;
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -174,6 +181,8 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
          SELECT 1 FROM chain_orders n WHERE n.id = o.id AND n.block_number > o.block_number)
        ORDER BY id`,
     )),
+    activeColumns: prepareActiveOrderColumns(db),
+    activeCount: db.prepare("SELECT count(*) AS n FROM chain_orders WHERE status = 2"),
     deals: db.prepare(
       `SELECT d.* FROM chain_deals d
        WHERE d.block_number = (SELECT MAX(block_number) FROM chain_deals WHERE id = d.id)
@@ -483,6 +492,10 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       const out: OrderState[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = activeRowToOrder(rows[i] as SQLOutputValue[]);
       return out;
+    },
+    activeOrderColumns() {
+      const n = Number((q.activeCount.get() as Row).n);
+      return readActiveOrderColumns(q.activeColumns, n);
     },
     deals(options = {}) {
       const party = options.party === undefined ? undefined : lc(options.party);

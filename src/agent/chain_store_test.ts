@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { BlockUpdate, OrderState } from "../chain/mod.ts";
 import { openState } from "./state.ts";
 import { createChainStore } from "./chain_store.ts";
+import { createOrderBook } from "../matcher/mod.ts";
 
 const A = "0x00000000000000000000000000000000000000aa" as const;
 const B = "0x00000000000000000000000000000000000000bb" as const;
@@ -249,6 +250,47 @@ Deno.test("createChainStore() marketViewData() lists the current bindings, level
       levels: [{ address: A, level: 2 }],
       blacklists: [{ owner: A, listed: B }],
     });
+  } finally {
+    state.close();
+  }
+});
+
+Deno.test("createChainStore().activeOrderColumns() loads the same book as activeOrders()", () => {
+  const state = openState({ path: ":memory:" });
+  try {
+    const store = createChainStore(state.db);
+    const orders: OrderState[] = [];
+    for (let i = 1; i <= 60; i++) {
+      orders.push(order(BigInt(i), {
+        type: i % 3 === 0 ? "ASK" : "BID",
+        author: `0x${(0xa000 + i).toString(16).padStart(40, "0")}`,
+        counterparty: i % 4 === 0 ? M : ZERO,
+        blacklist: i % 5 === 0 ? B : ZERO,
+        tag: i % 2 === 0 ? hash(0) : hash(i),
+        price: [2n ** 80n, 0n, 2n ** 53n + 1n, 2n ** 53n - 1n, 12345n][i % 5]!,
+        duration: BigInt(i % 7),
+        netflags: [[], [true], [false, true], [true, false, true]][i % 4]!,
+        benchmarks: [[], [2n ** 63n - 1n], [0n, 2n ** 32n, 9007199254740993n]][i % 3]!,
+      }));
+    }
+    store.applyBlock(block(10, { orders }));
+    // a later version wins: id 7 taken by a deal, id 8 repriced
+    store.applyBlock(block(11, {
+      orders: [order(7n, { active: false, dealId: 3n }), order(8n, { price: 99n })],
+    }));
+    const columns = store.activeOrderColumns();
+    assert.equal(columns.count, 59);
+    const byColumns = createOrderBook();
+    byColumns.loadColumns(columns);
+    const byObjects = createOrderBook();
+    byObjects.addAll(store.activeOrders());
+    assert.equal(byColumns.has(7n), false);
+    assert.equal(byColumns.get(8n)?.price, 99n);
+    for (let i = 1n; i <= 60n; i++) assert.deepEqual(byColumns.get(i), byObjects.get(i), `id ${i}`);
+    assert.deepEqual(
+      byColumns.matchAsk({ ...order(100n), price: 0n, benchmarks: [], netflags: [] }),
+      byObjects.matchAsk({ ...order(100n), price: 0n, benchmarks: [], netflags: [] }),
+    );
   } finally {
     state.close();
   }

@@ -91,11 +91,12 @@ export type ChangeRequests = {
  */
 export function createChangeRequests(
   components: ChangeRequestsComponents,
-  options: { me: `0x${string}`; plans: readonly PlanConfig[] },
+  /** `plans`: a function is read at each step (a config reload changes them). */
+  options: { me: `0x${string}`; plans: readonly PlanConfig[] | (() => readonly PlanConfig[]) },
 ): ChangeRequests {
   const { db, store, logger } = components;
   const me = options.me.toLowerCase();
-  const plans = new Map(options.plans.map((p) => [p.name, p]));
+  const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
   const pending = db.prepare(
     `SELECT c.id, c.deal_id, c.price, c.duration FROM chain_change_requests c
      WHERE c.block_number = (SELECT MAX(block_number) FROM chain_change_requests WHERE id = c.id)
@@ -114,7 +115,7 @@ export function createChangeRequests(
         (deal.supplier.toLowerCase() !== me && deal.master.toLowerCase() !== me)
       ) continue;
       const name = (planOf.get(deal.askId) as { plan: string } | undefined)?.plan;
-      const plan = name === undefined ? undefined : plans.get(name);
+      const plan = name === undefined ? undefined : plans().find((p) => p.name === name);
       if (plan === undefined) continue;
       const request = { price: BigInt(r.price!), duration: BigInt(r.duration!) };
       const decision = decideChangeRequest(request, plan, deal);

@@ -30,6 +30,8 @@ export function renderConfigTemplate(options: ConfigTemplateOptions = {}): strin
 # example value. Check a config with: sonm-agent config check --config rig.yaml
 # Sizes: 512MiB, 4GiB, 1TB or bytes. Durations: 90s, 30m, 8h, 2d, 1w or seconds.
 # Relative paths are relative to this file's folder.
+# Reload without a restart: SIGHUP (systemctl reload sonm-agent) applies plans,
+# logging.level, admins and docker.allowed_images; other changes need a restart.
 
 # Where the agent keeps its state (sqlite), caches and devnet files.
 data_dir: ./.data

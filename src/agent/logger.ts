@@ -16,8 +16,8 @@ export interface Logger {
 
 /** Options of {@linkcode createLogger}. */
 export type CreateLoggerOptions = {
-  /** @default {"info"} */
-  level?: LogLevel | undefined;
+  /** The least level written; a function is read at each line (a config reload changes it). @default {"info"} */
+  level?: LogLevel | (() => LogLevel) | undefined;
   /** `text` for people, `json` for log shippers (one JSON object a line). @default {"text"} */
   format?: "text" | "json" | undefined;
   /** Where lines go. @default {writes to stderr} */
@@ -63,9 +63,9 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     component = "agent",
     now = () => new Date(),
   } = options;
-  const min = RANK[level];
+  const min = typeof level === "function" ? () => RANK[level()] : () => RANK[level];
   const emit = (lvl: LogLevel, message: string, fields: LogFields = {}): void => {
-    if (RANK[lvl] < min) return;
+    if (RANK[lvl] < min()) return;
     const clean = sanitize(fields, format === "json" ? "object" : "text");
     const time = now().toISOString();
     if (format === "json") {

@@ -1,5 +1,10 @@
 import type { DealState, MarketChanges, OrderState } from "../chain/mod.ts";
-import { createOrderBook, InvalidOrderError, type OrderBook } from "../matcher/mod.ts";
+import {
+  createOrderBook,
+  InvalidOrderError,
+  type OrderBook,
+  type OrderColumns,
+} from "../matcher/mod.ts";
 import type { SqliteChainStore } from "./chain_store.ts";
 import type { SchedulerEvent } from "./scheduler.ts";
 
@@ -51,6 +56,7 @@ export type MarketView = {
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
+const MAX_BOOK_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Creates the long-lived market view and loads it from the store: one scan
@@ -95,7 +101,8 @@ export function createMarketView(
       // the contract bounds orders at placeOrder; one outside the matcher's bounds cannot match ours
       if (!(error instanceof InvalidOrderError)) throw error;
       refused++;
-      book.remove(o.id);
+      // an id the book cannot hold (past 2^53) was never in it
+      if (o.id >= 0n && o.id <= MAX_BOOK_ID) book.remove(o.id);
     }
     if (o.type !== "ASK" || !isMine(o.author)) return false;
     if (o.active) ownAsks.set(o.id, o);
@@ -111,19 +118,23 @@ export function createMarketView(
   }
 
   function reload(): void {
-    book = createOrderBook({ views: store.marketViewData() });
+    const views = store.marketViewData();
+    book = createOrderBook({ views });
     ownAsks = new Map();
     ownDeals = new Map();
-    const orders = store.activeOrders();
     try {
-      book.addAll(orders); // one sort for the whole market
+      // columns straight from sqlite: no object, string or bigint per order
+      const columns = store.activeOrderColumns();
+      book.loadColumns(columns);
+      for (const id of ownAskIds(columns, me)) {
+        const o = store.getOrder(id);
+        if (o !== undefined && o.active) ownAsks.set(o.id, o);
+      }
     } catch (error) {
       if (!(error instanceof InvalidOrderError)) throw error;
       // one order out of the matcher's bounds: add them one by one, skipping it
-      for (const o of orders) putOrder(o);
-    }
-    for (const o of orders) {
-      if (o.type === "ASK" && isMine(o.author)) ownAsks.set(o.id, o);
+      book = createOrderBook({ views });
+      for (const o of store.activeOrders()) putOrder(o);
     }
     for (const d of store.deals({ status: "ACCEPTED" })) putDeal(d);
   }
@@ -181,4 +192,20 @@ export function createMarketView(
     reload,
     refused: () => refused,
   };
+}
+
+/** Ids of the ASKs authored by `me` (lower case) among the columns' rows. */
+function ownAskIds(columns: OrderColumns, me: string): bigint[] {
+  const mine = new Set<number>();
+  columns.addresses.forEach((a, i) => {
+    if (a.toLowerCase() === me) mine.add(i);
+  });
+  const ids: bigint[] = [];
+  if (mine.size === 0) return ids;
+  for (let r = 0; r < columns.count; r++) {
+    if (columns.isBid[r] === 0 && mine.has(columns.author[r] as number)) {
+      ids.push(BigInt(columns.id[r] as number));
+    }
+  }
+  return ids;
 }

@@ -184,3 +184,19 @@ Deno.test("createMarketView() bulk-loads a big market and still skips an order o
   assert.equal(view.refused(), 1);
   state.close();
 });
+
+Deno.test("createMarketView() loads past an order id beyond 2^53 (refused, the rest kept)", () => {
+  const state = openState({ path: ":memory:" });
+  const store = createChainStore(state.db);
+  const orders = Array.from(
+    { length: 40 },
+    (_, i) => order({ id: BigInt(i + 1), type: i % 2 === 0 ? "BID" : "ASK", price: BigInt(i + 1) }),
+  );
+  orders.push(order({ id: 2n ** 60n, type: "BID", price: 7n }));
+  store.applyBlock(block(1n, { orders }));
+  const view = createMarketView({ store }, { me: ME });
+  assert.equal(view.book.stats().bids + view.book.stats().asks, 40);
+  assert.equal(view.refused(), 1);
+  assert.equal(view.ownAsks().size, 20);
+  state.close();
+});

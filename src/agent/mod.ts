@@ -178,6 +178,13 @@ export {
   type LogLevel,
 } from "./logger.ts";
 export { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export {
+  type AppliedChange,
+  type ConfigDiff,
+  diffConfig,
+  type RefusedChange,
+} from "./diff_config.ts";
+export { reloadConfigFile, type ReloadConfigOptions, type ReloadOutcome } from "./reload_config.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
 export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export {

@@ -95,24 +95,26 @@ export function planOverridesTable(db: DatabaseSync): PlanOverridesTable {
 export function createPlanAdminControls(
   db: DatabaseSync,
   options: {
-    plans: readonly PlanConfig[];
+    /** The config's plans (a function is read at each use: a config reload changes them). */
+    plans: readonly PlanConfig[] | (() => readonly PlanConfig[]);
     status?: (() => unknown) | undefined;
     /** Called after every change (the market reconciler re-reads the plans). */
     onChange?: (() => void) | undefined;
   },
 ): AdminControls & { current(): PlanConfig[] } {
   const table = planOverridesTable(db);
-  const names = new Set(options.plans.map((p) => p.name));
+  const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
+  const has = (plan: string) => plans().some((p) => p.name === plan);
   const known = (plan: string) => {
-    if (!names.has(plan)) {
+    if (!has(plan)) {
       throw new RequestRefusedError("malformed", `plan "${plan}" is not in this rig's config`);
     }
   };
   return {
-    current: () => applyPlanOverrides(options.plans, table.all()),
-    hasPlan: (plan) => names.has(plan),
+    current: () => applyPlanOverrides(plans(), table.all()),
+    hasPlan: has,
     status: () => ({
-      plans: applyPlanOverrides(options.plans, []).map((p) => {
+      plans: applyPlanOverrides(plans(), []).map((p) => {
         const o = table.all().find((x) => x.plan === p.name);
         return {
           name: p.name,

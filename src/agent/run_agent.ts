@@ -20,6 +20,7 @@ import { createErrorLog } from "./error_log.ts";
 import { readNvidiaGpus } from "./gpu_readings.ts";
 import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
+import { reloadConfigFile, type ReloadOutcome } from "./reload_config.ts";
 import { createMarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
 import { systemClock } from "./scheduler.ts";
@@ -48,6 +49,11 @@ export type AgentReady = {
   devnet: Devnet | undefined;
   /** The deal -> task side: the task protocol's handler and domain (transports call it). */
   workloads: Workloads;
+  /**
+   * Re-reads `configFile` and applies what can change live (what SIGHUP does):
+   * see {@linkcode reloadConfigFile}. Reloads run one at a time.
+   */
+  reload(): Promise<ReloadOutcome>;
 };
 
 /** Options of {@linkcode runAgent}. */
@@ -70,6 +76,10 @@ export type RunAgentOptions = {
   agentId?: string | undefined;
   /** Registry credentials for consumers' images (by image reference). */
   registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
+  /** The config file `config` came from: what {@linkcode AgentReady.reload} re-reads. */
+  configFile?: string | undefined;
+  /** Called when a reload changes `logging.level` (the caller's logger follows it). */
+  onLogLevel?: ((level: LogLevel) => void) | undefined;
 };
 
 /**
@@ -89,17 +99,17 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
   const { signal, onReady } = options;
   let logger = options.logger;
   const started = performance.now();
-  const stops: (() => Promise<void> | void)[] = [];
+  const stops: Stop[] = [];
   /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
   const fatal = new AbortController();
   try {
     const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
-    stops.push(() => state.close());
+    stops.push({ name: "state", stop: () => state.close() });
     // warnings and errors also go to agent_errors, for `status` and the dashboard
     const errorLog = createErrorLog(state.db);
     logger = errorLog.wrap(logger);
     const runId = recordStart(state, logger);
-    stops.push(() => recordStop(state, runId));
+    stops.push({ name: "run record", stop: () => recordStop(state, runId) });
 
     if (config.chain.kind === "devnet") {
       await ensureDevnetKeystore(config.keystore, { logger });
@@ -120,7 +130,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         signal,
       });
       const running = devnet;
-      stops.push(() => running.stop());
+      stops.push({ name: "devnet", stop: () => running.stop() });
       devnetMs = performance.now() - t;
       rpcUrl = devnet.rpcUrl;
       chainId = devnet.chainId;
@@ -132,7 +142,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       fromBlock = config.chain.fromBlock;
     }
     const chain = await connectChain({ url: rpcUrl, chainId, signal });
-    stops.push(() => chain.close());
+    stops.push({ name: "chain client", stop: () => chain.close() });
 
     const hardware = options.hardware ??
       await discoverHardware({ dataDir: config.dataDir, signal });
@@ -163,12 +173,14 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         logger: logger.child("worker"),
       }, { master: config.master, addresses, signal });
     }
+    // the config as the last reload left it (plans, admins, allowed images, log level)
+    let live = config;
     // administrators pause and re-price fixed-price plans (task protocol admin actions)
     const fixedPlans = () =>
       planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
         .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
     const planControls = createPlanAdminControls(state.db, {
-      plans: config.plans,
+      plans: () => live.plans,
       onChange: () => reconciler.setPlans(fixedPlans()),
     });
     // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
@@ -189,7 +201,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       registryAuth: options.registryAuth,
       adminControls: planControls,
     });
-    stops.push(() => workloads.close());
+    stops.push({ name: "workloads", stop: () => workloads.close() });
     // consumers reach their tasks through the NAT host (relay reservations, punch); a rig that
     // cannot start it still earns from the market, so the agent runs on and says why
     const nat = await startNatService({
@@ -202,12 +214,12 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });
       return undefined;
     });
-    if (nat !== undefined) stops.push(() => nat.stop());
+    if (nat !== undefined) stops.push({ name: "nat host", stop: () => nat.stop() });
     const changeRequests = createChangeRequests({
       db: state.db,
       store: components.store,
       logger: logger.child("deals"),
-    }, { me: account.address, plans: config.plans });
+    }, { me: account.address, plans: () => live.plans });
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger, clock: systemClock },
       {
@@ -235,6 +247,20 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       },
     );
 
+    let reloading: Promise<unknown> = Promise.resolve();
+    const reload = (file: string) =>
+      reloadConfigFile(file, {
+        logger: logger.child("config"),
+        gpuIndexes: gpuIndexesOf(hardware),
+        current: () => live,
+        apply: ({ config: next }) => {
+          const level = live.logging.level;
+          live = next;
+          workloads.setConfig(next);
+          reconciler.setPlans(fixedPlans());
+          if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
+        },
+      });
     const ready: AgentReady = {
       address: account.address,
       rpcUrl,
@@ -243,6 +269,15 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: Math.round(devnetMs),
       devnet,
       workloads,
+      reload() {
+        const file = options.configFile;
+        if (file === undefined) {
+          return Promise.reject(new Error("runAgent was started without a configFile to reload"));
+        }
+        const next = reloading.then(() => reload(file));
+        reloading = next.catch(() => undefined);
+        return next;
+      },
     };
     logger.info("agent is ready", {
       address: ready.address,
@@ -254,12 +289,15 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       rssBytes: Deno.memoryUsage().rss,
     });
     reconciler.start({ signal });
-    stops.push(() => reconciler.stop());
+    stops.push({ name: "reconciler", stop: () => reconciler.stop() });
     const watching = new AbortController();
     const watch = workloads.watch(AbortSignal.any([signal, watching.signal]));
-    stops.push(async () => {
-      watching.abort();
-      await watch;
+    stops.push({
+      name: "docker events watch",
+      stop: async () => {
+        watching.abort();
+        await watch;
+      },
     });
     // for `sonm-agent status` from another process, even with the dashboard off
     await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
@@ -274,7 +312,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     if (config.dashboard.enabled) {
       // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
       const docker = createDockerClient({ socketPath: config.docker.socket });
-      stops.push(() => docker.close());
+      stops.push({ name: "dashboard docker client", stop: () => docker.close() });
       const usage = createTaskUsageReader(docker, { agentId });
       const source = createDashboardSource({
         statePath: state.path,
@@ -289,7 +327,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         // the page's controls: the rig owner's admin actions, the same code as `admin.*` requests
         act: dashboardAct(workloads.admin),
       }, { address: account.address, power: config.power, hardware });
-      stops.push(() => source.close());
+      stops.push({ name: "dashboard source", stop: () => source.close() });
       // a busy port must not stop the rig from earning: the agent runs on without its page
       const dashboard = await startDashboard({
         source,
@@ -307,7 +345,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         return undefined;
       });
       if (dashboard !== undefined) {
-        stops.push(() => dashboard.stop());
+        stops.push({ name: "dashboard", stop: () => dashboard.stop() });
         logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
       }
     }
@@ -323,15 +361,42 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
   } finally {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (error) {
-        logger.error("a component failed to stop", { error });
-      }
-    }
+    await stopAll(stops.reverse(), logger);
   }
   logger.info("stopped");
+}
+
+/** One component to stop at shutdown, named for the log. */
+type Stop = { name: string; stop: () => Promise<void> | void };
+
+/** How long shutdown waits for one component before it goes on without it. */
+const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * Stops each component in turn. A stop that throws or hangs is logged with
+ * the component's name and skipped: shutdown never hangs on one component,
+ * and the state is closed last whatever happened before.
+ */
+async function stopAll(stops: readonly Stop[], logger: Logger): Promise<void> {
+  for (const { name, stop } of stops) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([Promise.resolve().then(stop), timedOut]);
+      if (outcome === "timeout") {
+        logger.error("a component did not stop in time; shutting down without it", {
+          component: name,
+          waitedMs: STOP_TIMEOUT_MS,
+        });
+      }
+    } catch (error) {
+      logger.error("a component failed to stop", { component: name, error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 /** Options of {@linkcode runAgentFromFile}. */
@@ -355,12 +420,38 @@ export async function runAgentFromFile(
 ): Promise<void> {
   const hardware = await discoverHardware({ dataDir: "/", signal: options.signal });
   const config = await loadConfig(file, { gpuIndexes: gpuIndexesOf(hardware) });
+  let level = options.log?.level ?? config.logging.level;
   const logger = createLogger({
-    level: options.log?.level ?? config.logging.level,
+    level: () => level,
     format: options.log?.format ?? config.logging.format,
   });
   logger.info("starting sonm-agent", { version: VERSION, config: file });
-  await runAgent(config, { logger, signal: options.signal, hardware });
+  // SIGHUP (systemctl reload) re-reads the config; before the agent is ready there is nothing to change
+  let ready: AgentReady | undefined;
+  const onHangup = () => {
+    if (ready === undefined) {
+      logger.warn("SIGHUP before the agent is ready: no config reload");
+      return;
+    }
+    logger.info("SIGHUP: reloading the config", { config: file });
+    ready.reload().catch((error: unknown) => logger.error("config reload failed", { error }));
+  };
+  Deno.addSignalListener("SIGHUP", onHangup);
+  try {
+    await runAgent(config, {
+      logger,
+      signal: options.signal,
+      hardware,
+      configFile: file,
+      onReady: (r) => (ready = r),
+      onLogLevel: (next) => {
+        if (options.log?.level === undefined) level = next;
+        else logger.info("--log-level was given: it stays over the config's logging.level");
+      },
+    });
+  } finally {
+    Deno.removeSignalListener("SIGHUP", onHangup);
+  }
 }
 
 /** Measured probe and network results cached by `sonm-agent bench` for this hardware. */

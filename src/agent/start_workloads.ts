@@ -53,6 +53,11 @@ export type Workloads = {
   step(options: { signal: AbortSignal }): Promise<{ wakeAt?: number | undefined }>;
   /** Starts following Docker's events; resolves when `signal` aborts. */
   watch(signal: AbortSignal): Promise<void>;
+  /**
+   * Follows a config reload: the plans, `admins` and `docker.allowed_images`
+   * (for new tasks) are read from `config` from now on; the rest stays as at start.
+   */
+  setConfig(config: AgentConfig): void;
   close(): void;
 };
 
@@ -73,15 +78,18 @@ export function startWorkloads(
   options: StartWorkloadsOptions,
 ): Workloads {
   const { db, chain, store, logger } = components;
-  const { config, addresses } = options;
+  const { addresses } = options;
+  let config = options.config;
   // what each plan sells, to know a deal's plan from its ASK (an auto price is left out of that)
-  const planned: PlannedAsk[] = config.plans.map((plan) =>
-    planAsk(plan.priceUsdPerHour === "auto" ? { ...plan, priceUsdPerHour: "1" } : plan, {
-      rig: options.rig,
-      measured: options.measured,
-      benchmarksQuantity: options.benchmarksQuantity,
-    })
-  );
+  const plannedOf = (plans: AgentConfig["plans"]): PlannedAsk[] =>
+    plans.map((plan) =>
+      planAsk(plan.priceUsdPerHour === "auto" ? { ...plan, priceUsdPerHour: "1" } : plan, {
+        rig: options.rig,
+        measured: options.measured,
+        benchmarksQuantity: options.benchmarksQuantity,
+      })
+    );
+  let planned = plannedOf(config.plans);
   // `config check` refuses this; a rig started anyway is told loudly
   const overcommit = checkOvercommit(config.plans, {
     cpuThreads: options.rig.threads,
@@ -101,9 +109,9 @@ export function startWorkloads(
   }, {
     agentId: options.agentId,
     supplier: options.supplier,
-    plans: config.plans,
+    plans: () => config.plans,
     planned: () => planned,
-    docker: config.docker,
+    docker: () => config.docker,
     rigGpus: options.rig.gpus,
     registryAuth: options.registryAuth,
   });
@@ -111,7 +119,7 @@ export function startWorkloads(
     controls: options.adminControls,
     logger: logger.child("admin"),
   });
-  const handler = createTaskHandler(runtime, { admins: config.admins, adminActions: admin });
+  const handler = createTaskHandler(runtime, { admins: () => config.admins, adminActions: admin });
   const reconciler = createTaskReconciler({ runtime, store });
   return {
     handler,
@@ -131,6 +139,10 @@ export function startWorkloads(
       }
     },
     watch: (signal) => reconciler.watch(signal),
+    setConfig(next) {
+      config = next;
+      planned = plannedOf(next.plans);
+    },
     close: () => docker.close(),
   };
 }

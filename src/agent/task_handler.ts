@@ -18,8 +18,8 @@ import { FINISHED_TASK_STATES, type TaskRow } from "./tasks_table.ts";
 
 /** Options of {@linkcode createTaskHandler}. */
 export type TaskHandlerOptions = {
-  /** Addresses allowed to send admin actions (config `admins`). */
-  admins: readonly string[];
+  /** Addresses allowed to send admin actions (config `admins`; a function is read per request). */
+  admins: readonly string[] | (() => readonly string[]);
   /**
    * The admin actions, shared with the dashboard. @default {over `runtime`, with no plan
    * controls: only `admin.status` and `admin.stop-task` work}
@@ -58,7 +58,10 @@ export function createTaskHandler(
   options: TaskHandlerOptions,
 ): TaskRequestHandler {
   const { tasks } = runtime;
-  const admins = new Set(options.admins.map((a) => a.toLowerCase()));
+  const adminList = options.admins;
+  const isAdmin = (signer: string) =>
+    (typeof adminList === "function" ? adminList() : adminList)
+      .some((a) => a.toLowerCase() === signer.toLowerCase());
   const adminActions = options.adminActions ?? createAdminActions(runtime, {});
   const nowSeconds = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
 
@@ -201,7 +204,7 @@ export function createTaskHandler(
     },
 
     async admin(request: VerifiedRequest<AdminAction>, signal): Promise<unknown> {
-      if (!admins.has(request.signer.toLowerCase())) {
+      if (!isAdmin(request.signer)) {
         throw new RequestRefusedError(
           "not-authorized",
           `${request.signer} is not an administrator of this rig`,

@@ -38,10 +38,12 @@ export type TaskRuntimeOptions = {
   agentId: string;
   /** This agent's address: the supplier of its deals. */
   supplier: `0x${string}`;
-  plans: readonly PlanConfig[];
+  /** The plans (a function is read at each use: a config reload changes them). */
+  plans: readonly PlanConfig[] | (() => readonly PlanConfig[]);
   /** The plans' ASKs (to recover a deal's plan from its ASK on chain). */
   planned: () => readonly PlannedAsk[];
-  docker: AgentConfig["docker"];
+  /** Docker settings (a function is read for each new task: a reload changes `allowedImages`). */
+  docker: AgentConfig["docker"] | (() => AgentConfig["docker"]);
   rigGpus: readonly { index: number; vendor: string }[];
   /** Credentials for private registries, by registry host (`127.0.0.1:5000`). */
   registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
@@ -102,11 +104,13 @@ export function createTaskRuntime(
   options: TaskRuntimeOptions,
 ): TaskRuntime {
   const { db, docker, market, logger } = components;
-  const { agentId, supplier, plans, docker: dockerConfig, rigGpus } = options;
+  const { agentId, supplier, rigGpus } = options;
   const tasks = tasksTable(db);
-  const policy = imagePolicyOf(dockerConfig.allowedImages);
+  const dockerConfig = () =>
+    typeof options.docker === "function" ? options.docker() : options.docker;
+  const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
   const me = supplier.toLowerCase();
-  const planByName = new Map(plans.map((p) => [p.name, p]));
+  const planByName = (name: string) => plans().find((p) => p.name === name);
   const planOrder = db.prepare("SELECT plan FROM plan_orders WHERE order_id = ?");
 
   async function openDeal(dealId: bigint, signal?: AbortSignal): Promise<DealState> {
@@ -143,7 +147,7 @@ export function createTaskRuntime(
     }
     const name = fromChain ??
       (planOrder.get(deal.askId) as { plan: string } | undefined)?.plan;
-    const plan = name === undefined ? undefined : planByName.get(name);
+    const plan = name === undefined ? undefined : planByName(name);
     if (plan === undefined) {
       throw new RequestRefusedError(
         "unavailable",
@@ -154,7 +158,7 @@ export function createTaskRuntime(
   }
 
   const specFor = (plan: PlanConfig, spec: ConsumerTaskSpec) =>
-    taskSpecForDeal(plan, spec, { defaultLimits: dockerConfig.defaultLimits, rigGpus });
+    taskSpecForDeal(plan, spec, { defaultLimits: dockerConfig().defaultLimits, rigGpus });
 
   async function removeLeftovers(row: TaskRow, signal?: AbortSignal) {
     const found = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
@@ -195,7 +199,7 @@ export function createTaskRuntime(
       if (!fresh) await removeLeftovers(row, signal);
       const started = await startTask(docker, {
         spec: specFor(plan, consumerSpec),
-        policy,
+        policy: imagePolicyOf(dockerConfig().allowedImages),
         agentId,
         dealId: dealId.toString(),
         taskId: String(taskId),

@@ -42,6 +42,7 @@ export {
   parseMarketFile,
   type ParseMarketFileOptions,
 } from "./parse_market_file.ts";
+export { type OrderColumns, OrderColumnsBuilder, orderColumnsOf } from "./order_columns.ts";
 export { parseOrder, type ParseOrderErrorType, type ParseOrderOptions } from "./parse_order.ts";
 export { referenceMatch, type ReferenceMatchOptions } from "./reference_match.ts";
 export { MARKET_RULES, type MarketRule, type MarketRuleName, type RuleViolation } from "./rules.ts";

@@ -60,6 +60,5 @@ await runAgent(config, {
   },
 });
 await server?.shutdown();
-// libp2p leaves a handle open after a wildcard (0.0.0.0) listener stops, as main.ts knows:
-// exit explicitly, like the CLI does, so a stopped agent's process ends
+// as main.ts does: exit once the agent stopped, whatever handles a library left open
 Deno.exit(0);

@@ -8,17 +8,29 @@ import type { Hardware } from "../../src/bench/mod.ts";
 import { createKeystore } from "../../src/chain/mod.ts";
 import {
   type AgentConfig,
+  type AgentReady,
   createLogger,
   type Devnet,
   loadConfig,
   runAgent,
 } from "../../src/agent/mod.ts";
 
-/** A running agent: its log lines so far, and a stop. */
-export type RunningAgent = { logs: Record<string, unknown>[]; stop(): Promise<void> };
+/** A running agent: its log lines so far, what it reported once ready, and a stop. */
+export type RunningAgent = {
+  logs: Record<string, unknown>[];
+  ready: AgentReady;
+  stop(): Promise<void>;
+};
 
-/** Starts the real agent in-process and waits until it is ready (indexer polls every 200 ms). */
-export async function startAgent(config: AgentConfig, hardware: Hardware): Promise<RunningAgent> {
+/**
+ * Starts the real agent in-process and waits until it is ready (indexer polls
+ * every 200 ms). `configFile` is what `ready.reload()` re-reads.
+ */
+export async function startAgent(
+  config: AgentConfig,
+  hardware: Hardware,
+  options: { configFile?: string | undefined } = {},
+): Promise<RunningAgent> {
   const controller = new AbortController();
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({
@@ -26,16 +38,17 @@ export async function startAgent(config: AgentConfig, hardware: Hardware): Promi
     format: "json",
     write: (line) => logs.push(JSON.parse(line)),
   });
-  let ready!: () => void;
-  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  let ready!: (r: AgentReady) => void;
+  const readyPromise = new Promise<AgentReady>((resolve) => (ready = resolve));
   const done = runAgent(config, {
     logger,
     signal: controller.signal,
-    onReady: () => ready(),
+    onReady: (r) => ready(r),
     hardware,
     market: { pollIntervalMs: 200 },
+    configFile: options.configFile,
   });
-  await Promise.race([
+  const reported = await Promise.race([
     readyPromise,
     done.then(() => {
       throw new Error(
@@ -45,6 +58,7 @@ export async function startAgent(config: AgentConfig, hardware: Hardware): Promi
   ]);
   return {
     logs,
+    ready: reported,
     stop: async () => {
       controller.abort();
       await done;

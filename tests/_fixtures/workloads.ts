@@ -53,6 +53,8 @@ export async function startAgent(
     agentId: string;
     registryAuth?: RegistryAuth | undefined;
     billIntervalSeconds?: number | undefined;
+    /** What `ready.reload()` re-reads. */
+    configFile?: string | undefined;
   },
 ): Promise<RunningAgent> {
   const controller = new AbortController();
@@ -72,6 +74,7 @@ export async function startAgent(
     agentId: options.agentId,
     registryAuth: () => options.registryAuth,
     market: { pollIntervalMs: 200, billIntervalSeconds: options.billIntervalSeconds },
+    configFile: options.configFile,
   });
   const r = await Promise.race([
     readyPromise,
