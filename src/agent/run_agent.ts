@@ -7,21 +7,27 @@ import {
   hardwareFingerprint,
   isCachedMeasurement,
 } from "../bench/mod.ts";
-import { connectChain, getHeadBlock, getRate, type MarketAddresses } from "../chain/mod.ts";
+import {
+  type ChainClient,
+  connectChain,
+  getHeadBlock,
+  getRate,
+  type MarketAddresses,
+} from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
 import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
 import { writeStatusMeta } from "./_status_meta.ts";
 import { dashboardAct } from "./admin_actions.ts";
-import { createDashboardSource } from "./dashboard_source.ts";
+import { createDashboardSource, type DashboardSourceComponents } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
-import { createErrorLog } from "./error_log.ts";
+import { createErrorLog, type ErrorLog } from "./error_log.ts";
 import { readNvidiaGpus } from "./gpu_readings.ts";
 import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
 import { reloadConfigFile, type ReloadOutcome } from "./reload_config.ts";
-import { createMarketComponents } from "./market_components.ts";
+import { createMarketComponents, type MarketComponents } from "./market_components.ts";
 import { createMarketReconciler } from "./market_reconciler.ts";
 import { systemClock } from "./scheduler.ts";
 import { planAsk } from "./plan_ask.ts";
@@ -116,33 +122,10 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     }
     const account = await unlockAgentKey(config.keystore, { logger, signal });
 
-    let devnet: Devnet | undefined;
-    let devnetMs = 0;
-    let rpcUrl: string;
-    let chainId: number;
-    let addresses: MarketAddresses;
-    let fromBlock = 0n;
-    if (config.chain.kind === "devnet") {
-      const t = performance.now();
-      devnet = await startDevnet({
-        logger: logger.child("devnet"),
-        fund: [account.address],
-        signal,
-      });
-      const running = devnet;
-      stops.push({ name: "devnet", stop: () => running.stop() });
-      devnetMs = performance.now() - t;
-      rpcUrl = devnet.rpcUrl;
-      chainId = devnet.chainId;
-      addresses = devnet.contracts;
-    } else {
-      rpcUrl = config.chain.rpcUrl;
-      chainId = config.chain.chainId;
-      addresses = config.chain.contracts;
-      fromBlock = config.chain.fromBlock;
-    }
-    const chain = await connectChain({ url: rpcUrl, chainId, signal });
-    stops.push({ name: "chain client", stop: () => chain.close() });
+    const { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain } = await openChain(
+      config,
+      { account: account.address, logger, signal, stops },
+    );
 
     const hardware = options.hardware ??
       await discoverHardware({ dataDir: config.dataDir, signal });
@@ -300,54 +283,23 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       },
     });
     // for `sonm-agent status` from another process, even with the dashboard off
-    await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
-      .then(([head, rate]) =>
-        writeStatusMeta(state.db, {
-          head: { number: head.number, seenAt: Date.now() },
-          rate,
-          address: account.address,
-        })
-      )
-      .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+    await recordStatusMeta(state.db, { chain, market: components.market, account, logger, signal });
     if (config.dashboard.enabled) {
-      // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
-      const docker = createDockerClient({ socketPath: config.docker.socket });
-      stops.push({ name: "dashboard docker client", stop: () => docker.close() });
-      const usage = createTaskUsageReader(docker, { agentId });
-      const source = createDashboardSource({
-        statePath: state.path,
-        db: state.db,
-        readHead: async () => (await getHeadBlock(chain, { signal })).number,
-        readRate: () => getRate(components.market, { signal }),
+      await serveDashboard(config, {
+        state,
+        chain,
+        market: components.market,
         errorLog,
+        address: account.address,
+        agentId,
+        hardware,
         reconcileSeconds: () => reconcileSeconds,
-        gpuReadings: () => readNvidiaGpus({ signal }),
-        taskUsage: () => Promise.resolve(usage.current()),
         connectivity: () => nat?.connectivity(),
-        // the page's controls: the rig owner's admin actions, the same code as `admin.*` requests
         act: dashboardAct(workloads.admin),
-      }, { address: account.address, power: config.power, hardware });
-      stops.push({ name: "dashboard source", stop: () => source.close() });
-      // a busy port must not stop the rig from earning: the agent runs on without its page
-      const dashboard = await startDashboard({
-        source,
-        hostname: config.dashboard.bind,
-        port: config.dashboard.port,
-        allowRemote: config.dashboard.allowRemote,
-        dataDir: config.dataDir,
-        onError: (error) => logger.warn("dashboard request failed", { error }),
-      }).catch((error: unknown) => {
-        logger.error("cannot start the dashboard; the agent runs without it", {
-          bind: config.dashboard.bind,
-          port: config.dashboard.port,
-          error,
-        });
-        return undefined;
+        logger,
+        signal,
+        stops,
       });
-      if (dashboard !== undefined) {
-        stops.push({ name: "dashboard", stop: () => dashboard.stop() });
-        logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
-      }
     }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
@@ -364,6 +316,131 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     await stopAll(stops.reverse(), logger);
   }
   logger.info("stopped");
+}
+
+/** Where the agent trades: the embedded devnet (started and funded) or the configured RPC. */
+async function openChain(
+  config: AgentConfig,
+  deps: { account: `0x${string}`; logger: Logger; signal: AbortSignal; stops: Stop[] },
+): Promise<{
+  devnet: Devnet | undefined;
+  devnetMs: number;
+  rpcUrl: string;
+  chainId: number;
+  addresses: MarketAddresses;
+  fromBlock: bigint;
+  chain: ChainClient;
+}> {
+  const { logger, signal, stops } = deps;
+  let devnet: Devnet | undefined;
+  let devnetMs = 0;
+  let rpcUrl: string;
+  let chainId: number;
+  let addresses: MarketAddresses;
+  let fromBlock = 0n;
+  if (config.chain.kind === "devnet") {
+    const t = performance.now();
+    devnet = await startDevnet({ logger: logger.child("devnet"), fund: [deps.account], signal });
+    const running = devnet;
+    stops.push({ name: "devnet", stop: () => running.stop() });
+    devnetMs = performance.now() - t;
+    rpcUrl = devnet.rpcUrl;
+    chainId = devnet.chainId;
+    addresses = devnet.contracts;
+  } else {
+    rpcUrl = config.chain.rpcUrl;
+    chainId = config.chain.chainId;
+    addresses = config.chain.contracts;
+    fromBlock = config.chain.fromBlock;
+  }
+  const chain = await connectChain({ url: rpcUrl, chainId, signal });
+  stops.push({ name: "chain client", stop: () => chain.close() });
+  return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
+}
+
+/** Head, rate and address in the state, for `sonm-agent status` from another process. */
+async function recordStatusMeta(
+  db: AgentState["db"],
+  deps: {
+    chain: ChainClient;
+    market: MarketComponents["market"];
+    account: { address: `0x${string}` };
+    logger: Logger;
+    signal: AbortSignal;
+  },
+): Promise<void> {
+  const { chain, market, account, logger, signal } = deps;
+  await Promise.all([getHeadBlock(chain, { signal }), getRate(market, { signal })])
+    .then(([head, rate]) =>
+      writeStatusMeta(db, {
+        head: { number: head.number, seenAt: Date.now() },
+        rate,
+        address: account.address,
+      })
+    )
+    .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+}
+
+/**
+ * Starts the dashboard over the agent's state. A busy port must not stop the
+ * rig from earning: the agent runs on without its page and says why.
+ */
+async function serveDashboard(
+  config: AgentConfig,
+  deps: {
+    state: AgentState;
+    chain: ChainClient;
+    market: MarketComponents["market"];
+    errorLog: ErrorLog;
+    address: `0x${string}`;
+    agentId: string;
+    hardware: Hardware;
+    reconcileSeconds: () => number | null;
+    connectivity: DashboardSourceComponents["connectivity"];
+    act: DashboardSourceComponents["act"];
+    logger: Logger;
+    signal: AbortSignal;
+    stops: Stop[];
+  },
+): Promise<void> {
+  const { state, chain, market, logger, signal, stops } = deps;
+  // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
+  const docker = createDockerClient({ socketPath: config.docker.socket });
+  stops.push({ name: "dashboard docker client", stop: () => docker.close() });
+  const usage = createTaskUsageReader(docker, { agentId: deps.agentId });
+  const source = createDashboardSource({
+    statePath: state.path,
+    db: state.db,
+    readHead: async () => (await getHeadBlock(chain, { signal })).number,
+    readRate: () => getRate(market, { signal }),
+    errorLog: deps.errorLog,
+    reconcileSeconds: deps.reconcileSeconds,
+    gpuReadings: () => readNvidiaGpus({ signal }),
+    taskUsage: () => Promise.resolve(usage.current()),
+    connectivity: deps.connectivity,
+    // the page's controls: the rig owner's admin actions, the same code as `admin.*` requests
+    act: deps.act,
+  }, { address: deps.address, power: config.power, hardware: deps.hardware });
+  stops.push({ name: "dashboard source", stop: () => source.close() });
+  const dashboard = await startDashboard({
+    source,
+    hostname: config.dashboard.bind,
+    port: config.dashboard.port,
+    allowRemote: config.dashboard.allowRemote,
+    dataDir: config.dataDir,
+    onError: (error) => logger.warn("dashboard request failed", { error }),
+  }).catch((error: unknown) => {
+    logger.error("cannot start the dashboard; the agent runs without it", {
+      bind: config.dashboard.bind,
+      port: config.dashboard.port,
+      error,
+    });
+    return undefined;
+  });
+  if (dashboard !== undefined) {
+    stops.push({ name: "dashboard", stop: () => dashboard.stop() });
+    logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+  }
 }
 
 /** One component to stop at shutdown, named for the log. */
