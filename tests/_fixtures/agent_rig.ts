@@ -6,7 +6,12 @@
  */
 import { join } from "node:path";
 import type { Hardware } from "../../src/bench/mod.ts";
-import { createKeystore } from "../../src/chain/mod.ts";
+import {
+  createKeystore,
+  marketAbi,
+  type MarketClient,
+  type OrderState,
+} from "../../src/chain/mod.ts";
 import type { RegistryAuth } from "../../src/docker/mod.ts";
 import {
   type AgentConfig,
@@ -144,4 +149,18 @@ dashboard: ${dashboard}
 ${extra}`,
   );
   return await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
+}
+
+/** The ASKs among `orders` placed by `who`. */
+export function asksOf(orders: OrderState[], who: string): OrderState[] {
+  return orders.filter((o) => o.type === "ASK" && o.author.toLowerCase() === who.toLowerCase());
+}
+
+/** How many orders the market has ever had (its order id counter). */
+export async function ordersAmount(market: MarketClient): Promise<bigint> {
+  return await market.chain.public.readContract({
+    address: market.addresses.market,
+    abi: marketAbi,
+    functionName: "ordersAmount",
+  }) as bigint;
 }
