@@ -7,7 +7,10 @@
 import { join } from "node:path";
 import type { Hardware } from "../../src/bench/mod.ts";
 import {
+  type ChainClient,
+  connectChain,
   createKeystore,
+  createMarketClient,
   marketAbi,
   type MarketClient,
   type OrderState,
@@ -20,6 +23,7 @@ import {
   type Devnet,
   loadConfig,
   runAgent,
+  startDevnet,
 } from "../../src/agent/mod.ts";
 
 /** A running agent: its log lines so far, what it reported once ready, and a stop. */
@@ -163,4 +167,40 @@ export async function ordersAmount(market: MarketClient): Promise<bigint> {
     abi: marketAbi,
     functionName: "ordersAmount",
   }) as bigint;
+}
+
+/** A devnet that funds the rig's fresh keystore, a chain connection to it and a market reader. */
+export type RigDevnet = {
+  address: `0x${string}`;
+  devnet: Devnet;
+  chain: ChainClient;
+  reader: MarketClient;
+  /** Closes the chain connection and stops the devnet. */
+  close(): Promise<void>;
+};
+
+/** Writes the rig's keystore into `dir` (see {@linkcode createRigKeystore}) and starts a devnet funding it. */
+export async function startRigDevnet(dir: string): Promise<RigDevnet> {
+  const address = await createRigKeystore(dir);
+  const devnet = await startDevnet({
+    logger: createLogger({ level: "error", write: () => {} }),
+    fund: [address],
+  });
+  let chain: ChainClient;
+  try {
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+  } catch (error) {
+    await devnet.stop();
+    throw error;
+  }
+  return {
+    address,
+    devnet,
+    chain,
+    reader: createMarketClient(chain, { addresses: devnet.contracts }),
+    async close() {
+      await chain.close();
+      await devnet.stop();
+    },
+  };
 }
