@@ -103,6 +103,15 @@ export async function until<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Polls `check` every 100 ms until it is true; fails after `ms`. */
+export async function untilTrue(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 30_000,
+): Promise<void> {
+  await until(what, async () => (await check()) ? true : undefined, ms);
+}
+
 /** Sends a raw JSON-RPC call to the devnet (anvil's own methods). */
 export async function rpc(devnet: Devnet, method: string, params: unknown[]): Promise<unknown> {
   const r = await fetch(devnet.rpcUrl, {
