@@ -8,8 +8,8 @@
  *
  * It loads src/agent/cli.ts only (light); each subcommand's modules load when
  * it runs (`commands.x()`), so `--help` and `config check` start fast.
- * Adding a subcommand: a loader in src/agent/cli.ts and a block in
- * buildProgram() below.
+ * Adding a subcommand: a loader in src/agent/cli.ts and an add...Command()
+ * function below, called from buildProgram().
  *
  * @module
  */
@@ -177,6 +177,19 @@ function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
+  addRunCommand(program);
+  addClientCommands(program);
+  addRelayCommand(program);
+  addConfigCommands(program);
+  addHardwareCommand(program);
+  addMatchCommand(program);
+  addStateCommands(program);
+  addBenchCommand(program);
+  return program;
+}
+
+/** `run`: the agent itself. */
+function addRunCommand(program: Command): void {
   program.command("run")
     .description("run the agent until Ctrl-C or SIGTERM")
     .requiredOption("-c, --config <file>", "the rig's config file")
@@ -184,61 +197,80 @@ function buildProgram(): Command {
       const { runAgentFromFile } = await commands.run();
       await runAgentFromFile(opts.config, { log: logFlags(command), signal: shutdownSignal() });
     });
+}
 
+/** The flags every `client` subcommand shares: which rig, which deal, who signs. */
+function withTargetOptions(command: Command, dealDefault?: string): Command {
+  return (dealDefault === undefined
+    ? command.requiredOption("--deal <id>", "the deal id")
+    : command.option("--deal <id>", "the deal id (0: none)", dealDefault))
+    .requiredOption(
+      "--rig <multiaddr>",
+      "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
+    )
+    .requiredOption(
+      "--keystore <file>",
+      "the signer's keystore (the deal's consumer, or an admin)",
+    )
+    .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
+    .option("--passphrase-file <file>", "file holding the keystore passphrase")
+    .requiredOption("--chain-id <n>", "chain id the requests are signed for", wholeNumber)
+    .requiredOption("--market <address>", "market contract the requests are signed for")
+    .option("--relay-only", "stay on the relay (no direct path)", false)
+    .option("--json", "print JSON", false);
+}
+
+type TargetOptions = {
+  rig: string;
+  deal: string;
+  keystore: string;
+  passphraseEnv?: string;
+  passphraseFile?: string;
+  chainId: number;
+  market: string;
+  relayOnly: boolean;
+  json: boolean;
+};
+
+/** The target of a client request, from its flags (bad ones exit with code 2). */
+function clientTarget(opts: TargetOptions): ClientTarget {
+  if (!/^\d{1,78}$/.test(opts.deal)) {
+    throw badInput(`--deal "${opts.deal}": must be a decimal deal id`);
+  }
+  if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+    throw badInput(`--market "${opts.market}": must be a 0x address`);
+  }
+  const passphrase = opts.passphraseFile !== undefined
+    ? { from: "file" as const, path: opts.passphraseFile }
+    : { from: "env" as const, name: opts.passphraseEnv ?? "SONM_PASSPHRASE" };
+  return {
+    rigAddr: opts.rig,
+    dealId: BigInt(opts.deal),
+    chainId: opts.chainId,
+    market: opts.market as `0x${string}`,
+    keystorePath: opts.keystore,
+    passphrase,
+    relayOnly: opts.relayOnly,
+  };
+}
+
+function printAnswer(opts: TargetOptions, answer: { path: string; result: unknown }): void {
+  if (opts.json) printJson(answer);
+  else printJson({ path: answer.path, ...(answer.result as object) });
+}
+
+/** `client`: the consumer's side, reaching a rig through its relay address. */
+function addClientCommands(program: Command): void {
   const client = program.command("client")
     .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
-  const target = (command: Command, dealDefault?: string) =>
-    (dealDefault === undefined
-      ? command.requiredOption("--deal <id>", "the deal id")
-      : command.option("--deal <id>", "the deal id (0: none)", dealDefault))
-      .requiredOption(
-        "--rig <multiaddr>",
-        "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
-      )
-      .requiredOption(
-        "--keystore <file>",
-        "the signer's keystore (the deal's consumer, or an admin)",
-      )
-      .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
-      .option("--passphrase-file <file>", "file holding the keystore passphrase")
-      .requiredOption("--chain-id <n>", "chain id the requests are signed for", wholeNumber)
-      .requiredOption("--market <address>", "market contract the requests are signed for")
-      .option("--relay-only", "stay on the relay (no direct path)", false)
-      .option("--json", "print JSON", false);
-  type TargetOptions = {
-    rig: string;
-    deal: string;
-    keystore: string;
-    passphraseEnv?: string;
-    passphraseFile?: string;
-    chainId: number;
-    market: string;
-    relayOnly: boolean;
-    json: boolean;
-  };
-  const clientTarget = (opts: TargetOptions): ClientTarget => {
-    if (!/^\d{1,78}$/.test(opts.deal)) {
-      throw badInput(`--deal "${opts.deal}": must be a decimal deal id`);
-    }
-    if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
-      throw badInput(`--market "${opts.market}": must be a 0x address`);
-    }
-    const passphrase = opts.passphraseFile !== undefined
-      ? { from: "file" as const, path: opts.passphraseFile }
-      : { from: "env" as const, name: opts.passphraseEnv ?? "SONM_PASSPHRASE" };
-    return {
-      rigAddr: opts.rig,
-      dealId: BigInt(opts.deal),
-      chainId: opts.chainId,
-      market: opts.market as `0x${string}`,
-      keystorePath: opts.keystore,
-      passphrase,
-      relayOnly: opts.relayOnly,
-    };
-  };
-  const printAnswer = (opts: TargetOptions, answer: { path: string; result: unknown }) =>
-    opts.json ? printJson(answer) : printJson({ path: answer.path, ...(answer.result as object) });
-  target(client.command("submit").description("run a task from a YAML task file"))
+  addClientTaskCommands(client);
+  addClientAdminCommand(client);
+  addClientStreamCommands(client);
+}
+
+/** `client submit|status|stop`: the deal's task. */
+function addClientTaskCommands(client: Command): void {
+  withTargetOptions(client.command("submit").description("run a task from a YAML task file"))
     .requiredOption("--task <file>", "the task file (image, command, env, ports)")
     .action(async (opts: TargetOptions & { task: string }) => {
       const { readTaskFile, runClientRequest } = await commands.client();
@@ -247,13 +279,17 @@ function buildProgram(): Command {
     });
   for (const action of ["status", "stop"] as const) {
     const what = action === "status" ? "show the deal's task" : "stop the deal's task";
-    target(client.command(action).description(what))
+    withTargetOptions(client.command(action).description(what))
       .action(async (opts: TargetOptions) => {
         const { runClientRequest } = await commands.client();
         printAnswer(opts, await runClientRequest(clientTarget(opts), { action }));
       });
   }
-  target(
+}
+
+/** `client admin <action>`: an administrative account's request. */
+function addClientAdminCommand(client: Command): void {
+  withTargetOptions(
     client.command("admin")
       .description("an administrative account's request: status, pause/resume a plan, price, stop")
       .argument("<action>", "status | pause-plan | resume-plan | set-price | stop-task"),
@@ -290,7 +326,11 @@ function buildProgram(): Command {
       const { runClientAdmin } = await commands.client();
       printAnswer(opts, await runClientAdmin(clientTarget(opts), request));
     });
-  target(client.command("logs").description("print the task's output"))
+}
+
+/** `client logs|forward`: the task's output and ports. */
+function addClientStreamCommands(client: Command): void {
+  withTargetOptions(client.command("logs").description("print the task's output"))
     .option("-f, --follow", "keep following until the task ends", false)
     .option("--tail <n>", "only the last n lines", wholeNumber)
     .action(async (opts: TargetOptions & { follow: boolean; tail?: number }) => {
@@ -301,7 +341,9 @@ function buildProgram(): Command {
         write: (bytes) => Deno.stdout.writeSync(bytes),
       });
     });
-  target(client.command("forward").description("open a local port that reaches the task's port"))
+  withTargetOptions(
+    client.command("forward").description("open a local port that reaches the task's port"),
+  )
     .requiredOption("--container-port <n>", "the task's published container port", wholeNumber)
     .option("--local-port <n>", "local port on 127.0.0.1 (0: any)", wholeNumber, 0)
     .action(async (opts: TargetOptions & { containerPort: number; localPort: number }) => {
@@ -314,7 +356,10 @@ function buildProgram(): Command {
         onError: (error) => printError(`forward: ${error.message}`),
       });
     });
+}
 
+/** `relay`: a circuit relay for agents behind NAT. */
+function addRelayCommand(program: Command): void {
   program.command("relay")
     .description("run a circuit relay (TCP + QUIC) and its UDP echo service for agents behind NAT")
     .option("--data-dir <dir>", "where the relay keeps its identity", "./.data/relay")
@@ -352,7 +397,10 @@ function buildProgram(): Command {
         onReady: (info) => print(JSON.stringify({ event: "relay-ready", ...info })),
       });
     });
+}
 
+/** `config check` and `init`: the rig's config file. */
+function addConfigCommands(program: Command): void {
   const config = program.command("config").description("work with config files");
   config.command("check")
     .description("validate a config file and show what the agent would do with it")
@@ -407,7 +455,10 @@ function buildProgram(): Command {
         `next: edit the plans in ${result.configPath}, then run: sonm-agent --config ${result.configPath}`,
       );
     });
+}
 
+/** `hardware`: what the rig has. */
+function addHardwareCommand(program: Command): void {
   program.command("hardware")
     .description("show the rig's hardware: CPU, RAM, storage, network, GPUs, OpenCL devices")
     .option("-c, --config <file>", "the rig's config file (for its data directory)")
@@ -423,7 +474,10 @@ function buildProgram(): Command {
       if (opts.json) return printJson({ ...hardware, hardwareHash });
       for (const line of lines) print(line);
     });
+}
 
+/** `match`: the matcher on a market file. */
+function addMatchCommand(program: Command): void {
   program.command("match")
     .description("match orders from a JSON-lines market file, or explain why a pair does not match")
     .requiredOption("--orders <file>", "market file: one order or view record per line")
@@ -478,7 +532,10 @@ function buildProgram(): Command {
         { indent: "  " },
       );
     });
+}
 
+/** `orders`, `deals`, `status`: what the agent's state holds. */
+function addStateCommands(program: Command): void {
   program.command("orders")
     .description("show this agent's ASK orders (from its state; works while it runs)")
     .requiredOption("-c, --config <file>", "the rig's config file")
@@ -541,7 +598,10 @@ function buildProgram(): Command {
       if (opts.json) return printJson(snapshot);
       for (const line of lines) print(line);
     });
+}
 
+/** `bench` and `bench verify FILE`. */
+function addBenchCommand(program: Command): void {
   program.command("bench")
     .description("run the benchmark suite (or `bench verify FILE`: check a signed report)")
     .argument("[verify]", "verify a signed report instead of benchmarking")
@@ -587,8 +647,6 @@ function buildProgram(): Command {
       );
       if (report !== undefined) print(`signed by ${report.report.agent}`);
     });
-
-  return program;
 }
 
 async function benchVerify(verb: string, file: string | undefined, json: boolean): Promise<void> {

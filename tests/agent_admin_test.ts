@@ -7,28 +7,20 @@
 import assert from "node:assert/strict";
 import { generatePrivateKey } from "viem/accounts";
 import { discoverHardware } from "../src/bench/mod.ts";
-import {
-  connectChain,
-  createMarketClient,
-  getActiveOrders,
-  getOrder,
-  parseUsdPerHour,
-  placeOrder,
-} from "../src/chain/mod.ts";
-import { createLogger, type Devnet, startDevnet } from "../src/agent/mod.ts";
+import { getActiveOrders, getOrder, parseUsdPerHour, placeOrder } from "../src/chain/mod.ts";
 import { findTasks, inspectContainer, LABEL_AGENT, listNetworks } from "../src/docker/mod.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
 import {
   consumerOf,
-  createRigKeystore,
   removeAgentObjects,
   type RunningAgent,
   startAgent,
   until,
   writeRigConfig,
 } from "./_fixtures/workloads.ts";
+import { asksOf, type RigDevnet, startRigDevnet } from "./_fixtures/agent_rig.ts";
 
 Deno.test("admin actions: only admins; pause, resume, re-price a plan; stop a task; status", async (t) => {
   const lock = await lockDockerd("shared");
@@ -36,21 +28,13 @@ Deno.test("admin actions: only admins; pause, resume, re-price a plan; stop a ta
   const registry = await startRegistry();
   const dir = await Deno.makeTempDir({ prefix: "workloads-admin-" });
   const agentId = `workloads-admin-${Date.now().toString(36)}`;
-  let devnet: Devnet | undefined;
+  let rig: RigDevnet | undefined;
   let agent: RunningAgent | undefined;
-  let closeChain: (() => Promise<void>) | undefined;
   try {
     const local = await ensureBusyboxImage("workloads-test/busybox:e2e", "workloads-e2e");
     const { reference: image } = await registry.push(local, "workloads/app:1");
-    const address = await createRigKeystore(dir);
-    devnet = await startDevnet({
-      logger: createLogger({ level: "error", write: () => {} }),
-      fund: [address],
-    });
-    const d = devnet;
-    const chain = await connectChain({ url: d.rpcUrl, chainId: d.chainId });
-    closeChain = () => chain.close();
-    const reader = createMarketClient(chain, { addresses: d.contracts });
+    rig = await startRigDevnet(dir);
+    const { address, devnet: d, chain, reader } = rig;
     const admin = consumerOf(chain, d, generatePrivateKey());
     const consumer = consumerOf(chain, d, d.consumer.privateKey);
     const config = await writeRigConfig(
@@ -71,10 +55,7 @@ plans:
       registryAuth: { username: registry.username, password: registry.password },
     });
     const running = agent;
-    const ourAsks = async () =>
-      (await getActiveOrders(reader)).filter((o) =>
-        o.type === "ASK" && o.author.toLowerCase() === address.toLowerCase()
-      );
+    const ourAsks = async () => asksOf(await getActiveOrders(reader), address);
     const first = await until("the ASK", async () => (await ourAsks())[0]);
     const code = (r: unknown) => (r as { code?: string }).code;
 
@@ -158,8 +139,7 @@ plans:
   } finally {
     await agent?.stop();
     await removeAgentObjects(docker, agentId);
-    await closeChain?.();
-    await devnet?.stop();
+    await rig?.close();
     await registry.close();
     docker.close();
     lock.release();

@@ -4,65 +4,32 @@
  * floor holds the next one up, and each change is logged with its reason.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { closeDeal, getDeal, parseUsdPerHour, placeOrder } from "../src/chain/mod.ts";
 import {
-  closeDeal,
-  connectChain,
-  createMarketClient,
-  createTxSender,
-  getDeal,
-  parseUsdPerHour,
-  placeOrder,
-  type WriteMarketClient,
-} from "../src/chain/mod.ts";
-import {
-  createLogger,
   createMarketComponents,
   createMarketReconciler,
-  openState,
-  type PlanConfig,
   planShare,
   powerFloor,
-  startDevnet,
 } from "../src/agent/mod.ts";
 import { until } from "./_fixtures/agent_rig.ts";
+import { collectingLogger, spotCpuPlan, startMarketDevnet } from "./_fixtures/market_rig.ts";
 
 const CROWD = ["0.10", "0.20", "0.30", "0.40", "0.50"];
 const POWER = { loadWatts: 1120, pricePerKwh: "1" }; // a quarter of the rig: 0.28 USD/h
 
-const PLAN: PlanConfig = {
+const PLAN = spotCpuPlan({
   name: "auto-cpu",
   priceUsdPerHour: "auto",
   autoPrice: { targetQuantile: 0.5, minIntervalSeconds: 1, maxStepPercent: 10 },
-  duration: "spot",
-  resources: {
-    cpuCores: 1,
-    ramBytes: 2 ** 30,
-    storageBytes: 0,
-    gpus: [],
-    net: { overlay: false, outbound: false, incoming: false },
-  },
-  identityLevel: 0,
-  counterparty: undefined,
-  blacklist: undefined,
-  tag: "",
-};
+});
 
 Deno.test("an auto-priced plan prices at the crowd's median, then moves toward it no lower than the power floor", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "core-auto-price-" });
-  const quiet = createLogger({ level: "error", write: () => {} });
-  const account = privateKeyToAccount(generatePrivateKey());
-  const devnet = await startDevnet({ logger: quiet, fund: [account.address] });
-  const chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
-  const state = openState({ path: join(dir, "agent.sqlite") });
+  const rig = await startMarketDevnet("core-auto-price-");
+  const { devnet, chain, account, state } = rig;
   const controller = new AbortController();
   let stop = async () => {};
   try {
-    const consumer = createMarketClient(chain, {
-      addresses: devnet.contracts,
-      sender: createTxSender(chain, { account: privateKeyToAccount(devnet.consumer.privateKey) }),
-    }) as WriteMarketClient;
+    const consumer = rig.writer(devnet.consumer.privateKey);
     const bids = new Map<bigint, string>();
     for (const usd of CROWD) {
       const { orderId } = await placeOrder(consumer, {
@@ -73,12 +40,7 @@ Deno.test("an auto-priced plan prices at the crowd's median, then moves toward i
       bids.set(orderId, usd);
     }
 
-    const logs: Record<string, unknown>[] = [];
-    const logger = createLogger({
-      level: "debug",
-      format: "json",
-      write: (line) => logs.push(JSON.parse(line)),
-    });
+    const { logs, logger } = collectingLogger();
     const components = await createMarketComponents(
       { chain, account, db: state.db, logger },
       { addresses: devnet.contracts, pollIntervalMs: 100 },
@@ -137,9 +99,6 @@ Deno.test("an auto-priced plan prices at the crowd's median, then moves toward i
   } finally {
     controller.abort();
     await stop();
-    state.close();
-    await chain.close();
-    await devnet.stop();
-    await Deno.remove(dir, { recursive: true });
+    await rig.close();
   }
 });

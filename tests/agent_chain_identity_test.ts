@@ -14,7 +14,6 @@ import {
   createTxSender,
   getActiveOrders,
   getOrder,
-  marketAbi,
   type MarketClient,
   parseUsdPerHour,
   placeOrder,
@@ -30,7 +29,9 @@ import {
   startDevnet,
 } from "../src/agent/mod.ts";
 import {
+  asksOf,
   createRigKeystore,
+  ordersAmount,
   rpc,
   type RunningAgent,
   startAgent,
@@ -43,14 +44,6 @@ const PLAN = `plans:
     price_usd_per_hour: "0.30"
     resources: { cpu_cores: 1, ram: 512MiB }
 `;
-
-async function ordersAmount(market: MarketClient): Promise<bigint> {
-  return await market.chain.public.readContract({
-    address: market.addresses.market,
-    abi: marketAbi,
-    functionName: "ordersAmount",
-  }) as bigint;
-}
 
 Deno.test("runAgent() resumes after 150 blocks while down, and refuses the same state on another chain", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "core-identity-" });
@@ -70,10 +63,7 @@ Deno.test("runAgent() resumes after 150 blocks while down, and refuses the same 
       addresses: devnet.contracts,
       sender: createTxSender(chain, { account: privateKeyToAccount(devnet.consumer.privateKey) }),
     }) as WriteMarketClient;
-    const ownAsks = async () =>
-      (await getActiveOrders(reader)).filter((o) =>
-        o.type === "ASK" && o.author.toLowerCase() === address.toLowerCase()
-      );
+    const ownAsks = async () => asksOf(await getActiveOrders(reader), address);
 
     agent = await startAgent(config, hardware);
     const ask = await until("the plan's ASK", async () => (await ownAsks())[0]);

@@ -49,7 +49,9 @@ import {
   startDevnet,
 } from "../src/agent/mod.ts";
 import {
+  asksOf,
   createRigKeystore,
+  ordersAmount,
   rpc,
   type RunningAgent as Running,
   startAgent,
@@ -63,18 +65,6 @@ const SYSBENCH_SINGLE = BENCHMARKS.find((b) => b.key === "cpu-sysbench-single")!
 
 /** Lets the agent poll a few times (its poll interval is 200 ms) after the chain's last change. */
 const settle = () => new Promise((r) => setTimeout(r, 2_000));
-
-function asksOf(orders: OrderState[], who: string): OrderState[] {
-  return orders.filter((o) => o.type === "ASK" && o.author.toLowerCase() === who.toLowerCase());
-}
-
-async function ordersAmount(market: MarketClient): Promise<bigint> {
-  return await market.chain.public.readContract({
-    address: market.addresses.market,
-    abi: marketAbi,
-    functionName: "ordersAmount",
-  }) as bigint;
-}
 
 Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bills it, and survives restarts", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });

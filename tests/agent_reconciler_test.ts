@@ -5,15 +5,10 @@
  * poll).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   approveToken,
   blacklistAbi,
   type ChainClient,
-  connectChain,
-  createMarketClient,
-  createTxSender,
   getOrder,
   getRate,
   oracleAbi,
@@ -22,17 +17,15 @@ import {
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
 import {
-  createLogger,
   createMarketComponents,
   createMarketReconciler,
   type Devnet,
   type MarketComponents,
   type MarketReconciler,
-  openState,
   planAsk,
-  startDevnet,
 } from "../src/agent/mod.ts";
 import { until } from "./_fixtures/agent_rig.ts";
+import { collectingLogger, spotCpuPlan, startMarketDevnet } from "./_fixtures/market_rig.ts";
 
 type Rig = {
   devnet: Devnet;
@@ -47,64 +40,32 @@ type Rig = {
 
 /** A devnet, a fresh agent key, its components and reconciler (not started). */
 async function rig(): Promise<Rig> {
-  const dir = await Deno.makeTempDir({ prefix: "core-reconciler-" });
-  const quiet = createLogger({ level: "error", write: () => {} });
-  const account = privateKeyToAccount(generatePrivateKey());
-  const devnet = await startDevnet({ logger: quiet, fund: [account.address] });
-  const chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
-  const state = openState({ path: join(dir, "agent.sqlite") });
-  const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "debug",
-    format: "json",
-    write: (line) => logs.push(JSON.parse(line)),
-  });
+  const market = await startMarketDevnet("core-reconciler-");
+  const { devnet, chain, account, state } = market;
+  const { logs, logger } = collectingLogger();
   const components = await createMarketComponents(
     { chain, account, db: state.db, logger },
     { addresses: devnet.contracts, pollIntervalMs: 50 },
   );
   const reconciler = createMarketReconciler({ ...components, logger }, {
     planned: [
-      planAsk({
-        name: "cpu",
-        priceUsdPerHour: "0.30",
-        duration: "spot",
-        resources: {
-          cpuCores: 1,
-          ramBytes: 2 ** 30,
-          storageBytes: 0,
-          gpus: [],
-          net: { overlay: false, outbound: false, incoming: false },
-        },
-        identityLevel: 0,
-        counterparty: undefined,
-        blacklist: undefined,
-        tag: "",
-      }, {
+      planAsk(spotCpuPlan({ name: "cpu", priceUsdPerHour: "0.30" }), {
         rig: { threads: 1, gpus: [] },
         benchmarksQuantity: components.parameters.benchmarksQuantity,
       }),
     ],
   });
-  const writer = (key: `0x${string}`) =>
-    createMarketClient(chain, {
-      addresses: devnet.contracts,
-      sender: createTxSender(chain, { account: privateKeyToAccount(key) }),
-    }) as WriteMarketClient;
   return {
     devnet,
     chain,
     components,
     reconciler,
     logs,
-    consumer: writer(devnet.consumer.privateKey),
-    deployer: writer(devnet.deployer.privateKey),
+    consumer: market.writer(devnet.consumer.privateKey),
+    deployer: market.writer(devnet.deployer.privateKey),
     async close() {
       await reconciler.stop();
-      state.close();
-      await chain.close();
-      await devnet.stop();
-      await Deno.remove(dir, { recursive: true });
+      await market.close();
     },
   };
 }

@@ -18,6 +18,7 @@ import {
   placeOrder,
 } from "../src/chain/mod.ts";
 import { findTasks } from "../src/docker/mod.ts";
+import { type LogLine, spawnCliAgent } from "./_fixtures/agent_cli.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
@@ -31,59 +32,10 @@ import {
 } from "./_fixtures/agent_rig.ts";
 
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
-const MAIN = join(ROOT, "main.ts");
-
-type LogLine = Record<string, unknown> & { msg: string };
 
 /** A real `sonm-agent run --log-format json` process; its log lines as they come. */
-function spawnAgent(file: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", "--config", file, "--log-format", "json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const lines: LogLine[] = [];
-  let buffer = "";
-  const readMore = async (): Promise<boolean> => {
-    const { value, done } = await reader.read();
-    if (done) return false;
-    buffer += value;
-    const parts = buffer.split("\n");
-    buffer = parts.pop() ?? "";
-    lines.push(...parts.map((part) => JSON.parse(part) as LogLine));
-    return true;
-  };
-  const dump = () => lines.map((l) => JSON.stringify(l)).join("\n");
-  let stopped: Promise<number> | undefined;
-  return {
-    lines,
-    dump,
-    /** Reads until a line after `from` satisfies `match`. */
-    async waitFor(match: (line: LogLine) => boolean, what: string, from = 0): Promise<LogLine> {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const found = lines.slice(from).find(match);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline || !(await readMore())) {
-          assert.fail(`no ${what}; got:\n${dump()}`);
-        }
-      }
-    },
-    hangUp: () => child.kill("SIGHUP"),
-    /** Sends SIGINT once, reads the rest of the output; the exit code. */
-    stop(): Promise<number> {
-      stopped ??= (async () => {
-        child.kill("SIGINT");
-        while (await readMore()) { /* read until exit */ }
-        return (await child.status).code;
-      })();
-      return stopped;
-    },
-  };
-}
+const spawnAgent = (file: string) =>
+  spawnCliAgent(["run", "--config", file, "--log-format", "json"]);
 
 const PLAN = "reloaded";
 

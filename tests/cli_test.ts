@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import { spawnCliAgent } from "./_fixtures/agent_cli.ts";
 
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
 const MAIN = join(ROOT, "main.ts");
@@ -26,60 +27,8 @@ async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "sonm-cli-" });
 }
 
-type LogLine = Record<string, unknown> & { msg: string };
-
-/** A real `sonm-agent --config FILE --log-format json` process and its log lines. */
-type RunningAgent = {
-  pid: number;
-  /** Every log line read so far. */
-  lines: LogLine[];
-  /** Reads log lines until one says `msg`; fails with what was seen on exit or timeout. */
-  waitFor(msg: string, timeoutMs?: number): Promise<LogLine>;
-  /** Sends `signal`, reads the rest of the output, and returns the exit code. */
-  stop(signal: Deno.Signal): Promise<number>;
-};
-
-function spawnAgent(file: string): RunningAgent {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--config", file, "--log-format", "json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const lines: LogLine[] = [];
-  let buffer = "";
-  const readMore = async (): Promise<boolean> => {
-    const { value, done } = await reader.read();
-    if (done) return false;
-    buffer += value;
-    const parts = buffer.split("\n");
-    buffer = parts.pop() ?? "";
-    lines.push(...parts.map((part) => JSON.parse(part) as LogLine));
-    return true;
-  };
-  return {
-    pid: child.pid,
-    lines,
-    async waitFor(msg, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = lines.find((l) => l.msg === msg);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline || !(await readMore())) {
-          assert.fail(`no "${msg}" line; got:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
-        }
-      }
-    },
-    async stop(signal) {
-      child.kill(signal);
-      if (signal === "SIGKILL") await reader.cancel().catch(() => {});
-      else while (await readMore()) { /* read until exit */ }
-      return (await child.status).code;
-    },
-  };
-}
+/** A real `sonm-agent --config FILE --log-format json` process (run implied) and its log lines. */
+const spawnAgent = (file: string) => spawnCliAgent(["--config", file, "--log-format", "json"]);
 
 Deno.test("sonm-agent --help exits 0 and lists the subcommands", async () => {
   const r = await cli(["--help"]);

@@ -9,15 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { discoverHardware } from "../src/bench/mod.ts";
-import {
-  connectChain,
-  createMarketClient,
-  getActiveOrders,
-  getOrder,
-  parseUsdPerHour,
-  placeOrder,
-} from "../src/chain/mod.ts";
-import { createLogger, type Devnet, startDevnet } from "../src/agent/mod.ts";
+import { getActiveOrders, getOrder, parseUsdPerHour, placeOrder } from "../src/chain/mod.ts";
 import type { PlanStatus, TaskStatus } from "../src/dashboard/mod.ts";
 import { findTasks } from "../src/docker/mod.ts";
 import { freePort } from "./_fixtures/agent_process.ts";
@@ -26,7 +18,6 @@ import { ensureBusyboxImage } from "./_fixtures/images.ts";
 import { startRegistry } from "./_fixtures/registry.ts";
 import {
   consumerOf,
-  createRigKeystore,
   removeAgentObjects,
   rpc,
   type RunningAgent,
@@ -34,6 +25,7 @@ import {
   until,
   writeRigConfig,
 } from "./_fixtures/workloads.ts";
+import { asksOf, type RigDevnet, startRigDevnet } from "./_fixtures/agent_rig.ts";
 
 Deno.test("dashboard controls: pause and resume a plan on chain, stop a deal's task", async (t) => {
   const lock = await lockDockerd("shared");
@@ -41,21 +33,13 @@ Deno.test("dashboard controls: pause and resume a plan on chain, stop a deal's t
   const registry = await startRegistry();
   const dir = await Deno.makeTempDir({ prefix: "wire-dash-actions-" });
   const agentId = `wire-dash-${Date.now().toString(36)}`;
-  let devnet: Devnet | undefined;
+  let rig: RigDevnet | undefined;
   let agent: RunningAgent | undefined;
-  let closeChain: (() => Promise<void>) | undefined;
   try {
     const local = await ensureBusyboxImage("workloads-test/busybox:e2e", "workloads-e2e");
     const { reference: image } = await registry.push(local, "wire/app:1");
-    const address = await createRigKeystore(dir);
-    devnet = await startDevnet({
-      logger: createLogger({ level: "error", write: () => {} }),
-      fund: [address],
-    });
-    const d = devnet;
-    const chain = await connectChain({ url: d.rpcUrl, chainId: d.chainId });
-    closeChain = () => chain.close();
-    const reader = createMarketClient(chain, { addresses: d.contracts });
+    rig = await startRigDevnet(dir);
+    const { address, devnet: d, chain, reader } = rig;
     const consumer = consumerOf(chain, d, d.consumer.privateKey);
     const port = freePort();
     const config = await writeRigConfig(
@@ -94,10 +78,7 @@ plans:
       (await (await fetch(url + path)).json()) as T;
     const plan = async () =>
       (await get<PlanStatus[]>("/api/plans")).find((p) => p.plan === "dash-a");
-    const ourAsks = async () =>
-      (await getActiveOrders(reader)).filter((o) =>
-        o.type === "ASK" && o.author.toLowerCase() === address.toLowerCase()
-      );
+    const ourAsks = async () => asksOf(await getActiveOrders(reader), address);
     const first = await until("the plan's ASK", async () => (await ourAsks())[0]);
 
     await t.step("a change without the token or from another origin changes nothing", async () => {
@@ -207,8 +188,7 @@ plans:
   } finally {
     await agent?.stop();
     await removeAgentObjects(docker, agentId);
-    await closeChain?.();
-    await devnet?.stop();
+    await rig?.close();
     await registry.close();
     docker.close();
     lock.release();
@@ -218,19 +198,11 @@ plans:
 
 Deno.test("dashboard controls: a paused auto-priced plan leaves the market, resumed it returns", async () => {
   const dir = await Deno.makeTempDir({ prefix: "wire-dash-auto-" });
-  let devnet: Devnet | undefined;
+  let rig: RigDevnet | undefined;
   let agent: RunningAgent | undefined;
-  let closeChain: (() => Promise<void>) | undefined;
   try {
-    const address = await createRigKeystore(dir);
-    devnet = await startDevnet({
-      logger: createLogger({ level: "error", write: () => {} }),
-      fund: [address],
-    });
-    const d = devnet;
-    const chain = await connectChain({ url: d.rpcUrl, chainId: d.chainId });
-    closeChain = () => chain.close();
-    const reader = createMarketClient(chain, { addresses: d.contracts });
+    rig = await startRigDevnet(dir);
+    const { address, devnet: d, chain, reader } = rig;
     const consumer = consumerOf(chain, d, d.consumer.privateKey);
     // two BIDs to price from, both below the power floor: the ASK stands unmatched
     for (const usd of ["0.10", "0.20"]) {
@@ -261,10 +233,7 @@ power: { idle_watts: 60, load_watts: 4000, price_per_kwh: "1" }
         headers: { origin: url, "x-sonm-token": token, "content-type": "application/json" },
         body: JSON.stringify({ paused }),
       });
-    const ourAsks = async () =>
-      (await getActiveOrders(reader)).filter((o) =>
-        o.type === "ASK" && o.author.toLowerCase() === address.toLowerCase()
-      );
+    const ourAsks = async () => asksOf(await getActiveOrders(reader), address);
     const first = await until("the auto plan's ASK", async () => (await ourAsks())[0]);
     assert.ok(first.price > parseUsdPerHour("0.20"), "priced at the power floor, above the BIDs");
 
@@ -291,8 +260,7 @@ power: { idle_watts: 60, load_watts: 4000, price_per_kwh: "1" }
     assert.ok(back.id > first.id);
   } finally {
     await agent?.stop();
-    await closeChain?.();
-    await devnet?.stop();
+    await rig?.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

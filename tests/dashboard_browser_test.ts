@@ -12,21 +12,16 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { startAgentProcess } from "./_fixtures/agent_process.ts";
+import { untilTrue } from "./_fixtures/agent_rig.ts";
+
+/** Polls `check` from the test's side (the page's CSP forbids the string evaluation of waitForFunction). */
+const until = (what: string, check: () => Promise<boolean>) => untilTrue(what, check, 20_000);
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = resolve(
   new URL(".", import.meta.url).pathname,
   "../bench/results/dashboard.png",
 );
-
-/** Polls `check` from the test's side (the page's CSP forbids the string evaluation of waitForFunction). */
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 Deno.test({
   name: "the dashboard page shows the deal and its earnings and updates live",

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { CACHED_BENCH, freePort, startAgentProcess } from "./_fixtures/agent_process.ts";
+import { until } from "./_fixtures/agent_rig.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
@@ -73,16 +74,6 @@ async function query(prom: Prometheus, q: string): Promise<number | undefined> {
   assert.equal(body.status, "success", JSON.stringify(body));
   const [first] = body.data.result;
   return first === undefined ? undefined : Number(first.value[1]);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 Deno.test({

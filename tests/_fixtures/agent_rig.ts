@@ -1,11 +1,21 @@
 /**
  * The real agent in-process for integration tests: a rig keystore, a config
  * file for a devnet (given as an RPC so the chain outlives each run), and a
- * started agent with its log lines.
+ * started agent with its log lines. The one copy of these helpers: workloads.ts
+ * and the agent tests import them from here.
  */
 import { join } from "node:path";
 import type { Hardware } from "../../src/bench/mod.ts";
-import { createKeystore } from "../../src/chain/mod.ts";
+import {
+  type ChainClient,
+  connectChain,
+  createKeystore,
+  createMarketClient,
+  marketAbi,
+  type MarketClient,
+  type OrderState,
+} from "../../src/chain/mod.ts";
+import type { RegistryAuth } from "../../src/docker/mod.ts";
 import {
   type AgentConfig,
   type AgentReady,
@@ -13,6 +23,7 @@ import {
   type Devnet,
   loadConfig,
   runAgent,
+  startDevnet,
 } from "../../src/agent/mod.ts";
 
 /** A running agent: its log lines so far, what it reported once ready, and a stop. */
@@ -22,6 +33,15 @@ export type RunningAgent = {
   stop(): Promise<void>;
 };
 
+/** Options of {@linkcode startAgent}. */
+export type StartAgentOptions = {
+  /** What `ready.reload()` re-reads. */
+  configFile?: string | undefined;
+  agentId?: string | undefined;
+  registryAuth?: RegistryAuth | undefined;
+  billIntervalSeconds?: number | undefined;
+};
+
 /**
  * Starts the real agent in-process and waits until it is ready (indexer polls
  * every 200 ms). `configFile` is what `ready.reload()` re-reads.
@@ -29,7 +49,7 @@ export type RunningAgent = {
 export async function startAgent(
   config: AgentConfig,
   hardware: Hardware,
-  options: { configFile?: string | undefined } = {},
+  options: StartAgentOptions = {},
 ): Promise<RunningAgent> {
   const controller = new AbortController();
   const logs: Record<string, unknown>[] = [];
@@ -45,7 +65,9 @@ export async function startAgent(
     signal: controller.signal,
     onReady: (r) => ready(r),
     hardware,
-    market: { pollIntervalMs: 200 },
+    agentId: options.agentId,
+    registryAuth: () => options.registryAuth,
+    market: { pollIntervalMs: 200, billIntervalSeconds: options.billIntervalSeconds },
     configFile: options.configFile,
   });
   const reported = await Promise.race([
@@ -69,8 +91,8 @@ export async function startAgent(
 /** Polls `fn` every 100 ms until it returns a value; fails after `ms`. */
 export async function until<T>(
   what: string,
-  fn: () => Promise<T | undefined>,
-  ms = 20_000,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -79,6 +101,15 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Polls `check` every 100 ms until it is true; fails after `ms`. */
+export async function untilTrue(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 30_000,
+): Promise<void> {
+  await until(what, async () => (await check()) ? true : undefined, ms);
 }
 
 /** Sends a raw JSON-RPC call to the devnet (anvil's own methods). */
@@ -104,12 +135,19 @@ export async function createRigKeystore(dir: string): Promise<`0x${string}`> {
   return address;
 }
 
-/** Writes `dir/rig.yaml` for `devnet` with the given `plans:` YAML block and loads it. */
+/**
+ * Writes `dir/rig.yaml` for `devnet` with extra YAML (plans, docker, master) and loads it.
+ * The dashboard is off unless `dashboardPort` is given (then on 127.0.0.1 at that port).
+ */
 export async function writeRigConfig(
   dir: string,
   devnet: Devnet,
-  plans: string,
+  extra: string,
+  options: { dashboardPort?: number | undefined } = {},
 ): Promise<AgentConfig> {
+  const dashboard = options.dashboardPort === undefined
+    ? "{ enabled: false }"
+    : `{ enabled: true, bind: 127.0.0.1, port: ${options.dashboardPort} }`;
   const c = devnet.contracts;
   await Deno.writeTextFile(
     join(dir, "rig.yaml"),
@@ -120,8 +158,58 @@ chain:
   from_block: 0
   contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
 keystore: { path: ./key.json, passphrase_file: ./key.pass }
-dashboard: { enabled: false }
-${plans}`,
+dashboard: ${dashboard}
+${extra}`,
   );
   return await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
+}
+
+/** The ASKs among `orders` placed by `who`. */
+export function asksOf(orders: OrderState[], who: string): OrderState[] {
+  return orders.filter((o) => o.type === "ASK" && o.author.toLowerCase() === who.toLowerCase());
+}
+
+/** How many orders the market has ever had (its order id counter). */
+export async function ordersAmount(market: MarketClient): Promise<bigint> {
+  return await market.chain.public.readContract({
+    address: market.addresses.market,
+    abi: marketAbi,
+    functionName: "ordersAmount",
+  }) as bigint;
+}
+
+/** A devnet that funds the rig's fresh keystore, a chain connection to it and a market reader. */
+export type RigDevnet = {
+  address: `0x${string}`;
+  devnet: Devnet;
+  chain: ChainClient;
+  reader: MarketClient;
+  /** Closes the chain connection and stops the devnet. */
+  close(): Promise<void>;
+};
+
+/** Writes the rig's keystore into `dir` (see {@linkcode createRigKeystore}) and starts a devnet funding it. */
+export async function startRigDevnet(dir: string): Promise<RigDevnet> {
+  const address = await createRigKeystore(dir);
+  const devnet = await startDevnet({
+    logger: createLogger({ level: "error", write: () => {} }),
+    fund: [address],
+  });
+  let chain: ChainClient;
+  try {
+    chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+  } catch (error) {
+    await devnet.stop();
+    throw error;
+  }
+  return {
+    address,
+    devnet,
+    chain,
+    reader: createMarketClient(chain, { addresses: devnet.contracts }),
+    async close() {
+      await chain.close();
+      await devnet.stop();
+    },
+  };
 }
