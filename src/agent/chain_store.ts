@@ -14,12 +14,12 @@ import type {
   TouchedKeys,
   WorkerState,
 } from "../chain/mod.ts";
+import { ZERO_ADDRESS } from "../internal/mod.ts";
 import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/mod.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
 export type SqliteChainStore = ChainStore & NonceStore;
 
-const ZERO = "0x0000000000000000000000000000000000000000";
 const DEAL_STATUS: Record<number, DealStatus> = { 1: "ACCEPTED", 2: "CLOSED" };
 const CR_STATUS: Record<number, ChangeRequestState["status"]> = {
   1: "CREATED",
@@ -324,7 +324,7 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     masterOf(who) {
       const r = q.worker.get(lc(who)) as Row | undefined;
       const m = r?.master as string | undefined;
-      return (m === undefined || m === ZERO ? who : m) as Address;
+      return (m === undefined || m === ZERO_ADDRESS ? who : m) as Address;
     },
     levelOf(who) {
       const r = q.level.get(lc(who)) as Row | undefined;
