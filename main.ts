@@ -3,7 +3,8 @@
  *
  * This file is the CLI only: it parses flags, calls one src/agent function
  * per subcommand, renders tables or JSON, and maps errors to exit codes:
- * 0 ok, 1 runtime failure, 2 bad input (config, flags, files given).
+ * 0 ok, 1 runtime failure, 2 bad input (config, flags, files given,
+ * a state recorded on another chain).
  *
  * It loads src/agent/cli.ts only (light); each subcommand's modules load when
  * it runs (`commands.x()`), so `--help` and `config check` start fast.
@@ -15,6 +16,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   AgentError,
+  ChainIdentityError,
   commands,
   ConfigError,
   createLogger,
@@ -332,6 +334,21 @@ function buildProgram(): Command {
       );
     });
 
+  program.command("status")
+    .description("show the running agent's status: chain, plans, deals, earnings, tasks, errors")
+    .option("-c, --config <file>", "the rig's config file (data directory, power)")
+    .option("--data-dir <dir>", "state directory (default: the config's, or ./.data)")
+    .option("--json", "print JSON (the dashboard's /api/status)", false)
+    .action(async (opts: { config?: string; dataDir?: string; json: boolean }) => {
+      const { runStatusCommand } = await commands.status();
+      const { snapshot, lines } = await runStatusCommand({
+        configPath: opts.config,
+        dataDir: opts.dataDir,
+      });
+      if (opts.json) return printJson(snapshot);
+      for (const line of lines) print(line);
+    });
+
   program.command("bench")
     .description("run the benchmark suite (or `bench verify FILE`: check a signed report)")
     .argument("[verify]", "verify a signed report instead of benchmarking")
@@ -411,6 +428,11 @@ function reportError(error: unknown, verbose: boolean): number {
   if (error instanceof ConfigError) {
     printError(`error: ${error.message}`);
     for (const problem of error.problems) printError(`  ${formatConfigProblem(problem)}`);
+    for (const hint of error.hints) printError(`hint: ${hint}`);
+    return EXIT_BAD_INPUT;
+  }
+  if (error instanceof ChainIdentityError) {
+    printError(`error: ${error.name}: ${error.message}`);
     for (const hint of error.hints) printError(`hint: ${hint}`);
     return EXIT_BAD_INPUT;
   }

@@ -39,6 +39,7 @@ contract Market {
     uint64 public constant MAX_DURATION = 10 * 365 days;
     uint64 public constant BENCHMARK_LIMIT = 2 ** 63;
     uint8 public constant MAX_IDENTITY_LEVEL = 3;
+    uint256 public constant MAX_NETFLAGS = 64;
     uint64 public constant MAX_BILLING_PERIOD = 1 days;
     uint64 public constant SPOT_BILLING_PERIOD = 1 hours;
 
@@ -86,8 +87,21 @@ contract Market {
 
     // ---- events ----------------------------------------------------------------------------
 
-    /// The whole order as stored, so that an indexer needs no read per order.
-    event OrderPlaced(uint256 indexed orderId, address indexed author, Order order);
+    /// The whole order as placed (status ACTIVE, dealId 0), so that an indexer needs no read per
+    /// order; packed to keep the log small (the indexer reads a million of them):
+    /// `packed` = orderType | identityLevel << 8 | netflags.length << 16 | duration << 64
+    /// | netflag bits << 128 (bit i = netflags[i]); `benchmarks` = 8 big-endian bytes per value.
+    event OrderPlaced(
+        uint256 indexed orderId,
+        address indexed author,
+        uint256 packed,
+        address counterparty,
+        uint256 price,
+        address blacklist,
+        bytes32 tag,
+        uint256 frozenSum,
+        bytes benchmarks
+    );
     /// The fields that change after placement (cancel, deal), with their new values.
     event OrderUpdated(uint256 indexed orderId, uint8 status, uint256 frozenSum, uint256 dealId);
     event DealOpened(uint256 indexed dealId);
@@ -108,6 +122,8 @@ contract Market {
     error PriceOutOfRange(uint256 price, uint256 max);
     error DurationOutOfRange(uint64 duration, uint64 max);
     error IdentityLevelOutOfRange(uint8 level, uint8 max);
+    /// The constructor's netflags quantity does not fit OrderPlaced's packed word.
+    error NetflagsQuantityOutOfRange(uint256 quantity, uint256 max);
     error NotOrderAuthor(uint256 orderId, address caller);
 
     // ---- errors: the matching rules, in DESIGN order ---------------------------------------
@@ -187,6 +203,7 @@ contract Market {
         blacklist = blacklist_;
         profiles = profiles_;
         oracle = oracle_;
+        if (netflagsQuantity_ > MAX_NETFLAGS) revert NetflagsQuantityOutOfRange(netflagsQuantity_, MAX_NETFLAGS);
         benchmarksQuantity = benchmarksQuantity_;
         netflagsQuantity = netflagsQuantity_;
     }
@@ -487,7 +504,43 @@ contract Market {
         order.frozenSum = frozen;
         _active.push(orderId);
         _activeIndex[orderId] = _active.length;
-        emit OrderPlaced(orderId, author, order);
+        emit OrderPlaced(
+            orderId,
+            author,
+            _packOrder(orderType, identityLevel, netflags, duration),
+            counterparty,
+            price,
+            blacklist_,
+            tag,
+            frozen,
+            _packBenchmarks(benchmarks)
+        );
+    }
+
+    function _packOrder(uint8 orderType, uint8 identityLevel, bool[] memory netflags, uint64 duration)
+        internal
+        pure
+        returns (uint256 packed)
+    {
+        packed = uint256(orderType) | (uint256(identityLevel) << 8) | (netflags.length << 16)
+            | (uint256(duration) << 64);
+        for (uint256 i = 0; i < netflags.length; i++) {
+            if (netflags[i]) packed |= 1 << (128 + i);
+        }
+    }
+
+    function _packBenchmarks(uint64[] memory benchmarks) internal pure returns (bytes memory packed) {
+        uint256 n = benchmarks.length;
+        packed = new bytes(n * 8);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 v = benchmarks[i];
+            // big-endian 8 bytes at 8 * i; the write's spill past them is overwritten by the next
+            // value, and the ABI encoder pads the last word with zeros
+            assembly ("memory-safe") {
+                let at := add(add(packed, 32), mul(i, 8))
+                mstore(at, or(shl(192, v), and(mload(at), sub(shl(192, 1), 1))))
+            }
+        }
     }
 
     function _openDeal(uint256 askId, uint256 bidId) internal returns (uint256 dealId) {

@@ -36,7 +36,7 @@ fi
 if $want_test; then
   apt_install docker.io busybox-static sysbench pocl-opencl-icd clinfo ocl-icd-opencl-dev \
     opencl-c-headers docker-registry apache2-utils iproute2 iptables gcc libc6-dev make \
-    python3-venv curl tar
+    python3-venv curl tar chromium prometheus ansible systemd
   scripts/start_dockerd.sh
   if [ -x scripts/build_probes.sh ]; then scripts/build_probes.sh; fi
 fi

@@ -14,14 +14,12 @@ import {
   BENCHMARKS,
   createSqliteResultCache,
   discoverHardware,
-  type Hardware,
   hardwareFingerprint,
 } from "../src/bench/mod.ts";
 import {
   type ChainClient,
   closeDeal,
   connectChain,
-  createKeystore,
   createMarketClient,
   createTxSender,
   formatTokenAmount,
@@ -40,83 +38,31 @@ import {
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
 import {
-  type AgentConfig,
   createLogger,
+  createMarketComponents,
+  createMarketReconciler,
   type Devnet,
-  loadConfig,
   openState,
   planAsk,
-  runAgent,
   runDealsCommand,
   runOrdersCommand,
   startDevnet,
-  startMarketLoop,
 } from "../src/agent/mod.ts";
+import {
+  createRigKeystore,
+  rpc,
+  type RunningAgent as Running,
+  startAgent,
+  until,
+  writeRigConfig,
+} from "./_fixtures/agent_rig.ts";
 
 const PLAN_PRICE = "0.36"; // USD/h = 1e14 USD-wei per second
 const GIB = 2n ** 30n;
 const SYSBENCH_SINGLE = BENCHMARKS.find((b) => b.key === "cpu-sysbench-single")!.id;
 
-type Running = { logs: Record<string, unknown>[]; stop(): Promise<void> };
-
-/** Starts the real agent in-process and waits until it is ready. */
-async function startAgent(config: AgentConfig, hardware: Hardware): Promise<Running> {
-  const controller = new AbortController();
-  const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "debug",
-    format: "json",
-    write: (line) => logs.push(JSON.parse(line)),
-  });
-  let ready!: () => void;
-  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
-  const done = runAgent(config, {
-    logger,
-    signal: controller.signal,
-    onReady: () => ready(),
-    hardware,
-    market: { pollIntervalMs: 200 },
-  });
-  await Promise.race([
-    readyPromise,
-    done.then(() => {
-      throw new Error(
-        `agent stopped before ready:\n${logs.map((l) => JSON.stringify(l)).join("\n")}`,
-      );
-    }),
-  ]);
-  return {
-    logs,
-    stop: async () => {
-      controller.abort();
-      await done;
-    },
-  };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** Lets the agent poll a few times (its poll interval is 200 ms) after the chain's last change. */
 const settle = () => new Promise((r) => setTimeout(r, 2_000));
-
-async function rpc(devnet: Devnet, method: string, params: unknown[]): Promise<unknown> {
-  const r = await fetch(devnet.rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = await r.json();
-  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
 
 function asksOf(orders: OrderState[], who: string): OrderState[] {
   return orders.filter((o) => o.type === "ASK" && o.author.toLowerCase() === who.toLowerCase());
@@ -128,35 +74,6 @@ async function ordersAmount(market: MarketClient): Promise<bigint> {
     abi: marketAbi,
     functionName: "ordersAmount",
   }) as bigint;
-}
-
-/** Writes the rig's keystore and passphrase file into `dir`; returns the rig's address. */
-async function createRigKeystore(dir: string): Promise<`0x${string}`> {
-  await Deno.writeTextFile(join(dir, "key.pass"), "e2e-passphrase\n");
-  const { address } = await createKeystore({
-    path: join(dir, "key.json"),
-    passphrase: "e2e-passphrase",
-    kdf: { kdf: "pbkdf2", c: 1000 },
-  });
-  return address;
-}
-
-/** Writes `dir/rig.yaml` for `devnet` with the given `plans:` YAML block and loads it. */
-async function writeRigConfig(dir: string, devnet: Devnet, plans: string): Promise<AgentConfig> {
-  const c = devnet.contracts;
-  await Deno.writeTextFile(
-    join(dir, "rig.yaml"),
-    `data_dir: ./data
-chain:
-  rpc_url: ${devnet.rpcUrl}
-  chain_id: ${devnet.chainId}
-  from_block: 0
-  contracts: { market: "${c.market}", token: "${c.token}", oracle: "${c.oracle}", blacklist: "${c.blacklist}", profiles: "${c.profiles}" }
-keystore: { path: ./key.json, passphrase_file: ./key.pass }
-dashboard: { enabled: false }
-${plans}`,
-  );
-  return await loadConfig(join(dir, "rig.yaml"), { gpuIndexes: [] });
 }
 
 Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bills it, and survives restarts", async (t) => {
@@ -461,7 +378,7 @@ Deno.test("runAgent() closes a forward deal at its end, paid in full, and offers
   }
 });
 
-Deno.test("startMarketLoop() skips a BID another supplier took first and keeps trading", async () => {
+Deno.test("createMarketReconciler() skips a BID another supplier took first and keeps trading", async () => {
   const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });
   const quiet = createLogger({ level: "error", write: () => {} });
   let devnet: Devnet | undefined;
@@ -485,9 +402,13 @@ Deno.test("startMarketLoop() skips a BID another supplier took first and keeps t
       }) as WriteMarketClient;
     const consumer = writer(devnet.consumer.privateKey);
     const rival = writer(devnet.deployer.privateKey);
-    const loop = await startMarketLoop({ chain, account, db: state.db, logger }, {
-      addresses: devnet.contracts,
-      plans: ({ benchmarksQuantity }) => [
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger },
+      { addresses: devnet.contracts },
+    );
+    const { benchmarksQuantity } = components.parameters;
+    const loop = createMarketReconciler({ ...components, logger }, {
+      planned: [
         planAsk({
           name: "race",
           priceUsdPerHour: "0.30",
@@ -512,7 +433,7 @@ Deno.test("startMarketLoop() skips a BID another supplier took first and keeps t
 
     const bid = { type: "BID" as const, duration: 0n, price: parseUsdPerHour("0.50") };
     const { orderId: bidId } = await placeOrder(consumer, bid);
-    await loop.indexer.syncOnce();
+    await loop.sync();
     // another supplier takes the BID after the agent indexed it
     const { orderId: rivalAsk } = await placeOrder(rival, {
       type: "ASK",
@@ -524,15 +445,16 @@ Deno.test("startMarketLoop() skips a BID another supplier took first and keeps t
     const raced = await loop.step();
     assert.deepEqual(raced.dealsOpened, []);
     assert.equal(raced.failures, 0);
-    const refusal = logs.find((l) => l.msg === "the contract refuses a pair the matcher took");
+    const refusal = logs.find((l) => l.msg === "lost the race for a BID: an order was taken first");
     assert.equal(refusal?.contractError, "OrderNotActive");
-    assert.equal((await getOrder(loop.market, { orderId: askId }))?.active, true);
+    assert.equal(refusal?.bidId, bidId.toString());
+    assert.equal((await getOrder(components.market, { orderId: askId }))?.active, true);
 
     const { orderId: nextBid } = await placeOrder(consumer, bid);
-    await loop.indexer.syncOnce();
+    await loop.sync();
     const traded = await loop.step();
     assert.equal(traded.dealsOpened.length, 1);
-    const deal = await getDeal(loop.market, { dealId: traded.dealsOpened[0]! });
+    const deal = await getDeal(components.market, { dealId: traded.dealsOpened[0]! });
     assert.deepEqual([deal?.askId, deal?.bidId], [askId, nextBid]);
     await loop.stop();
   } finally {

@@ -272,6 +272,59 @@ dashboard: { enabled: false }
   }
 });
 
+Deno.test("sonm-agent run on a chain other than the state's exits 2 and names both", async () => {
+  const { createKeystore, startAnvil } = await import("../src/chain/mod.ts");
+  const { openState } = await import("../src/agent/mod.ts");
+  const dir = await tempDir();
+  const anvil = await startAnvil({ port: 0 });
+  try {
+    await createKeystore({
+      path: join(dir, "k.json"),
+      passphrase: "pw",
+      kdf: { kdf: "pbkdf2", c: 1000 },
+    });
+    await Deno.writeTextFile(join(dir, "pass"), "pw\n");
+    const zero = "0x" + "0".repeat(39);
+    // the state was recorded on another chain with the same id (a different genesis)
+    const recorded = "0x" + "ab".repeat(32);
+    const state = openState({ path: join(dir, "data", "agent.sqlite") });
+    state.db.prepare(
+      "INSERT INTO chain_identity (id, chain_id, genesis_hash, market, recorded_at) VALUES (1, 31337, ?, ?, 0)",
+    ).run(recorded, `${zero}1`);
+    state.close();
+    await Deno.writeTextFile(
+      join(dir, "rig.yaml"),
+      `data_dir: ./data
+chain:
+  rpc_url: ${anvil.rpcUrl}
+  chain_id: 31337
+  contracts: { market: "${zero}1", token: "${zero}2", oracle: "${zero}3", blacklist: "${zero}4", profiles: "${zero}5" }
+keystore: { path: k.json, passphrase_file: pass }
+dashboard: { enabled: false }
+`,
+    );
+    const r = await cli(["--config", join(dir, "rig.yaml")]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /error: ChainIdentityError: /);
+    assert.ok(r.stderr.includes(recorded), "names the recorded genesis");
+    const genesis = await fetch(anvil.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "eth_getBlockByNumber",
+        params: ["0x0", false],
+      }),
+    }).then((x) => x.json());
+    assert.ok(r.stderr.includes(genesis.result.hash), "names the RPC's genesis");
+    assert.match(r.stderr, /hint: .*data_dir/);
+  } finally {
+    await anvil.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("sonm-agent run after a crash says so, marks the crashed run, and records its own clean stop", async () => {
   const { openState, VERSION } = await import("../src/agent/mod.ts");
   const dir = await tempDir();

@@ -15,10 +15,21 @@ import type {
   WorkerState,
 } from "../chain/mod.ts";
 import { ZERO_ADDRESS } from "../internal/mod.ts";
-import type { Address, Bytes32, IdentityLevel, MarketViews } from "../matcher/mod.ts";
+import type {
+  Address,
+  Bytes32,
+  IdentityLevel,
+  MarketViewData,
+  MarketViews,
+} from "../matcher/mod.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
-export type SqliteChainStore = ChainStore & NonceStore;
+export type SqliteChainStore = ChainStore & NonceStore & {
+  /** Every current master binding, level above 0 and blacklist entry, for loading a view at start. */
+  viewData(): MarketViewData;
+  /** Forgets everything indexed and every nonce (the state moves to a new chain). */
+  clear(): void;
+};
 
 const DEAL_STATUS: Record<number, DealStatus> = { 1: "ACCEPTED", 2: "CLOSED" };
 const CR_STATUS: Record<number, ChangeRequestState["status"]> = {
@@ -153,6 +164,22 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     listed: db.prepare(
       `SELECT listed FROM chain_blacklist WHERE owner = ? AND who = ?
        ORDER BY block_number DESC LIMIT 1`,
+    ),
+    allMasters: db.prepare(
+      `SELECT w.worker, w.master FROM chain_workers w
+       WHERE w.block_number = (SELECT MAX(block_number) FROM chain_workers WHERE worker = w.worker)
+         AND w.master <> '${ZERO_ADDRESS}'`,
+    ),
+    allLevels: db.prepare(
+      `SELECT l.who, l.level FROM chain_levels l
+       WHERE l.block_number = (SELECT MAX(block_number) FROM chain_levels WHERE who = l.who)
+         AND l.level > 0`,
+    ),
+    allListed: db.prepare(
+      `SELECT b.owner, b.who FROM chain_blacklist b
+       WHERE b.block_number = (SELECT MAX(block_number) FROM chain_blacklist
+                               WHERE owner = b.owner AND who = b.who)
+         AND b.listed = 1`,
     ),
     loadNonce: db.prepare("SELECT nonce, tx_hash FROM chain_tx_nonces WHERE address = ?"),
     saveNonce: db.prepare(
@@ -433,6 +460,28 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     },
     marketViews() {
       return views;
+    },
+    clear() {
+      tx(() => {
+        for (const t of BLOCK_TABLES) db.exec(`DELETE FROM ${t}`);
+        db.exec("DELETE FROM chain_tx_nonces");
+      });
+    },
+    viewData() {
+      return {
+        masters: (q.allMasters.all() as Row[]).map((r) => ({
+          worker: r.worker as Address,
+          master: r.master as Address,
+        })),
+        levels: (q.allLevels.all() as Row[]).map((r) => ({
+          address: r.who as Address,
+          level: Number(r.level) as IdentityLevel,
+        })),
+        blacklists: (q.allListed.all() as Row[]).map((r) => ({
+          owner: r.owner as Address,
+          listed: r.who as Address,
+        })),
+      };
     },
 
     loadNonce(address): NonceEntry | undefined {

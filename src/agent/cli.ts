@@ -16,7 +16,12 @@
  * @module
  */
 export { AgentError } from "../errors.ts";
-export { ConfigError, type ConfigProblem, formatConfigProblem } from "./errors.ts";
+export {
+  ChainIdentityError,
+  ConfigError,
+  type ConfigProblem,
+  formatConfigProblem,
+} from "./errors.ts";
 export { createLogger, type Logger, type LogLevel } from "./logger.ts";
 export { VERSION } from "./version.ts";
 
@@ -34,4 +39,5 @@ export const commands = {
   deals: () => import("./deals_command.ts"),
   bench: () => import("./bench_command.ts"),
   benchVerify: () => import("./verify_report_command.ts"),
+  status: () => import("./status_command.ts"),
 } as const;

@@ -65,3 +65,27 @@ export class StateError extends AgentError {
 export class DevnetError extends AgentError {
   override name = "DevnetError";
 }
+
+/** The chain (or market) the agent connects to is not the one its state describes. */
+export class ChainIdentityError extends AgentError {
+  override name = "ChainIdentityError";
+  /** What the state recorded and what the RPC serves, as "chain id/genesis hash/market". */
+  readonly recorded: string;
+  readonly actual: string;
+
+  constructor(args: { recorded: string; actual: string; dataDir?: string | undefined }) {
+    super(
+      `Cannot use this chain with the agent's state: it was recorded on ${args.recorded}, the RPC serves ${args.actual}`,
+      {
+        hints: [
+          "Check chain.rpc_url, chain.chain_id and chain.contracts.market in the config",
+          `Or point data_dir at another folder for the other chain${
+            args.dataDir === undefined ? "" : ` (now "${args.dataDir}")`
+          }; this state is left untouched`,
+        ],
+      },
+    );
+    this.recorded = args.recorded;
+    this.actual = args.actual;
+  }
+}

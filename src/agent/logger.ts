@@ -87,7 +87,21 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
 /** Past this depth a value is written as `[...]`: log fields are small. */
 const MAX_DEPTH = 6;
 
-function sanitize(fields: LogFields, errors: "object" | "text"): Record<string, unknown> {
+/**
+ * The fields as a log line writes them: secret-looking names redacted at any
+ * depth, bigints as decimal strings, errors with their cause chain.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitize } from "./logger.ts";
+ * assert.deepEqual(sanitize({ passphrase: "x", n: 1n }), { passphrase: "[redacted]", n: "1" });
+ * ```
+ */
+export function sanitize(
+  fields: LogFields,
+  errors: "object" | "text" = "object",
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
     out[key] = plain(key, value, { errors, depth: 0, seen: new Set() });

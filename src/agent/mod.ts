@@ -41,12 +41,62 @@ export {
   type RunDealsCommandReturnType,
 } from "./deals_command.ts";
 export {
-  type MarketLoop,
-  type MarketLoopComponents,
-  type MarketStepReport,
-  startMarketLoop,
-  type StartMarketLoopOptions,
-} from "./market_loop.ts";
+  createMarketComponents,
+  type CreateMarketComponentsOptions,
+  type MarketComponents,
+} from "./market_components.ts";
+export {
+  createMarketReconciler,
+  type MarketReconciler,
+  type MarketReconcilerComponents,
+  type MarketReconcilerOptions,
+} from "./market_reconciler.ts";
+export { emptyReport, type MarketStepReport } from "./market_report.ts";
+export {
+  createMarketView,
+  type CreateMarketViewOptions,
+  type MarketView,
+  type MarketViewComponents,
+  type ViewDelta,
+} from "./market_view.ts";
+export {
+  createScheduler,
+  type CreateSchedulerOptions,
+  type ScheduledStep,
+  type Scheduler,
+  type SchedulerClock,
+  type SchedulerEvent,
+  type StepOutcome,
+  systemClock,
+} from "./scheduler.ts";
+export {
+  backoffDelay,
+  type BackoffPolicy,
+  createRetrySchedule,
+  DEFAULT_BACKOFF,
+  type FailureVerdict,
+  type RetryEntry,
+  type RetrySchedule,
+} from "./retry_schedule.ts";
+export {
+  type BillingAction,
+  planBilling,
+  type PlanBillingInput,
+  type PlanBillingResult,
+} from "./plan_billing.ts";
+export {
+  chainErrorFields,
+  classifyOpenFailure,
+  type OpenFailureKind,
+} from "./classify_open_failure.ts";
+export { type BillStepComponents, type BillStepOptions, createBillStep } from "./bill_step.ts";
+export {
+  createOpenDealsStep,
+  type OpenDealsStep,
+  type OpenDealsStepComponents,
+  type OpenDealsStepOptions,
+} from "./open_deals_step.ts";
+export { createPlansStep, type PlansStepComponents, type PlansStepOptions } from "./plans_step.ts";
 export {
   type OrderEntry,
   runOrdersCommand,
@@ -85,12 +135,24 @@ export {
   randomPassphrase,
 } from "./ensure_keystore.ts";
 export {
+  ChainIdentityError,
   ConfigError,
   type ConfigProblem,
   DevnetError,
   formatConfigProblem,
   StateError,
 } from "./errors.ts";
+export {
+  type ChainIdentity,
+  type ChainIdentityDecision,
+  decideChainIdentity,
+  describeChainIdentity,
+} from "./decide_chain_identity.ts";
+export {
+  ensureChainIdentity,
+  type EnsureChainIdentityComponents,
+  type EnsureChainIdentityOptions,
+} from "./ensure_chain_identity.ts";
 export { initRig, type InitRigOptions, type InitRigReturnType } from "./init_rig.ts";
 export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
 export {
@@ -112,3 +174,34 @@ export {
 } from "./run_agent.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { VERSION } from "./version.ts";
+export {
+  formatStatus,
+  runStatusCommand,
+  type RunStatusCommandOptions,
+  type RunStatusCommandReturnType,
+} from "./status_command.ts";
+export {
+  openStatusDatabase,
+  readStatusSnapshot,
+  type ReadStatusSnapshotOptions,
+} from "./status_snapshot.ts";
+export {
+  type AgentDashboardSource,
+  createDashboardSource,
+  type DashboardSourceComponents,
+  type DashboardSourceOptions,
+} from "./dashboard_source.ts";
+export {
+  createErrorLog,
+  type CreateErrorLogOptions,
+  type ErrorCounters,
+  type ErrorLog,
+} from "./error_log.ts";
+export { parseNvidiaSmiReadings, readNvidiaGpus } from "./gpu_readings.ts";
+export {
+  createTaskUsageReader,
+  taskUsageKey,
+  type TaskUsageReader,
+  type TaskUsageReaderOptions,
+} from "./task_usage.ts";
+export type { StatusSnapshot } from "../dashboard/mod.ts";

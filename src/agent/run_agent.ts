@@ -7,12 +7,20 @@ import {
   hardwareFingerprint,
   isCachedMeasurement,
 } from "../bench/mod.ts";
-import { connectChain, type MarketAddresses } from "../chain/mod.ts";
+import { connectChain, getHeadBlock, getRate, type MarketAddresses } from "../chain/mod.ts";
+import { startDashboard } from "../dashboard/mod.ts";
+import { createDockerClient } from "../docker/mod.ts";
 import type { AgentConfig } from "./config.ts";
 import { type Devnet, startDevnet } from "./devnet.ts";
+import { writeStatusMeta } from "./_status_meta.ts";
+import { createDashboardSource } from "./dashboard_source.ts";
 import { ensureDevnetKeystore } from "./ensure_keystore.ts";
+import { createErrorLog } from "./error_log.ts";
+import { readNvidiaGpus } from "./gpu_readings.ts";
+import { createTaskUsageReader } from "./task_usage.ts";
 import { loadConfig } from "./load_config.ts";
-import { startMarketLoop } from "./market_loop.ts";
+import { createMarketComponents } from "./market_components.ts";
+import { createMarketReconciler } from "./market_reconciler.ts";
 import { planAsk } from "./plan_ask.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { placeDemoBid } from "./place_demo_bid.ts";
@@ -65,12 +73,18 @@ export type RunAgentOptions = {
  * ```
  */
 export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<void> {
-  const { logger, signal, onReady } = options;
+  const { signal, onReady } = options;
+  let logger = options.logger;
   const started = performance.now();
   const stops: (() => Promise<void> | void)[] = [];
+  /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
+  const fatal = new AbortController();
   try {
     const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
     stops.push(() => state.close());
+    // warnings and errors also go to agent_errors, for `status` and the dashboard
+    const errorLog = createErrorLog(state.db);
+    logger = errorLog.wrap(logger);
     const runId = recordStart(state, logger);
     stops.push(() => recordStop(state, runId));
 
@@ -114,20 +128,29 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
     };
-    const marketLoop = await startMarketLoop({
-      chain,
-      account,
-      db: state.db,
-      logger: logger.child("market"),
-    }, {
-      addresses,
-      fromBlock,
-      plans: ({ benchmarksQuantity }) =>
-        config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
-      pollIntervalMs: options.market?.pollIntervalMs,
-      billIntervalSeconds: options.market?.billIntervalSeconds,
-      signal,
-    });
+    let reconcileSeconds: number | null = null;
+    const marketLogger = logger.child("market");
+    const components = await createMarketComponents(
+      { chain, account, db: state.db, logger: marketLogger },
+      {
+        addresses,
+        fromBlock,
+        pollIntervalMs: options.market?.pollIntervalMs,
+        devnet: devnet !== undefined,
+        dataDir: config.dataDir,
+        signal,
+      },
+    );
+    const { benchmarksQuantity } = components.parameters;
+    const reconciler = createMarketReconciler(
+      { ...components, logger: marketLogger },
+      {
+        planned: config.plans.map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+        billIntervalSeconds: options.market?.billIntervalSeconds,
+        onFatal: (error) => fatal.abort(error),
+        onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
+      },
+    );
 
     const ready: AgentReady = {
       address: account.address,
@@ -146,8 +169,58 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       devnetMs: ready.devnetMs,
       rssBytes: Deno.memoryUsage().rss,
     });
-    marketLoop.start();
-    stops.push(() => marketLoop.stop());
+    reconciler.start({ signal });
+    stops.push(() => reconciler.stop());
+    // for `sonm-agent status` from another process, even with the dashboard off
+    await Promise.all([getHeadBlock(chain, { signal }), getRate(components.market, { signal })])
+      .then(([head, rate]) =>
+        writeStatusMeta(state.db, {
+          head: { number: head.number, seenAt: Date.now() },
+          rate,
+          address: account.address,
+        })
+      )
+      .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+    if (config.dashboard.enabled) {
+      // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
+      const docker = createDockerClient({ socketPath: config.docker.socket });
+      stops.push(() => docker.close());
+      const usage = createTaskUsageReader(docker, {
+        agentId: `rig-${account.address.slice(2, 14).toLowerCase()}`,
+      });
+      const source = createDashboardSource({
+        statePath: state.path,
+        db: state.db,
+        readHead: async () => (await getHeadBlock(chain, { signal })).number,
+        readRate: () => getRate(components.market, { signal }),
+        errorLog,
+        reconcileSeconds: () => reconcileSeconds,
+        gpuReadings: () => readNvidiaGpus({ signal }),
+        taskUsage: () => Promise.resolve(usage.current()),
+        // connectivity: the NAT host's class and relay state, once src/nat runs here
+      }, { address: account.address, power: config.power, hardware });
+      stops.push(() => source.close());
+      // a busy port must not stop the rig from earning: the agent runs on without its page
+      const dashboard = await startDashboard({
+        source,
+        hostname: config.dashboard.bind,
+        port: config.dashboard.port,
+        allowRemote: config.dashboard.allowRemote,
+        dataDir: config.dataDir,
+        onError: (error) => logger.warn("dashboard request failed", { error }),
+      }).catch((error: unknown) => {
+        logger.error("cannot start the dashboard; the agent runs without it", {
+          bind: config.dashboard.bind,
+          port: config.dashboard.port,
+          error,
+        });
+        return undefined;
+      });
+      if (dashboard !== undefined) {
+        stops.push(() => dashboard.stop());
+        logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
+      }
+    }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {
       await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
@@ -156,7 +229,8 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         );
     }
     onReady?.(ready);
-    await abortion(signal);
+    await abortion(AbortSignal.any([signal, fatal.signal]));
+    if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
   } finally {
     for (const stop of stops.reverse()) {

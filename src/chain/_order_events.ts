@@ -14,7 +14,7 @@ import { ChainUnexpectedError } from "./errors.ts";
 import type { OrderState } from "./types.ts";
 import type { Bytes32, IdentityLevel } from "../matcher/mod.ts";
 
-/** topic0 of `OrderPlaced(uint256 indexed, address indexed, Order)`. */
+/** topic0 of `OrderPlaced(uint256 indexed, address indexed, uint256, ..., bytes)`. */
 export const ORDER_PLACED_TOPIC: Hex = toEventSelector(getAbiItem({
   abi: marketAbi,
   name: "OrderPlaced",
@@ -28,8 +28,6 @@ export const ORDER_UPDATED_TOPIC: Hex = toEventSelector(getAbiItem({
 /** What `OrderUpdated` says: the fields that change after placement. */
 export type OrderUpdate = { orderId: bigint; status: number; frozenSum: bigint; dealId: bigint };
 
-/** Head words of the Order tuple. */
-const HEAD = 13;
 /** More array entries than the contract could ever store (its bounds are far lower). */
 const MAX_ARRAY = 256;
 const ZERO_WORD = "0".repeat(64);
@@ -54,6 +52,10 @@ class Words {
   raw(i: number, field: string): string {
     if (i < 0 || i >= this.count) this.fail(field, `is beyond the data (word ${i})`);
     return this.#hex.slice(2 + i * 64, 66 + i * 64);
+  }
+  /** The hex of words [from, to). */
+  slice(from: number, to: number): string {
+    return this.#hex.slice(2 + from * 64, 2 + to * 64);
   }
   big(i: number, field: string): bigint {
     return BigInt(`0x${this.raw(i, field)}`);
@@ -91,7 +93,7 @@ function idOf(log: RpcLog): bigint {
 }
 
 /**
- * Decodes an `OrderPlaced` log into the order as the contract stored it.
+ * Decodes an `OrderPlaced` log into the order as placed (active, no deal).
  *
  * @example
  * ```ts ignore
@@ -100,41 +102,55 @@ function idOf(log: RpcLog): bigint {
  */
 export function decodeOrderPlaced(log: RpcLog): OrderState {
   const w = new Words(log);
-  const base = w.offset(0, 0, "order") + 0;
-  const at = (k: number) => base + k;
-  const orderType = w.small(at(0), "order.orderType", 2);
-  const status = w.small(at(1), "order.status", 2);
-  if (orderType === 0) w.fail("order.orderType", "is 0");
-  if (status === 0) w.fail("order.status", "is 0");
-  const flagsAt = w.offset(at(6), base, "order.netflags");
-  const benchAt = w.offset(at(10), base, "order.benchmarks");
-  if (flagsAt < base + HEAD || benchAt < base + HEAD) w.fail("order", "arrays overlap its head");
-  const nf = w.small(flagsAt, "order.netflags.length", MAX_ARRAY);
-  const netflags: boolean[] = new Array(nf);
-  for (let i = 0; i < nf; i++) netflags[i] = w.small(flagsAt + 1 + i, "order.netflags", 1) === 1;
-  const nb = w.small(benchAt, "order.benchmarks.length", MAX_ARRAY);
-  const benchmarks: bigint[] = new Array(nb);
-  for (let i = 0; i < nb; i++) {
-    const v = w.raw(benchAt + 1 + i, "order.benchmarks");
-    if (v.slice(0, 48) !== ZERO_WORD.slice(0, 48)) w.fail("order.benchmarks", "exceeds uint64");
-    benchmarks[i] = BigInt(`0x${v.slice(48)}`);
+  // packed: orderType | identityLevel << 8 | netflags.length << 16 | duration << 64 | bits << 128
+  const packed = w.raw(0, "packed");
+  const orderType = parseInt(packed.slice(62, 64), 16);
+  if (orderType !== 1 && orderType !== 2) {
+    w.fail("packed.orderType", `is out of range: ${orderType}`);
   }
+  const nf = parseInt(packed.slice(58, 60), 16);
+  if (nf > 64) w.fail("packed.netflags", `has more than 64 entries: ${nf}`);
+  const bits = BigInt(`0x${packed.slice(16, 32)}`);
+  const netflags: boolean[] = new Array(nf);
+  for (let i = 0; i < nf; i++) netflags[i] = ((bits >> BigInt(i)) & 1n) === 1n;
+  const benchAt = w.offset(6, 0, "benchmarks");
+  if (benchAt < 7) w.fail("benchmarks", "offset points into the head");
+  const bytes = w.small(benchAt, "benchmarks.length", MAX_ARRAY * 8);
+  if (bytes % 8 !== 0) w.fail("benchmarks.length", `is not a multiple of 8: ${bytes}`);
+  const nb = bytes / 8;
+  const words = Math.ceil(bytes / 32);
+  if (benchAt + words >= w.count) w.fail("benchmarks", "is beyond the data");
+  const hex = words === 0 ? "" : w.raw(benchAt + 1, "benchmarks") +
+    (words > 1 ? w.slice(benchAt + 2, benchAt + 1 + words) : "");
+  const benchmarks: bigint[] = new Array(nb);
+  for (let i = 0; i < nb; i++) benchmarks[i] = BigInt(`0x${hex.slice(16 * i, 16 * i + 16)}`);
   return {
     id: idOf(log),
     type: orderType === 1 ? "BID" : "ASK",
-    active: status === 2,
-    author: w.address(at(2), "order.author"),
-    counterparty: w.address(at(3), "order.counterparty"),
-    duration: w.big(at(4), "order.duration"),
-    price: w.big(at(5), "order.price"),
+    active: true,
+    author: topicAddress(log),
+    counterparty: w.address(1, "counterparty"),
+    duration: BigInt(`0x${packed.slice(32, 48)}`),
+    price: w.big(2, "price"),
     netflags,
-    identityLevel: w.small(at(7), "order.identityLevel", 255) as IdentityLevel,
-    blacklist: w.address(at(8), "order.blacklist"),
-    tag: `0x${w.raw(at(9), "order.tag")}` as Bytes32,
+    identityLevel: parseInt(packed.slice(60, 62), 16) as IdentityLevel,
+    blacklist: w.address(3, "blacklist"),
+    tag: `0x${w.raw(4, "tag")}` as Bytes32,
     benchmarks,
-    frozenSum: w.big(at(11), "order.frozenSum"),
-    dealId: w.big(at(12), "order.dealId"),
+    frozenSum: w.big(5, "frozenSum"),
+    dealId: 0n,
   };
+}
+
+/** The author in topic 2. */
+function topicAddress(log: RpcLog): `0x${string}` {
+  const topic = log.topics[2];
+  if (topic === undefined || topic.length !== 66 || topic.slice(2, 26) !== ZERO_WORD.slice(0, 24)) {
+    throw new ChainUnexpectedError(
+      `Cannot decode Market event in transaction "${log.transactionHash}": no author topic`,
+    );
+  }
+  return getAddress(`0x${topic.slice(26)}`);
 }
 
 /**

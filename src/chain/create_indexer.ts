@@ -1,4 +1,11 @@
-import { type Block, BlockNotFoundError, type Hex, numberToHex, type RpcLog } from "viem";
+import {
+  type Block,
+  BlockNotFoundError,
+  type Hex,
+  numberToHex,
+  ResponseBodyTooLargeError,
+  type RpcLog,
+} from "viem";
 import type { MarketClient } from "./create_market_client.ts";
 import { ChainError } from "./errors.ts";
 import {
@@ -43,8 +50,13 @@ export type CreateIndexerOptions = {
    * 10,000); beyond it the changes say `rebuild` instead.
    */
   maxChanges?: number | undefined;
-  /** Logs per getLogs call to aim at (default 20,000): bounds a batch's memory. */
+  /**
+   * Logs per getLogs call to aim at (default 4,000, some 8 MB of JSON with
+   * whole orders; viem refuses answers over 10 MB, and the span halves then).
+   */
   maxLogs?: number | undefined;
+  /** getLogs calls in flight while a batch is applied (default 3). */
+  prefetch?: number | undefined;
 };
 
 /** What one {@linkcode Indexer.syncOnce} did. */
@@ -127,7 +139,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     pollIntervalMs = 1000,
     concurrency = 8,
     maxChanges = 10_000,
-    maxLogs = 20_000,
+    maxLogs = 4_000,
+    prefetch = 3,
   } = options;
   const pub = client.chain.public;
   const a = client.addresses;
@@ -258,22 +271,30 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
             toBlock: numberToHex(to),
           }],
         }).catch((e) => {
-          if (from < to && isRangeLimit(e)) throw new BatchTooLarge();
+          if (from < to && (isRangeLimit(e) || e instanceof ResponseBodyTooLargeError)) {
+            throw new BatchTooLarge();
+          }
           throw e;
         }),
       signal,
     );
   }
 
-  async function indexBatch(
-    from: bigint,
-    to: bigint,
-    changes: ChangeCollector,
-    signal?: AbortSignal,
-  ): Promise<{ blocks: number; events: number; logs: number }> {
+  type Fetched = { from: bigint; to: bigint; end: Block; raw: RpcLog[] };
+
+  /** The logs of blocks from-to, with the header of `to` read before them. */
+  async function fetchBatch(from: bigint, to: bigint, signal?: AbortSignal): Promise<Fetched> {
     const end = await blockAt(to, signal);
     if (end === undefined) throw new ReorgDuringBatch();
-    const raw = await fetchLogs(from, to, signal);
+    return { from, to, end, raw: await fetchLogs(from, to, signal) };
+  }
+
+  /** Builds the blocks of a fetched batch and applies them to the store in one transaction. */
+  async function applyBatch(
+    { to, end, raw }: Fetched,
+    changes: ChangeCollector,
+    signal?: AbortSignal,
+  ): Promise<{ blocks: number; events: number }> {
     const plans = planBlocks(decodeLogs(raw, sourceOf), (id) => store.getOrder(id));
     // blocks are read in parallel and applied in order
     const updates: BlockUpdate[] = await pool(plans, async (plan) => {
@@ -290,7 +311,57 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
       changes.addBlock(u);
       events += u.events.length;
     }
-    return { blocks: updates.length, events, logs: raw.length };
+    return { blocks: updates.length, events };
+  }
+
+  /**
+   * Indexes blocks start-target: up to `prefetch` getLogs calls in flight
+   * (the node serves the next ranges while this one is decoded and stored),
+   * applied in order.
+   */
+  async function indexRange(
+    first: bigint,
+    target: bigint,
+    changes: ChangeCollector,
+    signal?: AbortSignal,
+  ): Promise<{ blocks: number; events: number }> {
+    let blocks = 0;
+    let events = 0;
+    let start = first;
+    const queue: { from: bigint; to: bigint; fetched: Promise<Fetched> }[] = [];
+    let next = start;
+    const fill = () => {
+      while (queue.length < prefetch && next <= target) {
+        const end = next + span - 1n < target ? next + span - 1n : target;
+        const fetched = fetchBatch(next, end, signal);
+        fetched.catch(() => {}); // awaited in order below; a dropped one must not go unhandled
+        queue.push({ from: next, to: end, fetched });
+        next = end + 1n;
+      }
+    };
+    while (start <= target) {
+      signal?.throwIfAborted();
+      fill();
+      const head = queue.shift() as (typeof queue)[number];
+      let fetched: Fetched;
+      try {
+        fetched = await head.fetched;
+      } catch (e) {
+        if (!(e instanceof BatchTooLarge)) throw e;
+        // drop what was fetched ahead and go on from `start` with half the range
+        const half = (head.to - head.from + 1n) / 2n;
+        span = half > 0n ? half : 1n;
+        queue.length = 0;
+        next = start;
+        continue;
+      }
+      const done = await applyBatch(fetched, changes, signal);
+      blocks += done.blocks;
+      events += done.events;
+      span = nextSpan(span, fetched.to - fetched.from + 1n, fetched.raw.length);
+      start = fetched.to + 1n;
+    }
+    return { blocks, events };
   }
 
   async function syncOnce(
@@ -308,24 +379,11 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
         pub.getBlockNumber({ cacheTime: 0 }), signal) -
         confirmations;
       const target = opts.toBlock !== undefined && opts.toBlock < head ? opts.toBlock : head;
-      let start = (store.lastIndexed()?.number ?? fromBlock - 1n) + 1n;
+      const start = (store.lastIndexed()?.number ?? fromBlock - 1n) + 1n;
       try {
-        while (start <= target) {
-          signal?.throwIfAborted();
-          const end = start + span - 1n < target ? start + span - 1n : target;
-          let done;
-          try {
-            done = await indexBatch(start, end, changes, signal);
-          } catch (e) {
-            if (!(e instanceof BatchTooLarge)) throw e;
-            span = (end - start + 1n) / 2n > 0n ? (end - start + 1n) / 2n : 1n;
-            continue;
-          }
-          blocksApplied += done.blocks;
-          events += done.events;
-          span = nextSpan(span, end - start + 1n, done.logs);
-          start = end + 1n;
-        }
+        const done = await indexRange(start, target, changes, signal);
+        blocksApplied += done.blocks;
+        events += done.events;
         break;
       } catch (e) {
         if (!(e instanceof ReorgDuringBatch)) throw e;

@@ -128,6 +128,24 @@ export {
 } from "./approve_token.ts";
 export { bill, type BillErrorType, type BillParameters, type BillReturnType } from "./bill.ts";
 export {
+  getChainIdentity,
+  type GetChainIdentityErrorType,
+  type GetChainIdentityParameters,
+  type GetChainIdentityReturnType,
+} from "./get_chain_identity.ts";
+export {
+  getHeadBlock,
+  type GetHeadBlockErrorType,
+  type GetHeadBlockParameters,
+  type GetHeadBlockReturnType,
+} from "./get_head_block.ts";
+export {
+  getMarketParameters,
+  type GetMarketParametersErrorType,
+  type GetMarketParametersParameters,
+  type GetMarketParametersReturnType,
+} from "./get_market_parameters.ts";
+export {
   cancelChangeRequest,
   type CancelChangeRequestErrorType,
   type CancelChangeRequestParameters,

@@ -49,10 +49,15 @@ export class AddressTable {
     if (typeof address !== "string" || !ADDRESS.test(address)) return -1;
     const key = address.toLowerCase();
     const known = this.#ids.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // chain data spells addresses checksummed: remember that spelling too
+      this.#ids.set(address, known);
+      return known;
+    }
     const id = this.#addresses.length;
     if (id === this.master.length) this.#grow();
     this.#ids.set(key, id);
+    if (key !== address) this.#ids.set(address, id);
     this.#addresses.push(key as Address);
     this.master[id] = id;
     return id;

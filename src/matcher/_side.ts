@@ -136,6 +136,11 @@ export class Side {
     return r;
   }
 
+  /** Makes room for `rows` rows in all, so that appending them moves nothing. */
+  reserve(rows: number): void {
+    if (rows > this.cap) this.#resize(rows);
+  }
+
   /** Marks a row dead. */
   killRow(r: number): void {
     if ((this.req[r] as number) & DEAD) return;

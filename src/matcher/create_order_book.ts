@@ -47,6 +47,12 @@ export type OrderBookStats = {
 export interface OrderBook {
   /** Adds an order, or replaces the order with the same id; an inactive order is removed. */
   add(order: MarketOrder): void;
+  /**
+   * Adds many orders, with the result of `add` on each in turn (the last
+   * state of an id wins), but sorted once and written in place: the way to
+   * load a market (a million orders in about a second).
+   */
+  addAll(orders: Iterable<MarketOrder>): void;
   /** Removes an order by id; returns whether it was there. */
   remove(id: bigint): boolean;
   /** Whether an order with this id stands in the book. */
@@ -263,6 +269,93 @@ class ColumnarBook implements OrderBook {
     }
     this.#write(side, r, order, ids);
     this.#byId.set(key, (r << 1) | sideIndex);
+  }
+
+  addAll(orders: Iterable<MarketOrder>): void {
+    const list = Array.isArray(orders) ? orders as readonly MarketOrder[] : [...orders];
+    const [bids, asks] = this.#sides;
+    if (bids.rows + asks.rows > 0 || list.length < 1024) {
+      for (const o of list) this.add(o);
+      return;
+    }
+    // every order is checked (and its addresses interned) first: a bad one leaves the book empty
+    const n = list.length;
+    const refs = new Int32Array(n * 3);
+    const keys = new Float64Array(n);
+    const last = new IdIndex((i) => keys[i] as number);
+    last.reserve(n);
+    let nBids = 0;
+    for (let i = 0; i < n; i++) {
+      const o = list[i] as MarketOrder;
+      const key = this.#key(o.id);
+      const [author, cp, bl] = this.#check(o);
+      keys[i] = key;
+      refs[3 * i] = author;
+      refs[3 * i + 1] = cp;
+      refs[3 * i + 2] = bl;
+      if (o.active) last.set(key, i);
+      else last.delete(key);
+      if (o.type === "BID") nBids++;
+    }
+    const winners: [Int32Array, Int32Array] = [new Int32Array(nBids), new Int32Array(n - nBids)];
+    const counts = [0, 0];
+    for (let i = 0; i < n; i++) {
+      const o = list[i] as MarketOrder;
+      if (o.active && last.get(keys[i] as number) === i) {
+        const s = o.type === "BID" ? BID : ASK;
+        winners[s][counts[s]!++] = i;
+      }
+    }
+    this.#byId.reserve((counts[0] as number) + (counts[1] as number));
+    for (const s of [BID, ASK] as const) {
+      this.#loadSide(s, list, winners[s].subarray(0, counts[s]), refs);
+    }
+  }
+
+  /** Writes `which` orders of `list` to an empty side, sorted: price descending, id ascending. */
+  #loadSide(s: 0 | 1, list: readonly MarketOrder[], which: Int32Array, refs: Int32Array): void {
+    const n = which.length;
+    const ph = new Float64Array(n), pl = new Uint32Array(n), oid = new Float64Array(n);
+    let exact = true;
+    for (let k = 0; k < n; k++) {
+      const o = list[which[k] as number] as MarketOrder;
+      const hi = priceHigh(o.price);
+      ph[k] = hi;
+      pl[k] = priceLow(o.price);
+      oid[k] = Number(o.id);
+      if (hi >= 2 ** 21) exact = false;
+    }
+    const perm = new Int32Array(n);
+    for (let k = 0; k < n; k++) perm[k] = k;
+    if (exact) {
+      // prices below 2^53: one float key per order
+      const price = ph;
+      for (let k = 0; k < n; k++) price[k] = (ph[k] as number) * 4294967296 + (pl[k] as number);
+      perm.sort((a, b) => ((price[b] as number) - (price[a] as number)) || (oid[a]! - oid[b]!));
+    } else {
+      perm.sort((a, b) =>
+        ((ph[b] as number) - (ph[a] as number)) || ((pl[b] as number) - (pl[a] as number)) ||
+        ((oid[a] as number) - (oid[b] as number))
+      );
+    }
+    // row of the k-th order; the orders are read in list order (their memory order: reading
+    // them sorted costs a cache miss per field), the rows written where they belong
+    const rowOf = new Int32Array(n);
+    for (let r = 0; r < n; r++) rowOf[perm[r] as number] = r;
+    const side = this.#sides[s];
+    side.reserve(n + Math.max(1024, n >> 6));
+    for (let r = 0; r < n; r++) side.appendRow();
+    const ids: [number, number, number] = [0, 0, 0];
+    for (let k = 0; k < n; k++) {
+      const i = which[k] as number;
+      const r = rowOf[k] as number;
+      ids[0] = refs[3 * i] as number;
+      ids[1] = refs[3 * i + 1] as number;
+      ids[2] = refs[3 * i + 2] as number;
+      this.#write(side, r, list[i] as MarketOrder, ids);
+      this.#byId.set(oid[k] as number, (r << 1) | s);
+    }
+    side.main = side.rows;
   }
 
   #write(side: Side, r: number, order: MarketOrder, ids: [number, number, number]): void {

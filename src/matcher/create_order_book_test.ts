@@ -3,6 +3,7 @@ import { addr, ask, bid } from "./_test_helpers.ts";
 import { createOrderBook } from "./create_order_book.ts";
 import { InvalidOrderError } from "./errors.ts";
 import type { MarketOrder } from "./types.ts";
+import { generateMarket } from "./_generate_market.ts";
 
 function bids(n: number, f: (i: number) => Partial<MarketOrder>): MarketOrder[] {
   return Array.from({ length: n }, (_, i) => bid({ id: BigInt(i + 1), ...f(i) }));
@@ -202,4 +203,51 @@ Deno.test("OrderBook.explain() names the failing rule of two standing orders", (
   const why = book.explain({ bid: 1n, ask: 2n });
   assert.equal(!why.matched && why.contractError, "PriceTooHigh");
   assert.throws(() => book.explain({ bid: 1n, ask: 3n }), InvalidOrderError);
+});
+
+Deno.test("OrderBook.addAll() gives the book that add() on each order in turn gives", () => {
+  for (const profile of ["edge", "realistic"] as const) {
+    const m = generateMarket({ seed: 11, bids: 3000, asks: 2000, profile });
+    const queries = generateMarket({
+      seed: 12,
+      bids: 40,
+      asks: 40,
+      profile,
+      addressPool: m.addresses,
+      firstId: 1_000_000,
+    });
+    // later states of some ids: a move to the other price, a cancellation, a re-placement
+    const orders: MarketOrder[] = [...m.bids, ...m.asks];
+    for (let i = 0; i < 600; i += 3) {
+      const o = orders[i] as MarketOrder;
+      const price = o.price > 7n ? o.price - 7n : o.price + 7n;
+      orders.push(i % 2 === 0 ? { ...o, price } : { ...o, active: false });
+    }
+    orders.push({ ...(orders[3] as MarketOrder) }); // cancelled above, standing again
+    const one = createOrderBook({ views: m.views });
+    for (const o of orders) one.add(o);
+    const bulk = createOrderBook({ views: m.views });
+    bulk.addAll(orders);
+    assert.deepEqual(
+      { ...bulk.stats(), columnBytes: 0 },
+      { ...one.stats(), columnBytes: 0 },
+      profile,
+    );
+    for (const o of orders) assert.deepEqual(bulk.get(o.id), one.get(o.id), `order ${o.id}`);
+    for (const q of queries.asks) assert.deepEqual(bulk.matchAsk(q), one.matchAsk(q));
+    for (const q of queries.bids) assert.deepEqual(bulk.matchBid(q), one.matchBid(q));
+    // and it stays a normal book: updates after the load
+    bulk.add({ ...(m.bids[0] as MarketOrder), price: 1n });
+    one.add({ ...(m.bids[0] as MarketOrder), price: 1n });
+    for (const q of queries.asks) assert.deepEqual(bulk.matchAsk(q), one.matchAsk(q));
+  }
+});
+
+Deno.test("OrderBook.addAll() refuses a bad order and leaves the book empty", () => {
+  const good = bids(2000, (i) => ({ price: BigInt(i) }));
+  const bad = [...good, bid({ id: 9999n, benchmarks: [1n << 63n] })];
+  const book = createOrderBook();
+  assert.throws(() => book.addAll(bad), InvalidOrderError);
+  assert.equal(book.stats().bids, 0);
+  assert.deepEqual(book.matchAsk(ask({ id: 1n, price: 0n })), []);
 });

@@ -9,6 +9,8 @@ import { migration0002Chain } from "./0002_chain.ts";
 import { migration0003Bench } from "./0003_bench.ts";
 import { migration0004Plans } from "./0004_plans.ts";
 import { migration0005Index } from "./0005_index.ts";
+import { migration0006Core } from "./0006_core.ts";
+import { migration0007Dash } from "./0007_dash.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -20,4 +22,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0003Bench,
   migration0004Plans,
   migration0005Index,
+  migration0006Core,
+  migration0007Dash,
 ];

@@ -1,0 +1,357 @@
+// The rig dashboard's page: renders /api/status, then follows /api/events.
+// No inline code (the page runs under a strict Content-Security-Policy) and no
+// innerHTML: every value goes in as text.
+"use strict";
+(() => {
+  const $ = (selector) => document.querySelector(selector);
+  const state = { unit: "usd", chart: null, last: null, updates: 0, token: "" };
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props ?? {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "disabled") node.disabled = Boolean(v);
+      else node.setAttribute(k, String(v));
+    }
+    for (const c of children.flat()) node.append(c instanceof Node ? c : String(c ?? ""));
+    return node;
+  }
+
+  const usd = (v) => "$" + (Math.abs(v) >= 100 ? v.toFixed(2) : v.toFixed(4));
+  const tokens = (s, digits = 6) => {
+    const n = Number(s);
+    return Number.isFinite(n) ? n.toFixed(digits).replace(/\.?0+$/, "") : s;
+  };
+  const short = (a) => a ? a.slice(0, 8) + "…" + a.slice(-4) : "–";
+  const bytes = (n) => {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) {
+      n /= 1024;
+      i++;
+    }
+    return n.toFixed(i === 0 ? 0 : 1) + " " + units[i];
+  };
+  const duration = (s) => {
+    if (s === null || s === undefined) return "spot";
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return h > 0 ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
+  };
+  const time = (ms) => new Date(ms).toLocaleTimeString();
+
+  function fillTable(selector, rows, columns) {
+    const body = $(selector + " tbody");
+    const cells = rows.length === 0
+      ? [el("tr", null, el("td", { class: "empty", colspan: columns }, "none"))]
+      : rows;
+    body.replaceChildren(...cells);
+  }
+
+  function renderCards(s) {
+    const e = s.earnings;
+    $("#address").textContent = s.agent.address ?? "";
+    $("#settled").textContent = tokens(e.settledTokens) + " SNMT";
+    $("#settled-usd").textContent = usd(e.settledUsd);
+    $("#pending").textContent = tokens(e.pendingTokens) + " SNMT";
+    $("#pending-usd").textContent = usd(e.pendingUsd);
+    $("#electricity").textContent = usd(e.electricityUsd);
+    $("#net").textContent = usd(e.netUsd);
+    $("#chain").textContent = s.chain.indexedBlock === null ? "–" : "#" + s.chain.indexedBlock;
+    $("#chain-lag").textContent = s.chain.lagBlocks === null
+      ? "head unknown"
+      : `head #${s.chain.headBlock}, lag ${s.chain.lagBlocks}`;
+    const c = s.connectivity;
+    $("#connectivity").textContent = c ? c.class : "unknown";
+    $("#relay").textContent = c?.relay ? `relay ${c.relay.state}` : "no relay";
+  }
+
+  function renderChart(s) {
+    const points = s.earnings.series;
+    const box = $("#chart");
+    box.dataset.points = String(points.length);
+    const empty = points.length === 0;
+    $("#chart-empty").classList.toggle("hidden", !empty);
+    box.classList.toggle("empty", empty);
+    if (empty || typeof uPlot === "undefined") return;
+    const tok = state.unit === "tokens";
+    const data = [
+      points.map((p) => p.t),
+      points.map((p) => tok ? p.settledTokens : p.settledUsd),
+      points.map((p) => tok ? p.settledTokens + p.pendingTokens : p.settledUsd + p.pendingUsd),
+    ];
+    if (!tok) data.push(points.map((p) => p.netUsd));
+    const key = state.unit + ":" + data.length;
+    if (state.chart && state.chart.key === key) {
+      state.chart.plot.setData(data);
+      return;
+    }
+    state.chart?.plot.destroy();
+    const fmt = (v) => v === null || v === undefined ? "–" : tok ? v.toFixed(6) : usd(v);
+    const series = [
+      {},
+      {
+        label: "settled",
+        stroke: "#5fd38d",
+        width: 2,
+        fill: "rgba(95,211,141,0.12)",
+        value: (_, v) => fmt(v),
+      },
+      {
+        label: "settled + pending",
+        stroke: "#4fb3ff",
+        width: 2,
+        dash: [6, 4],
+        value: (_, v) => fmt(v),
+      },
+    ];
+    if (!tok) {
+      series.push({
+        label: "net after electricity",
+        stroke: "#f2c14e",
+        width: 2,
+        value: (_, v) => fmt(v),
+      });
+    }
+    const axis = { stroke: "#8391a2", grid: { stroke: "#263140" }, ticks: { stroke: "#263140" } };
+    const plot = new uPlot(
+      {
+        width: Math.max(320, box.clientWidth),
+        height: 300,
+        series,
+        axes: [axis, {
+          ...axis,
+          size: 70,
+          values: (_, vals) => vals.map((v) => tok ? v.toFixed(4) : usd(v)),
+        }],
+        scales: { x: { time: true } },
+      },
+      data,
+      box,
+    );
+    state.chart = { key, plot };
+    // the page-load figure: navigation start to the first chart drawn with data
+    if (performance.getEntriesByName("chart-rendered").length === 0) {
+      performance.mark("chart-rendered");
+    }
+  }
+
+  function renderDeals(s) {
+    fillTable(
+      "#deals",
+      s.deals.map((d) =>
+        el(
+          "tr",
+          { "data-deal": d.dealId },
+          el("td", { class: "mono" }, d.dealId),
+          el("td", null, d.plan ?? "–"),
+          el("td", { class: "mono", title: d.consumer }, short(d.consumer)),
+          el("td", { class: "state-" + d.status }, d.status === "ACCEPTED" ? "open" : "closed"),
+          el("td", null, d.usdPerHour),
+          el("td", null, d.status === "ACCEPTED" ? duration(d.timeLeft) : "–"),
+          el("td", null, tokens(d.billedTokens)),
+          el("td", null, d.bills),
+          el("td", null, tokens(d.pendingTokens)),
+        )
+      ),
+      9,
+    );
+  }
+
+  function renderPlans(s) {
+    fillTable(
+      "#plans",
+      s.plans.map((p) => {
+        const why = p.dealId !== null
+          ? el("span", null, `busy: deal ${p.dealId}`)
+          : p.verdicts.length === 0
+          ? el("span", { class: "muted" }, "no standing BIDs")
+          : el(
+            "ul",
+            { class: "why" },
+            p.verdicts.map((v) =>
+              el(
+                "li",
+                null,
+                `BID ${v.bidId} (${v.bidUsdPerHour} USD/h): `,
+                v.matched ? "matches" : `${v.rule}: ${v.why}`,
+              )
+            ),
+          );
+        const stateText = p.dealId !== null ? "in a deal" : p.active ? "active" : "not placed";
+        return el(
+          "tr",
+          { "data-plan": p.plan },
+          el("td", null, p.plan),
+          el("td", { class: "mono" }, p.orderId ?? "–"),
+          el("td", null, p.usdPerHour ?? "–"),
+          el("td", { class: p.active ? "state-active" : "" }, stateText),
+          el("td", null, why),
+          el(
+            "td",
+            null,
+            el("button", {
+              type: "button",
+              disabled: !state.token,
+              onclick: () =>
+                act(`/api/plans/${encodeURIComponent(p.plan)}/pause`, { paused: true }),
+            }, "pause"),
+          ),
+        );
+      }),
+      6,
+    );
+  }
+
+  function renderTasks(s) {
+    fillTable(
+      "#tasks",
+      s.tasks.map((t) =>
+        el(
+          "tr",
+          null,
+          el("td", { class: "mono" }, t.dealId),
+          el("td", { class: "mono" }, t.taskId),
+          el("td", { class: "mono" }, t.image),
+          el(
+            "td",
+            { class: "state-" + t.state },
+            t.state + (t.exitCode === null ? "" : ` (${t.exitCode})`),
+          ),
+          el("td", null, t.usage ? t.usage.cpuPercent.toFixed(1) + "%" : "–"),
+          el("td", null, t.usage ? bytes(t.usage.memBytes) : "–"),
+          el("td", null, t.usage?.gpuPercent === undefined ? "–" : t.usage.gpuPercent + "%"),
+          el(
+            "td",
+            null,
+            el("button", {
+              type: "button",
+              disabled: !state.token || t.state !== "running",
+              onclick: () => act(`/api/tasks/${encodeURIComponent(t.taskId)}/stop`, {}),
+            }, "stop"),
+          ),
+        )
+      ),
+      8,
+    );
+  }
+
+  function renderHardware(s) {
+    const h = s.hardware;
+    const rows = h === null ? [["hardware", "not reported"]] : [
+      ["CPU", `${h.cpu.model} (${h.cpu.cores} cores, ${h.cpu.threads} threads)`],
+      ["RAM", bytes(h.memBytes)],
+      ...h.gpus.map((g) => [`GPU ${g.index}`, `${g.name} (${bytes(g.memBytes)})`]),
+      ...s.gpus.map((
+        g,
+      ) => [
+        `GPU ${g.index} now`,
+        [
+          g.temperatureC === undefined ? null : g.temperatureC + " °C",
+          g.powerW === undefined ? null : g.powerW + " W",
+          g.utilizationPercent === undefined ? null : g.utilizationPercent + "%",
+        ].filter(Boolean).join(", "),
+      ]),
+    ];
+    $("#hardware").replaceChildren(
+      ...rows.flatMap(([k, v]) => [el("dt", null, k), el("dd", null, v)]),
+    );
+    fillTable(
+      "#benchmarks",
+      s.benchmarks.map((b) =>
+        el(
+          "tr",
+          null,
+          el("td", null, b.key),
+          el("td", null, b.value),
+          el("td", null, b.unit),
+          el("td", { class: "mono" }, b.probe),
+        )
+      ),
+      4,
+    );
+  }
+
+  function renderErrors(s) {
+    const items = s.errors.slice(0, 30).map((e) =>
+      el(
+        "li",
+        null,
+        el("span", { class: "lvl-" + e.level }, e.level.toUpperCase()),
+        " ",
+        el("span", { class: "muted" }, time(e.at) + " " + e.component + ": "),
+        e.message,
+        e.fields.error ? el("div", { class: "mono muted" }, String(e.fields.error)) : "",
+      )
+    );
+    $("#errors").replaceChildren(
+      ...(items.length ? items : [el("li", { class: "muted" }, "none")]),
+    );
+  }
+
+  function render(s) {
+    state.last = s;
+    state.updates++;
+    const live = $("#live");
+    live.dataset.updates = String(state.updates);
+    live.dataset.generatedAt = String(s.generatedAt);
+    live.textContent = "updated " + time(s.generatedAt);
+    renderCards(s);
+    renderChart(s);
+    renderDeals(s);
+    renderPlans(s);
+    renderTasks(s);
+    renderHardware(s);
+    renderErrors(s);
+  }
+
+  async function act(path, body) {
+    const res = await fetch(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-sonm-token": state.token },
+      body: JSON.stringify(body),
+    });
+    $("#action-result").textContent = res.ok ? "done" : (await res.text());
+  }
+
+  function setUnit(unit) {
+    state.unit = unit;
+    $("#unit-usd").classList.toggle("on", unit === "usd");
+    $("#unit-tokens").classList.toggle("on", unit === "tokens");
+    if (state.last) renderChart(state.last);
+  }
+
+  function follow() {
+    const live = $("#live");
+    const source = new EventSource("/api/events");
+    source.addEventListener("snapshot", (event) => {
+      live.classList.add("on");
+      live.classList.remove("off");
+      render(JSON.parse(event.data));
+    });
+    source.addEventListener("error", () => {
+      live.classList.add("off");
+      live.classList.remove("on");
+      live.textContent = "disconnected, retrying…";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    state.token = sessionStorage.getItem("sonm-token") ?? "";
+    $("#unlock-state").textContent = state.token ? "unlocked" : "locked";
+    $("#unit-usd").addEventListener("click", () => setUnit("usd"));
+    $("#unit-tokens").addEventListener("click", () => setUnit("tokens"));
+    $("#unlock").addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.token = $("#token").value.trim();
+      sessionStorage.setItem("sonm-token", state.token);
+      $("#unlock-state").textContent = state.token ? "unlocked" : "locked";
+      if (state.last) render(state.last);
+    });
+    globalThis.addEventListener("resize", () => {
+      if (state.chart) state.chart.plot.setSize({ width: $("#chart").clientWidth, height: 300 });
+    });
+    fetch("/api/status").then((r) => r.json()).then(render).catch(() => {});
+    follow();
+  });
+})();
