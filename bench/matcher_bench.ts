@@ -17,12 +17,13 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   createMarketViews,
   createOrderBook,
-  generateMarket,
   type MarketOrder,
   type MarketViewData,
   type OrderBook,
   referenceMatch,
 } from "../src/matcher/mod.ts";
+// The matcher's private market generator (a test and bench helper, not its public face).
+import { generateMarket } from "../src/matcher/_generate_market.ts";
 
 type Args = {
   quick: boolean;

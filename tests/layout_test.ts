@@ -211,3 +211,30 @@ Deno.test("layout: examples and code assert with node:assert, never console.asse
   }
   assert.deepEqual(bad, []);
 });
+
+Deno.test("layout: test helpers and generators are never on a folder's public face", async () => {
+  // Generators of fake markets, fakes and test helpers live in _ files or
+  // tests/_fixtures/: a mod.ts is what other folders build on.
+  const bad: string[] = [];
+  for (const dir of new Set(files.map((f) => dirname(f)))) {
+    const mod = join(dir, "mod.ts");
+    let text: string;
+    try {
+      text = await Deno.readTextFile(mod);
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)) {
+      for (const part of m[1]!.split(",")) {
+        const name = part.replace(/^\s*type\s+/, "").trim().split(/\s+as\s+/).pop()!.trim();
+        if (/^(generate|fake|mock|stub)|ForTests?$|^test[A-Z]/i.test(name)) {
+          bad.push(`${relative(ROOT, mod)} exports ${name}`);
+        }
+      }
+    }
+    for (const i of await importsOf(mod)) {
+      if (/(^|\/)(_test_helpers|test_helpers|generate_[a-z_]+)\.ts$/.test(i.to)) bad.push(where(i));
+    }
+  }
+  assert.deepEqual(bad, []);
+});

@@ -32,9 +32,10 @@ import {
   createMarketViews,
   createOrderBook,
   explainMatch,
-  generateMarket,
   type MarketOrder,
 } from "../src/matcher/mod.ts";
+// A test generator, private to the matcher (tests may import _ files).
+import { generateMarket } from "../src/matcher/_generate_market.ts";
 import { type ChainFixture, startChainFixture } from "./_fixtures/anvil.ts";
 
 const PAIRS = Number(Deno.env.get("SONM_AGREEMENT_PAIRS") ?? "2000");

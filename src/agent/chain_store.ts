@@ -14,6 +14,7 @@ import type {
   TouchedKeys,
   WorkerState,
 } from "../chain/mod.ts";
+import { ZERO_ADDRESS } from "../internal/mod.ts";
 import type {
   Address,
   Bytes32,
@@ -35,7 +36,6 @@ export type SqliteChainStore = ChainStore & NonceStore & {
   activeOrderColumns(): OrderColumns;
 };
 
-const ZERO = "0x0000000000000000000000000000000000000000";
 const DEAL_STATUS: Record<number, DealStatus> = { 1: "ACCEPTED", 2: "CLOSED" };
 const CR_STATUS: Record<number, ChangeRequestState["status"]> = {
   1: "CREATED",
@@ -221,7 +221,7 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     allMasters: db.prepare(
       `SELECT w.worker, w.master FROM chain_workers w
        WHERE w.block_number = (SELECT MAX(block_number) FROM chain_workers WHERE worker = w.worker)
-         AND w.master != '${ZERO}' ORDER BY w.worker`,
+         AND w.master != '${ZERO_ADDRESS}' ORDER BY w.worker`,
     ),
     allLevels: db.prepare(
       `SELECT l.who, l.level FROM chain_levels l
@@ -404,7 +404,7 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     masterOf(who) {
       const r = q.worker.get(lc(who)) as Row | undefined;
       const m = r?.master as string | undefined;
-      return (m === undefined || m === ZERO ? who : m) as Address;
+      return (m === undefined || m === ZERO_ADDRESS ? who : m) as Address;
     },
     levelOf(who) {
       const r = q.level.get(lc(who)) as Row | undefined;

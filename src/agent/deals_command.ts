@@ -41,8 +41,15 @@ export type RunDealsCommandReturnType = { deals: DealEntry[] };
  *
  * @throws {AgentError} when the data directory has no agent state
  * @example
- * ```ts ignore
- * const { deals } = await runDealsCommand({ configPath: "rig.yaml" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runDealsCommand } from "./deals_command.ts";
+ * import { openState } from "./state.ts";
+ * const dataDir = await Deno.makeTempDir();
+ * openState({ path: `${dataDir}/agent.sqlite` }).close();
+ * const { deals } = await runDealsCommand({ dataDir });
+ * assert.deepEqual(deals, []);
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function runDealsCommand(

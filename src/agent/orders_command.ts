@@ -40,8 +40,15 @@ export type RunOrdersCommandReturnType = { orders: OrderEntry[] };
  *
  * @throws {AgentError} when the data directory has no agent state
  * @example
- * ```ts ignore
- * const { orders } = await runOrdersCommand({ configPath: "rig.yaml" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runOrdersCommand } from "./orders_command.ts";
+ * import { openState } from "./state.ts";
+ * const dataDir = await Deno.makeTempDir();
+ * openState({ path: `${dataDir}/agent.sqlite` }).close();
+ * const { orders } = await runOrdersCommand({ dataDir });
+ * assert.deepEqual(orders, []);
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function runOrdersCommand(

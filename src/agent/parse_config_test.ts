@@ -9,6 +9,13 @@ chain: devnet
 keystore: { path: k.json, passphrase_env: SONM_PASS }
 `;
 
+const CONTRACTS = `  contracts:
+${
+  ["market", "token", "oracle", "blacklist", "profiles"].map((name, i) =>
+    `    ${name}: "0x${String(i + 1).repeat(40)}"\n`
+  ).join("")
+}`;
+
 function problemsOf(text: string, options: { gpuIndexes?: number[] } = {}): string[] {
   try {
     parseConfig(text, { file: "/rig/rig.yaml", ...options });
@@ -55,13 +62,7 @@ Deno.test("parseConfig() parses an RPC chain, durations and sizes", () => {
 chain:
   rpc_url: http://127.0.0.1:8545
   chain_id: 31337
-  contracts:
-    market: "0x${"1".repeat(40)}"
-    token: "0x${"2".repeat(40)}"
-    oracle: "0x${"3".repeat(40)}"
-    blacklist: "0x${"4".repeat(40)}"
-    profiles: "0x${"5".repeat(40)}"
-keystore: { path: /abs/k.json, passphrase_file: pass.txt }
+${CONTRACTS}keystore: { path: /abs/k.json, passphrase_file: pass.txt }
 plans:
   - name: gpu-a
     price_usd_per_hour: 1.5
@@ -188,13 +189,7 @@ chain:
   rpc_url: http://127.0.0.1:8545
   ws_url: ws://127.0.0.1:8546
   chain_id: 31337
-  contracts:
-    market: "0x${"1".repeat(40)}"
-    token: "0x${"2".repeat(40)}"
-    oracle: "0x${"3".repeat(40)}"
-    blacklist: "0x${"4".repeat(40)}"
-    profiles: "0x${"5".repeat(40)}"
-keystore: { path: k.json, passphrase_env: P }
+${CONTRACTS}keystore: { path: k.json, passphrase_env: P }
 `);
   assert.equal(problems.length, 1, problems.join("\n"));
   assert.match(
@@ -231,13 +226,7 @@ Deno.test("parseConfig() names the field inside a union: chain.chain_id, not cha
 chain:
   rpc_url: http://127.0.0.1:8545
   chain_id: 1.5
-  contracts:
-    market: "0x${"1".repeat(40)}"
-    token: "0x${"2".repeat(40)}"
-    oracle: "0x${"3".repeat(40)}"
-    blacklist: "0x${"4".repeat(40)}"
-    profiles: "0x${"5".repeat(40)}"
-keystore: { path: k.json, passphrase_env: P }
+${CONTRACTS}keystore: { path: k.json, passphrase_env: P }
 `);
   assert.deepEqual(problems, ["chain.chain_id: must be a whole number (got 1.5)"]);
   assert.deepEqual(problemsOf(MINIMAL.replace("chain: devnet", "chain: mainnet")), [

@@ -23,8 +23,20 @@ export type UnlockAgentKeyOptions = {
  * @throws {ConfigError} when the passphrase source is unset, unreadable or empty
  * @throws {KeystoreFormatError | KeystorePassphraseError} from the keystore
  * @example
- * ```ts ignore
- * const account = await unlockAgentKey(config.keystore, { logger });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { importPrivateKey } from "../chain/mod.ts";
+ * import { createLogger } from "./logger.ts";
+ * import { unlockAgentKey } from "./unlock_agent_key.ts";
+ * const dir = await Deno.makeTempDir();
+ * const privateKey = "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
+ * const kdf = { kdf: "pbkdf2", c: 1000 } as const;
+ * await importPrivateKey({ privateKey, path: `${dir}/k.json`, passphrase: "pw", kdf });
+ * const keystore = { path: `${dir}/k.json`, passphrase: { from: "env" as const, name: "PASS" } };
+ * const logger = createLogger({ write: () => {} });
+ * const account = await unlockAgentKey(keystore, { logger, env: { get: () => "pw" } });
+ * assert.equal(account.address, "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function unlockAgentKey(

@@ -1,5 +1,6 @@
 // Parses a probe's one JSON line with a zod schema (private to src/bench).
 import type { z } from "zod";
+import { issueProblems, quoteValue } from "../internal/mod.ts";
 import { ProbeError } from "./errors.ts";
 import type { ProbeRun } from "./run_probe.ts";
 
@@ -34,12 +35,12 @@ export function parseProbeOutput<T extends z.ZodType>(
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const problem = issueProblems(parsed.error.issues, value)[0];
     throw new ProbeError({
       probe,
-      reason: `unexpected output: field "${issue?.path.join(".") ?? ""}": ${
-        issue?.message ?? "invalid"
-      }`,
+      reason: `unexpected output: ${problem?.field ?? "(top level)"} ${
+        problem?.message ?? "is invalid"
+      }${problem?.value === undefined ? "" : ` (got ${quoteValue(problem.value)})`}`,
     });
   }
   return parsed.data;

@@ -27,7 +27,7 @@ export class ChainIdMismatchError extends ChainError {
   constructor(a: { expected: number; actual: number; url: string }) {
     super(
       `Cannot use RPC "${a.url}": chain id is ${a.actual}, expected ${a.expected}`,
-      { hints: ["Check chain.rpc and chain.chainId in the config"] },
+      { hints: ["Check chain.rpc_url and chain.chain_id in the config"] },
     );
     this.expected = a.expected;
     this.actual = a.actual;
@@ -122,7 +122,7 @@ export class ChainRpcError extends ChainError {
       {
         ...options,
         hints: [
-          "Check that the node at chain.rpc is running and reachable",
+          "Check that the node at chain.rpc_url is running and reachable",
           ...(options.hints ?? []),
         ],
       },

@@ -1,4 +1,5 @@
-import { type Address, type Hex, type TransactionReceipt, zeroAddress, zeroHash } from "viem";
+import { type Address, type Hex, type TransactionReceipt, zeroHash } from "viem";
+import { ZERO_ADDRESS } from "../internal/mod.ts";
 import type { WriteMarketClient } from "./create_market_client.ts";
 import { MARKET_LIMITS } from "./contracts.ts";
 import {
@@ -67,10 +68,10 @@ export async function placeOrder(
     type,
     duration,
     price,
-    counterparty = zeroAddress,
+    counterparty = ZERO_ADDRESS,
     netflags = [],
     identityLevel = 0,
-    blacklist = zeroAddress,
+    blacklist = ZERO_ADDRESS,
     tag = zeroHash,
     benchmarks = [],
     signal,

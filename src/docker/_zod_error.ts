@@ -1,10 +1,11 @@
 /**
  * Private: turns the first zod issue into a `DockerValidationError` that
- * names the field and its value.
+ * names the field and its value (through the one shared issue formatter).
  *
  * @module
  */
 import type { z } from "zod";
+import { issueProblems } from "../internal/mod.ts";
 import { DockerValidationError } from "./errors.ts";
 
 /** Parses `input` with `schema`, throwing `DockerValidationError` on the first issue. */
@@ -15,21 +16,12 @@ export function parseWith<S extends z.ZodType>(
 ): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = issue?.path ?? [];
-  let value: unknown = input;
-  for (const k of path) {
-    value = value !== null && typeof value === "object"
-      ? (value as Record<PropertyKey, unknown>)[k as PropertyKey]
-      : undefined;
-  }
-  const field = path.map((k, i) => typeof k === "number" ? `[${k}]` : `${i ? "." : ""}${String(k)}`)
-    .join("");
+  const problem = issueProblems(r.error.issues, input)[0];
   throw new DockerValidationError({
     what,
-    field,
-    value,
-    detail: lowerFirst(issue?.message ?? "is invalid"),
+    field: problem?.field ?? "(top level)",
+    value: problem === undefined ? input : problem.value,
+    detail: lowerFirst(problem?.message ?? "is invalid"),
   });
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { AgentError, type AgentErrorOptions } from "../errors.ts";
+import { quoteValue } from "../internal/mod.ts";
 
 /** Base class of every error raised by `src/docker`. */
 export class DockerError extends AgentError {
@@ -124,8 +125,8 @@ export class DockerValidationError extends DockerError {
   readonly value: unknown;
   constructor(a: { what: string; field: string; value: unknown; detail: string }) {
     super(
-      `Cannot accept ${a.what}: ${a.field || "(root)"} ${a.detail}: current value is ${
-        safeJson(a.value)
+      `Cannot accept ${a.what}: ${a.field || "(top level)"} ${a.detail}: current value is ${
+        quoteValue(a.value, { maxLength: 120 })
       }`,
     );
     this.field = a.field;
@@ -167,14 +168,6 @@ export class ImageDigestMismatchError extends DockerError {
     );
     this.expected = a.expected;
     this.actual = a.actual;
-  }
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x) ?? String(v);
-  } catch {
-    return String(v);
   }
 }
 

@@ -1,4 +1,4 @@
-import { formatFieldPath, valueAtPath } from "./field_path.ts";
+import { formatFieldPath, valueAtPath } from "./_field_path.ts";
 
 /** The parts of a zod issue that are read here (zod's `$ZodIssue` fits it). */
 export type IssueLike = {

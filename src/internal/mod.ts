@@ -8,13 +8,12 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatFieldPath, quoteValue } from "./mod.ts";
- * assert.equal(`${formatFieldPath(["a", 0])}: got ${quoteValue("x")}`, 'a[0]: got "x"');
+ * import { quoteValue } from "./mod.ts";
+ * assert.equal(`got ${quoteValue("x")}`, 'got "x"');
  * ```
  *
  * @module
  */
-export { formatFieldPath, valueAtPath } from "./field_path.ts";
 export {
   type FieldProblem,
   type IssueLike,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createMarketViews } from "./create_market_views.ts";
 import { createOrderBook } from "./create_order_book.ts";
-import { generateMarket } from "./generate_market.ts";
+import { generateMarket } from "./_generate_market.ts";
 import { referenceMatch } from "./reference_match.ts";
 
 /**

@@ -3,7 +3,7 @@ import { addr, ask, bid } from "./_test_helpers.ts";
 import { createOrderBook } from "./create_order_book.ts";
 import { InvalidOrderError } from "./errors.ts";
 import type { MarketOrder } from "./types.ts";
-import { generateMarket } from "./generate_market.ts";
+import { generateMarket } from "./_generate_market.ts";
 
 function bids(n: number, f: (i: number) => Partial<MarketOrder>): MarketOrder[] {
   return Array.from({ length: n }, (_, i) => bid({ id: BigInt(i + 1), ...f(i) }));

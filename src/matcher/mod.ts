@@ -31,11 +31,6 @@ export {
 export { createMarketViews } from "./create_market_views.ts";
 export { InvalidOrderError, MarketFileError, MatcherError } from "./errors.ts";
 export { explainMatch, type MatchExplanation, type MatchPair } from "./explain_match.ts";
-export {
-  type GeneratedMarket,
-  generateMarket,
-  type GenerateMarketOptions,
-} from "./generate_market.ts";
 export { BENCHMARK_LIMIT, DEFAULT_ORDER_LIMITS, type OrderLimits, PRICE_LIMIT } from "./limits.ts";
 export {
   type MarketFile,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createOrderBook } from "./create_order_book.ts";
 import { InvalidOrderError } from "./errors.ts";
-import { generateMarket } from "./generate_market.ts";
+import { generateMarket } from "./_generate_market.ts";
 import { sortRowsByPrice } from "./_load_columns.ts";
 import { OrderColumnsBuilder, orderColumnsOf, orderOfRow } from "./order_columns.ts";
 import type { Address, MarketOrder } from "./types.ts";

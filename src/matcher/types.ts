@@ -59,8 +59,8 @@ export interface MarketViews {
   listed(owner: Address, who: Address): boolean;
 }
 
-/** The zero address, meaning "anyone" or "none" depending on the field. */
-export const ZERO_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
+/** The zero address, meaning "anyone" or "none" depending on the field (the one constant). */
+export { ZERO_ADDRESS } from "../internal/mod.ts";
 
 /**
  * The views as plain data (what the chain layer indexes from events, and what

@@ -99,7 +99,7 @@ function prng(seed: number): () => number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { generateMarket } from "./mod.ts";
+ * import { generateMarket } from "./_generate_market.ts";
  * const m = generateMarket({ seed: 1, bids: 10, asks: 5, profile: "edge" });
  * assert.ok(m.bids.length === 10 && m.asks[0]?.type === "ASK");
  * ```

@@ -11,7 +11,7 @@ const MAX_KEY = 64;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatFieldPath } from "./field_path.ts";
+ * import { formatFieldPath } from "./_field_path.ts";
  * assert.equal(formatFieldPath(["plans", 0, "price_usd_per_hour"]), "plans[0].price_usd_per_hour");
  * assert.equal(formatFieldPath([""]), '[""]');
  * assert.equal(formatFieldPath([]), "(top level)");
@@ -36,7 +36,7 @@ export function formatFieldPath(path: readonly PropertyKey[]): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { valueAtPath } from "./field_path.ts";
+ * import { valueAtPath } from "./_field_path.ts";
  * assert.equal(valueAtPath({ a: [1, 2] }, ["a", 1]), 2);
  * assert.equal(valueAtPath({ a: 1 }, ["a", "b"]), undefined);
  * ```
