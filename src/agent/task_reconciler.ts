@@ -91,7 +91,7 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
     let failed = false;
     for (const action of actions) {
       try {
-        await execute(action, open, signal);
+        await executeTaskAction(context, action, open, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
         failed = true;
@@ -105,116 +105,9 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
     return actions;
   }
 
-  async function execute(action: TaskAction, open: ReadonlySet<string>, signal?: AbortSignal) {
-    const now = Date.now();
-    switch (action.kind) {
-      case "finish":
-        if (action.message === "deal closed") killPoint("deal-closed");
-        tasks.finish(action.dealId, action.taskId, { ...action, at: now });
-        if (action.message === "deal closed") killPoint("task-stop-journaled");
-        logger.info("task ended", describe(action));
-        return;
-      case "record-exit":
-        await recordExit(action.dealId, action.taskId, action.containerId, signal);
-        return;
-      case "mark-running": {
-        const info = await inspectContainer(docker, { id: action.containerId, signal });
-        tasks.markRunning(action.dealId, action.taskId, {
-          containerId: action.containerId,
-          ports: info.ports.map((p) => ({
-            containerPort: p.containerPort,
-            protocol: p.protocol === "udp" ? "udp" : "tcp",
-            hostPort: p.hostPort,
-          })),
-          startedAt: now,
-        });
-        return;
-      }
-      case "adopt": {
-        const c = action.container;
-        tasks.insert({
-          dealId: BigInt(c.dealId),
-          taskId: Number(c.taskId),
-          spec: JSON.stringify({ image: c.image }),
-          image: c.image,
-          containerId: c.containerId,
-          state: c.running ? "running" : "exited",
-          exitCode: undefined,
-          message: "found by its labels; the journal had no row",
-          createdAt: now,
-          startedAt: c.running ? now : undefined,
-          finishedAt: c.running ? undefined : now,
-        });
-        logger.warn("adopted a task container the journal did not know", describe(action));
-        return;
-      }
-      case "remove":
-        await removeContainer(docker, {
-          id: action.containerId,
-          force: true,
-          volumes: true,
-          signal,
-        }).catch(notFound);
-        killPoint("container-removed");
-        logger.info("removed task container", describe(action));
-        return;
-      case "start":
-        await restart(action.dealId, action.taskId, signal);
-        return;
-      case "collect": {
-        const removed = await collectGarbage(docker, { agentId, openDeals: [...open], signal });
-        if (removed.networks.length + removed.volumes.length + removed.containers.length > 0) {
-          logger.info("removed closed deals' containers, networks and volumes", removed);
-        }
-        return;
-      }
-    }
-  }
-
-  async function restart(dealId: bigint, taskId: number, signal?: AbortSignal) {
-    const row = tasks.get(dealId, taskId);
-    if (row === undefined || row.state !== "starting") return;
-    try {
-      const deal = await runtime.openDeal(dealId, signal);
-      const plan = await runtime.planOfDeal(deal, signal);
-      logger.info("starting a journaled task again (interrupted start)", { dealId, taskId });
-      await runtime.start(row, plan, signal);
-    } catch (error) {
-      if (error instanceof RequestRefusedError && error.code === "deal-not-open") {
-        tasks.finish(dealId, taskId, { state: "stopped", message: "deal closed", at: Date.now() });
-        return;
-      }
-      throw error;
-    }
-  }
-
   /** Containers Docker reported an `oom` event for (it may come before or after `die`). */
   const oomSeen = new Set<string>();
-
-  async function recordExit(
-    dealId: bigint,
-    taskId: number,
-    containerId: string,
-    signal?: AbortSignal,
-  ) {
-    const info = await inspectContainer(docker, { id: containerId, signal }).catch((e) => {
-      notFound(e);
-      return undefined;
-    });
-    const oom = oomSeen.delete(containerId) || info?.state.oomKilled === true;
-    const exitCode = info?.state.exitCode;
-    const ended = tasks.finish(dealId, taskId, {
-      state: oom ? "oom-killed" : "exited",
-      exitCode,
-      message: oom
-        ? "killed: out of memory (the plan's RAM limit)"
-        : `exited with code ${exitCode}`,
-      at: Date.now(),
-    });
-    if (ended) {
-      logger.info("task ended", { dealId, taskId, exitCode, oomKilled: oom });
-    }
-  }
+  const context: ActionContext = { runtime, oomSeen };
 
   let running: Promise<TaskAction[]> | undefined;
   let again = false;
@@ -282,12 +175,138 @@ export function createTaskReconciler(components: TaskReconcilerComponents): Task
     }
     const row = tasks.get(BigInt(dealId), Number(taskId));
     if (row?.state !== "running" || row.containerId !== containerId) return;
-    await recordExit(row.dealId, row.taskId, containerId, signal).catch((e) =>
+    await recordTaskExit(context, row.dealId, row.taskId, containerId, signal).catch((e) =>
       logger.warn("cannot record a task's exit", { dealId, taskId, error: errorText(e) })
     );
   }
 
   return { step, watch };
+}
+
+/** What executing one task action needs: the runtime and the OOM events seen so far. */
+type ActionContext = { runtime: TaskRuntime; oomSeen: Set<string> };
+
+async function executeTaskAction(
+  ctx: ActionContext,
+  action: TaskAction,
+  open: ReadonlySet<string>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { tasks, docker, logger, agentId } = ctx.runtime;
+  const now = Date.now();
+  switch (action.kind) {
+    case "finish":
+      if (action.message === "deal closed") killPoint("deal-closed");
+      tasks.finish(action.dealId, action.taskId, { ...action, at: now });
+      if (action.message === "deal closed") killPoint("task-stop-journaled");
+      logger.info("task ended", describe(action));
+      return;
+    case "record-exit":
+      await recordTaskExit(ctx, action.dealId, action.taskId, action.containerId, signal);
+      return;
+    case "mark-running": {
+      const info = await inspectContainer(docker, { id: action.containerId, signal });
+      tasks.markRunning(action.dealId, action.taskId, {
+        containerId: action.containerId,
+        ports: info.ports.map((p) => ({
+          containerPort: p.containerPort,
+          protocol: p.protocol === "udp" ? "udp" : "tcp",
+          hostPort: p.hostPort,
+        })),
+        startedAt: now,
+      });
+      return;
+    }
+    case "adopt": {
+      const c = action.container;
+      tasks.insert({
+        dealId: BigInt(c.dealId),
+        taskId: Number(c.taskId),
+        spec: JSON.stringify({ image: c.image }),
+        image: c.image,
+        containerId: c.containerId,
+        state: c.running ? "running" : "exited",
+        exitCode: undefined,
+        message: "found by its labels; the journal had no row",
+        createdAt: now,
+        startedAt: c.running ? now : undefined,
+        finishedAt: c.running ? undefined : now,
+      });
+      logger.warn("adopted a task container the journal did not know", describe(action));
+      return;
+    }
+    case "remove":
+      await removeContainer(docker, {
+        id: action.containerId,
+        force: true,
+        volumes: true,
+        signal,
+      }).catch(notFound);
+      killPoint("container-removed");
+      logger.info("removed task container", describe(action));
+      return;
+    case "start":
+      await restartTask(ctx, action.dealId, action.taskId, signal);
+      return;
+    case "collect": {
+      const removed = await collectGarbage(docker, { agentId, openDeals: [...open], signal });
+      if (removed.networks.length + removed.volumes.length + removed.containers.length > 0) {
+        logger.info("removed closed deals' containers, networks and volumes", removed);
+      }
+      return;
+    }
+  }
+}
+
+/** Starts a task whose start was journaled but interrupted (a crash between the two). */
+async function restartTask(
+  ctx: ActionContext,
+  dealId: bigint,
+  taskId: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { runtime } = ctx;
+  const { tasks, logger } = runtime;
+  const row = tasks.get(dealId, taskId);
+  if (row === undefined || row.state !== "starting") return;
+  try {
+    const deal = await runtime.openDeal(dealId, signal);
+    const plan = await runtime.planOfDeal(deal, signal);
+    logger.info("starting a journaled task again (interrupted start)", { dealId, taskId });
+    await runtime.start(row, plan, signal);
+  } catch (error) {
+    if (error instanceof RequestRefusedError && error.code === "deal-not-open") {
+      tasks.finish(dealId, taskId, { state: "stopped", message: "deal closed", at: Date.now() });
+      return;
+    }
+    throw error;
+  }
+}
+
+/** Journals a task's end as Docker tells it: exit code, or out of memory. */
+async function recordTaskExit(
+  ctx: ActionContext,
+  dealId: bigint,
+  taskId: number,
+  containerId: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { tasks, docker, logger } = ctx.runtime;
+  const info = await inspectContainer(docker, { id: containerId, signal }).catch((e) => {
+    notFound(e);
+    return undefined;
+  });
+  const oom = ctx.oomSeen.delete(containerId) || info?.state.oomKilled === true;
+  const exitCode = info?.state.exitCode;
+  const ended = tasks.finish(dealId, taskId, {
+    state: oom ? "oom-killed" : "exited",
+    exitCode,
+    message: oom ? "killed: out of memory (the plan's RAM limit)" : `exited with code ${exitCode}`,
+    at: Date.now(),
+  });
+  if (ended) {
+    logger.info("task ended", { dealId, taskId, exitCode, oomKilled: oom });
+  }
 }
 
 function describe(action: TaskAction): Record<string, unknown> {
