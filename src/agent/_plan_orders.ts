@@ -1,5 +1,10 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { PlanOrderRecord, RetireReason } from "./reconcile_plans.ts";
+
+/** A plan's order as the agent recorded it (its current one). */
+export type PlanOrderRecord = { plan: string; orderId: bigint; hash: string };
+
+/** Why a recorded order stops being its plan's order. */
+export type RetireReason = "taken" | "cancelled" | "changed" | "removed" | "gone";
 
 /** A row of `plan_orders` (migration 0004_plans). */
 export type PlanOrderRow = PlanOrderRecord & {

@@ -3,7 +3,8 @@ import { RequestRefusedError } from "../nat/mod.ts";
 import { createAdminActions, dashboardAct } from "./admin_actions.ts";
 import type { PlanConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
-import { createPlanAdminControls, planOverridesTable } from "./plan_overrides.ts";
+import { createPlanAdminControls } from "./plan_admin_controls.ts";
+import { planOverridesTable } from "./plan_overrides.ts";
 import { openState } from "./state.ts";
 import { type TaskRow, tasksTable } from "./tasks_table.ts";
 

@@ -1,4 +1,10 @@
-import type { GpuReading } from "../dashboard/mod.ts";
+/** Live readings of one GPU (the fields its tool reports). */
+export type GpuReading = {
+  index: number;
+  temperatureC?: number | undefined;
+  powerW?: number | undefined;
+  utilizationPercent?: number | undefined;
+};
 
 const QUERY = "index,temperature.gpu,power.draw,utilization.gpu";
 

@@ -219,9 +219,9 @@ export {
   masterInstructions,
 } from "./ensure_worker_binding.ts";
 export { KILL_AT_ENV, KILL_POINTS, type KillPoint, killPoint } from "./kill_point.ts";
+export { createPlanAdminControls } from "./plan_admin_controls.ts";
 export {
   applyPlanOverrides,
-  createPlanAdminControls,
   type PlanOverride,
   type PlanOverridesTable,
   planOverridesTable,
@@ -317,11 +317,5 @@ export {
   runClientLogs,
   runClientRequest,
 } from "./client_command.ts";
-export {
-  NAT_STATUS_FILE,
-  type NatService,
-  readNatStatusFile,
-  startNatService,
-  type StartNatServiceOptions,
-  toConnectivity,
-} from "./nat_service.ts";
+export { type NatService, startNatService, type StartNatServiceOptions } from "./nat_service.ts";
+export { NAT_STATUS_FILE, readNatStatusFile, toConnectivity } from "./nat_status_file.ts";

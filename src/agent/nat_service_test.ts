@@ -12,7 +12,8 @@ import {
 } from "../nat/mod.ts";
 import { createLogger } from "./logger.ts";
 import { emptySnapshot } from "../dashboard/mod.ts";
-import { readNatStatusFile, startNatService, toConnectivity } from "./nat_service.ts";
+import { startNatService } from "./nat_service.ts";
+import { readNatStatusFile, toConnectivity } from "./nat_status_file.ts";
 import { ConfigError } from "./errors.ts";
 import { parseConfig } from "./parse_config.ts";
 import { formatStatus } from "./status_command.ts";

@@ -1,5 +1,6 @@
-/** A plan's order as the agent recorded it (its current one). */
-export type PlanOrderRecord = { plan: string; orderId: bigint; hash: string };
+import type { PlanOrderRecord, RetireReason } from "./_plan_orders.ts";
+
+export type { PlanOrderRecord, RetireReason };
 
 /** The indexed state of an order, as far as reconciling needs it. */
 export type IndexedOrderStatus = {
@@ -22,9 +23,6 @@ export type ReconcilePlansInput = {
   /** Plans that have an open deal: one deal per plan at a time. */
   busyPlans: ReadonlySet<string>;
 };
-
-/** Why a recorded order stops being its plan's order. */
-export type RetireReason = "taken" | "cancelled" | "changed" | "removed" | "gone";
 
 /** One step of reconciling, in the order to carry them out. */
 export type PlanAction =

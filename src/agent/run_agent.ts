@@ -39,7 +39,7 @@ import { unlockAgentKey } from "./unlock_agent_key.ts";
 import { VERSION } from "./version.ts";
 import { createChangeRequests } from "./change_requests.ts";
 import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
-import { createPlanAdminControls } from "./plan_overrides.ts";
+import { createPlanAdminControls } from "./plan_admin_controls.ts";
 import { startNatService } from "./nat_service.ts";
 import { startWorkloads, type Workloads } from "./start_workloads.ts";
 

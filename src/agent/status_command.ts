@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { StatusSnapshot } from "../dashboard/mod.ts";
 import { loadConfig } from "./load_config.ts";
-import { readNatStatusFile, toConnectivity } from "./nat_service.ts";
+import { readNatStatusFile, toConnectivity } from "./nat_status_file.ts";
 import { openStatusDatabase, readStatusSnapshot } from "./status_snapshot.ts";
 
 /** Options of {@linkcode runStatusCommand}. */
