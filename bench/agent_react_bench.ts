@@ -45,13 +45,13 @@ import {
   tokenAbi,
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
 import {
-  createLogger,
   createMarketComponents,
   createMarketReconciler,
-  openState,
   planAsk,
-} from "../src/agent/mod.ts";
+} from "../src/agent/market/mod.ts";
+import { openState } from "../src/agent/state/mod.ts";
 import { seedMarket } from "../tests/_fixtures/market_seeder.ts";
 
 const quick = Deno.args.includes("--quick");

@@ -17,8 +17,8 @@
  */
 import assert from "node:assert/strict";
 import type { OrderState } from "../src/chain/mod.ts";
-import { createChainStore } from "../src/agent/chain_store.ts";
-import { openState } from "../src/agent/state.ts";
+import { createChainStore } from "../src/agent/state/chain_store.ts";
+import { openState } from "../src/agent/state/state.ts";
 import { generateMarket } from "../src/matcher/_generate_market.ts";
 import {
   createOrderBook,

@@ -28,8 +28,8 @@ import {
   tokenAbi,
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
-import { openState } from "../src/agent/state.ts";
-import { createChainStore } from "../src/agent/chain_store.ts";
+import { openState } from "../src/agent/state/state.ts";
+import { createChainStore } from "../src/agent/state/chain_store.ts";
 
 const quick = Deno.args.includes("--quick");
 const ORDERS = quick ? 40 : 400;

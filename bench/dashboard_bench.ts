@@ -11,12 +11,9 @@
  */
 import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
-import {
-  createDashboardSource,
-  openState,
-  readStatusSnapshot,
-  runDealsCommand,
-} from "../src/agent/mod.ts";
+import { runDealsCommand } from "../src/agent/commands/mod.ts";
+import { openState } from "../src/agent/state/mod.ts";
+import { createDashboardSource, readStatusSnapshot } from "../src/agent/status/mod.ts";
 import { loadDashboardAssets, startDashboard } from "../src/dashboard/mod.ts";
 import { AGENT, seedStatusState } from "../tests/_fixtures/status_state.ts";
 
@@ -63,7 +60,7 @@ const source = createDashboardSource({ statePath: state.path, db: state.db }, {
 const dash = await startDashboard({ source, port: 0, dataDir: dir, refreshMs: 0 });
 try {
   // the snapshot itself, in-process
-  const readDb = (await import("../src/agent/mod.ts")).openStatusDatabase(state.path);
+  const readDb = (await import("../src/agent/status/mod.ts")).openStatusDatabase(state.path);
   const snapTimes: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const t = performance.now();

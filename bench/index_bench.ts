@@ -32,8 +32,8 @@ import {
   startAnvil,
 } from "../src/chain/mod.ts";
 import { createOrderBook } from "../src/matcher/mod.ts";
-import { openState } from "../src/agent/state.ts";
-import { createChainStore } from "../src/agent/chain_store.ts";
+import { openState } from "../src/agent/state/state.ts";
+import { createChainStore } from "../src/agent/state/chain_store.ts";
 import { seedMarket } from "../tests/_fixtures/market_seeder.ts";
 
 /**

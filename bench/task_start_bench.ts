@@ -23,7 +23,8 @@ import {
   parseUsdPerHour,
   placeOrder,
 } from "../src/chain/mod.ts";
-import { createLogger, startDevnet } from "../src/agent/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { startDevnet } from "../src/agent/setup/mod.ts";
 import { findTasks, LABEL_AGENT, listNetworks } from "../src/docker/mod.ts";
 import { ensureDockerd } from "../tests/_fixtures/dockerd.ts";
 import { dockerCli, ensureBusyboxImage } from "../tests/_fixtures/images.ts";

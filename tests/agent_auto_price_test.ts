@@ -10,7 +10,7 @@ import {
   createMarketReconciler,
   planShare,
   powerFloor,
-} from "../src/agent/mod.ts";
+} from "../src/agent/market/mod.ts";
 import { until } from "./_fixtures/agent_rig.ts";
 import { collectingLogger, spotCpuPlan, startMarketDevnet } from "./_fixtures/market_rig.ts";
 

@@ -19,15 +19,11 @@ import {
   placeOrder,
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
-import {
-  ChainIdentityError,
-  createLogger,
-  type Devnet,
-  loadConfig,
-  openState,
-  runOrdersCommand,
-  startDevnet,
-} from "../src/agent/mod.ts";
+import { ChainIdentityError, createLogger } from "../src/agent/base/mod.ts";
+import { runOrdersCommand } from "../src/agent/commands/mod.ts";
+import { loadConfig } from "../src/agent/config/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
+import { openState } from "../src/agent/state/mod.ts";
 import {
   asksOf,
   createRigKeystore,

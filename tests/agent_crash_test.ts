@@ -29,13 +29,9 @@ import {
   placeOrder,
   tokenBalance,
 } from "../src/chain/mod.ts";
-import {
-  createLogger,
-  type Devnet,
-  KILL_POINTS,
-  runDealsCommand,
-  startDevnet,
-} from "../src/agent/mod.ts";
+import { createLogger, KILL_POINTS } from "../src/agent/base/mod.ts";
+import { runDealsCommand } from "../src/agent/commands/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
 import { findTasks, LABEL_AGENT, listNetworks, listVolumes } from "../src/docker/mod.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { ensureBusyboxImage } from "./_fixtures/images.ts";

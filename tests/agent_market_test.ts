@@ -37,17 +37,15 @@ import {
   tokenBalance,
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { runDealsCommand, runOrdersCommand } from "../src/agent/commands/mod.ts";
 import {
-  createLogger,
   createMarketComponents,
   createMarketReconciler,
-  type Devnet,
-  openState,
   planAsk,
-  runDealsCommand,
-  runOrdersCommand,
-  startDevnet,
-} from "../src/agent/mod.ts";
+} from "../src/agent/market/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
+import { openState } from "../src/agent/state/mod.ts";
 import {
   asksOf,
   createRigKeystore,

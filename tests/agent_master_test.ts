@@ -21,7 +21,8 @@ import {
   tokenBalance,
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
-import { createLogger, type Devnet, startDevnet } from "../src/agent/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
 import {
   billsOf,
   consumerOf,

@@ -19,11 +19,11 @@ import {
 import {
   createMarketComponents,
   createMarketReconciler,
-  type Devnet,
   type MarketComponents,
   type MarketReconciler,
   planAsk,
-} from "../src/agent/mod.ts";
+} from "../src/agent/market/mod.ts";
+import type { Devnet } from "../src/agent/setup/mod.ts";
 import { until } from "./_fixtures/agent_rig.ts";
 import { collectingLogger, spotCpuPlan, startMarketDevnet } from "./_fixtures/market_rig.ts";
 

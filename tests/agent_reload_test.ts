@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { discoverHardware } from "../src/bench/mod.ts";
-import { createLogger, type Devnet, startDevnet } from "../src/agent/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
 import {
   type ChainClient,
   connectChain,

@@ -25,14 +25,10 @@ import {
   parseUsdPerHour,
   placeOrder,
 } from "../src/chain/mod.ts";
-import {
-  type AgentConfig,
-  createLogger,
-  type Devnet,
-  openState,
-  startDevnet,
-  tasksTable,
-} from "../src/agent/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import type { AgentConfig } from "../src/agent/config/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
+import { openState, tasksTable } from "../src/agent/state/mod.ts";
 import {
   type DockerClient,
   findTasks,

@@ -24,8 +24,9 @@ import {
   placeOrder,
   tokenBalance,
 } from "../src/chain/mod.ts";
-import { createLogger, type Devnet, openState, startDevnet } from "../src/agent/mod.ts";
-import { tasksTable } from "../src/agent/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
+import { openState, tasksTable } from "../src/agent/state/mod.ts";
 import {
   findTasks,
   inspectContainer,

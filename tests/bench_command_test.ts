@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
-import { runBenchCommand } from "../src/agent/bench_command.ts";
-import { runHardwareCommand } from "../src/agent/hardware_command.ts";
+import { runBenchCommand } from "../src/agent/commands/bench_command.ts";
+import { runHardwareCommand } from "../src/agent/commands/hardware_command.ts";
 import { createNetProbeHandler, verifyBenchReport } from "../src/bench/mod.ts";
 
 const signer = privateKeyToAccount(`0x${"5a".repeat(32)}`);

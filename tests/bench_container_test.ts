@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { createContainerProbeRunner } from "../src/agent/bench_command.ts";
+import { createContainerProbeRunner } from "../src/agent/commands/bench_command.ts";
 import {
   createNativeProbeRunner,
   ETHASH_VECTORS,

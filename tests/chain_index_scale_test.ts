@@ -16,8 +16,8 @@ import { createMarketClient } from "../src/chain/create_market_client.ts";
 import { createIndexer } from "../src/chain/create_indexer.ts";
 import { getOrder } from "../src/chain/get_order.ts";
 import { getActiveOrders } from "../src/chain/get_active_orders.ts";
-import { openState } from "../src/agent/state.ts";
-import { createChainStore } from "../src/agent/chain_store.ts";
+import { openState } from "../src/agent/state/state.ts";
+import { createChainStore } from "../src/agent/state/chain_store.ts";
 import { createOrderBook, type MarketOrder, referenceMatch } from "../src/matcher/mod.ts";
 
 const ORDERS = 100_000;

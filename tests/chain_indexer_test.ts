@@ -19,8 +19,8 @@ import { confirmWorker } from "../src/chain/confirm_worker.ts";
 import { getOrder } from "../src/chain/get_order.ts";
 import { getDeal } from "../src/chain/get_deal.ts";
 import { getActiveOrders } from "../src/chain/get_active_orders.ts";
-import { openState } from "../src/agent/state.ts";
-import { createChainStore } from "../src/agent/chain_store.ts";
+import { openState } from "../src/agent/state/state.ts";
+import { createChainStore } from "../src/agent/state/chain_store.ts";
 
 type Env = {
   fx: ChainFixture;

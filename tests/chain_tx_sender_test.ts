@@ -5,8 +5,8 @@ import { startAnvil } from "../src/chain/start_anvil.ts";
 import { connectChain } from "../src/chain/connect_chain.ts";
 import { createTxSender, type NonceEntry, type NonceStore } from "../src/chain/create_tx_sender.ts";
 import { ChainIdMismatchError, ChainRpcError } from "../src/chain/errors.ts";
-import { openState } from "../src/agent/state.ts";
-import { createChainStore } from "../src/agent/chain_store.ts";
+import { openState } from "../src/agent/state/state.ts";
+import { createChainStore } from "../src/agent/state/chain_store.ts";
 
 function openChainTestDb() {
   const state = openState({ path: ":memory:" });

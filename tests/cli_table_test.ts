@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { renderTable } from "../main.ts";
-import { openState } from "../src/agent/mod.ts";
+import { openState } from "../src/agent/state/mod.ts";
 
 const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
 

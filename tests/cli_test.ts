@@ -237,7 +237,7 @@ dashboard: { enabled: false }
 
 Deno.test("sonm-agent run on a chain other than the state's exits 2 and names both", async () => {
   const { createKeystore, startAnvil } = await import("../src/chain/mod.ts");
-  const { openState } = await import("../src/agent/mod.ts");
+  const { openState } = await import("../src/agent/state/mod.ts");
   const dir = await tempDir();
   const anvil = await startAnvil({ port: 0 });
   try {
@@ -289,7 +289,8 @@ dashboard: { enabled: false }
 });
 
 Deno.test("sonm-agent run after a crash says so, marks the crashed run, and records its own clean stop", async () => {
-  const { openState, VERSION } = await import("../src/agent/mod.ts");
+  const { openState } = await import("../src/agent/state/mod.ts");
+  const { VERSION } = await import("../src/agent/base/mod.ts");
   const dir = await tempDir();
   try {
     const file = join(dir, "rig.yaml");

@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { ConfigError, formatConfigProblem, parseConfig } from "../src/agent/mod.ts";
+import { ConfigError, formatConfigProblem } from "../src/agent/base/mod.ts";
+import { parseConfig } from "../src/agent/config/mod.ts";
 import {
   BenchReportError,
   hardwareFingerprint,

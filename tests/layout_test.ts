@@ -10,7 +10,14 @@ const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const SRC = join(ROOT, "src");
 const LEAVES = ["matcher", "bench", "docker", "chain", "nat", "dashboard"];
 
-type Import = { from: string; to: string; specifier: string; typeOnly: boolean; line: number };
+type Import = {
+  from: string;
+  to: string;
+  specifier: string;
+  typeOnly: boolean;
+  dynamic: boolean;
+  line: number;
+};
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -37,6 +44,7 @@ async function importsOf(file: string): Promise<Import[]> {
       to: resolve(dirname(file), specifier),
       specifier,
       typeOnly: match[2] !== undefined,
+      dynamic: match[4] !== undefined,
       line,
     });
   }
@@ -104,7 +112,8 @@ Deno.test("layout: imports across folders go through mod.ts, never a deep or _ f
 Deno.test("layout: _-prefixed files are imported only from their own folder", () => {
   const bad = imports.filter((i) => {
     const name = i.to.split("/").at(-1) ?? "";
-    return name.startsWith("_") && moduleOf(i.from) !== moduleOf(i.to) &&
+    const owner = (file: string) => roomOf(file) ?? moduleOf(file);
+    return name.startsWith("_") && owner(i.from) !== owner(i.to) &&
       !relative(ROOT, i.from).startsWith("tests/");
   }).map(where);
   assert.deepEqual(bad, []);
@@ -177,6 +186,62 @@ Deno.test("layout: the folder graph has no cycle", () => {
   }
 });
 
+// src/agent's rooms, in the one order they may import each other (DESIGN.md):
+// a room imports only rooms before it, and only through their mod.ts.
+const AGENT = join(SRC, "agent");
+const ROOMS = ["base", "config", "state", "setup", "market", "tasks", "status", "commands"];
+const AGENT_ROOT_FILES = ["cli.ts", "mod.ts", "nat_service.ts", "run_agent.ts"];
+
+/** The room of a file under src/agent ("" for the root files), undefined elsewhere. */
+function roomOf(file: string): string | undefined {
+  const rel = relative(AGENT, file);
+  if (rel.startsWith("..")) return undefined;
+  const parts = rel.split("/");
+  return parts.length === 1 ? "" : parts[0];
+}
+
+Deno.test("layout: src/agent's root holds only the composition root, the CLI face, the NAT service and mod.ts", async () => {
+  const bad: string[] = [];
+  for await (const e of Deno.readDir(AGENT)) {
+    if (e.isDirectory && !ROOMS.includes(e.name)) bad.push(`src/agent/${e.name}/ is not a room`);
+    if (e.isFile && !AGENT_ROOT_FILES.includes(e.name.replace(/_test\.ts$/, ".ts"))) {
+      bad.push(`src/agent/${e.name} belongs in a room`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: src/agent's rooms import only earlier rooms, and only through their mod.ts", () => {
+  const bad: string[] = [];
+  for (const i of imports) {
+    const from = roomOf(i.from);
+    const to = roomOf(i.to);
+    if (from === undefined || to === undefined || from === to) continue;
+    if (/_test\.ts$/.test(i.from)) continue; // a test may reach into what it tests
+    if (to === "") {
+      bad.push(`${where(i)}: a room never imports the agent's root`);
+      continue;
+    }
+    if (from !== "" && ROOMS.indexOf(to) > ROOMS.indexOf(from)) {
+      bad.push(`${where(i)}: ${from}/ comes before ${to}/`);
+    }
+    // cli.ts loads each verb's module when it runs (so --help stays light).
+    const lazyVerb = i.from === join(AGENT, "cli.ts") && to === "commands" && i.dynamic;
+    if (!lazyVerb && i.to !== join(AGENT, to, "mod.ts")) {
+      bad.push(`${where(i)}: go through ${to}/mod.ts`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layout: commands/ is imported only by cli.ts", () => {
+  const bad = imports.filter((i) =>
+    roomOf(i.to) === "commands" && roomOf(i.from) !== "commands" &&
+    i.from !== join(AGENT, "cli.ts") && !/_test\.ts$/.test(i.from)
+  ).map(where);
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("layout: each folder's mod.ts lists its public files by name, with no export *", async () => {
   const bad: string[] = [];
   const dirs = new Set(files.map((f) => dirname(f)));
@@ -191,6 +256,8 @@ Deno.test("layout: each folder's mod.ts lists its public files by name, with no 
       continue;
     }
     if (/export\s+\*/.test(text)) bad.push(`${relative(ROOT, mod)} uses export *`);
+    // A room's face exports what the other rooms use, not every file.
+    if (roomOf(dir) !== undefined) continue;
     const reexported = new Set((await importsOf(mod)).map((i) => i.to));
     for (const file of files.filter((f) => dirname(f) === dir)) {
       const name = file.split("/").at(-1)!;

@@ -9,9 +9,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { discoverHardware } from "../src/bench/mod.ts";
-import { connectChain, getActiveOrders, getOrder, importPrivateKey } from "../src/chain/mod.ts";
-import { createMarketClient, parseUsdPerHour, placeOrder } from "../src/chain/mod.ts";
-import { createLogger, type Devnet, readNatStatusFile, startDevnet } from "../src/agent/mod.ts";
+import {
+  connectChain,
+  createMarketClient,
+  getActiveOrders,
+  getOrder,
+  importPrivateKey,
+  parseUsdPerHour,
+  placeOrder,
+} from "../src/chain/mod.ts";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { type Devnet, startDevnet } from "../src/agent/setup/mod.ts";
+import { readNatStatusFile } from "../src/agent/state/mod.ts";
 import { findTasks } from "../src/docker/mod.ts";
 import { startRelay } from "../src/nat/mod.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";

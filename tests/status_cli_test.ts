@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import type { StatusSnapshot } from "../src/agent/mod.ts";
+import type { StatusSnapshot } from "../src/dashboard/mod.ts";
 import { startAgentProcess } from "./_fixtures/agent_process.ts";
 
 const MAIN = resolve(new URL(".", import.meta.url).pathname, "../main.ts");

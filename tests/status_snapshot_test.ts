@@ -5,16 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { createLogger } from "../src/agent/base/mod.ts";
+import { runStatusCommand } from "../src/agent/commands/mod.ts";
 import {
   createErrorLog,
-  createLogger,
   openState,
-  openStatusDatabase,
   planOverridesTable,
-  readStatusSnapshot,
-  runStatusCommand,
   tasksTable,
-} from "../src/agent/mod.ts";
+} from "../src/agent/state/mod.ts";
+import { openStatusDatabase, readStatusSnapshot } from "../src/agent/status/mod.ts";
 import { AGENT, CONSUMER, PRICE, seedStatusState, WAD } from "./_fixtures/status_state.ts";
 
 async function seeded(deals: number, open: number) {

@@ -4,7 +4,7 @@
  * of another agent and a stopped one are left out.
  */
 import assert from "node:assert/strict";
-import { createTaskUsageReader, taskUsageKey } from "../src/agent/mod.ts";
+import { createTaskUsageReader, taskUsageKey } from "../src/agent/status/mod.ts";
 import { ensureDockerd, lockDockerd } from "./_fixtures/dockerd.ts";
 import { dockerCli, ensureBusyboxImage } from "./_fixtures/images.ts";
 

@@ -20,11 +20,13 @@ export {
   ChainIdentityError,
   ConfigError,
   type ConfigProblem,
+  createLogger,
   formatConfigProblem,
-} from "./errors.ts";
-export { createLogger, type Logger, type LogLevel } from "./logger.ts";
-export { VERSION } from "./version.ts";
-export type { ClientAdminRequest, ClientTarget } from "./client_command.ts";
+  type Logger,
+  type LogLevel,
+  VERSION,
+} from "./base/mod.ts";
+export type { ClientAdminRequest, ClientTarget } from "./commands/mod.ts";
 
 /**
  * Each subcommand's module, loaded on first use. Adding a subcommand is a
@@ -32,15 +34,15 @@ export type { ClientAdminRequest, ClientTarget } from "./client_command.ts";
  */
 export const commands = {
   run: () => import("./run_agent.ts"),
-  configCheck: () => import("./check_config.ts"),
-  init: () => import("./init_rig.ts"),
-  hardware: () => import("./hardware_command.ts"),
-  match: () => import("./match_command.ts"),
-  orders: () => import("./orders_command.ts"),
-  deals: () => import("./deals_command.ts"),
-  bench: () => import("./bench_command.ts"),
-  benchVerify: () => import("./verify_report_command.ts"),
-  status: () => import("./status_command.ts"),
-  client: () => import("./client_command.ts"),
-  relay: () => import("./relay_command.ts"),
+  configCheck: () => import("./commands/check_config.ts"),
+  init: () => import("./commands/init_rig.ts"),
+  hardware: () => import("./commands/hardware_command.ts"),
+  match: () => import("./commands/match_command.ts"),
+  orders: () => import("./commands/orders_command.ts"),
+  deals: () => import("./commands/deals_command.ts"),
+  bench: () => import("./commands/bench_command.ts"),
+  benchVerify: () => import("./commands/verify_report_command.ts"),
+  status: () => import("./commands/status_command.ts"),
+  client: () => import("./commands/client_command.ts"),
+  relay: () => import("./commands/relay_command.ts"),
 } as const;

@@ -20,9 +20,9 @@ import {
   serveTaskProtocol,
   type TaskRequestHandler,
 } from "../nat/mod.ts";
-import type { AgentConfig } from "./config.ts";
-import type { Logger } from "./logger.ts";
-import { NAT_STATUS_FILE, toConnectivity } from "./nat_status_file.ts";
+import type { AgentConfig } from "./config/mod.ts";
+import type { Logger } from "./base/mod.ts";
+import { NAT_STATUS_FILE, toConnectivity } from "./state/mod.ts";
 
 /** Options of {@linkcode startNatService}. */
 export type StartNatServiceOptions = {

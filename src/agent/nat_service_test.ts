@@ -10,13 +10,13 @@ import {
   startRelay,
   type TaskRequestHandler,
 } from "../nat/mod.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger } from "./base/logger.ts";
 import { emptySnapshot } from "../dashboard/mod.ts";
 import { startNatService } from "./nat_service.ts";
-import { readNatStatusFile, toConnectivity } from "./nat_status_file.ts";
-import { ConfigError } from "./errors.ts";
-import { parseConfig } from "./parse_config.ts";
-import { formatStatus } from "./status_command.ts";
+import { readNatStatusFile, toConnectivity } from "./state/nat_status_file.ts";
+import { ConfigError } from "./base/errors.ts";
+import { parseConfig } from "./config/parse_config.ts";
+import { formatStatus } from "./commands/status_command.ts";
 
 const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
 const refuseAll = () => Promise.reject(new RequestRefusedError("deal-not-open", "no deal 7"));

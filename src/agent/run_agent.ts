@@ -6,6 +6,7 @@ import {
   type Hardware,
   hardwareFingerprint,
   isCachedMeasurement,
+  readNvidiaGpus,
 } from "../bench/mod.ts";
 import {
   type ChainClient,
@@ -16,32 +17,48 @@ import {
 } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
 import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
-import type { AgentConfig } from "./config.ts";
-import { type Devnet, startDevnet } from "./devnet.ts";
-import { writeStatusMeta } from "./_status_meta.ts";
-import { dashboardAct } from "./admin_actions.ts";
-import { createDashboardSource, type DashboardSourceComponents } from "./dashboard_source.ts";
-import { ensureDevnetKeystore } from "./ensure_keystore.ts";
-import { createErrorLog, type ErrorLog } from "./error_log.ts";
-import { readNvidiaGpus } from "./gpu_readings.ts";
-import { createTaskUsageReader } from "./task_usage.ts";
-import { loadConfig } from "./load_config.ts";
-import { reloadConfigFile, type ReloadOutcome } from "./reload_config.ts";
-import { createMarketComponents, type MarketComponents } from "./market_components.ts";
-import { createMarketReconciler } from "./market_reconciler.ts";
-import { systemClock } from "./scheduler.ts";
-import { planAsk } from "./plan_ask.ts";
-import { createLogger, type Logger, type LogLevel } from "./logger.ts";
-import { placeDemoBid } from "./place_demo_bid.ts";
-import { gpuIndexesOf } from "./rig_gpu_indexes.ts";
-import { type AgentState, openState } from "./state.ts";
-import { unlockAgentKey } from "./unlock_agent_key.ts";
-import { VERSION } from "./version.ts";
-import { createChangeRequests } from "./change_requests.ts";
-import { ensureWorkerBinding } from "./ensure_worker_binding.ts";
-import { createPlanAdminControls } from "./plan_admin_controls.ts";
+import {
+  type AgentConfig,
+  loadConfig,
+  reloadConfigFile,
+  type ReloadOutcome,
+} from "./config/mod.ts";
+import {
+  type Devnet,
+  ensureDevnetKeystore,
+  ensureWorkerBinding,
+  gpuIndexesOf,
+  placeDemoBid,
+  startDevnet,
+  unlockAgentKey,
+} from "./setup/mod.ts";
+import {
+  type AgentState,
+  createErrorLog,
+  type ErrorLog,
+  openState,
+  writeStatusMeta,
+} from "./state/mod.ts";
+import {
+  createPlanAdminControls,
+  dashboardAct,
+  startWorkloads,
+  type Workloads,
+} from "./tasks/mod.ts";
+import {
+  createDashboardSource,
+  createTaskUsageReader,
+  type DashboardSourceComponents,
+} from "./status/mod.ts";
+import {
+  createChangeRequests,
+  createMarketComponents,
+  createMarketReconciler,
+  type MarketComponents,
+  planAsk,
+} from "./market/mod.ts";
+import { createLogger, type Logger, type LogLevel, systemClock, VERSION } from "./base/mod.ts";
 import { startNatService } from "./nat_service.ts";
-import { startWorkloads, type Workloads } from "./start_workloads.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {

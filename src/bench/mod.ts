@@ -106,3 +106,4 @@ export type {
   StorageInfo,
 } from "./types.ts";
 export { verifyBenchReport, type VerifyBenchReportReturnType } from "./verify_bench_report.ts";
+export { type GpuReading, parseNvidiaSmiReadings, readNvidiaGpus } from "./gpu_readings.ts";

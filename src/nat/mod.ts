@@ -79,3 +79,8 @@ export {
   servePunch,
 } from "./punch.ts";
 export { connectToRig, type ConnectToRigOptions, type RigConnection } from "./connect.ts";
+export {
+  type DispatchResult,
+  dispatchTaskRequest,
+  type DispatchTaskRequestOptions,
+} from "./dispatch_task_request.ts";

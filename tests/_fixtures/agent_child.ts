@@ -11,7 +11,10 @@
  *
  * @module
  */
-import { createLogger, dispatchTaskRequest, loadConfig, runAgent } from "../../src/agent/mod.ts";
+import { runAgent } from "../../src/agent/mod.ts";
+import { dispatchTaskRequest } from "../../src/nat/mod.ts";
+import { createLogger } from "../../src/agent/base/mod.ts";
+import { loadConfig } from "../../src/agent/config/mod.ts";
 import { discoverHardware } from "../../src/bench/mod.ts";
 
 const [configPath, socketPath, agentId] = Deno.args;

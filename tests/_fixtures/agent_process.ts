@@ -11,7 +11,7 @@ import {
   discoverHardware,
   hardwareFingerprint,
 } from "../../src/bench/mod.ts";
-import { openState } from "../../src/agent/mod.ts";
+import { openState } from "../../src/agent/state/mod.ts";
 
 /** The benchmark result the fixture caches before the agent starts, as `sonm-agent bench` would. */
 export const CACHED_BENCH = { id: 1, key: "cpu-sysbench-single", value: 4321n, unit: "events/s" };

@@ -16,15 +16,10 @@ import {
   type OrderState,
 } from "../../src/chain/mod.ts";
 import type { RegistryAuth } from "../../src/docker/mod.ts";
-import {
-  type AgentConfig,
-  type AgentReady,
-  createLogger,
-  type Devnet,
-  loadConfig,
-  runAgent,
-  startDevnet,
-} from "../../src/agent/mod.ts";
+import { type AgentReady, runAgent } from "../../src/agent/mod.ts";
+import { createLogger } from "../../src/agent/base/mod.ts";
+import { type AgentConfig, loadConfig } from "../../src/agent/config/mod.ts";
+import { type Devnet, startDevnet } from "../../src/agent/setup/mod.ts";
 
 /** A running agent: its log lines so far, what it reported once ready, and a stop. */
 export type RunningAgent = {

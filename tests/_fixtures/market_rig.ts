@@ -15,14 +15,10 @@ import {
   createTxSender,
   type WriteMarketClient,
 } from "../../src/chain/mod.ts";
-import {
-  createLogger,
-  type Devnet,
-  type Logger,
-  openState,
-  type PlanConfig,
-  startDevnet,
-} from "../../src/agent/mod.ts";
+import { createLogger, type Logger } from "../../src/agent/base/mod.ts";
+import type { PlanConfig } from "../../src/agent/config/mod.ts";
+import { type Devnet, startDevnet } from "../../src/agent/setup/mod.ts";
+import { openState } from "../../src/agent/state/mod.ts";
 
 /** A devnet, the agent's fresh key on it, a chain connection and the agent's state. */
 export type MarketDevnet = {

@@ -18,7 +18,15 @@ import {
   tokenAbi,
   type WriteMarketClient,
 } from "../../src/chain/mod.ts";
-import { type AgentConfig, type Devnet, dispatchTaskRequest } from "../../src/agent/mod.ts";
+import {
+  type ActionArgs,
+  dispatchTaskRequest,
+  type RequestAction,
+  type RequestEnvelope,
+  signRequest,
+} from "../../src/nat/mod.ts";
+import type { AgentConfig } from "../../src/agent/config/mod.ts";
+import type { Devnet } from "../../src/agent/setup/mod.ts";
 import {
   type RunningAgent,
   startAgent as startRigAgent,
@@ -26,12 +34,6 @@ import {
 } from "./agent_rig.ts";
 
 import { collectGarbage, type DockerClient } from "../../src/docker/mod.ts";
-import {
-  type ActionArgs,
-  type RequestAction,
-  type RequestEnvelope,
-  signRequest,
-} from "../../src/nat/mod.ts";
 
 export { createRigKeystore, rpc, type RunningAgent, until, writeRigConfig } from "./agent_rig.ts";
 

@@ -1,0 +1,60 @@
+/**
+ * One module per CLI verb, each loaded by `cli.ts` when its verb runs.
+ *
+ * @module
+ */
+export {
+  type BenchCommandComponents,
+  type BenchProgressOutput,
+  runBenchCommand,
+  type RunBenchCommandOptions,
+  type RunBenchCommandReturnType,
+} from "./bench_command.ts";
+export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
+export {
+  type ClientAdminRequest,
+  type ClientCommandResult,
+  type ClientTarget,
+  openClientSession,
+  readTaskFile,
+  runClientAdmin,
+  runClientForward,
+  runClientLogs,
+  runClientRequest,
+} from "./client_command.ts";
+export {
+  type DealEntry,
+  runDealsCommand,
+  type RunDealsCommandOptions,
+  type RunDealsCommandReturnType,
+} from "./deals_command.ts";
+export {
+  runHardwareCommand,
+  type RunHardwareCommandOptions,
+  type RunHardwareCommandReturnType,
+} from "./hardware_command.ts";
+export { initRig, type InitRigOptions, type InitRigReturnType } from "./init_rig.ts";
+export {
+  type MatchEntry,
+  type PairVerdict,
+  runMatchCommand,
+  type RunMatchCommandOptions,
+  type RunMatchCommandReturnType,
+} from "./match_command.ts";
+export {
+  type OrderEntry,
+  runOrdersCommand,
+  type RunOrdersCommandOptions,
+  type RunOrdersCommandReturnType,
+} from "./orders_command.ts";
+export { runRelayCommand, type RunRelayCommandOptions } from "./relay_command.ts";
+export {
+  formatStatus,
+  runStatusCommand,
+  type RunStatusCommandOptions,
+  type RunStatusCommandReturnType,
+} from "./status_command.ts";
+export {
+  runVerifyReportCommand,
+  type RunVerifyReportCommandOptions,
+} from "./verify_report_command.ts";

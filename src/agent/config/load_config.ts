@@ -1,0 +1,41 @@
+import { resolve } from "node:path";
+import { ConfigError } from "../base/mod.ts";
+import type { AgentConfig } from "./config.ts";
+import { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+
+/** Options of {@linkcode loadConfig}. */
+export type LoadConfigOptions = Omit<ParseConfigOptions, "file">;
+
+/**
+ * Reads and validates a rig config file.
+ *
+ * @throws {ConfigError} when the file is missing, unreadable or invalid
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./load_config.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/rig.yaml`, "chain: devnet\nkeystore: { path: k.json, passphrase_env: PASS }\n");
+ * const config = await loadConfig(`${dir}/rig.yaml`, { gpuIndexes: [0, 1] });
+ * assert.equal(config.keystore.path, `${dir}/k.json`);
+ * await assert.rejects(() => loadConfig(`${dir}/missing.yaml`), /1 problem found/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loadConfig(
+  path: string,
+  options: LoadConfigOptions = {},
+): Promise<AgentConfig> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (cause) {
+    const reason = cause instanceof Deno.errors.NotFound ? "does not exist" : "cannot be read";
+    throw new ConfigError({
+      file,
+      problems: [{ path: "(file)", message: `${reason}: ${file}`, value: undefined }],
+    }, { cause, hints: ["Write one with: sonm-agent init --config " + path] });
+  }
+  return parseConfig(text, { ...options, file });
+}

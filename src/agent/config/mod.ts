@@ -1,0 +1,19 @@
+/**
+ * The rig's config: its schema, parsing and loading with errors that name the field, the
+ * template `init` writes, reloads (what changed, what applies live), overcommit checks.
+ *
+ * @module
+ */
+export { checkOvercommit, type RigResources } from "./check_overcommit.ts";
+export { type ConfigTemplateOptions, renderConfigTemplate } from "./config_template.ts";
+export type { AgentConfig, ChainConfig, PlanConfig } from "./config.ts";
+export {
+  type AppliedChange,
+  type ConfigDiff,
+  diffConfig,
+  type RefusedChange,
+} from "./diff_config.ts";
+export { loadConfig, type LoadConfigOptions } from "./load_config.ts";
+export { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
+export { reloadConfigFile, type ReloadConfigOptions, type ReloadOutcome } from "./reload_config.ts";
+export { DECIMAL_PATTERN } from "./units.ts";

@@ -1,0 +1,98 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { LocalAccount } from "viem";
+import {
+  type ChainClient,
+  createIndexer,
+  createMarketClient,
+  createTxSender,
+  getChainIdentity,
+  getMarketParameters,
+  type GetMarketParametersReturnType,
+  type Indexer,
+  type MarketAddresses,
+  type WriteMarketClient,
+} from "../../chain/mod.ts";
+import {
+  createChainStore,
+  type PlanOrdersTable,
+  planOrdersTable,
+  type SqliteChainStore,
+} from "../state/mod.ts";
+import { ensureChainIdentity } from "../setup/mod.ts";
+import { type Logger, txKillPoints } from "../base/mod.ts";
+import { createMarketView, type MarketView } from "./market_view.ts";
+
+/** The market's components, each built once: what the reconciler's steps take from. */
+export type MarketComponents = {
+  store: SqliteChainStore;
+  /** Chain client, addresses, and the agent's nonce-persisting tx sender. */
+  market: WriteMarketClient;
+  indexer: Indexer;
+  view: MarketView;
+  planOrders: PlanOrdersTable;
+  /** The Market contract's parameters, read once. */
+  parameters: GetMarketParametersReturnType;
+};
+
+/** Options of {@linkcode createMarketComponents}. */
+export type CreateMarketComponentsOptions = {
+  addresses: MarketAddresses;
+  /** First block to index when the state has none (the market's deployment block). @default {0n} */
+  fromBlock?: bigint | undefined;
+  /** Pause between indexer polls, ms. @default {1000} */
+  pollIntervalMs?: number | undefined;
+  /** Receipt timeout of the agent's transactions, ms. @default {120000} */
+  receiptTimeoutMs?: number | undefined;
+  /** The chain is the embedded devnet: a new chain starts the chain tables afresh. @default {false} */
+  devnet?: boolean | undefined;
+  /** The state's folder, named in a chain identity error. */
+  dataDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+};
+
+/**
+ * Builds the market's components over the agent's state and chain: checks
+ * that the state belongs to this chain and market (ensureChainIdentity:
+ * records, starts a new devnet afresh, or refuses another chain), the
+ * chain store, the tx sender (nonces kept in the store), the market client,
+ * the indexer, which catches up with the chain here, and the long-lived
+ * market view, loaded once from the caught-up store. `runAgent` calls this once; tests call it to drive a reconciler.
+ *
+ * @throws {ChainIdentityError} when the RPC serves another chain or market than the state's
+ * @example
+ * ```ts ignore
+ * const c = await createMarketComponents({ chain, account, db, logger }, { addresses });
+ * const reconciler = createMarketReconciler({ ...c, logger }, { planned });
+ * ```
+ */
+export async function createMarketComponents(
+  deps: { chain: ChainClient; account: LocalAccount; db: DatabaseSync; logger: Logger },
+  options: CreateMarketComponentsOptions,
+): Promise<MarketComponents> {
+  const { chain, account, db, logger } = deps;
+  const { addresses, fromBlock = 0n, pollIntervalMs, receiptTimeoutMs, signal } = options;
+  const store = createChainStore(db);
+  const { chainId, genesisHash } = await getChainIdentity(chain, { signal });
+  ensureChainIdentity({ db, store, logger }, {
+    actual: { chainId, genesisHash, market: addresses.market },
+    devnet: options.devnet ?? false,
+    dataDir: options.dataDir,
+  });
+  const points = txKillPoints(store); // crash tests: die between a send and its receipt
+  const sender = points.wrap(
+    createTxSender(chain, { account, nonceStore: points.nonceStore, receiptTimeoutMs }),
+  );
+  const market = createMarketClient(chain, { addresses, sender }) as WriteMarketClient;
+  const indexer = createIndexer(market, { store, fromBlock, pollIntervalMs });
+  const parameters = await getMarketParameters(market, { signal });
+  const started = performance.now();
+  const synced = await indexer.syncOnce({ signal });
+  const view = createMarketView({ store }, { me: account.address });
+  logger.info("indexer synced", {
+    block: synced.indexedTo,
+    events: synced.events,
+    orders: view.book.stats().bids + view.book.stats().asks,
+    ms: Math.round(performance.now() - started),
+  });
+  return { store, market, indexer, view, planOrders: planOrdersTable(db), parameters };
+}

@@ -1,0 +1,35 @@
+/**
+ * What a run needs before the market: the keystore and its passphrase, the chain identity,
+ * the worker binding, the embedded devnet and its demo BID.
+ *
+ * @module
+ */
+export {
+  type ChainIdentity,
+  type ChainIdentityDecision,
+  decideChainIdentity,
+  describeChainIdentity,
+} from "./decide_chain_identity.ts";
+export { type Devnet, startDevnet, type StartDevnetOptions } from "./devnet.ts";
+export {
+  ensureChainIdentity,
+  type EnsureChainIdentityComponents,
+  type EnsureChainIdentityOptions,
+} from "./ensure_chain_identity.ts";
+export {
+  ensureDevnetKeystore,
+  type EnsureDevnetKeystoreOptions,
+  randomPassphrase,
+} from "./ensure_keystore.ts";
+export {
+  type BindingDecision,
+  type BindingState,
+  decideBinding,
+  ensureWorkerBinding,
+  type EnsureWorkerBindingComponents,
+  masterInstructions,
+} from "./ensure_worker_binding.ts";
+export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
+export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
+export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
+export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";

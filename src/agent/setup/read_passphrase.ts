@@ -1,0 +1,72 @@
+import type { AgentConfig } from "../config/mod.ts";
+import { ConfigError } from "../base/mod.ts";
+
+const DEFAULT_NAMES = { env: "keystore.passphrase_env", file: "keystore.passphrase_file" };
+
+/** Options of {@linkcode readPassphrase}. */
+export type ReadPassphraseOptions = {
+  /** The environment to read from. @default {Deno.env} */
+  env?: { get(name: string): string | undefined } | undefined;
+  /**
+   * How the rig owner named each source, for errors: config keys, or flags.
+   * @default {{ env: "keystore.passphrase_env", file: "keystore.passphrase_file" }}
+   */
+  names?: { env: string; file: string } | undefined;
+};
+
+/**
+ * Reads the keystore passphrase from where the config says: an environment
+ * variable or a file (its trailing newline dropped). Never from the config.
+ * The one way the agent reads a passphrase: an unset variable or an empty
+ * file is refused, never used as an empty passphrase.
+ *
+ * @throws {ConfigError} naming `keystore.passphrase_env` or `keystore.passphrase_file`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readPassphrase } from "./read_passphrase.ts";
+ * const pass = await readPassphrase(
+ *   { from: "env", name: "PASS" },
+ *   { env: { get: () => "hunter2" } },
+ * );
+ * assert.equal(pass, "hunter2");
+ * ```
+ */
+export async function readPassphrase(
+  source: AgentConfig["keystore"]["passphrase"],
+  options: ReadPassphraseOptions = {},
+): Promise<string> {
+  const names = options.names ?? DEFAULT_NAMES;
+  if (source.from === "env") {
+    const value = (options.env ?? Deno.env).get(source.name);
+    if (value === undefined || value === "") {
+      throw new ConfigError({
+        problems: [{
+          path: names.env,
+          message: `names an environment variable that is not set or empty`,
+          value: source.name,
+        }],
+      }, { hints: [`export ${source.name}=... before starting the agent`] });
+    }
+    return value;
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(source.path);
+  } catch (cause) {
+    throw new ConfigError({
+      problems: [{
+        path: names.file,
+        message: "cannot be read",
+        value: source.path,
+      }],
+    }, { cause });
+  }
+  const passphrase = text.replace(/\r?\n$/, "");
+  if (passphrase === "") {
+    throw new ConfigError({
+      problems: [{ path: names.file, message: "is empty", value: source.path }],
+    }, { hints: ["Write the passphrase into the file, or remove the file to have one generated"] });
+  }
+  return passphrase;
+}

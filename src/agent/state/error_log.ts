@@ -1,0 +1,96 @@
+import type { DatabaseSync } from "node:sqlite";
+import { type LogFields, type Logger, sanitize } from "../base/mod.ts";
+
+/** Options of {@linkcode createErrorLog}. */
+export type CreateErrorLogOptions = {
+  /** Rows kept in `agent_errors` (the newest). @default {200} */
+  keep?: number | undefined;
+  /** The clock, for tests. @default {Date.now} */
+  now?: (() => number) | undefined;
+};
+
+/** Counters the error log keeps in memory for `/metrics`. */
+export type ErrorCounters = {
+  /** Warnings and errors logged since start, by level. */
+  warn: number;
+  error: number;
+  /** Of those, the ones caused by the chain's RPC endpoint (unreachable, HTTP error, timeout). */
+  rpc: number;
+};
+
+/** A logger tap that keeps the agent's warnings and errors. */
+export type ErrorLog = {
+  /** Wraps `logger`: every line goes on to it; warnings and errors are also recorded. */
+  wrap(logger: Logger, component?: string): Logger;
+  counters(): ErrorCounters;
+};
+
+// What an RPC failure looks like in a log line's error text (viem's and fetch's messages).
+const RPC_FAILURE = /rpc|http request failed|fetch failed|connection (refused|reset)|timed? ?out/i;
+
+/**
+ * Creates the error log over the `agent_errors` table (migration 0005_dash):
+ * warnings and errors are written there (fields redacted as the logger does),
+ * keeping the newest `keep` rows, so `sonm-agent status` and the dashboard
+ * show them from another process. A failed write is dropped, never thrown:
+ * logging must not stop the agent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createErrorLog } from "./error_log.ts";
+ * import { createLogger } from "../base/mod.ts";
+ * import { openState } from "./state.ts";
+ * const state = openState({ path: ":memory:" });
+ * const errors = createErrorLog(state.db);
+ * const log = errors.wrap(createLogger({ write: () => {} }), "agent");
+ * log.child("market").error("cannot bill deal", { error: "HTTP request failed" });
+ * assert.deepEqual(errors.counters(), { warn: 0, error: 1, rpc: 1 });
+ * state.close();
+ * ```
+ */
+export function createErrorLog(db: DatabaseSync, options: CreateErrorLogOptions = {}): ErrorLog {
+  const { keep = 200, now = Date.now } = options;
+  const insert = db.prepare(
+    "INSERT INTO agent_errors (at, level, component, message, fields) VALUES (?, ?, ?, ?, ?)",
+  );
+  const trim = db.prepare("DELETE FROM agent_errors WHERE id <= ? - ?");
+  const counters: ErrorCounters = { warn: 0, error: 0, rpc: 0 };
+
+  function record(level: "warn" | "error", component: string, message: string, f?: LogFields) {
+    counters[level]++;
+    const fields = sanitize(f ?? {});
+    if (RPC_FAILURE.test(String(fields.error ?? "")) || message === "indexer poll failed") {
+      counters.rpc++;
+    }
+    try {
+      const { lastInsertRowid } = insert.run(
+        now(),
+        level,
+        component,
+        message,
+        JSON.stringify(fields),
+      );
+      trim.run(lastInsertRowid, keep);
+    } catch {
+      // the database is closing or busy: the line still reached the logger
+    }
+  }
+
+  function wrap(logger: Logger, component = "agent"): Logger {
+    return {
+      debug: (m, f) => logger.debug(m, f),
+      info: (m, f) => logger.info(m, f),
+      warn: (m, f) => {
+        logger.warn(m, f);
+        record("warn", component, m, f);
+      },
+      error: (m, f) => {
+        logger.error(m, f);
+        record("error", component, m, f);
+      },
+      child: (name) => wrap(logger.child(name), `${component}:${name}`),
+    };
+  }
+  return { wrap, counters: () => ({ ...counters }) };
+}

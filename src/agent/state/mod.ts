@@ -1,0 +1,37 @@
+/**
+ * The agent's sqlite state: the database and its migrations, and one owner module per
+ * table (the only place with SQL).
+ *
+ * @module
+ */
+export { createChainStore, type SqliteChainStore } from "./chain_store.ts";
+export {
+  createErrorLog,
+  type CreateErrorLogOptions,
+  type ErrorCounters,
+  type ErrorLog,
+} from "./error_log.ts";
+export { NAT_STATUS_FILE, readNatStatusFile, toConnectivity } from "./nat_status_file.ts";
+export {
+  type PlanOrderRecord,
+  type PlanOrdersTable,
+  planOrdersTable,
+  type RetireReason,
+} from "./plan_orders.ts";
+export {
+  applyPlanOverrides,
+  type PlanOverride,
+  type PlanOverridesTable,
+  planOverridesTable,
+} from "./plan_overrides.ts";
+export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
+export { readStatusMeta, writeStatusMeta } from "./status_meta.ts";
+export {
+  FINISHED_TASK_STATES,
+  type NonceRecord,
+  type TaskPort,
+  type TaskRow,
+  type TasksTable,
+  tasksTable,
+  type TaskState,
+} from "./tasks_table.ts";

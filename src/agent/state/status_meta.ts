@@ -1,0 +1,76 @@
+import type { DatabaseSync } from "node:sqlite";
+
+/**
+ * What the running agent learns from the chain and keeps in `meta` for
+ * readers in other processes (`sonm-agent status`): the head it last saw,
+ * the oracle rate, and its own address.
+ */
+export type StatusMeta = {
+  head?: { number: bigint; seenAt: number } | undefined;
+  /** Token wei per USD. */
+  rate?: bigint | undefined;
+  address?: string | undefined;
+};
+
+const KEYS = { head: "status.head", rate: "status.rate", address: "status.address" } as const;
+
+/**
+ * Writes the given entries of the status meta (the agent's connection).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openState } from "./state.ts";
+ * import { readStatusMeta, writeStatusMeta } from "./status_meta.ts";
+ * const state = openState({ path: ":memory:" });
+ * writeStatusMeta(state.db, { head: { number: 9n, seenAt: 1 }, rate: 5n });
+ * assert.deepEqual(readStatusMeta(state.db), { head: { number: 9n, seenAt: 1 }, rate: 5n });
+ * state.close();
+ * ```
+ */
+export function writeStatusMeta(db: DatabaseSync, meta: StatusMeta): void {
+  const put = db.prepare(
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  );
+  if (meta.head !== undefined) {
+    put.run(KEYS.head, JSON.stringify({ n: meta.head.number.toString(), at: meta.head.seenAt }));
+  }
+  if (meta.rate !== undefined) put.run(KEYS.rate, meta.rate.toString());
+  if (meta.address !== undefined) put.run(KEYS.address, meta.address);
+}
+
+/**
+ * Reads the status meta; a missing or unreadable entry is left out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openState } from "./state.ts";
+ * import { readStatusMeta } from "./status_meta.ts";
+ * const state = openState({ path: ":memory:" });
+ * assert.deepEqual(readStatusMeta(state.db), {});
+ * state.close();
+ * ```
+ */
+export function readStatusMeta(db: DatabaseSync): StatusMeta {
+  const rows = db.prepare("SELECT key, value FROM meta WHERE key LIKE 'status.%'").all() as {
+    key: string;
+    value: string;
+  }[];
+  const value = new Map(rows.map((r) => [r.key, r.value]));
+  const out: StatusMeta = {};
+  try {
+    const head = value.get(KEYS.head);
+    if (head !== undefined) {
+      const parsed = JSON.parse(head) as { n: string; at: number };
+      out.head = { number: BigInt(parsed.n), seenAt: Number(parsed.at) };
+    }
+    const rate = value.get(KEYS.rate);
+    if (rate !== undefined && /^\d+$/.test(rate)) out.rate = BigInt(rate);
+  } catch {
+    // a torn or hand-edited entry: show the status without it
+  }
+  const address = value.get(KEYS.address);
+  if (address !== undefined) out.address = address;
+  return out;
+}

@@ -1,0 +1,199 @@
+import { formatTokenAmount } from "../../chain/mod.ts";
+import type { EarningsPoint, EarningsStatus } from "../../dashboard/mod.ts";
+
+const WAD = 10n ** 18n;
+
+/** A deal as the earnings need it (chain values: USD wei per second, unix seconds). */
+export type EarningsDeal = {
+  id: bigint;
+  price: bigint;
+  /** Seconds, 0 = spot. */
+  duration: bigint;
+  startTime: bigint;
+  endTime: bigint;
+  lastBillTime: bigint;
+  open: boolean;
+};
+
+/** One bill: tokens paid to the supplier at unix second `t`. */
+export type EarningsBill = { dealId: bigint; paid: bigint; t: number };
+
+/** What {@linkcode computeEarnings} needs. */
+export type EarningsInput = {
+  deals: readonly EarningsDeal[];
+  bills: readonly EarningsBill[];
+  /** Token wei per USD, or undefined when unknown (USD figures are then 0). */
+  rate: bigint | undefined;
+  /** Unix seconds. */
+  now: number;
+  /** Unix seconds from which electricity counts (the agent's first run). */
+  since: number;
+  power: { idleWatts: number; loadWatts: number; pricePerKwh: number };
+  /** Most points in the series (bills are bucketed beyond it). @default {300} */
+  maxPoints?: number | undefined;
+};
+
+/** Totals plus, per open deal, what it accrued since its last bill. */
+export type EarningsResult = Omit<EarningsStatus, "rate"> & {
+  pendingByDeal: Map<bigint, { tokens: bigint; usdWei: bigint }>;
+};
+
+/**
+ * Token wei to USD as a number, at `rate` token wei per USD (0 when unknown).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokensToUsd } from "./_earnings.ts";
+ * assert.equal(tokensToUsd(3n * 10n ** 18n, 2n * 10n ** 18n), 1.5);
+ * ```
+ */
+export function tokensToUsd(tokens: bigint, rate: bigint | undefined): number {
+  if (rate === undefined || rate === 0n) return 0;
+  return Number(tokens * WAD / rate) / 1e18;
+}
+
+/**
+ * The rig's earnings: settled (billed, from the bills), pending (accrued
+ * since each open deal's last bill, at its price, as the next bill would pay
+ * it: `price * seconds * rate / 1e18`, capped at a forward deal's end), the
+ * electricity spent since `since` (idle watts always, load watts while any
+ * deal is open) and the net profit; plus a cumulative series for a chart,
+ * one point per bill (bucketed to `maxPoints`) and one for `now`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { computeEarnings } from "./_earnings.ts";
+ * const wad = 10n ** 18n;
+ * const r = computeEarnings({
+ *   deals: [{ id: 1n, price: wad / 3600n, duration: 0n, startTime: 0n, endTime: 0n,
+ *     lastBillTime: 3600n, open: true }], // 1 USD/h
+ *   bills: [{ dealId: 1n, paid: 2n * wad, t: 3600 }],
+ *   rate: 2n * wad, now: 7200, since: 0,
+ *   power: { idleWatts: 0, loadWatts: 0, pricePerKwh: 0 },
+ * });
+ * assert.equal(r.settledUsd, 1);
+ * assert.equal(r.pendingTokens, "1.9999999999999944"); // the price per second was truncated
+ * ```
+ */
+export function computeEarnings(input: EarningsInput): EarningsResult {
+  const { deals, bills, rate, now, since, power, maxPoints = 300 } = input;
+  const billsByDeal = groupBills(bills);
+  const pendingAt = (deal: EarningsDeal, t: number): bigint => {
+    const times = billsByDeal.get(deal.id) ?? [];
+    const lastOverall = times.at(-1) ?? Number(deal.startTime);
+    if (!deal.open && t >= lastOverall) return 0n;
+    let from = Number(deal.startTime);
+    for (const bt of times) if (bt <= t) from = bt;
+    if (deal.open && t >= now) from = Math.max(from, Number(deal.lastBillTime));
+    const end = deal.duration > 0n ? Math.min(t, Number(deal.endTime)) : t;
+    return end > from ? deal.price * BigInt(Math.floor(end - from)) : 0n;
+  };
+  const pendingByDeal = new Map<bigint, { tokens: bigint; usdWei: bigint }>();
+  let pendingUsdWei = 0n;
+  let pendingTokens = 0n;
+  for (const deal of deals.filter((d) => d.open)) {
+    const usdWei = pendingAt(deal, now);
+    const tokens = rate === undefined ? 0n : usdWei * rate / WAD;
+    pendingByDeal.set(deal.id, { tokens, usdWei });
+    pendingUsdWei += usdWei;
+    pendingTokens += tokens;
+  }
+  const settledTokens = bills.reduce((sum, b) => sum + b.paid, 0n);
+  const busy = busyIntervals(deals, billsByDeal, now);
+  const electricity = (t: number) => electricityUsd(power, since, t, busy);
+
+  const sorted = [...bills].sort((a, b) => a.t - b.t);
+  const series: EarningsPoint[] = [];
+  let cumulative = 0n;
+  let next = 0;
+  const firstStart = deals.reduce((min, d) => Math.min(min, Number(d.startTime)), now);
+  for (const t of pointTimes(sorted.map((b) => b.t), firstStart, now, maxPoints)) {
+    while (next < sorted.length && sorted[next]!.t <= t) cumulative += sorted[next++]!.paid;
+    let pendingWei = 0n;
+    for (const deal of deals) pendingWei += pendingAt(deal, t);
+    const settledUsd = tokensToUsd(cumulative, rate);
+    const pendingUsd = Number(pendingWei) / 1e18;
+    const spent = electricity(t);
+    series.push({
+      t,
+      settledTokens: Number(cumulative) / 1e18,
+      settledUsd,
+      pendingTokens: rate === undefined ? 0 : Number(pendingWei * rate / WAD) / 1e18,
+      pendingUsd,
+      electricityUsd: spent,
+      netUsd: settledUsd + pendingUsd - spent,
+    });
+  }
+  const settledUsd = tokensToUsd(settledTokens, rate);
+  const pendingUsd = Number(pendingUsdWei) / 1e18;
+  const spent = electricity(now);
+  return {
+    settledTokens: formatTokenAmount(settledTokens),
+    pendingTokens: formatTokenAmount(pendingTokens),
+    settledUsd,
+    pendingUsd,
+    electricityUsd: spent,
+    netUsd: settledUsd + pendingUsd - spent,
+    series,
+    pendingByDeal,
+  };
+}
+
+function groupBills(bills: readonly EarningsBill[]): Map<bigint, number[]> {
+  const out = new Map<bigint, number[]>();
+  for (const b of bills) {
+    const list = out.get(b.dealId) ?? [];
+    list.push(b.t);
+    out.set(b.dealId, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a - b);
+  return out;
+}
+
+/** The series' times: the first deal's start, the bills' (thinned to fit maxPoints), `now`. */
+function pointTimes(times: number[], start: number, now: number, maxPoints: number): number[] {
+  const unique = [...new Set(times)].filter((t) => t > start && t < now);
+  const room = Math.max(1, maxPoints - 2);
+  const step = unique.length > room ? unique.length / room : 1;
+  const picked: number[] = [];
+  for (let i = step - 1; i < unique.length; i += step) picked.push(unique[Math.floor(i)]!);
+  return start < now ? [start, ...picked, now] : [now];
+}
+
+/** Merged [from, to] spans (unix s) when at least one deal was open. */
+function busyIntervals(
+  deals: readonly EarningsDeal[],
+  billsByDeal: Map<bigint, number[]>,
+  now: number,
+): [number, number][] {
+  const spans = deals.map((d): [number, number] => {
+    const start = Number(d.startTime);
+    if (d.open) return [start, d.duration > 0n ? Math.min(now, Number(d.endTime)) : now];
+    return [start, Math.max(start, billsByDeal.get(d.id)?.at(-1) ?? Number(d.lastBillTime))];
+  }).sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of spans) {
+    const last = merged.at(-1);
+    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+
+/** USD of electricity from `since` to `t`: idle watts always, load watts while busy. */
+function electricityUsd(
+  power: EarningsInput["power"],
+  since: number,
+  t: number,
+  busy: [number, number][],
+): number {
+  if (t <= since) return 0;
+  let busySeconds = 0;
+  for (const [from, to] of busy) {
+    busySeconds += Math.max(0, Math.min(to, t) - Math.max(from, since));
+  }
+  const joules = power.idleWatts * (t - since - busySeconds) + power.loadWatts * busySeconds;
+  return joules / 3.6e6 * power.pricePerKwh;
+}

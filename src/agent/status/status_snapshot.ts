@@ -1,0 +1,406 @@
+import { existsSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
+import { BENCHMARKS, type Hardware, hardwareFingerprint } from "../../bench/mod.ts";
+import { formatTokenAmount, formatUsdPerHour, type OrderState } from "../../chain/mod.ts";
+import type {
+  AgentCounters,
+  BenchmarkEntry,
+  ConnectivityStatus,
+  DealStatus,
+  ErrorEntry,
+  GpuReading,
+  MatchVerdict,
+  PlanStatus,
+  StatusSnapshot,
+  TaskStatus,
+} from "../../dashboard/mod.ts";
+import { explainMatch, type MarketViews } from "../../matcher/mod.ts";
+import { AgentError } from "../../errors.ts";
+import { computeEarnings, type EarningsBill, tokensToUsd } from "./_earnings.ts";
+import { createChainStore, planOrdersTable, readStatusMeta } from "../state/mod.ts";
+import { VERSION } from "../base/mod.ts";
+
+/** Options of {@linkcode readStatusSnapshot}: what the database alone cannot tell. */
+export type ReadStatusSnapshotOptions = {
+  /** The clock (unix ms). @default {Date.now} */
+  now?: (() => number) | undefined;
+  /** The config's `power`, for the net profit. @default {all zero} */
+  power?: { idleWatts: number; loadWatts: number; pricePerKwh: string } | undefined;
+  /** The oracle rate (token wei per USD). @default {the one the agent last recorded} */
+  rate?: bigint | undefined;
+  /** The chain head. @default {the one the agent last recorded} */
+  head?: { number: bigint; seenAt: number } | undefined;
+  /** The agent's address. @default {the one the agent last recorded} */
+  address?: string | undefined;
+  /** The rig's hardware (benchmarks are then those cached for it). */
+  hardware?: Hardware | undefined;
+  connectivity?: ConnectivityStatus | undefined;
+  /** Live resource use by `DEAL/TASK` (see `taskUsageKey`). */
+  taskUsage?: ReadonlyMap<string, NonNullable<TaskStatus["usage"]>> | undefined;
+  gpus?: readonly GpuReading[] | undefined;
+  counters?: AgentCounters | undefined;
+  /** BIDs each plan's ASK is explained against, best first. @default {3} */
+  verdictLimit?: number | undefined;
+  /** Closed deals kept in the list, newest first. @default {20} */
+  closedDeals?: number | undefined;
+  /** Errors kept, newest first. @default {50} */
+  errors?: number | undefined;
+};
+
+/**
+ * Opens the agent's state database read-only, so a status reader never
+ * writes (no migration, no journal change) and works while the agent runs.
+ *
+ * @throws {AgentError} when there is no state at `path`
+ * @example
+ * ```ts ignore
+ * const db = openStatusDatabase(".data/agent.sqlite");
+ * db.close();
+ * ```
+ */
+export function openStatusDatabase(path: string): DatabaseSync {
+  if (!existsSync(path)) {
+    throw new AgentError(`Cannot show status: no agent state at "${path}"`, {
+      hints: ["Run the agent first: sonm-agent run --config rig.yaml"],
+    });
+  }
+  const db = new DatabaseSync(path, { readOnly: true, readBigInts: true });
+  db.exec("PRAGMA busy_timeout = 5000");
+  return db;
+}
+
+/**
+ * Reads the agent's status from its state database: chain head and lag,
+ * plans with their orders and why the best BIDs do not match them, the deals
+ * on the agent's ASKs with time left and billed so far, earnings (settled
+ * from the bills, pending accrued at each open deal's price, net of
+ * electricity), tasks (when the `tasks` table exists), the last errors, and
+ * the cached benchmark results. What the database cannot tell (hardware,
+ * connectivity, live counters) comes in `options`; missing parts are null
+ * or empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openState } from "../state/state.ts";
+ * import { readStatusSnapshot } from "./status_snapshot.ts";
+ * const state = openState({ path: ":memory:" });
+ * const snapshot = readStatusSnapshot(state.db, { now: () => 1_000 });
+ * assert.equal(snapshot.chain.indexedBlock, null);
+ * assert.deepEqual(snapshot.deals, []);
+ * state.close();
+ * ```
+ */
+export function readStatusSnapshot(
+  db: DatabaseSync,
+  options: ReadStatusSnapshotOptions = {},
+): StatusSnapshot {
+  const now = (options.now ?? Date.now)();
+  const meta = readStatusMeta(db);
+  const rate = options.rate ?? meta.rate;
+  const recordedHead = options.head ?? meta.head;
+  const address = (options.address ?? meta.address)?.toLowerCase();
+  const store = createChainStore(db);
+  const table = planOrdersTable(db);
+  const indexed = store.lastIndexed()?.number;
+  // the head is recorded now and then; the indexer has seen at least up to its last block
+  const head = recordedHead !== undefined && indexed !== undefined && indexed > recordedHead.number
+    ? { ...recordedHead, number: indexed }
+    : recordedHead;
+  const run = lastRun(db);
+
+  const planOf = (askId: bigint) => table.planOf(askId);
+  const mine = store.deals().filter((d) =>
+    planOf(d.askId) !== undefined ||
+    (address !== undefined && [d.supplier, d.master].some((a) => a.toLowerCase() === address))
+  );
+  const bills = billsOf(db, new Set(mine.map((d) => d.id)));
+  // chain time may run ahead of the clock (a devnet's evm_increaseTime): bills are in chain time
+  const nowSeconds = Math.max(Math.floor(now / 1000), latestBlockTime(db));
+  const earnings = computeEarnings({
+    deals: mine.map((d) => ({ ...d, open: d.status === "ACCEPTED" })),
+    bills,
+    rate,
+    now: nowSeconds,
+    since: Math.floor((firstRunStart(db) ?? now) / 1000),
+    power: {
+      idleWatts: options.power?.idleWatts ?? 0,
+      loadWatts: options.power?.loadWatts ?? 0,
+      pricePerKwh: Number(options.power?.pricePerKwh ?? "0"),
+    },
+  });
+  const { pendingByDeal, ...earningTotals } = earnings;
+  const billed = new Map<bigint, { n: number; sum: bigint }>();
+  for (const b of bills) {
+    const entry = billed.get(b.dealId) ?? { n: 0, sum: 0n };
+    billed.set(b.dealId, { n: entry.n + 1, sum: entry.sum + b.paid });
+  }
+  const deals: DealStatus[] = selectDeals(mine, options.closedDeals ?? 20).map((d) => {
+    const paid = billed.get(d.id) ?? { n: 0, sum: 0n };
+    const pending = pendingByDeal.get(d.id) ?? { tokens: 0n, usdWei: 0n };
+    const open = d.status === "ACCEPTED";
+    return {
+      dealId: d.id.toString(),
+      plan: planOf(d.askId) ?? null,
+      consumer: d.consumer,
+      status: d.status,
+      usdPerHour: formatUsdPerHour(d.price),
+      duration: Number(d.duration),
+      startTime: Number(d.startTime),
+      endTime: Number(d.endTime),
+      timeLeft: open && d.duration > 0n ? Math.max(0, Number(d.endTime) - nowSeconds) : null,
+      bills: paid.n,
+      billedTokens: formatTokenAmount(paid.sum),
+      billedUsd: tokensToUsd(paid.sum, rate),
+      pendingTokens: formatTokenAmount(pending.tokens),
+      pendingUsd: Number(pending.usdWei) / 1e18,
+    };
+  });
+
+  return {
+    generatedAt: now,
+    agent: {
+      version: VERSION,
+      running: run !== undefined && run.stoppedAt === null && processAlive(run.pid),
+      startedAt: run?.startedAt ?? null,
+      pid: run?.pid ?? null,
+      address: address ?? null,
+    },
+    chain: {
+      indexedBlock: indexed?.toString() ?? null,
+      headBlock: head?.number.toString() ?? null,
+      headSeenAt: head?.seenAt ?? null,
+      lagBlocks: head !== undefined && indexed !== undefined
+        ? Math.max(0, Number(head.number - indexed))
+        : null,
+    },
+    plans: readPlans(store, table, { deals: mine, paused: pausedPlans(db) }, {
+      limit: options.verdictLimit ?? 3,
+    }),
+    deals,
+    dealCounts: {
+      open: mine.filter((d) => d.status === "ACCEPTED").length,
+      closed: mine.filter((d) => d.status === "CLOSED").length,
+    },
+    earnings: { ...earningTotals, rate: rate?.toString() ?? null },
+    tasks: readTasks(db, options.taskUsage),
+    connectivity: options.connectivity ?? null,
+    errors: readErrors(db, options.errors ?? 50),
+    hardware: options.hardware === undefined ? null : {
+      cpu: {
+        model: options.hardware.cpu.model,
+        cores: options.hardware.cpu.cores,
+        threads: options.hardware.cpu.threads,
+      },
+      memBytes: options.hardware.memory.totalBytes,
+      gpus: options.hardware.gpus.map((g) => ({
+        index: g.index,
+        vendor: g.vendor,
+        name: g.name,
+        memBytes: g.memBytes,
+      })),
+    },
+    benchmarks: readBenchmarks(db, options.hardware),
+    gpus: [...(options.gpus ?? [])],
+    counters: options.counters ?? null,
+  };
+}
+
+type Store = ReturnType<typeof createChainStore>;
+type Table = ReturnType<typeof planOrdersTable>;
+type Deal = ReturnType<Store["deals"]>[number];
+
+/** Open deals first (by id), then the newest closed ones. */
+function selectDeals(deals: Deal[], closedKept: number): Deal[] {
+  const open = deals.filter((d) => d.status === "ACCEPTED");
+  const closed = deals.filter((d) => d.status === "CLOSED").reverse().slice(0, closedKept);
+  return [...open, ...closed];
+}
+
+function readPlans(
+  store: Store,
+  table: Table,
+  { deals, paused }: { deals: Deal[]; paused: ReadonlySet<string> },
+  { limit }: { limit: number },
+): PlanStatus[] {
+  const rows = table.all();
+  // a plan paused before its first ASK has no order yet: it is listed too
+  const names = [...new Set([...rows.map((r) => r.plan), ...paused])].sort();
+  const bids = store.activeOrders().filter((o) => o.type === "BID")
+    .sort((a, b) => (a.price === b.price ? Number(a.id - b.id) : a.price > b.price ? -1 : 1));
+  const views = store.marketViews();
+  return names.map((plan) => {
+    const mineRows = rows.filter((r) => r.plan === plan);
+    const current = mineRows.find((r) => r.retiredAt === undefined);
+    const order = current === undefined ? undefined : store.getOrder(current.orderId);
+    const deal = deals.find((d) => d.status === "ACCEPTED" && table.planOf(d.askId) === plan);
+    return {
+      plan,
+      paused: paused.has(plan),
+      orderId: current?.orderId.toString() ?? null,
+      active: order?.active ?? false,
+      usdPerHour: order === undefined ? null : formatUsdPerHour(order.price),
+      dealId: deal?.id.toString() ?? null,
+      verdicts: order?.active ? verdicts(order, bids.slice(0, limit), views) : [],
+      orders: mineRows.map((r) => ({
+        orderId: r.orderId.toString(),
+        placedAt: r.placedAt,
+        retiredAt: r.retiredAt ?? null,
+        retireReason: r.retireReason ?? null,
+      })),
+    };
+  });
+}
+
+/** Plans the rig owner paused (`plan_overrides`, absent before migration 8). */
+function pausedPlans(db: DatabaseSync): Set<string> {
+  if (!hasTable(db, "plan_overrides")) return new Set();
+  const rows = db.prepare("SELECT plan FROM plan_overrides WHERE paused = 1").all();
+  return new Set(rows.map((r) => String(r.plan)));
+}
+
+function verdicts(ask: OrderState, bids: OrderState[], views: MarketViews): MatchVerdict[] {
+  return bids.map((bid) => {
+    const why = explainMatch({ bid, ask }, views);
+    const base = { bidId: bid.id.toString(), bidUsdPerHour: formatUsdPerHour(bid.price) };
+    if (why.matched) return { ...base, matched: true };
+    const values = Object.entries(why.values).map(([k, v]) => `${k}=${v}`).join(", ");
+    return {
+      ...base,
+      matched: false,
+      rule: why.name,
+      why: `${why.condition}${values === "" ? "" : ` (${values})`}`,
+    };
+  });
+}
+
+/** Bills of the given deals with their time: the block's, else the deal's bill time then. */
+function billsOf(db: DatabaseSync, deals: Set<bigint>): EarningsBill[] {
+  const rows = db.prepare(
+    `SELECT b.deal_id, b.paid_amount,
+       COALESCE(k.timestamp, v.last_bill_time, d.start_time) AS t
+     FROM chain_bills b
+     LEFT JOIN chain_blocks k ON k.number = b.block_number
+     LEFT JOIN chain_deals v ON v.id = b.deal_id AND v.block_number = b.block_number
+     LEFT JOIN (SELECT id, MIN(start_time) AS start_time FROM chain_deals GROUP BY id) d
+       ON d.id = b.deal_id
+     ORDER BY b.block_number, b.log_index`,
+  ).all() as { deal_id: bigint; paid_amount: string; t: bigint | null }[];
+  return rows.filter((r) => deals.has(r.deal_id)).map((r) => ({
+    dealId: r.deal_id,
+    paid: BigInt(r.paid_amount),
+    t: Number(r.t ?? 0n),
+  }));
+}
+
+function hasTable(db: DatabaseSync, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+    undefined;
+}
+
+type SqlRow = Record<string, unknown>;
+const num = (v: unknown): number | null =>
+  v === null || v === undefined ? null : Number(v as number | bigint);
+
+function readTasks(
+  db: DatabaseSync,
+  usage: ReadStatusSnapshotOptions["taskUsage"],
+): TaskStatus[] {
+  if (!hasTable(db, "tasks")) return [];
+  const rows = db.prepare("SELECT * FROM tasks ORDER BY created_at DESC LIMIT 100")
+    .all() as SqlRow[];
+  return rows.map((r) => {
+    const taskId = String(r.task_id);
+    const used = usage?.get(`${r.deal_id}/${taskId}`);
+    return {
+      dealId: String(r.deal_id),
+      taskId,
+      image: String(r.image ?? ""),
+      state: String(r.state ?? "unknown"),
+      exitCode: num(r.exit_code),
+      message: String(r.message ?? ""),
+      createdAt: num(r.created_at),
+      startedAt: num(r.started_at),
+      finishedAt: num(r.finished_at),
+      ...(used === undefined ? {} : { usage: used }),
+    };
+  });
+}
+
+function readErrors(db: DatabaseSync, limit: number): ErrorEntry[] {
+  if (!hasTable(db, "agent_errors")) return [];
+  const rows = db.prepare("SELECT * FROM agent_errors ORDER BY id DESC LIMIT ?").all(
+    limit,
+  ) as SqlRow[];
+  return rows.map((r) => ({
+    at: Number(r.at),
+    level: r.level === "error" ? "error" : "warn",
+    component: String(r.component),
+    message: String(r.message),
+    fields: parseObject(String(r.fields)),
+  }));
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
+}
+
+function readBenchmarks(db: DatabaseSync, hardware: Hardware | undefined): BenchmarkEntry[] {
+  const hash = hardware === undefined ? undefined : hardwareFingerprint(hardware).hash;
+  const rows = db.prepare(
+    hash === undefined
+      ? "SELECT * FROM bench_results ORDER BY measured_at DESC"
+      : "SELECT * FROM bench_results WHERE hardware_hash = ? ORDER BY measured_at DESC",
+  ).all(...(hash === undefined ? [] : [hash])) as SqlRow[];
+  const seen = new Set<number>();
+  const out: BenchmarkEntry[] = [];
+  for (const r of rows) {
+    const id = Number(r.benchmark_id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({
+      id,
+      key: BENCHMARKS.find((b) => b.id === id)?.key ?? `benchmark-${id}`,
+      value: String(r.value),
+      unit: String(r.unit),
+      probe: String(r.probe),
+      measuredAt: Number(r.measured_at),
+    });
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+function lastRun(
+  db: DatabaseSync,
+): { startedAt: number; stoppedAt: number | null; pid: number } | undefined {
+  const r = db.prepare("SELECT * FROM agent_runs ORDER BY id DESC LIMIT 1").get() as
+    | SqlRow
+    | undefined;
+  if (r === undefined) return undefined;
+  return { startedAt: Number(r.started_at), stoppedAt: num(r.stopped_at), pid: Number(r.pid) };
+}
+
+function latestBlockTime(db: DatabaseSync): number {
+  const r = db.prepare("SELECT MAX(timestamp) AS t FROM chain_blocks").get() as SqlRow | undefined;
+  return num(r?.t) ?? 0;
+}
+
+function firstRunStart(db: DatabaseSync): number | undefined {
+  const r = db.prepare("SELECT MIN(started_at) AS t FROM agent_runs").get() as SqlRow | undefined;
+  return num(r?.t) ?? undefined;
+}
+
+/** Whether a process with this pid lives (Linux /proc; elsewhere assumed alive). */
+function processAlive(pid: number): boolean {
+  if (pid === Deno.pid) return true;
+  try {
+    return Deno.build.os !== "linux" || existsSync(`/proc/${pid}`);
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,237 @@
+import { containerLogs, DockerValidationError, ImagePolicyError } from "../../docker/mod.ts";
+import {
+  type AdminAction,
+  RequestRefusedError,
+  type TaskRequestHandler,
+  type TaskStatus,
+  type VerifiedRequest,
+} from "../../nat/mod.ts";
+import {
+  type AdminActions,
+  type AdminRequest,
+  createAdminActions,
+  stopTaskRow,
+} from "./admin_actions.ts";
+import { killPoint } from "../base/mod.ts";
+import type { TaskRuntime } from "./task_runtime.ts";
+import { FINISHED_TASK_STATES, type TaskRow } from "../state/mod.ts";
+
+/** Options of {@linkcode createTaskHandler}. */
+export type TaskHandlerOptions = {
+  /** Addresses allowed to send admin actions (config `admins`; a function is read per request). */
+  admins: readonly string[] | (() => readonly string[]);
+  /**
+   * The admin actions, shared with the dashboard. @default {over `runtime`, with no plan
+   * controls: only `admin.status` and `admin.stop-task` work}
+   */
+  adminActions?: AdminActions | undefined;
+  /** Unix seconds now. @default {wall clock} */
+  nowSeconds?: (() => bigint) | undefined;
+};
+
+/**
+ * The agent's side of the task protocol. Every request, after its signature
+ * was checked by the transport ({@linkcode dispatchTaskRequest}), is accepted
+ * only when, in this order:
+ *
+ * 1. its expiry is ahead;
+ * 2. consumer actions: the deal is open on chain (read from the chain, not the
+ *    index) and this rig's, and the signer is the deal's consumer; admin
+ *    actions: the signer is in `admins`;
+ * 3. its nonce is new for the signer (nonces persist in sqlite: a replay after
+ *    a restart is refused too);
+ * 4. submit: the spec fits the plan the deal bought and its image may pass the
+ *    rig's policy, and the deal has no running task.
+ *
+ * A refusal throws {@linkcode RequestRefusedError} and changes nothing. An
+ * accepted submit is journaled (nonce and task row in one transaction) before
+ * any container call; its container then runs with the plan's limits.
+ *
+ * @example
+ * ```ts ignore
+ * const handler = createTaskHandler(runtime, { admins: config.admins });
+ * const reply = await dispatchTaskRequest(handler, envelope, { domain, signal });
+ * ```
+ */
+export function createTaskHandler(
+  runtime: TaskRuntime,
+  options: TaskHandlerOptions,
+): TaskRequestHandler {
+  const { tasks } = runtime;
+  const adminList = options.admins;
+  const isAdmin = (signer: string) =>
+    (typeof adminList === "function" ? adminList() : adminList)
+      .some((a) => a.toLowerCase() === signer.toLowerCase());
+  const adminActions = options.adminActions ?? createAdminActions(runtime, {});
+  const nowSeconds = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
+
+  function checkFresh(request: VerifiedRequest) {
+    const now = nowSeconds();
+    if (request.expiry <= now) {
+      throw new RequestRefusedError("expired", `request expired at ${request.expiry} (now ${now})`);
+    }
+    if (tasks.nonceSeen(request.signer, request.nonce)) {
+      throw new RequestRefusedError(
+        "replay",
+        `nonce ${request.nonce} of ${request.signer} was used before`,
+      );
+    }
+  }
+
+  /** Checks a consumer request up to its nonce; records nothing. */
+  async function consumerDeal(request: VerifiedRequest, signal: AbortSignal) {
+    checkFresh(request);
+    const deal = await runtime.openDeal(request.dealId, signal);
+    if (deal.consumer.toLowerCase() !== request.signer.toLowerCase()) {
+      throw new RequestRefusedError(
+        "not-authorized",
+        `${request.signer} is not the consumer of deal ${deal.id}`,
+      );
+    }
+    checkFresh(request); // the chain read awaited: a concurrent twin may have used the nonce
+    return deal;
+  }
+
+  const record = (request: VerifiedRequest) => ({
+    signer: request.signer,
+    nonce: request.nonce,
+    action: request.action,
+    dealId: request.dealId,
+    expiry: request.expiry,
+  });
+
+  /** Records the nonce (and a submit's task); a twin that won the race makes this a replay. */
+  function accept(request: VerifiedRequest, task?: { spec: string; image: string }) {
+    try {
+      return tasks.accept(record(request), task);
+    } catch (error) {
+      if (tasks.nonceSeen(request.signer, request.nonce)) {
+        throw new RequestRefusedError(
+          "replay",
+          `nonce ${request.nonce} of ${request.signer} was used before`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  function latestTask(dealId: bigint): TaskRow {
+    const row = tasks.latest(dealId);
+    if (row === undefined) {
+      throw new RequestRefusedError("unknown-task", `deal ${dealId} has no task yet`);
+    }
+    return row;
+  }
+
+  return {
+    async submit(request, signal): Promise<TaskStatus> {
+      const deal = await consumerDeal(request, signal);
+      const plan = await runtime.planOfDeal(deal, signal);
+      runtime.specFor(plan, request.args.spec); // refuses a spec over the plan's limits
+      const current = tasks.latest(deal.id);
+      if (current !== undefined && !FINISHED_TASK_STATES.has(current.state)) {
+        throw new RequestRefusedError(
+          "unavailable",
+          `deal ${deal.id} already runs task ${current.taskId}: stop it first`,
+        );
+      }
+      checkFresh(request);
+      const spec = JSON.stringify(request.args.spec);
+      const { taskId } = accept(request, { spec, image: request.args.spec.image });
+      killPoint("task-accepted");
+      const row = tasks.get(deal.id, taskId!)!;
+      try {
+        return runtime.statusOf(await runtime.start(row, plan, signal, { fresh: true }));
+      } catch (error) {
+        if (error instanceof ImagePolicyError) {
+          tasks.undoAccept(record(request), taskId);
+          throw new RequestRefusedError("policy", error.message);
+        }
+        if (error instanceof DockerValidationError) {
+          tasks.undoAccept(record(request), taskId);
+          throw new RequestRefusedError("over-limits", error.message);
+        }
+        return runtime.statusOf(tasks.get(deal.id, taskId!) ?? row);
+      }
+    },
+
+    async status(request, signal): Promise<TaskStatus> {
+      const deal = await consumerDeal(request, signal);
+      const row = latestTask(deal.id);
+      accept(request);
+      return runtime.statusOf(row);
+    },
+
+    async *logs(request, signal): AsyncIterable<Uint8Array> {
+      const deal = await consumerDeal(request, signal);
+      const row = latestTask(deal.id);
+      if (row.containerId === undefined) {
+        throw new RequestRefusedError("unknown-task", `task ${row.taskId} has no container yet`);
+      }
+      accept(request);
+      yield new Uint8Array(0); // accepted: the transport may answer before the first output
+      for await (
+        const chunk of containerLogs(runtime.docker, {
+          id: row.containerId,
+          follow: request.args.follow,
+          tail: request.args.tail,
+          signal,
+        })
+      ) {
+        yield chunk.data;
+      }
+    },
+
+    async stop(request, signal): Promise<TaskStatus> {
+      const deal = await consumerDeal(request, signal);
+      const row = latestTask(deal.id);
+      accept(request);
+      return await stopTaskRow(runtime, row, { message: "stopped by the consumer", signal });
+    },
+
+    async forward(request, signal) {
+      const deal = await consumerDeal(request, signal);
+      const row = latestTask(deal.id);
+      const port = row.ports.find((p) => p.containerPort === request.args.containerPort);
+      if (row.state !== "running" || port === undefined) {
+        throw new RequestRefusedError(
+          "unknown-task",
+          `task ${row.taskId} of deal ${deal.id} publishes no running port ${request.args.containerPort}`,
+        );
+      }
+      accept(request);
+      return { hostname: "127.0.0.1", port: port.hostPort };
+    },
+
+    async admin(request: VerifiedRequest<AdminAction>, signal): Promise<unknown> {
+      if (!isAdmin(request.signer)) {
+        throw new RequestRefusedError(
+          "not-authorized",
+          `${request.signer} is not an administrator of this rig`,
+        );
+      }
+      checkFresh(request);
+      // checked in full before the nonce is journaled: a refusal changes nothing
+      const run = adminActions.prepare(adminRequestOf(request), request.signer);
+      accept(request);
+      return await run(signal);
+    },
+  };
+}
+
+/** The protocol's admin request as an {@linkcode AdminRequest} (its args were parsed by src/nat). */
+function adminRequestOf(request: VerifiedRequest<AdminAction>): AdminRequest {
+  const args = request.args as Record<string, string>;
+  switch (request.action) {
+    case "admin.status":
+      return { kind: "status" };
+    case "admin.pause-plan":
+      return { kind: "pause-plan", plan: args.plan! };
+    case "admin.resume-plan":
+      return { kind: "resume-plan", plan: args.plan! };
+    case "admin.set-price":
+      return { kind: "set-price", plan: args.plan!, priceUsdPerHour: args.priceUsdPerHour! };
+    case "admin.stop-task":
+      return { kind: "stop-task", dealId: BigInt(args.dealId!) };
+  }
+}

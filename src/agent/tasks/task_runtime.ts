@@ -1,0 +1,315 @@
+import type { DatabaseSync } from "node:sqlite";
+import { type DealState, getDeal, getOrder, type MarketClient } from "../../chain/mod.ts";
+import {
+  DockerApiError,
+  type DockerClient,
+  findTasks,
+  type RegistryAuth,
+  removeContainer,
+  startTask,
+  stopTask,
+} from "../../docker/mod.ts";
+import {
+  type ConsumerTaskSpec,
+  consumerTaskSpecSchema,
+  RequestRefusedError,
+  type TaskStatus,
+} from "../../nat/mod.ts";
+import type { AgentConfig, PlanConfig } from "../config/mod.ts";
+import { identifyPlan, type PlannedAsk } from "../market/mod.ts";
+import { killPoint, type Logger } from "../base/mod.ts";
+import { imagePolicyOf, taskSpecForDeal } from "./task_limits.ts";
+import { type TaskRow, type TasksTable, tasksTable, type TaskState } from "../state/mod.ts";
+
+/** What the task runtime works with. */
+export type TaskRuntimeComponents = {
+  db: DatabaseSync;
+  docker: DockerClient;
+  /** Reads deals and orders from the chain (not the local index). */
+  market: MarketClient;
+  logger: Logger;
+};
+
+/** Options of {@linkcode createTaskRuntime}. */
+export type TaskRuntimeOptions = {
+  /** `sonm.agent` label of this agent's containers (1-64 of a-z, 0-9, `_.-`). */
+  agentId: string;
+  /** This agent's address: the supplier of its deals. */
+  supplier: `0x${string}`;
+  /** The plans (a function is read at each use: a config reload changes them). */
+  plans: readonly PlanConfig[] | (() => readonly PlanConfig[]);
+  /** The plans' ASKs (to recover a deal's plan from its ASK on chain). */
+  planned: () => readonly PlannedAsk[];
+  /** Docker settings (a function is read for each new task: a reload changes `allowedImages`). */
+  docker: AgentConfig["docker"] | (() => AgentConfig["docker"]);
+  rigGpus: readonly { index: number; vendor: string }[];
+  /** Credentials for private registries, by registry host (`127.0.0.1:5000`). */
+  registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
+  /** Seconds between SIGTERM and SIGKILL when a task is stopped. @default {5} */
+  stopTimeoutSeconds?: number | undefined;
+};
+
+/** The deal -> task operations shared by the request handler and the reconciler. */
+export type TaskRuntime = {
+  readonly agentId: string;
+  readonly supplier: `0x${string}`;
+  readonly tasks: TasksTable;
+  readonly docker: DockerClient;
+  readonly logger: Logger;
+  /** The deal from the chain when it is open and this agent's; refuses otherwise. */
+  openDeal(dealId: bigint, signal?: AbortSignal): Promise<DealState>;
+  /** The plan a deal serves, from its ASK on chain (then the local table). */
+  planOfDeal(deal: DealState, signal?: AbortSignal): Promise<PlanConfig>;
+  /** The runtime spec for a consumer spec on a plan (refuses over-limit specs). */
+  specFor(plan: PlanConfig, spec: ConsumerTaskSpec): ReturnType<typeof taskSpecForDeal>;
+  /**
+   * Starts a journaled task (state `starting`): removes a half-made container
+   * of an earlier attempt, starts the container under the plan's limits,
+   * journals its id before it starts and `running` after. A failure marks the
+   * task failed (policy and validation errors are rethrown for the caller).
+   */
+  start(
+    row: TaskRow,
+    plan: PlanConfig,
+    signal?: AbortSignal,
+    options?: { fresh?: boolean | undefined },
+  ): Promise<TaskRow>;
+  /** Journals a task's end, then stops and removes its container. Idempotent. */
+  stop(
+    row: TaskRow,
+    end: { state: TaskState; message: string },
+    signal?: AbortSignal,
+  ): Promise<TaskRow>;
+  /** A task as the protocol shows it. */
+  statusOf(row: TaskRow): TaskStatus;
+  /** Whether a start or stop of this task is under way in this process (the reconciler leaves it alone). */
+  busy(dealId: bigint, taskId: number): boolean;
+};
+
+/**
+ * Creates the task runtime over the agent's state, Docker and the chain.
+ *
+ * @example
+ * ```ts ignore
+ * const runtime = createTaskRuntime({ db, docker, market, logger }, {
+ *   agentId: "rig1", supplier: account.address, plans: config.plans,
+ *   planned: () => planned, docker: config.docker, rigGpus: [],
+ * });
+ * ```
+ */
+export function createTaskRuntime(
+  components: TaskRuntimeComponents,
+  options: TaskRuntimeOptions,
+): TaskRuntime {
+  const { db, docker, market, logger } = components;
+  const { agentId, supplier, rigGpus } = options;
+  const tasks = tasksTable(db);
+  const dockerConfig = () =>
+    typeof options.docker === "function" ? options.docker() : options.docker;
+  const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
+  const me = supplier.toLowerCase();
+  const planByName = (name: string) => plans().find((p) => p.name === name);
+  const planOrder = db.prepare("SELECT plan FROM plan_orders WHERE order_id = ?");
+
+  async function openDeal(dealId: bigint, signal?: AbortSignal): Promise<DealState> {
+    let deal: DealState | undefined;
+    try {
+      deal = await getDeal(market, { dealId, signal });
+    } catch (error) {
+      throw new RequestRefusedError(
+        "unavailable",
+        `cannot read deal ${dealId} from the chain: ${errorText(error)}`,
+      );
+    }
+    if (
+      deal === undefined ||
+      (deal.supplier.toLowerCase() !== me && deal.master.toLowerCase() !== me)
+    ) {
+      throw new RequestRefusedError("deal-not-open", `deal ${dealId} is not a deal of this rig`);
+    }
+    if (deal.status !== "ACCEPTED") {
+      throw new RequestRefusedError("deal-not-open", `deal ${dealId} is closed`);
+    }
+    return deal;
+  }
+
+  // an order's parameters never change: its plan is read from the chain once
+  const planOfAsk = new Map<bigint, string>();
+
+  async function planOfDeal(deal: DealState, signal?: AbortSignal): Promise<PlanConfig> {
+    let fromChain = planOfAsk.get(deal.askId);
+    if (fromChain === undefined) {
+      const ask = await getOrder(market, { orderId: deal.askId, signal }).catch(() => undefined);
+      fromChain = ask === undefined ? undefined : identifyPlan(ask, options.planned());
+      if (fromChain !== undefined) planOfAsk.set(deal.askId, fromChain);
+    }
+    const name = fromChain ??
+      (planOrder.get(deal.askId) as { plan: string } | undefined)?.plan;
+    const plan = name === undefined ? undefined : planByName(name);
+    if (plan === undefined) {
+      throw new RequestRefusedError(
+        "unavailable",
+        `deal ${deal.id} is on ASK ${deal.askId}, which no plan of this rig's config explains`,
+      );
+    }
+    return plan;
+  }
+
+  const specFor = (plan: PlanConfig, spec: ConsumerTaskSpec) =>
+    taskSpecForDeal(plan, spec, { defaultLimits: dockerConfig().defaultLimits, rigGpus });
+
+  async function removeLeftovers(row: TaskRow, signal?: AbortSignal) {
+    const found = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
+    for (const c of found.filter((f) => f.taskId === String(row.taskId))) {
+      await removeContainer(docker, { id: c.containerId, force: true, signal }).catch(notFound);
+    }
+  }
+
+  const inFlight = new Set<string>();
+  const busyKey = (dealId: bigint, taskId: number) => `${dealId}/${taskId}`;
+
+  async function start(
+    row: TaskRow,
+    plan: PlanConfig,
+    signal?: AbortSignal,
+    opts: { fresh?: boolean | undefined } = {},
+  ): Promise<TaskRow> {
+    const { dealId, taskId } = row;
+    const k = busyKey(dealId, taskId);
+    inFlight.add(k); // synchronously, before the first await
+    try {
+      return await startOnce(row, plan, signal, opts.fresh === true);
+    } finally {
+      inFlight.delete(k);
+    }
+  }
+
+  async function startOnce(
+    row: TaskRow,
+    plan: PlanConfig,
+    signal: AbortSignal | undefined,
+    fresh: boolean,
+  ): Promise<TaskRow> {
+    const { dealId, taskId } = row;
+    try {
+      const consumerSpec = consumerTaskSpecSchema.parse(JSON.parse(row.spec));
+      // a task just journaled has no container yet; a restarted one may have a half-made one
+      if (!fresh) await removeLeftovers(row, signal);
+      const started = await startTask(docker, {
+        spec: specFor(plan, consumerSpec),
+        policy: imagePolicyOf(dockerConfig().allowedImages),
+        agentId,
+        dealId: dealId.toString(),
+        taskId: String(taskId),
+        registryAuth: options.registryAuth?.(consumerSpec.image),
+        onCreated: (containerId) => {
+          tasks.setContainer(dealId, taskId, containerId);
+          killPoint("container-created");
+        },
+        signal,
+      });
+      killPoint("container-started");
+      tasks.markRunning(dealId, taskId, {
+        containerId: started.containerId,
+        ports: started.ports.map((p) => ({
+          containerPort: p.containerPort,
+          protocol: p.protocol === "udp" ? "udp" : "tcp",
+          hostPort: p.hostPort,
+        })),
+        startedAt: Date.now(),
+      });
+      logger.info("task started", {
+        dealId,
+        taskId,
+        plan: plan.name,
+        image: consumerSpec.image,
+        container: started.containerName,
+        warnings: started.warnings.length > 0 ? started.warnings : undefined,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      tasks.finish(dealId, taskId, {
+        state: "failed",
+        message: `cannot start: ${errorText(error)}`,
+        at: Date.now(),
+      });
+      logger.error("cannot start task", { dealId, taskId, error: errorText(error) });
+      await removeLeftovers(row).catch(() => {});
+      throw error;
+    }
+    return tasks.get(dealId, taskId)!;
+  }
+
+  async function stop(
+    row: TaskRow,
+    end: { state: TaskState; message: string },
+    signal?: AbortSignal,
+  ): Promise<TaskRow> {
+    const k = busyKey(row.dealId, row.taskId);
+    inFlight.add(k);
+    try {
+      return await stopOnce(row, end, signal);
+    } finally {
+      inFlight.delete(k);
+    }
+  }
+
+  async function stopOnce(
+    row: TaskRow,
+    end: { state: TaskState; message: string },
+    signal?: AbortSignal,
+  ): Promise<TaskRow> {
+    // the end is journaled first: a crash before the removal leaves a container the reconciler removes
+    tasks.finish(row.dealId, row.taskId, { ...end, at: Date.now() });
+    killPoint("task-stop-journaled");
+    const found = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
+    for (const c of found.filter((f) => f.taskId === String(row.taskId))) {
+      await stopTask(docker, {
+        containerId: c.containerId,
+        timeoutSeconds: options.stopTimeoutSeconds ?? 5,
+        signal,
+      });
+    }
+    logger.info("task stopped", { dealId: row.dealId, taskId: row.taskId, reason: end.message });
+    return tasks.get(row.dealId, row.taskId) ?? row;
+  }
+
+  function statusOf(row: TaskRow): TaskStatus {
+    const iso = (ms: number | undefined) =>
+      ms === undefined ? undefined : new Date(ms).toISOString();
+    return {
+      dealId: row.dealId.toString(),
+      taskId: String(row.taskId),
+      image: row.image,
+      state: row.state,
+      exitCode: row.exitCode,
+      ports: row.ports.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol })),
+      startedAt: iso(row.startedAt),
+      finishedAt: iso(row.finishedAt),
+      message: row.message,
+    };
+  }
+
+  return {
+    agentId,
+    supplier,
+    tasks,
+    docker,
+    logger,
+    openDeal,
+    planOfDeal,
+    specFor,
+    start,
+    stop,
+    statusOf,
+    busy: (dealId, taskId) => inFlight.has(busyKey(dealId, taskId)),
+  };
+}
+
+function notFound(error: unknown): void {
+  if (!(error instanceof DockerApiError && error.isNotFound)) throw error;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
