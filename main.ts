@@ -263,9 +263,75 @@ function printAnswer(opts: TargetOptions, answer: { path: string; result: unknow
 function addClientCommands(program: Command): void {
   const client = program.command("client")
     .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
+  addClientInitCommand(client);
   addClientTaskCommands(client);
   addClientAdminCommand(client);
   addClientStreamCommands(client);
+}
+
+/** `client init`: the consumer's config and key. */
+function addClientInitCommand(client: Command): void {
+  client.command("init")
+    .description("write a commented client.yaml and a new (or imported) encrypted keystore")
+    .option("-c, --config <file>", "where to write the client config", "client.yaml")
+    .option("--devnet <dir>", "buy on the devnet of a local rig: its data_dir (default ./.data)")
+    .option("--rpc-url <url>", "buy on this chain: its JSON-RPC URL (with --chain-id, --market)")
+    .option("--chain-id <n>", "the chain's id", wholeNumber)
+    .option("--market <address>", "the market contract's address")
+    .option("--from-block <n>", "the market's deployment block", wholeNumber)
+    .option("--relay <multiaddr...>", "relays this client may use (/.../p2p/<relay id>)")
+    .option("--import-key <file>", "import this key: a hex private key or a keystore file")
+    .option("--passphrase-file <file>", "file holding the passphrase (made, random, when missing)")
+    .option("--passphrase-prompt", "ask for the passphrase (each command asks again)", false)
+    .option("--force", "overwrite an existing config (the keystore is kept)", false)
+    .option("--json", "print JSON", false)
+    .action(async (opts: {
+      config: string;
+      devnet?: string;
+      rpcUrl?: string;
+      chainId?: number;
+      market?: string;
+      fromBlock?: number;
+      relay?: string[];
+      importKey?: string;
+      passphraseFile?: string;
+      passphrasePrompt: boolean;
+      force: boolean;
+      json: boolean;
+    }, command: Command) => {
+      const rpc = [opts.rpcUrl, opts.chainId, opts.market];
+      if (opts.devnet !== undefined && rpc.some((v) => v !== undefined)) {
+        throw badInput("give either --devnet or --rpc-url with --chain-id and --market, not both");
+      }
+      if (rpc.some((v) => v !== undefined) && rpc.some((v) => v === undefined)) {
+        throw badInput("--rpc-url, --chain-id and --market go together: give all three");
+      }
+      if (opts.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+        throw badInput(`--market "${opts.market}": must be a 0x address`);
+      }
+      const { initClient } = await commands.clientInit();
+      const result = await initClient({
+        configPath: opts.config,
+        chain: opts.rpcUrl !== undefined
+          ? {
+            rpcUrl: opts.rpcUrl,
+            chainId: opts.chainId!,
+            market: opts.market as `0x${string}`,
+            fromBlock: BigInt(opts.fromBlock ?? 0),
+          }
+          : { devnet: opts.devnet ?? "./.data" },
+        relays: opts.relay ?? [],
+        importKey: opts.importKey,
+        passphraseFile: opts.passphraseFile,
+        passphrasePrompt: opts.passphrasePrompt,
+        force: opts.force,
+        logger: loggerFrom(command),
+      });
+      if (opts.json) return printJson(result);
+      print(`wrote ${result.configPath}`);
+      print(`keystore ${result.keystorePath} (${result.keystore}, address ${result.address})`);
+      print(`next: sonm-agent client market --config ${result.configPath} bid.yaml`);
+    });
 }
 
 /** `client submit|status|stop`: the deal's task. */

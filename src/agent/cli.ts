@@ -44,5 +44,6 @@ export const commands = {
   benchVerify: () => import("./commands/verify_report_command.ts"),
   status: () => import("./commands/status_command.ts"),
   client: () => import("./commands/client_command.ts"),
+  clientInit: () => import("./commands/client_init.ts"),
   relay: () => import("./commands/relay_command.ts"),
 } as const;
