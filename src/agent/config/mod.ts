@@ -5,6 +5,7 @@
  *
  * @module
  */
+export { type BidSpec, loadBidSpec, parseBidSpec } from "./bid_spec.ts";
 export { checkOvercommit, type RigResources } from "./check_overcommit.ts";
 export {
   type ClientChain,
