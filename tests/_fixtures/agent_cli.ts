@@ -104,19 +104,32 @@ export function spawnCliAgent(args: string[], options: SpawnCliAgentOptions = {}
 /** What a finished `sonm-agent` command printed, and its exit code. */
 export type CliResult = { code: number; stdout: string; stderr: string };
 
-/** Runs `deno run -A main.ts ...args` to its end in `cwd` (default: the repository root). */
+/**
+ * Runs `deno run -A main.ts ...args` to its end in `cwd` (default: the
+ * repository root), with `stdin` as its input (default: none).
+ */
 export async function runCli(
   args: string[],
-  options: { cwd?: string | undefined; env?: Record<string, string> | undefined } = {},
+  options: {
+    cwd?: string | undefined;
+    env?: Record<string, string> | undefined;
+    stdin?: string | undefined;
+  } = {},
 ): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "main.ts"), ...args],
     cwd: options.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...options.env },
-    stdin: "null",
+    stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }

@@ -51,11 +51,6 @@ export async function resolveClientTarget(
   options: ResolveClientTargetOptions,
 ): Promise<ResolveClientTargetReturnType> {
   const { configPath, configGiven, dealId } = options;
-  const flagsComplete = options.keystore !== undefined && options.chainId !== undefined &&
-    options.market !== undefined;
-  const config = configGiven || !flagsComplete || await pathExists(resolve(configPath))
-    ? await loadClientConfig(configPath)
-    : undefined;
   // the rig lookup from the deal id is not here yet: the supplier gives its address
   if (options.rig === undefined) {
     throw new AgentError("Cannot reach the deal's rig: --rig is required", {
@@ -65,6 +60,11 @@ export async function resolveClientTarget(
       ],
     });
   }
+  const flagsComplete = options.keystore !== undefined && options.chainId !== undefined &&
+    options.market !== undefined;
+  const config = configGiven || !flagsComplete || await pathExists(resolve(configPath))
+    ? await loadClientConfig(configPath)
+    : undefined;
   const passphrase: PassphraseSource = options.passphrase ?? config?.keystore.passphrase ??
     { from: "env", name: "SONM_PASSPHRASE" };
   return {

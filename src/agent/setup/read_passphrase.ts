@@ -1,4 +1,5 @@
 import type { PassphraseSource } from "../config/mod.ts";
+import { AgentError } from "../../errors.ts";
 import { ConfigError } from "../base/mod.ts";
 import { type PromptIo, promptPassphrase } from "./_prompt_passphrase.ts";
 
@@ -47,13 +48,10 @@ export async function readPassphrase(
   if (source.from === "prompt") {
     const answer = await promptPassphrase(options.prompt ?? "Passphrase: ", options.io);
     if (answer === "") {
-      throw new ConfigError({
-        problems: [{
-          path: "passphrase",
-          message: "was not given (an empty line)",
-          value: undefined,
-        }],
-      }, { hints: ["Type the keystore's passphrase at the prompt, or pipe it on stdin"] });
+      throw new AgentError("Cannot read the passphrase: an empty line was given", {
+        badInput: true,
+        hints: ["Type the keystore's passphrase at the prompt, or give it as one line on stdin"],
+      });
     }
     return answer;
   }
