@@ -339,8 +339,11 @@ function addClientInitCommand(client: Command): void {
       if (opts.json) return printJson(result);
       print(`wrote ${result.configPath}`);
       print(`keystore ${result.keystorePath} (${result.keystore}, address ${result.address})`);
+      if (opts.rpcUrl === undefined) {
+        print("on the devnet, get test tokens: sonm-agent devnet fund");
+      }
       print(
-        `next: write a BID file (README: Buy compute), then: sonm-agent client market BID_FILE`,
+        "next: write a BID file (README: Buy compute), then: sonm-agent client market BID_FILE",
       );
     });
 }
