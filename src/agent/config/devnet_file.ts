@@ -68,6 +68,16 @@ export async function writeDevnetFile(dataDir: string, devnet: DevnetFile): Prom
  * devnet on that data directory).
  *
  * @throws {ConfigError} when the file exists but is not a devnet file
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readDevnetFile } from "./devnet_file.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await readDevnetFile(dir), undefined);
+ * await Deno.writeTextFile(`${dir}/devnet.json`, "{}");
+ * await assert.rejects(() => readDevnetFile(dir), /1 problem found/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function readDevnetFile(dataDir: string): Promise<DevnetFile | undefined> {
   const file = join(dataDir, DEVNET_FILE);
