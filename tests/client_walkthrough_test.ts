@@ -232,7 +232,7 @@ ${plans}
         rigAddr,
         "--container-port",
         "8080",
-      ]);
+      ], { timeoutMs: 30_000 }); // before the fix it printed "forwarding" and ran on
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stdout, "", "nothing printed as forwarding");
       assert.match(r.stderr, /does not sell incoming connections/);

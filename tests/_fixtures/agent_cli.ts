@@ -106,7 +106,8 @@ export type CliResult = { code: number; stdout: string; stderr: string };
 
 /**
  * Runs `deno run -A main.ts ...args` to its end in `cwd` (default: the
- * repository root), with `stdin` as its input (default: none).
+ * repository root), with `stdin` as its input (default: none), killed after
+ * `timeoutMs` if given.
  */
 export async function runCli(
   args: string[],
@@ -114,11 +115,14 @@ export async function runCli(
     cwd?: string | undefined;
     env?: Record<string, string> | undefined;
     stdin?: string | undefined;
+    /** Kill it (SIGTERM) when it runs longer: for a command that must not keep running. */
+    timeoutMs?: number | undefined;
   } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "main.ts"), ...args],
     cwd: options.cwd ?? ROOT,
+    ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
