@@ -18,7 +18,6 @@ import {
   AgentError,
   ChainIdentityError,
   type ClientAdminRequest,
-  type ClientTarget,
   commands,
   ConfigError,
   createLogger,
@@ -180,6 +179,7 @@ function buildProgram(): Command {
   addRunCommand(program);
   addClientCommands(program);
   addRelayCommand(program);
+  addDevnetCommands(program);
   addConfigCommands(program);
   addHardwareCommand(program);
   addMatchCommand(program);
@@ -199,59 +199,67 @@ function addRunCommand(program: Command): void {
     });
 }
 
-/** The flags every `client` subcommand shares: which rig, which deal, who signs. */
+/**
+ * The flags every `client` task subcommand shares: the client's config, the
+ * deal, and overrides of what the config says (which rig, who signs, which
+ * chain and market).
+ */
 function withTargetOptions(command: Command, dealDefault?: string): Command {
   return (dealDefault === undefined
     ? command.requiredOption("--deal <id>", "the deal id")
     : command.option("--deal <id>", "the deal id (0: none)", dealDefault))
-    .requiredOption(
-      "--rig <multiaddr>",
-      "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
-    )
-    .requiredOption(
+    .option("-c, --config <file>", "the client's config", "client.yaml")
+    .option("--rig <multiaddr>", "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)")
+    .option(
       "--keystore <file>",
-      "the signer's keystore (the deal's consumer, or an admin)",
+      "override: the signer's keystore (the deal's consumer, or an admin)",
     )
-    .option("--passphrase-env <name>", "environment variable holding the keystore passphrase")
-    .option("--passphrase-file <file>", "file holding the keystore passphrase")
-    .requiredOption("--chain-id <n>", "chain id the requests are signed for", wholeNumber)
-    .requiredOption("--market <address>", "market contract the requests are signed for")
+    .option("--passphrase-env <name>", "override: environment variable holding the passphrase")
+    .option("--passphrase-file <file>", "override: file holding the keystore passphrase")
+    .option("--chain-id <n>", "override: chain id the requests are signed for", wholeNumber)
+    .option("--market <address>", "override: market contract the requests are signed for")
     .option("--relay-only", "stay on the relay (no direct path)", false)
     .option("--json", "print JSON", false);
 }
 
 type TargetOptions = {
-  rig: string;
+  config: string;
+  rig?: string;
   deal: string;
-  keystore: string;
+  keystore?: string;
   passphraseEnv?: string;
   passphraseFile?: string;
-  chainId: number;
-  market: string;
+  chainId?: number;
+  market?: string;
   relayOnly: boolean;
   json: boolean;
 };
 
-/** The target of a client request, from its flags (bad ones exit with code 2). */
-function clientTarget(opts: TargetOptions): ClientTarget {
+/** The target of a client request, from client.yaml and its flags (bad ones exit with code 2). */
+async function clientTarget(opts: TargetOptions, command: Command) {
   if (!/^\d{1,78}$/.test(opts.deal)) {
     throw badInput(`--deal "${opts.deal}": must be a decimal deal id`);
   }
-  if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+  if (opts.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
     throw badInput(`--market "${opts.market}": must be a 0x address`);
   }
   const passphrase = opts.passphraseFile !== undefined
     ? { from: "file" as const, path: opts.passphraseFile }
-    : { from: "env" as const, name: opts.passphraseEnv ?? "SONM_PASSPHRASE" };
-  return {
-    rigAddr: opts.rig,
+    : opts.passphraseEnv !== undefined
+    ? { from: "env" as const, name: opts.passphraseEnv }
+    : undefined;
+  const { resolveClientTarget } = await commands.clientTarget();
+  return await resolveClientTarget({
+    configPath: opts.config,
+    configGiven: command.getOptionValueSource("config") === "cli",
     dealId: BigInt(opts.deal),
-    chainId: opts.chainId,
-    market: opts.market as `0x${string}`,
-    keystorePath: opts.keystore,
+    rig: opts.rig,
+    keystore: opts.keystore,
     passphrase,
+    chainId: opts.chainId,
+    market: opts.market as `0x${string}` | undefined,
     relayOnly: opts.relayOnly,
-  };
+  });
 }
 
 function printAnswer(opts: TargetOptions, answer: { path: string; result: unknown }): void {
@@ -263,26 +271,339 @@ function printAnswer(opts: TargetOptions, answer: { path: string; result: unknow
 function addClientCommands(program: Command): void {
   const client = program.command("client")
     .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
+  addClientInitCommand(client);
+  addClientMarketCommands(client);
   addClientTaskCommands(client);
   addClientAdminCommand(client);
   addClientStreamCommands(client);
+}
+
+/** `client init`: the consumer's config and key. */
+function addClientInitCommand(client: Command): void {
+  client.command("init")
+    .description("write a commented client.yaml and a new (or imported) encrypted keystore")
+    .option("-c, --config <file>", "where to write the client config", "client.yaml")
+    .option("--devnet <dir>", "buy on the devnet of a local rig: its data_dir (default ./.data)")
+    .option("--rpc-url <url>", "buy on this chain: its JSON-RPC URL (with --chain-id, --market)")
+    .option("--chain-id <n>", "the chain's id", wholeNumber)
+    .option("--market <address>", "the market contract's address")
+    .option("--from-block <n>", "the market's deployment block", wholeNumber)
+    .option("--relay <multiaddr...>", "relays this client may use (/.../p2p/<relay id>)")
+    .option("--import-key <file>", "import this key: a hex private key or a keystore file")
+    .option("--passphrase-file <file>", "file holding the passphrase (made, random, when missing)")
+    .option("--passphrase-prompt", "ask for the passphrase (each command asks again)", false)
+    .option("--force", "overwrite an existing config (the keystore is kept)", false)
+    .option("--json", "print JSON", false)
+    .action(async (opts: {
+      config: string;
+      devnet?: string;
+      rpcUrl?: string;
+      chainId?: number;
+      market?: string;
+      fromBlock?: number;
+      relay?: string[];
+      importKey?: string;
+      passphraseFile?: string;
+      passphrasePrompt: boolean;
+      force: boolean;
+      json: boolean;
+    }, command: Command) => {
+      const rpc = [opts.rpcUrl, opts.chainId, opts.market];
+      if (opts.devnet !== undefined && rpc.some((v) => v !== undefined)) {
+        throw badInput("give either --devnet or --rpc-url with --chain-id and --market, not both");
+      }
+      if (rpc.some((v) => v !== undefined) && rpc.some((v) => v === undefined)) {
+        throw badInput("--rpc-url, --chain-id and --market go together: give all three");
+      }
+      if (opts.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+        throw badInput(`--market "${opts.market}": must be a 0x address`);
+      }
+      const { initClient } = await commands.clientInit();
+      const result = await initClient({
+        configPath: opts.config,
+        chain: opts.rpcUrl !== undefined
+          ? {
+            rpcUrl: opts.rpcUrl,
+            chainId: opts.chainId!,
+            market: opts.market as `0x${string}`,
+            fromBlock: BigInt(opts.fromBlock ?? 0),
+          }
+          : { devnet: opts.devnet ?? "./.data" },
+        relays: opts.relay ?? [],
+        importKey: opts.importKey,
+        passphraseFile: opts.passphraseFile,
+        passphrasePrompt: opts.passphrasePrompt,
+        force: opts.force,
+        logger: loggerFrom(command),
+      });
+      if (opts.json) return printJson(result);
+      print(`wrote ${result.configPath}`);
+      print(`keystore ${result.keystorePath} (${result.keystore}, address ${result.address})`);
+      if (opts.rpcUrl === undefined) {
+        print("on the devnet, get test tokens: sonm-agent devnet fund");
+      }
+      print(
+        "next: write a BID file (README: Buy compute), then: sonm-agent client market BID_FILE",
+      );
+    });
+}
+
+/** The one option of the client's market commands: which `client.yaml`. */
+function withClientConfig(command: Command): Command {
+  return command
+    .option("-c, --config <file>", "the client's config", "client.yaml")
+    .option("--json", "print JSON", false);
+}
+
+/** A decimal id given on the command line (bad ones exit with code 2). */
+function decimalId(value: string, flag: string): bigint {
+  if (!/^\d{1,78}$/.test(value)) throw badInput(`${flag} "${value}": must be a decimal id`);
+  return BigInt(value);
+}
+
+/** `client bid|market|orders|cancel|deals|close`: buying on the chain. */
+function addClientMarketCommands(client: Command): void {
+  withClientConfig(
+    client.command("bid").description("place a BID from a YAML file (what to buy, at what price)")
+      .argument("<file>", "the BID file: price_usd_per_hour, duration, resources, ..."),
+  )
+    .option(
+      "--cover-hours <n>",
+      "hours of bills to approve (default: a forward BID's duration, 24 for spot)",
+      positiveInteger,
+    )
+    .action(async (file: string, opts: { config: string; json: boolean; coverHours?: number }) => {
+      const { runClientBid } = await commands.clientBid();
+      const placed = await runClientBid({
+        configPath: opts.config,
+        bidPath: file,
+        ...(opts.coverHours === undefined ? {} : { coverSeconds: BigInt(opts.coverHours * 3600) }),
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson(placed);
+      const duration = placed.duration === "0" ? "spot" : `${placed.duration}s`;
+      print(`placed BID ${placed.orderId}: up to ${placed.usdPerHour} USD/h, ${duration}`);
+      print(`  blocks ${placed.blocked} tokens now (its first period; a deal returns the excess)`);
+      print(
+        `  the market may take ${placed.allowance} tokens${
+          placed.approved ? " (approved now" : " (approved before"
+        }: ${Number(placed.coverSeconds) / 3600} h of bills)`,
+      );
+      print(
+        `  balance ${placed.balance} tokens; next: sonm-agent client deals --config ${opts.config}`,
+      );
+    });
+
+  withClientConfig(
+    client.command("market").description(
+      "the ASKs a BID file would match now, best first, and the near misses' first failing rule",
+    )
+      .argument("<file>", "the BID file"),
+  )
+    .option("--near <n>", "show at most n near misses", wholeNumber, 5)
+    .action(async (file: string, opts: { config: string; json: boolean; near: number }) => {
+      const { runClientMarket } = await commands.clientMarket();
+      const found = await runClientMarket({
+        configPath: opts.config,
+        bidPath: file,
+        nearMisses: opts.near,
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson(found);
+      print(
+        `${found.asks} ASKs on the market; ${found.matches.length} would match, cheapest first`,
+      );
+      const duration = (d: string) => (d === "0" ? "spot" : `${d}s`);
+      const flags = (f: boolean[]) =>
+        ["overlay", "outbound", "incoming"].filter((_n, i) => f[i] === true).join(",") || "-";
+      if (found.matches.length > 0) {
+        printTable(
+          ["ASK", "USD/H", "DURATION", "NET", "TAG", "SUPPLIER"],
+          found.matches.map((
+            a,
+          ) => [a.askId, a.usdPerHour, duration(a.duration), flags(a.netflags), a.tag, a.supplier]),
+          { indent: "  " },
+        );
+      }
+      if (found.nearMisses.length === 0) return;
+      print("near misses: the first market rule each fails");
+      printTable(
+        ["ASK", "USD/H", "RULE", "WHY"],
+        found.nearMisses.map((m) => [
+          m.askId,
+          m.usdPerHour,
+          `${m.rule} ${m.name}`,
+          `${m.condition}: ${Object.entries(m.values).map(([k, x]) => `${k} = ${x}`).join(", ")}`,
+        ]),
+        { indent: "  " },
+      );
+    });
+
+  withClientConfig(
+    client.command("orders").description("your orders on the market (from the chain)"),
+  )
+    .action(async (opts: { config: string; json: boolean }) => {
+      const { runClientOrders } = await commands.clientOrders();
+      const { orders } = await runClientOrders({
+        configPath: opts.config,
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson(orders);
+      if (orders.length === 0) return print("no orders yet");
+      printTable(
+        ["ORDER", "TYPE", "STATUS", "USD/H", "DURATION", "BLOCKED", "DEAL"],
+        orders.map((o) => [
+          o.orderId,
+          o.type,
+          o.status,
+          o.usdPerHour,
+          o.duration === "0" ? "spot" : `${o.duration}s`,
+          o.blocked,
+          o.dealId || "-",
+        ]),
+        { alignRight: [5] },
+      );
+    });
+
+  withClientConfig(
+    client.command("cancel").description(
+      "cancel one of your standing orders (a BID's lock comes back)",
+    ),
+  )
+    .requiredOption("--order <id>", "the order id")
+    .action(async (opts: { config: string; json: boolean; order: string }) => {
+      const { runClientCancel } = await commands.clientOrders();
+      const done = await runClientCancel({
+        configPath: opts.config,
+        orderId: decimalId(opts.order, "--order"),
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson(done);
+      print(`cancelled order ${done.orderId}; ${done.refunded} tokens came back`);
+    });
+
+  withClientConfig(
+    client.command("deals").description("your deals, with their bills so far, and your balance"),
+  )
+    .action(async (opts: { config: string; json: boolean }) => {
+      const { runClientDeals } = await commands.clientDeals();
+      const found = await runClientDeals({ configPath: opts.config, signal: shutdownSignal() });
+      if (opts.json) return printJson(found);
+      print(`${found.consumer}: ${found.balance} tokens`);
+      if (found.deals.length === 0) return print("no deals yet");
+      printTable(
+        ["DEAL", "STATUS", "USD/H", "PAID", "BILLS", "BILLED UNTIL", "BLOCKED", "SUPPLIER"],
+        found.deals.map((d) => [
+          d.dealId,
+          d.status,
+          d.usdPerHour,
+          d.paid,
+          String(d.bills),
+          d.billedUntil,
+          d.blocked,
+          d.supplier,
+        ]),
+        { alignRight: [3, 4, 6] },
+      );
+    });
+
+  withClientConfig(
+    client.command("close").description(
+      "close one of your deals (a last bill; the lock comes back)",
+    ),
+  )
+    .requiredOption("--deal <id>", "the deal id")
+    .option("--blacklist", "also blacklist the supplier", false)
+    .action(async (opts: { config: string; json: boolean; deal: string; blacklist: boolean }) => {
+      const { runClientClose } = await commands.clientDeals();
+      const done = await runClientClose({
+        configPath: opts.config,
+        dealId: decimalId(opts.deal, "--deal"),
+        blacklist: opts.blacklist,
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson(done);
+      print(
+        `closed deal ${done.dealId}: paid ${done.paid} tokens in all; balance ${done.balance} tokens`,
+      );
+    });
+}
+
+/** `devnet advance|fund`: the local devnet's clock and test money. */
+function addDevnetCommands(program: Command): void {
+  const devnet = program.command("devnet")
+    .description(
+      "on the local devnet of a rig (chain: devnet): let chain time pass, get test tokens",
+    );
+  devnet.command("advance")
+    .description("move the devnet's clock ahead and mine a block (deals come due for billing)")
+    .option("--hours <n>", "hours to pass", positiveInteger)
+    .option("--seconds <n>", "seconds to pass", positiveInteger)
+    .option("-c, --config <file>", "a client config whose chain is the devnet", "client.yaml")
+    .option("--data-dir <dir>", "or the rig's data_dir (where it writes devnet.json)")
+    .option("--json", "print JSON", false)
+    .action(
+      async (
+        opts: { hours?: number; seconds?: number; config: string; dataDir?: string; json: boolean },
+      ) => {
+        if ((opts.hours === undefined) === (opts.seconds === undefined)) {
+          throw badInput("devnet advance needs one of --hours or --seconds");
+        }
+        const { runDevnetAdvance } = await commands.devnet();
+        const done = await runDevnetAdvance({
+          target: opts.dataDir === undefined
+            ? { configPath: opts.config }
+            : { dataDir: opts.dataDir },
+          seconds: BigInt(opts.seconds ?? opts.hours! * 3600),
+          signal: shutdownSignal(),
+        });
+        if (opts.json) return printJson(done);
+        print(
+          `chain time is now ${done.chainTime} (block ${done.blockNumber}): ${done.advancedSeconds} s passed`,
+        );
+      },
+    );
+  devnet.command("fund")
+    .description("give the client's address ether for gas and 1000 test tokens")
+    .option(
+      "-c, --config <file>",
+      "the client's config (its keystore's address is funded)",
+      "client.yaml",
+    )
+    .option("--eth <n>", "ether for gas", "100")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { config: string; eth: string; json: boolean }) => {
+      if (!/^\d{1,9}(\.\d{1,18})?$/.test(opts.eth)) {
+        throw badInput(`--eth "${opts.eth}": must be a decimal number`);
+      }
+      const { runDevnetFund } = await commands.devnet();
+      const done = await runDevnetFund({
+        configPath: opts.config,
+        eth: opts.eth,
+        signal: shutdownSignal(),
+      });
+      if (opts.json) return printJson(done);
+      print(`${done.address} has ${done.eth} ETH and ${done.tokens} tokens`);
+    });
 }
 
 /** `client submit|status|stop`: the deal's task. */
 function addClientTaskCommands(client: Command): void {
   withTargetOptions(client.command("submit").description("run a task from a YAML task file"))
     .requiredOption("--task <file>", "the task file (image, command, env, ports)")
-    .action(async (opts: TargetOptions & { task: string }) => {
+    .action(async (opts: TargetOptions & { task: string }, command: Command) => {
       const { readTaskFile, runClientRequest } = await commands.client();
       const spec = await readTaskFile(opts.task);
-      printAnswer(opts, await runClientRequest(clientTarget(opts), { action: "submit", spec }));
+      const { target } = await clientTarget(opts, command);
+      printAnswer(opts, await runClientRequest(target, { action: "submit", spec }));
     });
   for (const action of ["status", "stop"] as const) {
     const what = action === "status" ? "show the deal's task" : "stop the deal's task";
     withTargetOptions(client.command(action).description(what))
-      .action(async (opts: TargetOptions) => {
+      .action(async (opts: TargetOptions, command: Command) => {
         const { runClientRequest } = await commands.client();
-        printAnswer(opts, await runClientRequest(clientTarget(opts), { action }));
+        const { target } = await clientTarget(opts, command);
+        printAnswer(opts, await runClientRequest(target, { action }));
       });
   }
 }
@@ -301,6 +622,7 @@ function addClientAdminCommand(client: Command): void {
     .action(async (
       action: string,
       opts: TargetOptions & { plan?: string; price?: string; taskDeal?: string },
+      command: Command,
     ) => {
       const need = (value: string | undefined, flag: string) => {
         if (value === undefined) throw badInput(`admin ${action} needs ${flag}`);
@@ -324,7 +646,8 @@ function addClientAdminCommand(client: Command): void {
           );
         })();
       const { runClientAdmin } = await commands.client();
-      printAnswer(opts, await runClientAdmin(clientTarget(opts), request));
+      const { target } = await clientTarget(opts, command);
+      printAnswer(opts, await runClientAdmin(target, request));
     });
 }
 
@@ -333,9 +656,10 @@ function addClientStreamCommands(client: Command): void {
   withTargetOptions(client.command("logs").description("print the task's output"))
     .option("-f, --follow", "keep following until the task ends", false)
     .option("--tail <n>", "only the last n lines", wholeNumber)
-    .action(async (opts: TargetOptions & { follow: boolean; tail?: number }) => {
+    .action(async (opts: TargetOptions & { follow: boolean; tail?: number }, command: Command) => {
       const { runClientLogs } = await commands.client();
-      await runClientLogs(clientTarget(opts), {
+      const { target } = await clientTarget(opts, command);
+      await runClientLogs(target, {
         follow: opts.follow,
         ...(opts.tail === undefined ? {} : { tail: opts.tail }),
         write: (bytes) => Deno.stdout.writeSync(bytes),
@@ -346,9 +670,21 @@ function addClientStreamCommands(client: Command): void {
   )
     .requiredOption("--container-port <n>", "the task's published container port", wholeNumber)
     .option("--local-port <n>", "local port on 127.0.0.1 (0: any)", wholeNumber, 0)
-    .action(async (opts: TargetOptions & { containerPort: number; localPort: number }) => {
-      const { runClientForward } = await commands.client();
-      await runClientForward(clientTarget(opts), {
+    .action(async (
+      opts: TargetOptions & { containerPort: number; localPort: number },
+      command: Command,
+    ) => {
+      const { runClientForward, runClientRequest } = await commands.client();
+      const { target, config } = await clientTarget(opts, command);
+      // refused up front when no connection could get through, before a port opens
+      const { checkForward } = await commands.clientForwardCheck();
+      await checkForward({
+        config,
+        dealId: target.dealId,
+        containerPort: opts.containerPort,
+        status: async () => (await runClientRequest(target, { action: "status" })).result,
+      });
+      await runClientForward(target, {
         containerPort: opts.containerPort,
         localPort: opts.localPort,
         signal: shutdownSignal(),

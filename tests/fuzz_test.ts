@@ -1,7 +1,7 @@
 /**
  * Seeded fuzzing of every surface that reads a file a person or a stranger
- * wrote: the config, the market file, keystores and signed benchmark
- * reports. Thousands of mutated inputs each, in-process; a few through the
+ * wrote: the config, the market file, keystores, signed benchmark
+ * reports, and the consumer's client config and BID files. Thousands of mutated inputs each, in-process; a few through the
  * real CLI. Every outcome must be a success or the surface's documented,
  * clean error (never a TypeError, a RangeError or a stack trace), with a
  * message of bounded size that never quotes key material; through the CLI,
@@ -13,7 +13,12 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { ConfigError, formatConfigProblem } from "../src/agent/base/mod.ts";
-import { parseConfig } from "../src/agent/config/mod.ts";
+import {
+  parseBidSpec,
+  parseClientConfig,
+  parseConfig,
+  renderClientConfigTemplate,
+} from "../src/agent/config/mod.ts";
 import {
   BenchReportError,
   hardwareFingerprint,
@@ -219,6 +224,47 @@ async function checkReport(input: unknown): Promise<void> {
 Deno.test("fuzz: the config parser gives a ConfigError or a config, for every input", async () => {
   checkConfig(CONFIG_TEXT);
   await fuzz(1, mutatedConfig, checkConfig);
+});
+
+const CLIENT_TEXT = renderClientConfigTemplate({
+  chain: { rpcUrl: "http://127.0.0.1:8545", chainId: 31337, market: `0x${"1".repeat(40)}` },
+  relays: [`/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW${"A".repeat(44)}`],
+});
+const BID_TEXT = `price_usd_per_hour: "0.40"
+duration: 8h
+resources: { cpu_cores: 1.5, ram: 1GiB, storage: 2GiB, gpus: [0, 1], gpu_mem: 8GiB, net: { incoming: true } }
+benchmarks: { cpu-sysbench-single: 500, "9": 1000 }
+identity_level: 1
+counterparty: "0x${"2".repeat(40)}"
+tag: web
+`;
+
+/** A client.yaml or BID file parser: a value, or a ConfigError with bounded problem lines. */
+function checkYamlSurface(parse: (text: string) => unknown): (input: unknown) => void {
+  return (input) => {
+    try {
+      parse(input as string);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
+      assert.ok(error.problems.length >= 1);
+      for (const problem of error.problems) {
+        const line = formatConfigProblem(problem);
+        assert.ok(line.length < MAX_MESSAGE, line.slice(0, 200));
+      }
+    }
+  };
+}
+
+Deno.test("fuzz: the client config parser gives a ConfigError or a config, for every input", async () => {
+  const check = checkYamlSurface((text) => parseClientConfig(text, { file: "/me/client.yaml" }));
+  check(CLIENT_TEXT);
+  await fuzz(21, (rand) => mutateText(CLIENT_TEXT, rand), check);
+});
+
+Deno.test("fuzz: the BID file parser gives a ConfigError or a BID, for every input", async () => {
+  const check = checkYamlSurface((text) => parseBidSpec(text, { file: "/me/bid.yaml" }));
+  check(BID_TEXT);
+  await fuzz(22, (rand) => mutateText(BID_TEXT, rand), check);
 });
 
 Deno.test("fuzz: the market file parser gives a MarketFileError or a market, for every input", async () => {

@@ -44,5 +44,13 @@ export const commands = {
   benchVerify: () => import("./commands/verify_report_command.ts"),
   status: () => import("./commands/status_command.ts"),
   client: () => import("./commands/client_command.ts"),
+  clientInit: () => import("./commands/client_init.ts"),
+  clientTarget: () => import("./commands/client_target.ts"),
+  clientForwardCheck: () => import("./commands/client_forward_check.ts"),
+  clientBid: () => import("./commands/client_bid.ts"),
+  clientMarket: () => import("./commands/client_market.ts"),
+  clientOrders: () => import("./commands/client_orders.ts"),
+  clientDeals: () => import("./commands/client_deals.ts"),
+  devnet: () => import("./commands/devnet_command.ts"),
   relay: () => import("./commands/relay_command.ts"),
 } as const;

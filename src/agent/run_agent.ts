@@ -29,6 +29,7 @@ import {
   ensureWorkerBinding,
   gpuIndexesOf,
   placeDemoBid,
+  publishDevnet,
   startDevnet,
   unlockAgentKey,
 } from "./setup/mod.ts";
@@ -317,6 +318,15 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         signal,
         stops,
       });
+    }
+    if (devnet !== undefined) {
+      // a consumer's client.yaml finds the chain through this file once the rig is ready
+      const published = await publishDevnet(devnet, {
+        dataDir: config.dataDir,
+        relays: config.nat.relays,
+        logger: logger.child("devnet"),
+      });
+      stops.push({ name: "devnet file", stop: () => published.withdraw() });
     }
     const demoPlan = config.plans[0];
     if (devnet !== undefined && demoPlan !== undefined) {

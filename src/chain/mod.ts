@@ -131,6 +131,36 @@ export type {
 } from "./types.ts";
 export { unlockKeystore, type UnlockKeystoreOptions } from "./unlock_keystore.ts";
 export {
+  advanceChainTime,
+  type AdvanceChainTimeErrorType,
+  type AdvanceChainTimeParameters,
+  type AdvanceChainTimeReturnType,
+} from "./advance_chain_time.ts";
+export {
+  fundDevnetAccount,
+  type FundDevnetAccountErrorType,
+  type FundDevnetAccountParameters,
+  type FundDevnetAccountReturnType,
+} from "./fund_devnet_account.ts";
+export {
+  getBills,
+  type GetBillsErrorType,
+  type GetBillsParameters,
+  type GetBillsReturnType,
+} from "./get_bills.ts";
+export {
+  getMarketAddresses,
+  type GetMarketAddressesErrorType,
+  type GetMarketAddressesParameters,
+  type GetMarketAddressesReturnType,
+} from "./get_market_addresses.ts";
+export {
+  getOrdersOf,
+  type GetOrdersOfErrorType,
+  type GetOrdersOfParameters,
+  type GetOrdersOfReturnType,
+} from "./get_orders_of.ts";
+export {
   approveToken,
   type ApproveTokenErrorType,
   type ApproveTokenParameters,

@@ -315,7 +315,9 @@ export type TaskStatus = {
   dealId: string;
   taskId: string;
   image: string;
+  /** `none`: the deal has no task yet (taskId and image are then ""). */
   state:
+    | "none"
     | "pending"
     | "pulling"
     | "starting"

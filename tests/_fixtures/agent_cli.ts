@@ -35,16 +35,30 @@ export type CliAgent = {
   stop(signal?: Deno.Signal): Promise<number>;
 };
 
+/** Options of {@linkcode spawnCliAgent}. */
+export type SpawnCliAgentOptions = {
+  /** Working directory. @default {the repository root} */
+  cwd?: string | undefined;
+  /**
+   * Which stream carries the JSON lines: stderr (the logs, with `--log-format
+   * json`) or stdout (what a command prints, e.g. `client forward`'s events).
+   * @default {"stderr"}
+   */
+  lines?: "stderr" | "stdout" | undefined;
+};
+
 /** Starts `deno run -A main.ts ...args` (give `--log-format json`) from the repository root. */
-export function spawnCliAgent(args: string[]): CliAgent {
+export function spawnCliAgent(args: string[], options: SpawnCliAgentOptions = {}): CliAgent {
+  const fromStdout = options.lines === "stdout";
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { NO_COLOR: "1" },
-    stdout: "null",
-    stderr: "piped",
+    stdout: fromStdout ? "piped" : "null",
+    stderr: fromStdout ? "null" : "piped",
   }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (fromStdout ? child.stdout : child.stderr)
+    .pipeThrough(new TextDecoderStream()).getReader();
   const lines: LogLine[] = [];
   let buffer = "";
   const readMore = async (): Promise<boolean> => {
@@ -85,4 +99,41 @@ export function spawnCliAgent(args: string[]): CliAgent {
       return stopped;
     },
   };
+}
+
+/** What a finished `sonm-agent` command printed, and its exit code. */
+export type CliResult = { code: number; stdout: string; stderr: string };
+
+/**
+ * Runs `deno run -A main.ts ...args` to its end in `cwd` (default: the
+ * repository root), with `stdin` as its input (default: none), killed after
+ * `timeoutMs` if given.
+ */
+export async function runCli(
+  args: string[],
+  options: {
+    cwd?: string | undefined;
+    env?: Record<string, string> | undefined;
+    stdin?: string | undefined;
+    /** Kill it (SIGTERM) when it runs longer: for a command that must not keep running. */
+    timeoutMs?: number | undefined;
+  } = {},
+): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+    cwd: options.cwd ?? ROOT,
+    ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }

@@ -26,6 +26,7 @@ import {
   type SignRequestParameters,
 } from "../../nat/mod.ts";
 import { ConfigError } from "../base/mod.ts";
+import type { PassphraseSource } from "../config/mod.ts";
 import { readPassphrase } from "../setup/mod.ts";
 
 /** What every client command needs: where the rig is, which deal, whose key. */
@@ -36,7 +37,7 @@ export type ClientTarget = {
   chainId: number;
   market: `0x${string}`;
   keystorePath: string;
-  passphrase: { from: "env"; name: string } | { from: "file"; path: string };
+  passphrase: PassphraseSource;
   /** Skip the punch and stay on the relay. */
   relayOnly?: boolean;
 };

@@ -12,6 +12,38 @@ export {
 } from "./bench_command.ts";
 export { checkConfig, type CheckConfigOptions, type ConfigSummary } from "./check_config.ts";
 export {
+  runClientBid,
+  type RunClientBidOptions,
+  type RunClientBidReturnType,
+} from "./client_bid.ts";
+export {
+  type ClientDealEntry,
+  runClientClose,
+  type RunClientCloseOptions,
+  type RunClientCloseReturnType,
+  runClientDeals,
+  type RunClientDealsOptions,
+  type RunClientDealsReturnType,
+} from "./client_deals.ts";
+export { checkForward, type CheckForwardOptions } from "./client_forward_check.ts";
+export { initClient, type InitClientOptions, type InitClientReturnType } from "./client_init.ts";
+export {
+  type MarketAsk,
+  type NearMiss,
+  runClientMarket,
+  type RunClientMarketOptions,
+  type RunClientMarketReturnType,
+} from "./client_market.ts";
+export {
+  type ClientOrderEntry,
+  runClientCancel,
+  type RunClientCancelOptions,
+  type RunClientCancelReturnType,
+  runClientOrders,
+  type RunClientOrdersOptions,
+  type RunClientOrdersReturnType,
+} from "./client_orders.ts";
+export {
   type ClientAdminRequest,
   type ClientCommandResult,
   type ClientTarget,
@@ -22,6 +54,20 @@ export {
   runClientLogs,
   runClientRequest,
 } from "./client_command.ts";
+export {
+  resolveClientTarget,
+  type ResolveClientTargetOptions,
+  type ResolveClientTargetReturnType,
+} from "./client_target.ts";
+export {
+  type DevnetTarget,
+  runDevnetAdvance,
+  type RunDevnetAdvanceOptions,
+  type RunDevnetAdvanceReturnType,
+  runDevnetFund,
+  type RunDevnetFundOptions,
+  type RunDevnetFundReturnType,
+} from "./devnet_command.ts";
 export {
   type DealEntry,
   runDealsCommand,

@@ -162,6 +162,17 @@ const autoPrice = z.strictObject({
   minIntervalSeconds: min_interval,
 }));
 
+/** The identity level an order requires of the other side. */
+const identityLevel = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
+  error: "must be 0 (anonymous), 1 (registered), 2 (identified) or 3 (professional)",
+});
+
+/** An order's tag as text: utf-8, at most the 32 bytes of its bytes32. */
+const tag = z.string().refine(
+  (t) => new TextEncoder().encode(t).length <= 32,
+  "must be at most 32 bytes",
+);
+
 const plan = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be 1-63 of a-z, 0-9, - and _"),
   /** Exact decimal string, USD per hour; or "auto": priced from the market (auto_price). */
@@ -171,15 +182,10 @@ const plan = z.strictObject({
   /** Whole seconds, or "spot" for an open-ended deal billed hourly. */
   duration: z.union([z.literal("spot"), seconds]).default("spot"),
   resources,
-  identity_level: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
-    error: "must be 0 (anonymous), 1 (registered), 2 (identified) or 3 (professional)",
-  }).default(0),
+  identity_level: identityLevel.default(0),
   counterparty: address.optional(),
   blacklist: address.optional(),
-  tag: z.string().refine(
-    (t) => new TextEncoder().encode(t).length <= 32,
-    "must be at most 32 bytes",
-  ).default(""),
+  tag: tag.default(""),
 }).superRefine((value, ctx) => {
   if (value.auto_price !== undefined && value.price_usd_per_hour !== "auto") {
     ctx.addIssue({
@@ -202,12 +208,12 @@ const docker = z.strictObject({
   default_limits: limits.prefault({}),
 }).transform(camelize);
 
+/** A relay's multiaddr; its peer id authenticates it: `sonm-agent relay` prints the full address. */
+const relayAddress = z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns)\//, "must be a multiaddr")
+  .regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,}$/, "must end with /p2p/<relay peer id>");
+
 const nat = z.strictObject({
-  relays: z.array(
-    z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns)\//, "must be a multiaddr")
-      // the relay's peer id authenticates it: `sonm-agent relay` prints the full address
-      .regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,}$/, "must end with /p2p/<relay peer id>"),
-  ).default([]),
+  relays: z.array(relayAddress).default([]),
   listen_ports: z.strictObject({ tcp: port.default(0), quic: port.default(0) }).prefault({}),
 }).transform(camelize);
 
@@ -280,6 +286,22 @@ export const configSchema = z.strictObject({
   power: power.prefault({}),
   logging: logging.prefault({}),
 }).transform(camelize);
+
+/**
+ * Field schemas the other YAML files share with the rig's config (the
+ * client's config, a BID file), so each kind of value is checked one way.
+ */
+export const fieldSchemas = {
+  address,
+  decimal,
+  size,
+  seconds,
+  relayAddress,
+  netflags,
+  identityLevel,
+  tag,
+  camelize,
+} as const;
 
 /** The validated, typed config the agent runs on. */
 export type AgentConfig = z.output<typeof configSchema>;

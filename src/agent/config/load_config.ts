@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { ConfigError } from "../base/mod.ts";
+import { MAX_CONFIG_BYTES, readBoundedText } from "./_read_yaml.ts";
 import type { AgentConfig } from "./config.ts";
 import { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 
@@ -27,15 +27,9 @@ export async function loadConfig(
   options: LoadConfigOptions = {},
 ): Promise<AgentConfig> {
   const file = resolve(path);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (cause) {
-    const reason = cause instanceof Deno.errors.NotFound ? "does not exist" : "cannot be read";
-    throw new ConfigError({
-      file,
-      problems: [{ path: "(file)", message: `${reason}: ${file}`, value: undefined }],
-    }, { cause, hints: ["Write one with: sonm-agent init --config " + path] });
-  }
+  const text = await readBoundedText(file, {
+    maxBytes: MAX_CONFIG_BYTES,
+    hints: ["Write one with: sonm-agent init --config " + path],
+  });
   return parseConfig(text, { ...options, file });
 }

@@ -41,3 +41,11 @@ export function askParamsHash(p: AskParameters): string {
   ].join("|");
   return bytesToHex(sha256(new TextEncoder().encode(canonical)));
 }
+
+/** An order's tag: the text as utf-8, right-padded with zeros to 32 bytes. */
+export function tagBytes32(tag: string): `0x${string}` {
+  const bytes = new TextEncoder().encode(tag);
+  const padded = new Uint8Array(32);
+  padded.set(bytes.subarray(0, 32));
+  return `0x${[...padded].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}

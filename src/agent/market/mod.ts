@@ -1,6 +1,7 @@
 /**
  * The market side: the one market view, the reconciler and its steps (plans to ASKs,
- * matching and opening deals, billing, prices), each with its pure decision.
+ * matching and opening deals, billing, prices), each with its pure decision; and a consumer's
+ * BID file as an order (the mirror of a plan's ASK).
  *
  * @module
  */
@@ -12,6 +13,7 @@ export {
   DEFAULT_AUTO_PRICE,
   priceQuantile,
 } from "./auto_price.ts";
+export { bidOrder, type BidOrderOptions, type BidParameters } from "./bid_order.ts";
 export { type BillStepComponents, type BillStepOptions, createBillStep } from "./bill_step.ts";
 export {
   type ChangeDecision,

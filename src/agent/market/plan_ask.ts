@@ -6,7 +6,7 @@ import {
 } from "../../bench/mod.ts";
 import { parseUsdPerHour } from "../../chain/mod.ts";
 import type { PlanConfig } from "../config/mod.ts";
-import { type AskParameters, askParamsHash } from "./_ask_params.ts";
+import { type AskParameters, askParamsHash, tagBytes32 } from "./_ask_params.ts";
 import { ZERO_ADDRESS } from "../../internal/mod.ts";
 import { ConfigError } from "../base/mod.ts";
 
@@ -144,13 +144,6 @@ export function planAsk(plan: PlanConfig, options: PlanAskOptions): PlannedAsk {
     benchmarks,
   };
   return { plan: plan.name, params, hash: askParamsHash(params) };
-}
-
-function tagBytes32(tag: string): `0x${string}` {
-  const bytes = new TextEncoder().encode(tag);
-  const padded = new Uint8Array(32);
-  padded.set(bytes.subarray(0, 32));
-  return `0x${[...padded].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function errorText(error: unknown): string {

@@ -1,6 +1,6 @@
 /**
  * What a run needs before the market: the keystore and its passphrase, the chain identity,
- * the worker binding, the embedded devnet and its demo BID.
+ * the worker binding, the embedded devnet, its demo BID and the files that let a consumer buy on it.
  *
  * @module
  */
@@ -30,6 +30,12 @@ export {
   masterInstructions,
 } from "./ensure_worker_binding.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
+export {
+  DEMO_CONSUMER_DIR,
+  publishDevnet,
+  type PublishDevnetOptions,
+  type PublishedDevnet,
+} from "./publish_devnet.ts";
 export { readPassphrase, type ReadPassphraseOptions } from "./read_passphrase.ts";
 export { unlockAgentKey, type UnlockAgentKeyOptions } from "./unlock_agent_key.ts";
 export { gpuIndexesOf, rigGpuIndexes, type RigGpuIndexesOptions } from "./rig_gpu_indexes.ts";

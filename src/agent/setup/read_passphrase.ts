@@ -1,5 +1,7 @@
-import type { AgentConfig } from "../config/mod.ts";
+import type { PassphraseSource } from "../config/mod.ts";
+import { AgentError } from "../../errors.ts";
 import { ConfigError } from "../base/mod.ts";
+import { type PromptIo, promptPassphrase } from "./_prompt_passphrase.ts";
 
 const DEFAULT_NAMES = { env: "keystore.passphrase_env", file: "keystore.passphrase_file" };
 
@@ -12,13 +14,19 @@ export type ReadPassphraseOptions = {
    * @default {{ env: "keystore.passphrase_env", file: "keystore.passphrase_file" }}
    */
   names?: { env: string; file: string } | undefined;
+  /** The terminal a `prompt` source asks on. @default {Deno.stdin and Deno.stderr} */
+  io?: PromptIo | undefined;
+  /** What the prompt says. @default {"Passphrase: "} */
+  prompt?: string | undefined;
 };
 
 /**
  * Reads the keystore passphrase from where the config says: an environment
- * variable or a file (its trailing newline dropped). Never from the config.
- * The one way the agent reads a passphrase: an unset variable or an empty
- * file is refused, never used as an empty passphrase.
+ * variable, a file (its trailing newline dropped), or a prompt (typed on the
+ * terminal without echo, or one line of stdin when it is not a terminal).
+ * Never from the config. The one way the agent reads a passphrase: an unset
+ * variable, an empty file or an empty answer is refused, never used as an
+ * empty passphrase.
  *
  * @throws {ConfigError} naming `keystore.passphrase_env` or `keystore.passphrase_file`
  * @example
@@ -33,10 +41,20 @@ export type ReadPassphraseOptions = {
  * ```
  */
 export async function readPassphrase(
-  source: AgentConfig["keystore"]["passphrase"],
+  source: PassphraseSource,
   options: ReadPassphraseOptions = {},
 ): Promise<string> {
   const names = options.names ?? DEFAULT_NAMES;
+  if (source.from === "prompt") {
+    const answer = await promptPassphrase(options.prompt ?? "Passphrase: ", options.io);
+    if (answer === "") {
+      throw new AgentError("Cannot read the passphrase: an empty line was given", {
+        badInput: true,
+        hints: ["Type the keystore's passphrase at the prompt, or give it as one line on stdin"],
+      });
+    }
+    return answer;
+  }
   if (source.from === "env") {
     const value = (options.env ?? Deno.env).get(source.name);
     if (value === undefined || value === "") {

@@ -1,4 +1,10 @@
-import { containerLogs, DockerValidationError, ImagePolicyError } from "../../docker/mod.ts";
+import {
+  containerLogs,
+  DockerApiError,
+  DockerValidationError,
+  ImagePolicyError,
+  inspectContainer,
+} from "../../docker/mod.ts";
 import {
   type AdminAction,
   RequestRefusedError,
@@ -157,9 +163,10 @@ export function createTaskHandler(
 
     async status(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
-      const row = latestTask(deal.id);
+      const row = tasks.latest(deal.id);
       accept(request);
-      return runtime.statusOf(row);
+      // a deal without a task is a state the consumer asks about, not an error
+      return row === undefined ? noTask(deal.id) : runtime.statusOf(row);
     },
 
     async *logs(request, signal): AsyncIterable<Uint8Array> {
@@ -167,6 +174,21 @@ export function createTaskHandler(
       const row = latestTask(deal.id);
       if (row.containerId === undefined) {
         throw new RequestRefusedError("unknown-task", `task ${row.taskId} has no container yet`);
+      }
+      // a stopped or failed task's container is removed, and its output with it
+      const gone = () =>
+        new RequestRefusedError(
+          "unknown-task",
+          `task ${row.taskId} of deal ${deal.id} is ${row.state}${
+            row.message === undefined ? "" : ` (${row.message})`
+          }: its container was removed with its output; read the logs before stopping a task`,
+        );
+      if (row.state === "stopped" || row.state === "failed") throw gone();
+      try {
+        await inspectContainer(runtime.docker, { id: row.containerId, signal });
+      } catch (error) {
+        if (error instanceof DockerApiError && error.isNotFound) throw gone();
+        throw error;
       }
       accept(request);
       yield new Uint8Array(0); // accepted: the transport may answer before the first output
@@ -216,6 +238,18 @@ export function createTaskHandler(
       accept(request);
       return await run(signal);
     },
+  };
+}
+
+/** What `status` answers for a deal with no task yet. */
+function noTask(dealId: bigint): TaskStatus {
+  return {
+    dealId: dealId.toString(),
+    taskId: "",
+    image: "",
+    state: "none",
+    ports: [],
+    message: "no task submitted yet",
   };
 }
 
