@@ -12,6 +12,7 @@ export {
   DEFAULT_AUTO_PRICE,
   priceQuantile,
 } from "./auto_price.ts";
+export { assignBids, type AssignBidsInput, type BidAssignment } from "./assign_bids.ts";
 export { type BillStepComponents, type BillStepOptions, createBillStep } from "./bill_step.ts";
 export {
   type ChangeDecision,
