@@ -5,18 +5,22 @@
  * poll).
  */
 import assert from "node:assert/strict";
+import { parseEventLogs } from "viem";
 import {
   approveToken,
   blacklistAbi,
   type ChainClient,
+  getDeal,
   getOrder,
   getRate,
+  marketAbi,
   oracleAbi,
   parseUsdPerHour,
   placeOrder,
   type WriteMarketClient,
 } from "../src/chain/mod.ts";
 import {
+  assignBids,
   createMarketComponents,
   createMarketReconciler,
   type MarketComponents,
@@ -24,7 +28,7 @@ import {
   planAsk,
 } from "../src/agent/market/mod.ts";
 import type { Devnet } from "../src/agent/setup/mod.ts";
-import { until } from "./_fixtures/agent_rig.ts";
+import { ordersAmount, rpc, until } from "./_fixtures/agent_rig.ts";
 import { collectingLogger, spotCpuPlan, startMarketDevnet } from "./_fixtures/market_rig.ts";
 
 type Rig = {
@@ -38,8 +42,8 @@ type Rig = {
   close(): Promise<void>;
 };
 
-/** A devnet, a fresh agent key, its components and reconciler (not started). */
-async function rig(): Promise<Rig> {
+/** A devnet, a fresh agent key, its components and reconciler (not started), `plans` spot plans. */
+async function rig(plans = 1): Promise<Rig> {
   const market = await startMarketDevnet("core-reconciler-");
   const { devnet, chain, account, state } = market;
   const { logs, logger } = collectingLogger();
@@ -48,12 +52,14 @@ async function rig(): Promise<Rig> {
     { addresses: devnet.contracts, pollIntervalMs: 50 },
   );
   const reconciler = createMarketReconciler({ ...components, logger }, {
-    planned: [
-      planAsk(spotCpuPlan({ name: "cpu", priceUsdPerHour: "0.30" }), {
-        rig: { threads: 1, gpus: [] },
-        benchmarksQuantity: components.parameters.benchmarksQuantity,
-      }),
-    ],
+    planned: Array.from(
+      { length: plans },
+      (_, i) =>
+        planAsk(spotCpuPlan({ name: i === 0 ? "cpu" : `cpu-${i}`, priceUsdPerHour: "0.30" }), {
+          rig: { threads: 1, gpus: [] },
+          benchmarksQuantity: components.parameters.benchmarksQuantity,
+        }),
+    ),
   });
   return {
     devnet,
@@ -158,6 +164,86 @@ Deno.test("createMarketReconciler() parks a BID its consumer cannot pay for, log
     await r.reconciler.sync();
     const served = await r.reconciler.step();
     assert.equal(served.dealsOpened.length, 1);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("createMarketReconciler() sends the openDeals of all its free plans into one block", async () => {
+  const r = await rig(3);
+  try {
+    const placed = await r.reconciler.step();
+    assert.equal(placed.placed.length, 3);
+    const bids = [];
+    for (let i = 0; i < 3; i++) {
+      const bid = { type: "BID" as const, duration: 0n, price: parseUsdPerHour("0.50") };
+      bids.push((await placeOrder(r.consumer, bid)).orderId);
+    }
+    await r.reconciler.sync();
+    await rpc(r.devnet, "evm_setAutomine", [false]); // a block only when all three wait in the pool
+    const stepping = r.reconciler.step();
+    await until("three openDeals in the pool", async () => {
+      const status = await rpc(r.devnet, "txpool_status", []) as { pending: string };
+      return Number(status.pending) === 3 ? true : undefined;
+    });
+    await rpc(r.devnet, "evm_mine", []);
+    const report = await stepping;
+    await rpc(r.devnet, "evm_setAutomine", [true]);
+    assert.equal(report.dealsOpened.length, 3);
+    assert.equal(report.racesLost, 0);
+    const logs = await r.chain.public.getLogs({
+      address: r.devnet.contracts.market,
+      fromBlock: 0n,
+    });
+    const opened = parseEventLogs({ abi: marketAbi, logs, eventName: "DealOpened" });
+    assert.equal(opened.length, 3);
+    assert.equal(new Set(opened.map((l) => l.blockNumber)).size, 1, "three deals, one block");
+    for (const orderId of bids) {
+      const bid = await getOrder(r.components.market, { orderId });
+      assert.ok(opened.some((l) => l.args.dealId === bid!.dealId));
+    }
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("createMarketReconciler() leaves a BID to the ASK designated to it for 2 blocks, then takes it", async () => {
+  const r = await rig();
+  try {
+    const placed = await r.reconciler.step();
+    const ours = placed.placed[0]!;
+    // another supplier's ASK that fits as well as ours, and whose rig never acts (down)
+    const price = parseUsdPerHour("0.30");
+    const { orderId: theirs } = await placeOrder(r.deployer, { type: "ASK", duration: 0n, price });
+    // the next BID id designated to their ASK (each rig computes the same): bump ids until it is
+    const designatedToThem = (bidId: bigint) =>
+      assignBids({
+        me: r.components.market.sender.address,
+        own: new Map([[ours, [bidId]]]),
+        bids: new Map([[bidId, { price: 1n, contenders: [ours, theirs] }]]),
+      }).deferred.get(bidId) === theirs;
+    while (!designatedToThem(await ordersAmount(r.components.market) + 1n)) {
+      await placeOrder(r.consumer, { type: "BID", duration: 0n, price: 1n }); // fits no ASK
+    }
+    const { orderId: bidId } = await placeOrder(r.consumer, {
+      type: "BID",
+      duration: 0n,
+      price: parseUsdPerHour("0.50"),
+    });
+    await r.reconciler.sync();
+    const left = await r.reconciler.step();
+    assert.deepEqual(left.dealsOpened, [], "the BID was taken from its designated ASK");
+    assert.equal(left.racesLost, 0);
+
+    await rpc(r.devnet, "evm_mine", []);
+    await r.reconciler.sync();
+    assert.deepEqual((await r.reconciler.step()).dealsOpened, [], "one block is within the grace");
+    await rpc(r.devnet, "evm_mine", []);
+    await r.reconciler.sync();
+    const taken = await r.reconciler.step();
+    assert.equal(taken.dealsOpened.length, 1, "two blocks later their ASK counts as idle");
+    const deal = await getDeal(r.components.market, { dealId: taken.dealsOpened[0]! });
+    assert.deepEqual([deal?.askId, deal?.bidId], [ours, bidId]);
   } finally {
     await r.close();
   }

@@ -69,6 +69,51 @@ Deno.test("createTxSender() gives concurrent sends distinct nonces and a restart
   }
 });
 
+Deno.test("createTxSender() pipelines concurrent sends into one block, each told when it is in the pool", async () => {
+  const anvil = await startAnvil();
+  const node = (method: string) =>
+    fetch(anvil.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method,
+        params: method === "evm_setAutomine" ? [false] : [],
+      }),
+    }).then((r) => r.json());
+  try {
+    const client = await connectChain({ url: anvil.rpcUrl });
+    const account = privateKeyToAccount(anvil.accounts[8]!.privateKey);
+    const sender = createTxSender(client, { account });
+    const to = anvil.accounts[9]!.address;
+    await node("evm_setAutomine"); // blocks only when the test mines one
+    const sent: bigint[] = [];
+    let allSent!: () => void;
+    const inPool = new Promise<void>((resolve) => (allSent = resolve));
+    const receipts = Promise.all(
+      Array.from({ length: 6 }, () =>
+        sender.sendTransaction({
+          to,
+          value: 1n,
+          onSent: (tx) => {
+            sent.push(tx.nonce);
+            if (sent.length === 6) allSent();
+          },
+        })),
+    );
+    // no send waits for an earlier one's receipt: all six are in the pool before any block
+    await inPool;
+    assert.deepEqual(sent, [0n, 1n, 2n, 3n, 4n, 5n]);
+    await node("evm_mine");
+    const all = await receipts;
+    assert.ok(all.every((r) => r.status === "success"));
+    assert.ok(all.every((r) => r.blockNumber === all[0]!.blockNumber), "one block holds them");
+  } finally {
+    await anvil.stop();
+  }
+});
+
 Deno.test("createTxSender() ignores a stored nonce the node does not know", async () => {
   const anvil = await startAnvil();
   try {

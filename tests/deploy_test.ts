@@ -311,7 +311,7 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
     benchmarks: [{ id: 2, key: "cpu-cores", value: "1", unit: "", probe: "", measuredAt: 0 }],
     connectivity: { class: "cone" },
     gpus: [{ index: 0, temperatureC: 1, powerW: 1, utilizationPercent: 1 }],
-    counters: { rpcErrors: 0, warnings: 0, errors: 0, reconcileSeconds: 0.1 },
+    counters: { rpcErrors: 0, warnings: 0, errors: 0, reconcileSeconds: 0.1, dealRacesLost: 0 },
   });
   const exported = new Set([...full.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
   const dashboard = JSON.parse(

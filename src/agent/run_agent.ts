@@ -312,6 +312,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         agentId,
         hardware,
         reconcileSeconds: () => reconcileSeconds,
+        dealRacesLost: () => reconciler.racesLost(),
         connectivity: () => nat?.connectivity(),
         act: dashboardAct(workloads.admin),
         logger,
@@ -423,6 +424,7 @@ async function serveDashboard(
     agentId: string;
     hardware: Hardware;
     reconcileSeconds: () => number | null;
+    dealRacesLost: () => number;
     connectivity: DashboardSourceComponents["connectivity"];
     act: DashboardSourceComponents["act"];
     logger: Logger;
@@ -442,6 +444,7 @@ async function serveDashboard(
     readRate: () => getRate(market, { signal }),
     errorLog: deps.errorLog,
     reconcileSeconds: deps.reconcileSeconds,
+    dealRacesLost: deps.dealRacesLost,
     gpuReadings: () => readNvidiaGpus({ signal }),
     taskUsage: () => Promise.resolve(usage.current()),
     connectivity: deps.connectivity,

@@ -31,6 +31,9 @@ import {
 import { isTransient, shortText, sleep, withRetry } from "./_retry.ts";
 import { toRevertError } from "./_revert.ts";
 
+/** A transaction the node accepted into its pool, before its receipt. */
+export type SentTransaction = { hash: Hex; nonce: bigint };
+
 /** The last nonce an account used, as persisted by a {@linkcode NonceStore}. */
 export type NonceEntry = { nonce: bigint; txHash: Hex };
 
@@ -47,6 +50,8 @@ export type SendTransactionParameters = {
   value?: bigint | undefined;
   /** Name for error messages (default `"send transaction"`). */
   description?: string | undefined;
+  /** Called once the node accepted the transaction (its nonce is stored), before its receipt. */
+  onSent?: ((tx: SentTransaction) => void) | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -73,6 +78,8 @@ export type WriteContractParameters<
   value?: bigint | undefined;
   /** The ids the call is about, carried by its errors. */
   refs?: MarketRefs | undefined;
+  /** Called once the node accepted the transaction (its nonce is stored), before its receipt. */
+  onSent?: ((tx: SentTransaction) => void) | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -112,8 +119,11 @@ export type TxSenderErrorType =
   | ChainErrorType;
 
 /**
- * Creates a transaction sender for one account. Sends are serialized
- * through a queue so that concurrent callers get distinct, gapless nonces;
+ * Creates a transaction sender for one account. Only the broadcasts are
+ * serialized, through a queue, so that concurrent callers get distinct,
+ * gapless nonces: estimates and receipts run side by side, and k concurrent
+ * sends are pipelined into the pool one after the other, ready for one
+ * block (`onSent` tells each caller when its transaction is in);
  * the first send takes the chain's pending nonce (and the store's last
  * nonce when the node still knows that transaction), each send persists
  * the nonce it used. Gas is estimated first (a revert at estimation throws
@@ -174,7 +184,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
     tx: { to: Address; data: Hex | undefined; value: bigint | undefined; gas: bigint },
     what: string,
     signal: AbortSignal | undefined,
-  ): Promise<Hex> {
+  ): Promise<SentTransaction> {
     return await serialized(async () => {
       const fees = await withRetry(client, {
         action: `${what}: estimate fees`,
@@ -236,7 +246,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         if (sent) {
           next = signed.nonce + 1n;
           nonceStore?.saveNonce(account.address, { nonce: signed.nonce, txHash: signed.hash });
-          return signed.hash;
+          return { hash: signed.hash, nonce: signed.nonce };
         }
       }
       next = undefined; // it may have got through: ask the chain next time
@@ -301,7 +311,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
     address: account.address,
     client,
 
-    async sendTransaction({ to, data, value, description, signal }) {
+    async sendTransaction({ to, data, value, description, onSent, signal }) {
       const what = description ?? "send transaction";
       let gas: bigint;
       try {
@@ -314,7 +324,9 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         throw toRevertError(e, { functionName: what }) ?? e;
       }
       const limit = withMargin(gas);
-      const hash = await broadcast({ to, data, value, gas: limit }, what, signal);
+      const sent = await broadcast({ to, data, value, gas: limit }, what, signal);
+      onSent?.(sent);
+      const hash = sent.hash;
       const receipt = await waitReceipt(hash, what, signal);
       if (receipt.status !== "success") {
         throw new ChainRevertError({
@@ -331,7 +343,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       functionName extends WriteFunctionName<abi>,
       const args extends ContractFunctionArgs<abi, "nonpayable" | "payable", functionName>,
     >(params: WriteContractParameters<abi, functionName, args>) {
-      const { address, abi, functionName, args, value, refs, signal } = params;
+      const { address, abi, functionName, args, value, refs, onSent, signal } = params;
       const call = {
         address,
         abi,
@@ -353,11 +365,9 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       const encode = { abi, functionName, args } as EncodeFunctionDataParameters<abi, functionName>;
       const data = encodeFunctionData<abi, functionName>(encode);
       const limit = withMargin(gas);
-      const hash = await broadcast(
-        { to: address, data, value, gas: limit },
-        functionName,
-        signal,
-      );
+      const sent = await broadcast({ to: address, data, value, gas: limit }, functionName, signal);
+      onSent?.(sent);
+      const hash = sent.hash;
       const receipt = await waitReceipt(hash, functionName, signal);
       if (receipt.status === "success") return receipt;
       // Replay at the receipt's block to learn why it reverted.

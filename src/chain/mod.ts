@@ -49,6 +49,7 @@ export {
   type NonceEntry,
   type NonceStore,
   type SendTransactionParameters,
+  type SentTransaction,
   type TxSender,
   type TxSenderErrorType,
   type WriteContractParameters,

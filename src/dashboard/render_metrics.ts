@@ -120,6 +120,12 @@ function metricFamilies(s: StatusSnapshot): Family[] {
         { labels: { level: "error" }, value: s.counters.errors },
       ],
     },
+    {
+      name: "sonm_agent_deal_races_lost_total",
+      help: "BIDs another supplier took first since start (normal in a busy market)",
+      type: "counter",
+      samples: one(s.counters?.dealRacesLost),
+    },
     g(
       "sonm_agent_reconcile_duration_seconds",
       "Duration of the last reconcile step",

@@ -29,7 +29,7 @@ Deno.test("renderMetrics() writes earnings, deals, chain lag and counters", () =
     },
     dealCounts: { open: 1, closed: 4 },
     chain: { indexedBlock: "90", headBlock: "100", headSeenAt: 1, lagBlocks: 10 },
-    counters: { rpcErrors: 3, warnings: 2, errors: 1, reconcileSeconds: 0.25 },
+    counters: { rpcErrors: 3, warnings: 2, errors: 1, reconcileSeconds: 0.25, dealRacesLost: 7 },
   }));
   const m = samples(text);
   assert.equal(m.get("sonm_agent_earnings_settled_tokens"), 1.25);
@@ -40,6 +40,8 @@ Deno.test("renderMetrics() writes earnings, deals, chain lag and counters", () =
   assert.equal(m.get("sonm_agent_rpc_errors_total"), 3);
   assert.equal(m.get('sonm_agent_log_errors_total{level="warn"}'), 2);
   assert.equal(m.get("sonm_agent_reconcile_duration_seconds"), 0.25);
+  assert.equal(m.get("sonm_agent_deal_races_lost_total"), 7);
+  assert.match(text, /^# TYPE sonm_agent_deal_races_lost_total counter$/m);
   assert.match(text, /^# TYPE sonm_agent_rpc_errors_total counter$/m);
 });
 

@@ -168,6 +168,8 @@ export type AgentCounters = {
   errors: number;
   /** Duration of the last reconcile step, seconds, or null before the first. */
   reconcileSeconds: number | null;
+  /** Races for a BID lost to another supplier (normal in a busy market, not an error). */
+  dealRacesLost: number;
 };
 
 /** Everything the status command and the dashboard show. */

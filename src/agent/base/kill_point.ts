@@ -56,9 +56,11 @@ const SENT_POINTS: Record<string, KillPoint> = {
   cancelOrder: "ask-cancelled",
 };
 
+/** What a sender's call tells once its transaction is in the pool. */
+type OnSent = ((tx: { hash: `0x${string}`; nonce: bigint }) => void) | undefined;
 /** A transaction sender, as far as the kill points need it. */
 type Sender = {
-  writeContract(params: { functionName: string }): Promise<unknown>;
+  writeContract(params: { functionName: string; onSent?: OnSent }): Promise<unknown>;
 };
 /** A nonce store, as far as the kill points need it. */
 type Nonces<E> = {
@@ -67,9 +69,10 @@ type Nonces<E> = {
 };
 
 /**
- * Kill points between a transaction's send and its receipt: the nonce store
- * to give the sender (its `saveNonce` runs right after a send) and a wrapper
- * of the sender that remembers which market function it is sending.
+ * Kill points between a transaction's send and its receipt: a wrapper of the
+ * sender that dies, when asked to, right after the node accepted a market
+ * call's transaction (its nonce already stored), before its receipt. Calls
+ * may overlap (pipelined deals): each carries its own function name.
  *
  * @example
  * ```ts ignore
@@ -81,26 +84,20 @@ export function txKillPoints<E>(store: Nonces<E>): {
   nonceStore: Nonces<E>;
   wrap<S extends Sender>(sender: S): S;
 } {
-  let current: string | undefined; // the sender is serialized: one call at a time
   return {
-    nonceStore: {
-      loadNonce: (address) => store.loadNonce(address),
-      saveNonce(address, entry) {
-        store.saveNonce(address, entry);
-        const point = current === undefined ? undefined : SENT_POINTS[current];
-        if (point !== undefined) killPoint(point);
-      },
-    },
+    nonceStore: store,
     wrap<S extends Sender>(sender: S): S {
       return {
         ...sender,
-        async writeContract(params: { functionName: string }) {
-          current = params.functionName;
-          try {
-            return await sender.writeContract(params);
-          } finally {
-            current = undefined;
-          }
+        writeContract(params: { functionName: string; onSent?: OnSent }) {
+          const point = SENT_POINTS[params.functionName];
+          return sender.writeContract({
+            ...params,
+            onSent: (tx) => {
+              params.onSent?.(tx);
+              if (point !== undefined) killPoint(point);
+            },
+          });
         },
       } as S;
     },

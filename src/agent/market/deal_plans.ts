@@ -62,7 +62,7 @@ export type RecoverDealPlansOptions = {
  * ASK). Afterwards the market loop sees the plan busy while the deal is open
  * (no second ASK, no second deal) and `deals` lists the deal. Idempotent.
  *
- * @returns the deals whose plan was recovered
+ * @returns the deals whose plan was recovered (`open`: the deal still runs)
  * @example
  * ```ts ignore
  * recoverDealPlans(planOrders, store, { me: account.address, planned });
@@ -72,7 +72,7 @@ export function recoverDealPlans(
   planOrders: Pick<PlanOrdersTable, "planOf" | "recordTaken">,
   store: Pick<ChainStore, "deals" | "getOrder">,
   options: RecoverDealPlansOptions,
-): { dealId: bigint; plan: string }[] {
+): { dealId: bigint; plan: string; open: boolean }[] {
   const me = options.me.toLowerCase();
   const mine = store.deals({ party: options.me }).filter((d) =>
     d.supplier.toLowerCase() === me || d.master.toLowerCase() === me
@@ -82,7 +82,7 @@ export function recoverDealPlans(
     const known = planOrders.planOf(d.askId);
     if (known !== undefined && d.status === "ACCEPTED") busy.add(known);
   }
-  const recovered: { dealId: bigint; plan: string }[] = [];
+  const recovered: { dealId: bigint; plan: string; open: boolean }[] = [];
   const now = options.now ?? Date.now();
   // open deals first, so that they claim their plans before closed ones
   const ordered = [...mine].sort((a, b) =>
@@ -97,7 +97,7 @@ export function recoverDealPlans(
     if (plan === undefined) continue;
     planOrders.recordTaken({ orderId: deal.askId, plan, hash: askParamsHash(ask) }, now);
     if (deal.status === "ACCEPTED") busy.add(plan);
-    recovered.push({ dealId: deal.id, plan });
+    recovered.push({ dealId: deal.id, plan, open: deal.status === "ACCEPTED" });
   }
   return recovered;
 }

@@ -85,9 +85,9 @@ Deno.test("recoverDealPlans() records the unrecorded ASK of each deal from the c
       now: 5,
     });
     assert.deepEqual(recovered, [
-      { dealId: 11n, plan: "x" },
-      { dealId: 12n, plan: "y" },
-      { dealId: 13n, plan: "z" },
+      { dealId: 11n, plan: "x", open: true },
+      { dealId: 12n, plan: "y", open: true },
+      { dealId: 13n, plan: "z", open: false },
     ], "two identical plans: two deals, two plans");
     const rows = state.db.prepare(
       "SELECT order_id, plan, retire_reason FROM plan_orders ORDER BY order_id",

@@ -18,7 +18,7 @@ import {
 } from "../base/mod.ts";
 import { emptyReport, type MarketStepReport } from "./market_report.ts";
 import type { MarketView } from "./market_view.ts";
-import { createOpenDealsStep } from "./open_deals_step.ts";
+import { createOpenDealsStep, type OpenDealsStepOptions } from "./open_deals_step.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 import { createPlansStep } from "./plans_step.ts";
 import { createPriceStep, type PriceStepOptions } from "./price_step.ts";
@@ -53,6 +53,8 @@ export type MarketReconcilerOptions = {
   billIntervalSeconds?: number | undefined;
   /** BIDs to try per ASK and run. @default {5} */
   matchLimit?: number | undefined;
+  /** The open-deals step's other settings (designation window, grace). */
+  openDeals?: Omit<OpenDealsStepOptions, "matchLimit"> | undefined;
   /**
    * More steps, run after the market's own (deal to task, ...). Each names the
    * events that wake it; a module raises its own with `scheduler.trigger(name)`.
@@ -78,6 +80,8 @@ export type MarketReconciler = {
   step(): Promise<MarketStepReport>;
   /** Replaces the plans (a config reload): the plans step runs. */
   setPlans(planned: readonly PlannedAsk[]): void;
+  /** Races for a BID lost to another supplier since start (a counter for /metrics). */
+  racesLost(): number;
   /** What the steps did since the last `step()` or `takeReport()`. */
   takeReport(): MarketStepReport;
   /** Follows the chain in the background and runs the steps once. */
@@ -93,7 +97,7 @@ export type MarketReconciler = {
  * | --- | --- | --- |
  * | price (auto plans only) | price_step.ts (decision: auto_price.ts) | start, config, orders, views, its timer |
  * | plans | plans_step.ts (decision: reconcile_plans.ts) | start, config, own, prices |
- * | open-deals | open_deals_step.ts (decision: classify_open_failure.ts) | start, config, orders, views, own |
+ * | open-deals | open_deals_step.ts (decisions: assign_bids.ts, classify_open_failure.ts) | start, config, orders, views, own, deals-due (a grace it waits for ended) |
  * | bill | bill_step.ts (decision: plan_billing.ts) | start, own, head, its timer |
  * | ...extraSteps | given by runAgent | what each names |
  *
@@ -130,7 +134,7 @@ export function createMarketReconciler(
     });
   const openDeals = createOpenDealsStep(
     { ...shared, retries: createRetrySchedule() },
-    { matchLimit: options.matchLimit },
+    { ...options.openDeals, matchLimit: options.matchLimit },
   );
   const steps: ScheduledStep[] = [
     ...(pricing === undefined ? [] : [{
@@ -152,7 +156,11 @@ export function createMarketReconciler(
         },
       ),
     },
-    { name: "open-deals", on: ["start", "config", "orders", "views", "own"], run: openDeals.run },
+    {
+      name: "open-deals",
+      on: ["start", "config", "orders", "views", "own", "deals-due"],
+      run: openDeals.run,
+    },
     {
       name: "bill",
       on: ["start", "own", "head"],
@@ -174,14 +182,17 @@ export function createMarketReconciler(
   let started = false;
   function ingest(result: Pick<SyncResult, "changes" | "indexedTo">): void {
     const delta = view.apply(result.changes, result.indexedTo);
-    openDeals.observe(delta);
+    const due = openDeals.observe(delta);
     if (result.changes.reorg !== undefined) {
       logger.info("reorg: the market view rolled back with the state", {
         block: result.changes.reorg,
       });
     }
     // before start nothing runs by itself (tests drive it with step())
-    if (started) { for (const event of delta.events) scheduler.trigger(event); }
+    if (started) {
+      for (const event of delta.events) scheduler.trigger(event);
+      if (due) scheduler.trigger("deals-due");
+    }
   }
 
   let following: Promise<void> | undefined;
@@ -202,6 +213,7 @@ export function createMarketReconciler(
       planned = next;
       scheduler.trigger("config");
     },
+    racesLost: () => openDeals.racesLost(),
     takeReport() {
       const taken = report;
       report = emptyReport();

@@ -7,6 +7,8 @@ export type MarketStepReport = {
   closed: bigint[];
   /** Failed chain actions (a lost race is not one). */
   failures: number;
+  /** BIDs another supplier took first (normal in a busy market). */
+  racesLost: number;
 };
 
 /**
@@ -20,5 +22,13 @@ export type MarketStepReport = {
  * ```
  */
 export function emptyReport(): MarketStepReport {
-  return { placed: [], cancelled: [], dealsOpened: [], billed: [], closed: [], failures: 0 };
+  return {
+    placed: [],
+    cancelled: [],
+    dealsOpened: [],
+    billed: [],
+    closed: [],
+    failures: 0,
+    racesLost: 0,
+  };
 }

@@ -13,6 +13,7 @@ export {
   DEFAULT_AUTO_PRICE,
   priceQuantile,
 } from "./auto_price.ts";
+export { assignBids, type AssignBidsInput, type BidAssignment } from "./assign_bids.ts";
 export { bidOrder, type BidOrderOptions, type BidParameters } from "./bid_order.ts";
 export { type BillStepComponents, type BillStepOptions, createBillStep } from "./bill_step.ts";
 export {

@@ -164,8 +164,19 @@ export function createPlansStep(
     const planned = new Map(plannedList.map((p) => [p.plan, p]));
     // a deal on an ASK the table does not know (crash, lost state): its plan from the chain
     const me = market.sender.address;
-    for (const r of recoverDealPlans(planOrders, store, { me, planned: plannedList })) {
-      logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
+    const recovered = recoverDealPlans(planOrders, store, { me, planned: plannedList });
+    for (const { open, ...r } of recovered) {
+      // an open deal the state did not know is worth a look; a closed one is history, kept quietly
+      if (open) {
+        logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
+      }
+    }
+    const closed = recovered.filter((r) => !r.open);
+    if (closed.length > 0) {
+      logger.info("recorded closed deals found on chain for unrecorded ASKs", {
+        deals: closed.length,
+        dealIds: closed.slice(0, 20).map((r) => r.dealId),
+      });
     }
     const busyPlans = new Set<string>();
     for (const d of view.ownDeals().values()) {

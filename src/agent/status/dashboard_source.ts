@@ -24,6 +24,8 @@ export type DashboardSourceComponents = {
   errorLog?: ErrorLog | undefined;
   /** Duration of the last reconcile step, seconds (null before the first). */
   reconcileSeconds?: (() => number | null) | undefined;
+  /** Races for a BID lost to another supplier since start. */
+  dealRacesLost?: (() => number) | undefined;
   /** The NAT host's connectivity class and relay state, when it runs. */
   connectivity?: (() => ConnectivityStatus | undefined) | undefined;
   /** Live GPU readings (nvidia-smi), empty where the rig reports none. */
@@ -116,6 +118,7 @@ export function createDashboardSource(
           warnings: counters.warn,
           errors: counters.error,
           reconcileSeconds: components.reconcileSeconds?.() ?? null,
+          dealRacesLost: components.dealRacesLost?.() ?? 0,
         },
       });
     },
