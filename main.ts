@@ -199,15 +199,18 @@ function addRunCommand(program: Command): void {
     });
 }
 
-/** The flags every `client` subcommand shares: which rig, which deal, who signs. */
+/** The flags every `client` subcommand shares: which deal, who signs, how to find the rig. */
 function withTargetOptions(command: Command, dealDefault?: string): Command {
   return (dealDefault === undefined
     ? command.requiredOption("--deal <id>", "the deal id")
     : command.option("--deal <id>", "the deal id (0: none)", dealDefault))
-    .requiredOption(
+    .option("--rpc <url>", "the chain's JSON-RPC URL, to read the deal's supplier")
+    .option("--relay <multiaddr...>", "a relay of the market, to look the rig up through")
+    .option(
       "--rig <multiaddr>",
-      "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)",
+      "the rig's address, instead of looking it up (its record is checked all the same)",
     )
+    .option("--supplier <address>", "the rig's address on chain, instead of the deal's supplier")
     .requiredOption(
       "--keystore <file>",
       "the signer's keystore (the deal's consumer, or an admin)",
@@ -221,7 +224,10 @@ function withTargetOptions(command: Command, dealDefault?: string): Command {
 }
 
 type TargetOptions = {
-  rig: string;
+  rpc?: string;
+  relay?: string[];
+  rig?: string;
+  supplier?: string;
   deal: string;
   keystore: string;
   passphraseEnv?: string;
@@ -232,25 +238,44 @@ type TargetOptions = {
   json: boolean;
 };
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
 /** The target of a client request, from its flags (bad ones exit with code 2). */
 function clientTarget(opts: TargetOptions): ClientTarget {
   if (!/^\d{1,78}$/.test(opts.deal)) {
     throw badInput(`--deal "${opts.deal}": must be a decimal deal id`);
   }
-  if (!/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+  if (!ADDRESS.test(opts.market)) {
     throw badInput(`--market "${opts.market}": must be a 0x address`);
+  }
+  if (opts.supplier !== undefined && !ADDRESS.test(opts.supplier)) {
+    throw badInput(`--supplier "${opts.supplier}": must be a 0x address`);
+  }
+  if (opts.supplier === undefined && opts.rpc === undefined) {
+    throw badInput("give --rpc (to read the deal's supplier on chain) or --supplier");
   }
   const passphrase = opts.passphraseFile !== undefined
     ? { from: "file" as const, path: opts.passphraseFile }
     : { from: "env" as const, name: opts.passphraseEnv ?? "SONM_PASSPHRASE" };
   return {
-    rigAddr: opts.rig,
     dealId: BigInt(opts.deal),
     chainId: opts.chainId,
     market: opts.market as `0x${string}`,
     keystorePath: opts.keystore,
     passphrase,
+    identity: opts.supplier !== undefined
+      ? { supplier: opts.supplier as `0x${string}` }
+      : { rpcUrl: opts.rpc! },
+    relays: opts.relay ?? [],
+    ...(opts.rig === undefined ? {} : { rigAddr: opts.rig }),
     relayOnly: opts.relayOnly,
+    // every command says which way it went, on stderr: stdout stays the answer alone
+    onConnected: (info) =>
+      printError(
+        `path: ${info.path} ${info.remoteAddr} (rig ${info.supplier}, ${
+          info.found === "--rig" ? "address from --rig" : "found in the relays' directory"
+        })`,
+      ),
   };
 }
 
@@ -368,6 +393,10 @@ function addRelayCommand(program: Command): void {
     .option("--echo-ports <a,b>", "the two UDP echo ports", "3478,3479")
     .option("--max-reservations <n>", "peers that may hold a reservation", wholeNumber)
     .option("--peer-mbps <n>", "what each peer may send through the relay, Mbit/s", wholeNumber)
+    .option(
+      "--peer <multiaddr...>",
+      "another relay whose rig directory (DHT) this one joins (repeatable)",
+    )
     .action(async (opts: {
       dataDir: string;
       host: string;
@@ -375,6 +404,7 @@ function addRelayCommand(program: Command): void {
       echoPorts: string;
       maxReservations?: number;
       peerMbps?: number;
+      peer?: string[];
     }, command: Command) => {
       const echoPorts = opts.echoPorts.split(",").map(Number);
       if (
@@ -392,6 +422,7 @@ function addRelayCommand(program: Command): void {
           ...(opts.maxReservations === undefined ? {} : { maxReservations: opts.maxReservations }),
           ...(opts.peerMbps === undefined ? {} : { peerBytesPerSecond: opts.peerMbps * 125_000 }),
         },
+        peers: opts.peer ?? [],
         logger: loggerFrom(command),
         signal: shutdownSignal(),
         onReady: (info) => print(JSON.stringify({ event: "relay-ready", ...info })),

@@ -45,6 +45,7 @@ Deno.test("nat service: reserves on the configured relay, serves the handler, wr
     },
     handler,
     domain,
+    signer: privateKeyToAccount(`0x${"33".repeat(32)}`),
     logger: createLogger({ level: "error", format: "json" }),
   });
   const client = await createNatHost({ privateKey: await generateKeyPair("Ed25519"), listen: [] });

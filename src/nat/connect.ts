@@ -1,7 +1,9 @@
 /**
- * How a consumer reaches a rig: connect to the rig's relay over QUIC (so the
- * relay observes this host's UDP mapping), open a relayed connection to the
- * rig, then try the punch for a direct one unless either NAT is symmetric.
+ * How a consumer reaches a rig, given the addresses its record lists (or the
+ * one `--rig` gave): the direct ones first (a public rig, the same LAN or
+ * machine), and, a moment later or once they fail, a relay's circuit. On a
+ * relayed connection it then tries the punch for a direct one, unless either
+ * NAT is symmetric; the NAT probe for that runs while the circuit is dialled.
  *
  * @module
  */
@@ -15,22 +17,30 @@ import { isRelayed, type PunchOutcome, requestPunch } from "./punch.ts";
 export type ConnectToRigOptions = {
   /**
    * The rig's circuit address: `<relay multiaddr>/p2p-circuit/p2p/<rig peer id>`
-   * (a direct address of a public rig works too).
+   * (a direct address of a public rig works too). Ignored when `addrs` is given.
    */
-  rigAddr: string;
-  /** Try the punch for a direct path (default true). */
+  rigAddr?: string;
+  /** The rig's addresses, from its record: direct ones and circuits, each ending in its peer id. */
+  addrs?: readonly string[];
+  /** Use direct paths: the direct addresses and the punch (default true). */
   direct?: boolean;
+  /**
+   * How long the direct addresses have alone before a circuit is dialled
+   * too (happy eyeballs). @default {250}
+   */
+  directHeadStartMs?: number;
   timeoutMs?: number;
   onObserved?: (addr: string | undefined) => void;
 };
 
 /** The connections to a rig, the path in use, and how long each step took. */
 export type RigConnection = {
-  /** The connection to use: the direct one when the punch worked, else the relayed one. */
+  /** The connection to use: a direct one when there is one, else the relayed one. */
   connection: Connection;
   path: "direct" | "relay";
-  relayed: Connection;
-  /** Ms from the first dial to the relayed connection. */
+  /** The relayed connection, when a circuit was dialled. */
+  relayed: Connection | undefined;
+  /** Ms from the first dial to the first connection. */
   relayedMs: number;
   /** This host's address as the relay observed it (what the punch aims at). */
   observed: string | undefined;
@@ -60,62 +70,188 @@ function observedBy(
   });
 }
 
+const isCircuit = (addr: string) => addr.includes("/p2p-circuit");
+
+/** The IP or DNS name of a multiaddr (where its echo service runs, for a relay). */
+function hostOf(addr: string): string | undefined {
+  return multiaddr(addr).getComponents().find((c) =>
+    ["ip4", "ip6", "dns", "dns4", "dns6"].includes(c.name)
+  )?.value;
+}
+
+/** The relay part of a circuit address (`<relay>/p2p-circuit/...`). */
+function relayOf(circuit: string): string {
+  return circuit.split("/p2p-circuit")[0]!;
+}
+
+/**
+ * Circuits through a relay this host is already connected to come first (a
+ * consumer's own relays are warm from the lookup), then QUIC ones (the punch
+ * needs the relay to see a QUIC mapping), then the rest.
+ */
+function orderCircuits(host: NatHost, circuits: readonly string[]): string[] {
+  const connected = new Set(host.node.getConnections().map((c) => c.remotePeer.toString()));
+  const rank = (addr: string) => {
+    const relayPeer = relayOf(addr).match(/\/p2p\/([^/]+)$/)?.[1];
+    return (relayPeer !== undefined && connected.has(relayPeer) ? 0 : 2) +
+      (addr.includes("/quic-v1") ? 0 : 1);
+  };
+  return circuits.toSorted((a, b) => rank(a) - rank(b));
+}
+
+type Reached = { connection: Connection; observed: string | undefined; relayed: boolean };
+
+async function dialDirect(
+  host: NatHost,
+  addrs: readonly string[],
+  signal: AbortSignal,
+): Promise<Reached> {
+  const connection = await host.node.dial(addrs.map((a) => multiaddr(a)), { signal });
+  return { connection, observed: undefined, relayed: isRelayed(connection) };
+}
+
+async function dialCircuits(
+  host: NatHost,
+  circuits: readonly string[],
+  signal: AbortSignal,
+  options: { needObserved: boolean; onObserved: ((addr: string | undefined) => void) | undefined },
+): Promise<Reached> {
+  const failures: string[] = [];
+  for (const circuit of circuits) {
+    let seen: string | undefined;
+    if (options.needObserved) {
+      // the punch aims at this host's QUIC mapping as the relay saw it (identify's answer)
+      try {
+        seen = await observedByRelay(host, multiaddr(relayOf(circuit)), signal);
+      } catch (cause) {
+        failures.push(`relay ${relayOf(circuit)}: ${(cause as Error).message}`);
+        continue;
+      }
+      options.onObserved?.(seen);
+    }
+    try {
+      const connection = await host.node.dial(multiaddr(circuit), { signal });
+      return {
+        connection,
+        observed: seen?.includes("/quic-v1") ? seen.replace(/\/p2p\/[^/]+$/, "") : undefined,
+        relayed: isRelayed(connection),
+      };
+    } catch (cause) {
+      failures.push(`${circuit}: ${(cause as Error).message}`);
+    }
+  }
+  throw new NatError(`cannot reach the rig through a relay: ${failures.join("; ")}`, {
+    hints: [
+      "check that the rig is running and holds a reservation on its relays",
+      "allow outbound UDP (QUIC) or TCP to the relays' ports",
+    ],
+  });
+}
+
+/** Connects to a relay and returns this host's address as the relay observed it. */
+async function observedByRelay(
+  host: NatHost,
+  relayAddr: ReturnType<typeof multiaddr>,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const relayPeer = relayAddr.getComponents().findLast((c) => c.name === "p2p")?.value;
+  const existing = host.node.getConnections().find((c) =>
+    c.remotePeer.toString() === relayPeer && c.remoteAddr.equals(relayAddr)
+  );
+  // a new connection runs identify by itself: its answer carries the observed address
+  const identified = existing === undefined ? observedBy(host, relayPeer, signal) : undefined;
+  const connection = existing ?? await host.node.dial(relayAddr, { signal });
+  return await identified ??
+    (await host.node.services.identify.identify(connection, { signal }).catch(() => undefined))
+      ?.observedAddr?.toString();
+}
+
+/** The first of several attempts to succeed; all failures when none does. */
+function firstSuccess<T>(attempts: Promise<T>[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let failed = 0;
+    const errors: unknown[] = [];
+    for (const attempt of attempts) {
+      attempt.then(resolve, (error) => {
+        errors.push(error);
+        if (++failed === attempts.length) reject(errors);
+      });
+    }
+  });
+}
+
 /**
  * Connects to a rig.
  *
- * @throws {NatError} when the relay or the rig cannot be reached (says which)
+ * @throws {NatError} when no address of the rig can be reached (says which were tried)
  */
 export async function connectToRig(
   host: NatHost,
   options: ConnectToRigOptions,
 ): Promise<RigConnection> {
   const signal = AbortSignal.timeout(options.timeoutMs ?? 10_000);
-  const target = multiaddr(options.rigAddr);
-  const started = performance.now();
-  const isCircuit = options.rigAddr.includes("/p2p-circuit");
-  let observed: string | undefined;
-  if (isCircuit) {
-    const relayAddr = multiaddr(options.rigAddr.split("/p2p-circuit")[0]!);
-    // identify runs by itself on a new connection; its answer carries the observed address
-    const relayPeer = relayAddr.getComponents().findLast((c) => c.name === "p2p")?.value;
-    const identified = observedBy(host, relayPeer, signal);
-    let relayConnection: Connection;
-    try {
-      relayConnection = await host.node.dial(relayAddr, { signal });
-    } catch (cause) {
-      throw new NatError(`cannot reach the relay ${relayAddr}: ${(cause as Error).message}`, {
-        cause,
-        hints: ["allow outbound UDP (QUIC) or TCP to the relay's port"],
-      });
-    }
-    const seen = await identified ??
-      (await host.node.services.identify.identify(relayConnection, { signal }).catch(() =>
-        undefined
-      ))?.observedAddr?.toString();
-    options.onObserved?.(seen);
-    observed = seen?.includes("/quic-v1") ? seen.replace(/\/p2p\/[^/]+$/, "") : undefined;
+  const addrs = options.addrs ?? (options.rigAddr === undefined ? [] : [options.rigAddr]);
+  if (addrs.length === 0) throw new NatError("the rig has no address to dial");
+  const wantDirect = options.direct !== false;
+  const directAddrs = wantDirect ? addrs.filter((a) => !isCircuit(a)) : [];
+  const circuits = orderCircuits(host, addrs.filter(isCircuit));
+  if (directAddrs.length === 0 && circuits.length === 0) {
+    throw new NatError(`the rig lists no relayed address to use: ${addrs.join(", ")}`);
   }
-  let relayed: Connection;
+  const started = performance.now();
+  // the NAT probe matters only to a punch over a relayed connection: it runs while dialling
+  const classifying = wantDirect && circuits.length > 0 && host.status().class === "unknown"
+    ? host.classify(hostOf(relayOf(circuits[0]!))).catch(() => "unknown")
+    : undefined;
+  const attempts: Promise<Reached>[] = [];
+  const done = new AbortController();
+  const attemptSignal = AbortSignal.any([signal, done.signal]);
+  if (directAddrs.length > 0) attempts.push(dialDirect(host, directAddrs, attemptSignal));
+  if (circuits.length > 0) {
+    const headStart = directAddrs.length === 0 ? undefined : attempts[0]!.then(
+      () => new Promise<void>(() => {}), // the direct path won: never start the circuit
+      () => {},
+    );
+    const wait = headStart === undefined ? Promise.resolve() : Promise.race([
+      headStart,
+      new Promise<void>((r) => setTimeout(r, options.directHeadStartMs ?? 250)),
+    ]);
+    attempts.push(wait.then(() =>
+      dialCircuits(host, circuits, attemptSignal, {
+        needObserved: wantDirect,
+        onObserved: options.onObserved,
+      })
+    ));
+  }
+  let reached: Reached;
   try {
-    relayed = await host.node.dial(target, { signal });
-  } catch (cause) {
-    throw new NatError(`cannot reach the rig at ${options.rigAddr}: ${(cause as Error).message}`, {
-      cause,
-      hints: ["check that the rig is running and holds a reservation on this relay"],
+    reached = await firstSuccess(attempts);
+  } catch (errors) {
+    const messages = (errors as unknown[]).map((e) => (e as Error).message);
+    throw new NatError(`cannot reach the rig at ${addrs.join(", ")}: ${messages.join("; ")}`, {
+      cause: (errors as unknown[])[0],
+      hints: ["check that the rig is running and holds a reservation on a relay"],
     });
+  } finally {
+    done.abort(); // the losing attempt stops; a connection it already made is closed on stop
   }
   const relayedMs = performance.now() - started;
-  const wantDirect = options.direct !== false && isCircuit && isRelayed(relayed);
-  const punch: PunchOutcome = wantDirect
-    ? await requestPunch(host, relayed, observed)
-    : { result: "not-attempted", reason: isCircuit ? "direct path not wanted" : "already direct" };
-  const connection = punch.result === "direct" ? punch.connection : relayed;
+  let punch: PunchOutcome;
+  if (!reached.relayed) {
+    punch = { result: "not-attempted", reason: "already direct" };
+  } else if (!wantDirect) {
+    punch = { result: "not-attempted", reason: "direct path not wanted" };
+  } else {
+    await classifying;
+    punch = await requestPunch(host, reached.connection, reached.observed);
+  }
+  const connection = punch.result === "direct" ? punch.connection : reached.connection;
   return {
     connection,
     path: isRelayed(connection) ? "relay" : "direct",
-    relayed,
+    relayed: reached.relayed ? reached.connection : undefined,
     relayedMs,
-    observed,
+    observed: reached.observed,
     punch,
   };
 }

@@ -2,22 +2,28 @@
  * The agent's side of the task protocol over libp2p streams: one signed
  * request per stream (a length-prefixed JSON frame), verified here and
  * passed to the {@linkcode TaskRequestHandler}; the answer is one `ok` or
- * `refused` frame, or for `logs` a run of `chunk` frames and an `end`.
+ * `refused` frame, or for `logs` a `stream` frame, the output as binary
+ * frames (no base64, no JSON), an empty frame and an `end`.
  * Anything malformed is answered with `refused` and the stream closed; no
  * input can throw out of the handler.
  *
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
-import { encodeBase64 } from "./_base64.ts";
-import { FrameReader, FrameTooLargeError, sendJsonFrame, streamBytes } from "./_framing.ts";
+import {
+  FrameReader,
+  FrameTooLargeError,
+  sendBinaryFrame,
+  sendJsonFrame,
+  streamBytes,
+} from "./_framing.ts";
 import { pipeStreamAndConn } from "./_pipe.ts";
 import {
   ADMIN_ACTIONS,
   type AdminAction,
   FORWARD_PROTOCOL_ID,
+  MAX_LOG_FRAME_BYTES,
   MAX_REQUEST_BYTES,
-  MAX_RESPONSE_BYTES,
   type ProtocolDomain,
   type ProtocolResponse,
   type RefusalCode,
@@ -28,8 +34,8 @@ import {
   verifyRequest,
 } from "./task_protocol.ts";
 
-/** Raw log bytes per `chunk` frame (base64 keeps each frame under MAX_RESPONSE_BYTES). */
-export const LOG_CHUNK_BYTES = Math.floor((MAX_RESPONSE_BYTES - 64) / 4) * 3;
+/** Raw log bytes per binary frame: a bigger write is split. */
+export const LOG_FRAME_BYTES = MAX_LOG_FRAME_BYTES;
 /** How long a peer has to send its request after opening the stream. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -180,15 +186,8 @@ async function serveAction(
       return await ok(await handler.status(request as VerifiedRequest<"status">, signal));
     case "stop":
       return await ok(await handler.stop(request as VerifiedRequest<"stop">, signal));
-    case "logs": {
-      for await (const bytes of handler.logs(request as VerifiedRequest<"logs">, signal)) {
-        for (let at = 0; at < bytes.byteLength; at += LOG_CHUNK_BYTES) {
-          const data = encodeBase64(bytes.subarray(at, at + LOG_CHUNK_BYTES));
-          await sendJsonFrame(stream, { kind: "chunk", data });
-        }
-      }
-      return await sendJsonFrame(stream, { kind: "end" });
-    }
+    case "logs":
+      return await serveLogs(stream, handler.logs(request as VerifiedRequest<"logs">, signal));
     case "forward":
       throw new RequestRefusedError("malformed", `forward goes over ${FORWARD_PROTOCOL_ID}`);
     default:
@@ -197,6 +196,29 @@ async function serveAction(
       }
       throw new RequestRefusedError("malformed", `unknown action ${request.action}`);
   }
+}
+
+/**
+ * A `stream` answer once the handler accepted (its first step did not
+ * throw), the output as binary frames, an empty frame, `end`. A failure
+ * after `stream` closes the data with the empty frame before the refusal.
+ */
+async function serveLogs(stream: Stream, output: AsyncIterable<Uint8Array>): Promise<void> {
+  const chunks = output[Symbol.asyncIterator]();
+  let next = await chunks.next(); // a refusal throws here: nothing was sent yet
+  await sendJsonFrame(stream, { kind: "stream" });
+  try {
+    while (next.done !== true) {
+      const bytes = next.value;
+      for (let at = 0; at < bytes.byteLength; at += LOG_FRAME_BYTES) {
+        await sendBinaryFrame(stream, bytes.subarray(at, at + LOG_FRAME_BYTES));
+      }
+      next = await chunks.next();
+    }
+  } finally {
+    if (stream.writeStatus === "writable") await sendBinaryFrame(stream, new Uint8Array(0));
+  }
+  await sendJsonFrame(stream, { kind: "end" });
 }
 
 async function serveForward(

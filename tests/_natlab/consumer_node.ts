@@ -195,12 +195,16 @@ for (const step of config.steps) {
     }
   } else if (step === "logs") {
     result.logs = await logsTransfer(rig.connection);
-    if (rig.path === "direct") result.logsRelayed = await logsTransfer(rig.relayed);
+    if (rig.relayed !== undefined && rig.path === "direct") {
+      result.logsRelayed = await logsTransfer(rig.relayed);
+    }
   } else if (step === "forward") {
     result.forward = await forwardEcho(rig.connection);
   } else if (step === "rtt") {
     result.rttMs = await rttMs(rig.connection);
-    if (rig.path === "direct") result.rttRelayedMs = await rttMs(rig.relayed);
+    if (rig.relayed !== undefined && rig.path === "direct") {
+      result.rttRelayedMs = await rttMs(rig.relayed);
+    }
   } else if (step === "fuzz") {
     result.fuzz = await fuzz(rig.connection);
     result.afterFuzz = await sendTaskRequest(rig.connection, await sign("status", {}));

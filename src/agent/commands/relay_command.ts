@@ -16,6 +16,8 @@ export type RunRelayCommandOptions = {
   port: number;
   echoPorts: number[];
   limits: Partial<RelayLimits>;
+  /** Other relays (multiaddrs with `/p2p/<id>`) whose directory this one joins. */
+  peers?: readonly string[];
   logger: Logger;
   signal: AbortSignal;
   /** Called once listening, with the addresses to give agents. */
@@ -51,6 +53,10 @@ export async function runRelayCommand(options: RunRelayCommandOptions): Promise<
     port: options.port,
     echoPorts: options.echoPorts,
     limits: options.limits,
+    peers: options.peers ?? [],
+    onEvent: (event, fields) =>
+      (event.includes("unreachable") ? options.logger.warn : options.logger.info)
+        .call(options.logger, event, fields),
   });
   options.logger.info("relay listening", {
     peerId: relay.peerId,
