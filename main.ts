@@ -276,6 +276,10 @@ function clientTarget(opts: TargetOptions): ClientTarget {
           info.found === "--rig" ? "address from --rig" : "found in the relays' directory"
         })`,
       ),
+    // --verbose: where the command's time goes, step by step
+    ...(Deno.args.includes("--verbose") || Deno.args.includes("-v")
+      ? { onStep: (step, atMs) => printError(`timing: ${Math.round(atMs)} ms ${step}`) }
+      : {}),
   };
 }
 

@@ -277,10 +277,11 @@ nat:
       return file;
     };
     const shortTask = taskFile("short", "echo hello-bench; sleep 3600");
-    // 10 MiB of 100-byte lines, as a chatty program writes them
+    // 10 MiB of 100-byte lines, as a chatty program writes them (whole lines: docker
+    // holds back a last line without its newline)
     const chattyTask = taskFile(
       "chatty",
-      `yes "$(printf '%099d' 0)" | head -c ${TEN_MIB}; sleep 3600`,
+      `yes "$(printf '%099d' 0)" | head -n ${Math.ceil(TEN_MIB / 100)}; sleep 3600`,
     );
 
     await client("direct", "submit", "--task", shortTask);

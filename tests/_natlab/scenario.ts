@@ -4,6 +4,7 @@
  * bench/nat_bench.ts.
  */
 import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
 import type { NatStatus } from "../../src/nat/mod.ts";
 import { createLab, type Lab, NsProcess, RELAY_IP } from "./lab.ts";
 
@@ -13,6 +14,9 @@ export const CONSUMER_ADDRESS = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A";
 export const OTHER_KEY = `0x${"22".repeat(32)}` as const;
 /** The rig's administrative account in the lab: the address of OTHER_KEY. */
 export const ADMIN_ADDRESS = "0x1563915e194D8CfBA1943570603F7606A3115508";
+/** The lab rig's Ethereum key (its record's signer) and address (a deal's supplier). */
+export const RIG_KEY = `0x${"33".repeat(32)}` as const;
+export const RIG_ADDRESS = privateKeyToAccount(RIG_KEY).address;
 export const MARKET = "0x00000000000000000000000000000000000000aa";
 export const CHAIN_ID = 31337;
 export const TEN_MIB = 10 * 1024 * 1024;
@@ -89,6 +93,7 @@ export async function startLab(
       chainId: CHAIN_ID,
       market: MARKET,
       logSize: TEN_MIB,
+      rigKey: RIG_KEY,
     }),
   ]);
   const agentReady = await agent.waitFor<{ peerId: string }>((l) => l.event === "ready");

@@ -79,6 +79,11 @@ export type ClientTarget = {
    * the peer, for the CLI to print.
    */
   onConnected?: ((path: ClientPath) => void) | undefined;
+  /**
+   * Called as each step ends, with the ms since the process started (the
+   * CLI prints them with `--verbose`: where a command's time goes).
+   */
+  onStep?: ((step: string, atMs: number) => void) | undefined;
 };
 
 /** The path a command took to the rig, and whom it reached. */
@@ -167,6 +172,7 @@ async function reachRig(
   host: NatHost,
   target: ClientTarget,
   supplierPromise: Promise<Address>,
+  step: <T>(name: string, value: T) => T,
 ): Promise<{ rig: RigConnection; record: SignedRigRecord; info: ClientPath }> {
   const expect = { chainId: target.chainId, market: target.market };
   if (target.rigAddr !== undefined) {
@@ -174,6 +180,7 @@ async function reachRig(
       connectToRig(host, { rigAddr: target.rigAddr, direct: !target.relayOnly }),
       supplierPromise,
     ]);
+    step("connected", undefined);
     const record = await fetchRigRecord(rig.connection);
     const peerId = rig.connection.remotePeer.toString();
     await verifyRigRecord(record, { ...expect, supplier, nowSeconds: nowSeconds(), peerId });
@@ -191,13 +198,19 @@ async function reachRig(
     relays.map((addr) => host.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(5_000) })),
   );
   const supplier = await supplierPromise;
-  const reachable = (await dialled).filter((r) => r.status === "fulfilled").length;
+  const reachable = step(
+    "relays dialled",
+    (await dialled).filter((r) => r.status === "fulfilled").length,
+  );
   if (reachable === 0) {
     throw new NatError(`Cannot look the rig up: no relay answered (${relays.join(", ")})`, {
       hints: ["Allow outbound UDP (QUIC) or TCP to the relays' ports"],
     });
   }
-  const record = await findRigRecord(host.node.services.dht, { ...expect, address: supplier });
+  const record = step(
+    "record found",
+    await findRigRecord(host.node.services.dht, { ...expect, address: supplier }),
+  );
   if (record === undefined) {
     throw new NatError(
       `Cannot find the rig of supplier ${supplier}: no relay has its record (asked ${relays.length})`,
@@ -210,7 +223,10 @@ async function reachRig(
     );
   }
   await verifyRigRecord(record, { ...expect, supplier, nowSeconds: nowSeconds() });
-  const rig = await connectToRig(host, { addrs: record.addrs, direct: !target.relayOnly });
+  const rig = step(
+    "connected",
+    await connectToRig(host, { addrs: record.addrs, direct: !target.relayOnly }),
+  );
   await verifyRigRecord(record, {
     ...expect,
     supplier,
@@ -238,22 +254,29 @@ function pathInfo(rig: RigConnection, supplier: Address, found: ClientPath["foun
  * @throws {NatError} when the relays or the rig cannot be reached
  */
 export async function openClientSession(target: ClientTarget): Promise<ClientSession> {
+  const step = <T>(name: string, value: T): T => {
+    target.onStep?.(name, performance.now());
+    return value;
+  };
+  step("modules loaded", undefined);
   // the key derivation runs while the rig is found (scrypt and pbkdf2 leave the thread free)
   const unlocking = readPassphrase(target.passphrase, {
     names: { env: "--passphrase-env", file: "--passphrase-file" },
-  }).then((passphrase) => unlockKeystore({ path: target.keystorePath, passphrase }));
+  }).then((passphrase) => unlockKeystore({ path: target.keystorePath, passphrase }))
+    .then((account) => step("keystore unlocked", account));
   unlocking.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
-  const supplier = expectedSupplier(target);
+  const supplier = expectedSupplier(target).then((address) => step("supplier known", address));
   supplier.catch(() => {});
   const host = await createNatHost({
     privateKey: await generateKeyPair("Ed25519"),
     listen: [],
     classifyAtStart: false,
   });
+  step("libp2p host started", undefined);
   let reached: Awaited<ReturnType<typeof reachRig>>;
   let account: LocalAccount;
   try {
-    reached = await reachRig(host, target, supplier);
+    reached = await reachRig(host, target, supplier, step);
     account = await unlocking;
   } catch (error) {
     await host.stop();
@@ -345,9 +368,11 @@ export async function runClientRequest(
       ? await session.sign("submit", { spec: request.spec })
       : await session.sign(request.action, {});
     const result = await sendTaskRequest(session.rig.connection, envelope);
+    target.onStep?.("answered", performance.now());
     return { path: session.rig.path, result };
   } finally {
     await session.close();
+    target.onStep?.("closed", performance.now());
   }
 }
 
