@@ -430,6 +430,8 @@ function addRelayCommand(program: Command): void {
         logger: loggerFrom(command),
         signal: shutdownSignal(),
         onReady: (info) => print(JSON.stringify({ event: "relay-ready", ...info })),
+        onPeerEvent: (event, fields) =>
+          print(JSON.stringify({ event: event.replaceAll(" ", "-"), ...fields })),
       });
     });
 }

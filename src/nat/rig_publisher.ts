@@ -34,7 +34,10 @@ export type StartRigPublisherOptions = {
   refreshMs?: number | undefined;
   /** Wait this long after an address change before publishing (changes come in bursts), ms. @default {500} */
   settleMs?: number | undefined;
+  /** Called on each change of outcome (published, not published): for logs. */
   onEvent?: ((event: string, fields: Record<string, unknown>) => void) | undefined;
+  /** Called after every successful publish (a refresh too). */
+  onPublished?: ((info: { seq: bigint; stored: number; addrs: string[] }) => void) | undefined;
 };
 
 /** A running publisher. */
@@ -118,6 +121,7 @@ export async function startRigPublisher(
         if (stored === 0) throw new Error("no relay stored it");
         failures = 0;
         report("rig record published", { stored, addrs: signed.addrs.length });
+        options.onPublished?.({ seq: signed.seq, stored, addrs: signed.addrs });
         schedule(refreshMs);
         return { stored };
       } catch (error) {

@@ -72,6 +72,13 @@ const publisher = await startRigPublisher(host, {
   market: config.market,
   settleMs: 100,
   onEvent: (event, fields) => emit({ event, ...fields }),
+  onPublished: (info) =>
+    emit({
+      event: "record-published",
+      stored: info.stored,
+      addrs: info.addrs.length,
+      at: Date.now(),
+    }),
 });
 emit({ event: "ready", peerId: host.peerId, status: host.status() });
 

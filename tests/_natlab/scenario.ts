@@ -21,11 +21,15 @@ export const MARKET = "0x00000000000000000000000000000000000000aa";
 export const CHAIN_ID = 31337;
 export const TEN_MIB = 10 * 1024 * 1024;
 export const RELAY_PORT = 4001;
+/** The consumer's relay: another relay of the market, joined with the rig's in one directory. */
+export const RELAY_B_PORT = 4002;
 
 export type Transfer = { bytes: number; intact: boolean; mbps: number };
 /** The consumer's `result` line (tests/_natlab/consumer_node.ts). */
 export type ConsumerResult = {
   class: string;
+  /** Ms from the relay connection to the rig's record, found through relay B. */
+  lookupMs: number;
   path: string;
   relayedMs: number;
   punch: { result: string; reason: string; ms: number };
@@ -45,13 +49,20 @@ export type AgentStatusLine = { status: NatStatus; refusals: Record<string, numb
 export type Running = {
   lab: Lab;
   dir: string;
+  /** The rig's relay (A). */
   relay: NsProcess;
+  /** The consumer's relay (B): not the rig's, joined with A. */
+  relayB: NsProcess;
   agent: NsProcess;
+  /** Relay A's QUIC address. */
   relayAddr: string;
+  /** Relay B's QUIC address: the only relay the consumer knows. */
+  relayBAddr: string;
   peerId: string;
 };
 
-export function startRelay(lab: Lab, dir: string): NsProcess {
+/** Relay A (the rig's), or with `peer` relay B, which joins A's directory. */
+export function startRelay(lab: Lab, dir: string, peer?: string): NsProcess {
   return new NsProcess(lab.ns.pub, [
     "run",
     "-A",
@@ -62,17 +73,18 @@ export function startRelay(lab: Lab, dir: string): NsProcess {
     "--host",
     RELAY_IP,
     "--port",
-    String(RELAY_PORT),
+    String(peer === undefined ? RELAY_PORT : RELAY_B_PORT),
     "--echo-ports",
-    "3478,3479",
+    peer === undefined ? "3478,3479" : "3480,3481",
     "--data-dir",
-    join(dir, "relay"),
+    join(dir, peer === undefined ? "relay" : "relay-b"),
+    ...(peer === undefined ? [] : ["--peer", peer]),
   ]);
 }
 
 export async function startLab(
   mode: "cone" | "symmetric",
-  options: { blockAgentUdp?: boolean } = {},
+  options: { blockAgentUdp?: boolean; publicRig?: boolean } = {},
 ): Promise<Running> {
   const lab = await createLab(mode, options);
   const dir = await Deno.makeTempDir({ prefix: "natt-" });
@@ -80,6 +92,10 @@ export async function startLab(
   const ready = await relay.waitFor<{ addrs: string[] }>((l) => l.event === "relay-ready");
   const relayAddr = ready.addrs.find((a) => a.includes("/quic-v1/"))!;
   const tcpAddr = ready.addrs.find((a) => a.includes("/tcp/"))!;
+  const relayB = startRelay(lab, dir, relayAddr);
+  const readyB = await relayB.waitFor<{ addrs: string[] }>((l) => l.event === "relay-ready");
+  const relayBAddr = readyB.addrs.find((a) => a.includes("/quic-v1/"))!;
+  await relayB.waitFor((l) => l.event === "peer-relay-joined");
   const agent = new NsProcess(lab.ns.agent, [
     "run",
     "-A",
@@ -97,11 +113,13 @@ export async function startLab(
     }),
   ]);
   const agentReady = await agent.waitFor<{ peerId: string }>((l) => l.event === "ready");
-  return { lab, dir, relay, agent, relayAddr, peerId: agentReady.peerId };
+  await agent.waitFor((l) => l.event === "rig record published");
+  return { lab, dir, relay, relayB, agent, relayAddr, relayBAddr, peerId: agentReady.peerId };
 }
 
 export async function stopLab(running: Running): Promise<void> {
   await running.agent.stop();
+  await running.relayB.stop();
   await running.relay.stop();
   await running.lab.down();
   await Deno.remove(running.dir, { recursive: true });
@@ -117,7 +135,8 @@ export async function runConsumer(
     "-A",
     join(ROOT, "tests/_natlab/consumer_node.ts"),
     JSON.stringify({
-      relayAddr: running.relayAddr,
+      relayAddr: running.relayBAddr,
+      rigAddress: RIG_ADDRESS,
       rigPeerId: running.peerId,
       consumerKey: CONSUMER_KEY,
       otherKey: OTHER_KEY,

@@ -20,6 +20,8 @@ export type RunRelayCommandOptions = {
   peers?: readonly string[];
   logger: Logger;
   signal: AbortSignal;
+  /** Called as the directory's peer relays join or cannot be reached. */
+  onPeerEvent?: (event: string, fields: Record<string, unknown>) => void;
   /** Called once listening, with the addresses to give agents. */
   onReady?: (info: { peerId: string; addrs: string[]; echoPorts: number[] }) => void;
 };
@@ -54,9 +56,11 @@ export async function runRelayCommand(options: RunRelayCommandOptions): Promise<
     echoPorts: options.echoPorts,
     limits: options.limits,
     peers: options.peers ?? [],
-    onEvent: (event, fields) =>
+    onEvent: (event, fields) => {
       (event.includes("unreachable") ? options.logger.warn : options.logger.info)
-        .call(options.logger, event, fields),
+        .call(options.logger, event, fields);
+      options.onPeerEvent?.(event, fields);
+    },
   });
   options.logger.info("relay listening", {
     peerId: relay.peerId,
