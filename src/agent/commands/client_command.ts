@@ -13,7 +13,6 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Address, LocalAccount } from "viem";
 import { multiaddr } from "@multiformats/multiaddr";
-import { parse as parseYaml } from "yaml";
 import {
   connectChain,
   createMarketClient,
@@ -320,6 +319,7 @@ export async function openClientSession(target: ClientTarget): Promise<ClientSes
 export async function readTaskFile(path: string): Promise<ConsumerTaskSpec> {
   let raw: unknown;
   try {
+    const { parse: parseYaml } = await import("yaml"); // only submit reads YAML: loaded then
     raw = parseYaml(await Deno.readTextFile(path));
   } catch (cause) {
     throw new ConfigError({
