@@ -199,29 +199,33 @@ export async function connectToRig(
     throw new NatError(`the rig lists no relayed address to use: ${addrs.join(", ")}`);
   }
   const started = performance.now();
-  // the NAT probe matters only to a punch over a relayed connection: it runs while dialling
-  const classifying = wantDirect && circuits.length > 0 && host.status().class === "unknown"
-    ? host.classify(hostOf(relayOf(circuits[0]!))).catch(() => "unknown")
-    : undefined;
   const attempts: Promise<Reached>[] = [];
   const done = new AbortController();
   const attemptSignal = AbortSignal.any([signal, done.signal]);
+  let classifying: Promise<unknown> | undefined;
   if (directAddrs.length > 0) attempts.push(dialDirect(host, directAddrs, attemptSignal));
   if (circuits.length > 0) {
-    const headStart = directAddrs.length === 0 ? undefined : attempts[0]!.then(
-      () => new Promise<void>(() => {}), // the direct path won: never start the circuit
-      () => {},
-    );
-    const wait = headStart === undefined ? Promise.resolve() : Promise.race([
-      headStart,
-      new Promise<void>((r) => setTimeout(r, options.directHeadStartMs ?? 250)),
-    ]);
-    attempts.push(wait.then(() =>
-      dialCircuits(host, circuits, attemptSignal, {
+    // the direct addresses go first; the circuit once they failed or after a head start
+    const headStart = directAddrs.length === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.directHeadStartMs ?? 250);
+        attempts[0]!.catch(() => {}).finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    attempts.push(headStart.then(() => {
+      if (attemptSignal.aborted) throw new NatError("the direct path won");
+      // the NAT probe matters only to a punch over a relayed connection: it runs while dialling
+      if (wantDirect && host.status().class === "unknown") {
+        classifying = host.classify(hostOf(relayOf(circuits[0]!))).catch(() => "unknown");
+      }
+      return dialCircuits(host, circuits, attemptSignal, {
         needObserved: wantDirect,
         onObserved: options.onObserved,
-      })
-    ));
+      });
+    }));
   }
   let reached: Reached;
   try {

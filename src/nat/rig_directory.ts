@@ -126,6 +126,30 @@ export async function findRigRecord(
 ): Promise<SignedRigRecord | undefined> {
   const signal = options.signal ?? AbortSignal.timeout(10_000);
   await untilServerKnown(dht, signal);
+  const table = (dht as KadDHT & { routingTable: RoutingTableLike }).routingTable;
+  // Kademlia follows only the relays a response names that are closer to the key than the
+  // one that named them, so a record held only by a farther relay (one that joined the mesh
+  // after the rig last published) is missed; the relays learned meanwhile are in the table
+  // now, and a second query starts from all of them.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const known = table.size;
+    const found = await queryRigRecord(dht, options, signal);
+    if (found !== undefined || signal.aborted) return found;
+    const deadline = Date.now() + 500;
+    while (table.size <= known && Date.now() < deadline && !signal.aborted) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (table.size <= known) return undefined;
+  }
+  return undefined;
+}
+
+/** One DHT query: the newest valid record any relay on the way answered with. */
+async function queryRigRecord(
+  dht: KadDHT,
+  options: FindRigRecordOptions,
+  signal: AbortSignal,
+): Promise<SignedRigRecord | undefined> {
   const key = rigRecordKey(options);
   const found: Uint8Array[] = [];
   const early = new AbortController();
