@@ -211,6 +211,10 @@ function withTargetOptions(command: Command, dealDefault?: string): Command {
       "the rig's address, instead of looking it up (its record is checked all the same)",
     )
     .option("--supplier <address>", "the rig's address on chain, instead of the deal's supplier")
+    .option(
+      "--rig-record <file...>",
+      "a record file of a rig on this machine (its data_dir/rig-record.json), before the relays",
+    )
     .requiredOption(
       "--keystore <file>",
       "the signer's keystore (the deal's consumer, or an admin)",
@@ -228,6 +232,7 @@ type TargetOptions = {
   relay?: string[];
   rig?: string;
   supplier?: string;
+  rigRecord?: string[];
   deal: string;
   keystore: string;
   passphraseEnv?: string;
@@ -267,13 +272,18 @@ function clientTarget(opts: TargetOptions): ClientTarget {
       ? { supplier: opts.supplier as `0x${string}` }
       : { rpcUrl: opts.rpc! },
     relays: opts.relay ?? [],
+    recordFiles: opts.rigRecord ?? [],
     ...(opts.rig === undefined ? {} : { rigAddr: opts.rig }),
     relayOnly: opts.relayOnly,
     // every command says which way it went, on stderr: stdout stays the answer alone
     onConnected: (info) =>
       printError(
         `path: ${info.path} ${info.remoteAddr} (rig ${info.supplier}, ${
-          info.found === "--rig" ? "address from --rig" : "found in the relays' directory"
+          info.found === "--rig"
+            ? "address from --rig"
+            : info.found === "file"
+            ? "from its record file"
+            : "found in the relays' directory"
         })`,
       ),
     // --verbose: where the command's time goes, step by step

@@ -173,6 +173,23 @@ Deno.test("client: a rig proves who it is; impostors get nothing", async (t) => 
       assert.equal(rigHandler.seen, 3);
     });
 
+    const resigned = (fields: Partial<RigRecord>, signer = RIG) =>
+      signRigRecord(signer, { ...genuine, ...fields, address: signer.address });
+    const wire = (r: SignedRigRecord) => encodeRigRecord(r);
+    await t.step("a rig on this machine: its record file, without a relay", async () => {
+      const file = join(dir, "rig-record.json");
+      await Deno.writeFile(file, encodeRigRecord(genuine));
+      const out = await cli("--rig-record", file);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stderr, /^path: direct .* \(rig 0x\w+, from its record file\)$/m);
+      // another rig's file is passed over: with no relay to ask, nothing to find
+      await Deno.writeFile(file, encodeRigRecord(await resigned({}, OTHER_RIG)));
+      const other = await cli("--rig-record", file);
+      assert.equal(other.code, 2, other.stderr);
+      assert.match(other.stderr, /no relay to ask/);
+      assert.equal(rigHandler.seen, 4);
+    });
+
     const refused = async (record: Uint8Array, ...expected: RegExp[]) => {
       const fake = await impostor(record);
       hosts.push(fake.host);
@@ -184,9 +201,6 @@ Deno.test("client: a rig proves who it is; impostors get nothing", async (t) => 
       for (const pattern of expected) assert.match(out.stderr, pattern);
       assert.equal(fake.handler.seen, 0, "the impostor got a request");
     };
-    const resigned = (fields: Partial<RigRecord>, signer = RIG) =>
-      signRigRecord(signer, { ...genuine, ...fields, address: signer.address });
-    const wire = (r: SignedRigRecord) => encodeRigRecord(r);
 
     await t.step("a peer serving the rig's own valid record is not that rig", async () => {
       await refused(wire(genuine), new RegExp(`is not the record's peer ${rig.peerId}`));
@@ -206,7 +220,7 @@ Deno.test("client: a rig proves who it is; impostors get nothing", async (t) => 
         /for market 0x[bB]{40}, not/,
       );
     });
-    assert.equal(rigHandler.seen, 3, "the genuine rig got a request it should not have");
+    assert.equal(rigHandler.seen, 4, "the genuine rig got a request it should not have");
   } finally {
     await publisher.stop();
     for (const host of hosts) await host.stop();

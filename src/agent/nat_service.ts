@@ -13,6 +13,7 @@ import { join } from "node:path";
 import type { ConnectivityStatus } from "../dashboard/mod.ts";
 import {
   createNatHost,
+  encodeRigRecord,
   loadOrCreatePeerKey,
   type NatHost,
   type NatStatus,
@@ -26,7 +27,7 @@ import {
 } from "../nat/mod.ts";
 import type { AgentConfig } from "./config/mod.ts";
 import type { Logger } from "./base/mod.ts";
-import { NAT_STATUS_FILE, toConnectivity } from "./state/mod.ts";
+import { NAT_STATUS_FILE, RIG_RECORD_FILE, toConnectivity } from "./state/mod.ts";
 
 /** Options of {@linkcode startNatService}. */
 export type StartNatServiceOptions = {
@@ -88,10 +89,16 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
       (event.outcome === "ok" ? logger.debug : logger.info).call(logger, "task request", event),
   });
   await servePunch(host, { onEvent: (event, fields) => logger.debug(event, fields) });
+  const recordPath = join(options.dataDir, RIG_RECORD_FILE);
   const publisher = await startRigPublisher(host, {
     signer: options.signer,
     chainId: options.domain.chainId,
     market: options.domain.market,
+    // a consumer on this machine (a devnet) finds the rig here without a relay
+    onSigned: (record) => {
+      writing = writing.then(() => Deno.writeFile(recordPath, encodeRigRecord(record)))
+        .catch((error) => logger.warn("cannot write the rig record file", { recordPath, error }));
+    },
     onEvent: (event, fields) =>
       (event.includes("not") ? logger.warn : logger.info).call(logger, event, fields),
   });
@@ -114,6 +121,7 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
       await host.stop();
       await writing;
       await Deno.remove(statusPath).catch(() => {});
+      await Deno.remove(recordPath).catch(() => {});
     },
   };
 }

@@ -36,6 +36,8 @@ export type StartRigPublisherOptions = {
   settleMs?: number | undefined;
   /** Called on each change of outcome (published, not published): for logs. */
   onEvent?: ((event: string, fields: Record<string, unknown>) => void) | undefined;
+  /** Called with each record signed (published or not): the agent keeps it in a file too. */
+  onSigned?: ((record: SignedRigRecord) => void) | undefined;
   /** Called after every successful publish (a refresh too). */
   onPublished?: ((info: { seq: bigint; stored: number; addrs: string[] }) => void) | undefined;
 };
@@ -99,6 +101,7 @@ export async function startRigPublisher(
       seq: lastSeq,
       expiry: now / 1000n + BigInt(ttlSeconds),
     });
+    options.onSigned?.(record);
     return record;
   };
   const report = (outcome: string, fields: Record<string, unknown>) => {

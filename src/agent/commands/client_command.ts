@@ -27,10 +27,12 @@ import {
   type ConsumerTaskSpec,
   consumerTaskSpecSchema,
   createNatHost,
+  decodeRigRecord,
   fetchRigRecord,
   findRigRecord,
   followTaskLogs,
   forwardPort,
+  MAX_RIG_RECORD_BYTES,
   NatError,
   type NatHost,
   type RequestAction,
@@ -42,6 +44,7 @@ import {
   verifyRigRecord,
 } from "../../nat/mod.ts";
 import { ConfigError } from "../base/mod.ts";
+import { readInputFile } from "./_read_input_file.ts";
 import { readPassphrase } from "../setup/mod.ts";
 
 /**
@@ -66,6 +69,12 @@ export type ClientTarget = {
   identity: ClientRigIdentity;
   /** Relays (multiaddrs with `/p2p/<id>`) to look the rig's record up through. */
   relays?: readonly string[] | undefined;
+  /**
+   * Record files rigs on this machine wrote (a devnet rig's
+   * `<data_dir>/rig-record.json`): the supplier's is used before the relays'
+   * directory, checked the same way; the others are ignored.
+   */
+  recordFiles?: readonly string[] | undefined;
   /**
    * Override of the lookup: the rig's address (`<relay>/p2p-circuit/p2p/<id>`,
    * or a direct one). The rig's record, asked from the peer, is checked all the same.
@@ -94,7 +103,7 @@ export type ClientPath = {
   /** The connection's remote address (a circuit's ends with `/p2p-circuit/...`). */
   remoteAddr: string;
   /** Where the rig's addresses came from. */
-  found: "directory" | "--rig";
+  found: "directory" | "--rig" | "file";
 };
 
 /** A session with a rig: the consumer's account, the host, the connection. */
@@ -186,17 +195,25 @@ async function reachRig(
     return { rig, record, info: pathInfo(rig, supplier, "--rig") };
   }
   const relays = target.relays ?? [];
-  if (relays.length === 0) {
-    throw new AgentError("Cannot look the rig up: no relay to ask", {
-      badInput: true,
-      hints: ["Give the relays of the market (client.yaml relays, or --relay), or the rig's --rig"],
-    });
-  }
   // the directory's servers: dialled while the deal is read
   const dialled = Promise.allSettled(
     relays.map((addr) => host.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(5_000) })),
   );
   const supplier = await supplierPromise;
+  const local = await localRecord(target, supplier);
+  if (local !== undefined) {
+    step("record found", undefined);
+    return await connectByRecord(host, target, local, "file", step);
+  }
+  if (relays.length === 0) {
+    throw new AgentError("Cannot look the rig up: no relay to ask", {
+      badInput: true,
+      hints: [
+        "Give the relays of the market (client.yaml relays, or --relay), or the rig's --rig",
+        "A rig on this machine: --rig-record <its data_dir>/rig-record.json",
+      ],
+    });
+  }
   const reachable = step(
     "relays dialled",
     (await dialled).filter((r) => r.status === "fulfilled").length,
@@ -221,18 +238,59 @@ async function reachRig(
       },
     );
   }
-  await verifyRigRecord(record, { ...expect, supplier, nowSeconds: nowSeconds() });
+  return await connectByRecord(host, target, record, "directory", step);
+}
+
+/** Checks a record found for the supplier, connects to its addresses, checks the peer. */
+async function connectByRecord(
+  host: NatHost,
+  target: ClientTarget,
+  record: SignedRigRecord,
+  found: ClientPath["found"],
+  step: <T>(name: string, value: T) => T = (_, v) => v,
+): Promise<{ rig: RigConnection; record: SignedRigRecord; info: ClientPath }> {
+  const expect = { chainId: target.chainId, market: target.market, supplier: record.address };
+  await verifyRigRecord(record, { ...expect, nowSeconds: nowSeconds() });
   const rig = step(
     "connected",
     await connectToRig(host, { addrs: record.addrs, direct: !target.relayOnly }),
   );
   await verifyRigRecord(record, {
     ...expect,
-    supplier,
     nowSeconds: nowSeconds(),
     peerId: rig.connection.remotePeer.toString(),
   });
-  return { rig, record, info: pathInfo(rig, supplier, "directory") };
+  return { rig, record, info: pathInfo(rig, record.address, found) };
+}
+
+/**
+ * The supplier's record among the local record files, when one is there and
+ * proves it (a file for another rig, or a stale one, is passed over).
+ */
+async function localRecord(
+  target: ClientTarget,
+  supplier: Address,
+): Promise<SignedRigRecord | undefined> {
+  for (const path of target.recordFiles ?? []) {
+    try {
+      const text = await readInputFile(path, {
+        what: "rig record",
+        maxBytes: MAX_RIG_RECORD_BYTES,
+      });
+      const bytes = new TextEncoder().encode(text);
+      const record = decodeRigRecord(bytes);
+      await verifyRigRecord(record, {
+        chainId: target.chainId,
+        market: target.market,
+        supplier,
+        nowSeconds: nowSeconds(),
+      });
+      return record;
+    } catch {
+      continue; // no file, another rig's, expired: the directory decides
+    }
+  }
+  return undefined;
 }
 
 function pathInfo(rig: RigConnection, supplier: Address, found: ClientPath["found"]): ClientPath {
