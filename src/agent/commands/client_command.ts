@@ -203,7 +203,7 @@ async function reachRig(
   const local = await localRecord(target, supplier);
   if (local !== undefined) {
     step("record found", undefined);
-    return await connectByRecord(host, target, local, "file", step);
+    return await connectByRecord(host, target, { record: local, supplier }, "file", step);
   }
   if (relays.length === 0) {
     throw new AgentError("Cannot look the rig up: no relay to ask", {
@@ -238,18 +238,18 @@ async function reachRig(
       },
     );
   }
-  return await connectByRecord(host, target, record, "directory", step);
+  return await connectByRecord(host, target, { record, supplier }, "directory", step);
 }
 
 /** Checks a record found for the supplier, connects to its addresses, checks the peer. */
 async function connectByRecord(
   host: NatHost,
   target: ClientTarget,
-  record: SignedRigRecord,
+  { record, supplier }: { record: SignedRigRecord; supplier: Address },
   found: ClientPath["found"],
-  step: <T>(name: string, value: T) => T = (_, v) => v,
+  step: <T>(name: string, value: T) => T,
 ): Promise<{ rig: RigConnection; record: SignedRigRecord; info: ClientPath }> {
-  const expect = { chainId: target.chainId, market: target.market, supplier: record.address };
+  const expect = { chainId: target.chainId, market: target.market, supplier };
   await verifyRigRecord(record, { ...expect, nowSeconds: nowSeconds() });
   const rig = step(
     "connected",
@@ -260,7 +260,7 @@ async function connectByRecord(
     nowSeconds: nowSeconds(),
     peerId: rig.connection.remotePeer.toString(),
   });
-  return { rig, record, info: pathInfo(rig, record.address, found) };
+  return { rig, record, info: pathInfo(rig, supplier, found) };
 }
 
 /**
