@@ -8,8 +8,11 @@
  * `logs` of a short task; and 10 MiB of a container's log lines through
  * `client logs`, in Mbit/s from its first byte on stdout to its exit.
  *
- * "direct": the client reaches the rig's own address (loopback); "relayed":
- * `--relay-only`, through the relay's circuit. Writes bench/results/client.json
+ * "direct": the client finds the rig from the deal (the supplier read on
+ * chain, its record looked up on the relay's directory) and reaches the rig's
+ * own address (loopback); "relayed": the same with `--relay-only`, through the
+ * relay's circuit. (The baseline, before the lookup existed, was given the
+ * rig's address with `--rig`: its direct one, or the circuit.) Writes bench/results/client.json
  * with the baseline beside it (bench/results/client_baseline.json: the same
  * bench on the code before the rig lookup and the binary log frames).
  *
@@ -241,7 +244,7 @@ nat:
           "--rpc",
           devnet!.rpcUrl,
           "--relay",
-          relayTcp,
+          relay.addrs.find((a) => a.includes("/quic-v1/"))!,
           "--keystore",
           keystore,
           "--passphrase-env",
