@@ -234,7 +234,9 @@ Deno.test({
       );
       // the restarted relay holds nothing: the record goes there again with the new circuits
       await running.agent.waitFor(
-        (l) => l.event === "record-published" && Number(l.stored) >= 1 && Number(l.at) > killedAt,
+        (l) =>
+          l.event === "record-published" && Number(l.at) > killedAt &&
+          (l.relays as string[]).some((id) => running.relayAddr.endsWith(`/p2p/${id}`)),
         30_000,
       );
       const after = await agentStatus(running);

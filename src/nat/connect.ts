@@ -101,13 +101,39 @@ function orderCircuits(host: NatHost, circuits: readonly string[]): string[] {
 
 type Reached = { connection: Connection; observed: string | undefined; relayed: boolean };
 
+/**
+ * Dials each direct address at once, as its own dial: libp2p would join dials
+ * to one peer into one job that tries the addresses in turn, and an address
+ * that never answers (the rig's LAN address, seen from elsewhere) would hold
+ * up both the ones that do and the relay's circuit. The peer id is checked
+ * here instead; the first connection wins and the others are closed.
+ */
 async function dialDirect(
   host: NatHost,
   addrs: readonly string[],
   signal: AbortSignal,
 ): Promise<Reached> {
-  const connection = await host.node.dial(addrs.map((a) => multiaddr(a)), { signal });
-  return { connection, observed: undefined, relayed: isRelayed(connection) };
+  const attempts = addrs.map(async (addr) => {
+    const expected = addr.match(/\/p2p\/([^/]+)$/)?.[1];
+    const bare = multiaddr(addr.replace(/\/p2p\/[^/]+$/, ""));
+    const connection = await host.node.dial(bare, { signal });
+    if (expected !== undefined && connection.remotePeer.toString() !== expected) {
+      await connection.close().catch(() => {});
+      throw new NatError(`${addr} answered as ${connection.remotePeer}`);
+    }
+    return connection;
+  });
+  let winner: Connection;
+  try {
+    winner = await Promise.any(attempts);
+  } catch (error) {
+    const errors = error instanceof AggregateError ? error.errors : [error];
+    throw new NatError(errors.map((e) => (e as Error).message).join("; "));
+  }
+  for (const attempt of attempts) {
+    void attempt.then((c) => c === winner ? undefined : c.close().catch(() => {}), () => {});
+  }
+  return { connection: winner, observed: undefined, relayed: isRelayed(winner) };
 }
 
 async function dialCircuits(
@@ -155,12 +181,15 @@ async function observedByRelay(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   const relayPeer = relayAddr.getComponents().findLast((c) => c.name === "p2p")?.value;
+  // the mapping that matters is the one of this transport (QUIC for the punch): a
+  // connection to the relay over another (the lookup's, say) does not tell it
+  const quic = relayAddr.toString().includes("/quic-v1");
   const existing = host.node.getConnections().find((c) =>
-    c.remotePeer.toString() === relayPeer && c.remoteAddr.equals(relayAddr)
+    c.remotePeer.toString() === relayPeer && c.remoteAddr.toString().includes("/quic-v1") === quic
   );
   // a new connection runs identify by itself: its answer carries the observed address
   const identified = existing === undefined ? observedBy(host, relayPeer, signal) : undefined;
-  const connection = existing ?? await host.node.dial(relayAddr, { signal });
+  const connection = existing ?? await host.node.dial(relayAddr, { signal, force: true });
   return await identified ??
     (await host.node.services.identify.identify(connection, { signal }).catch(() => undefined))
       ?.observedAddr?.toString();

@@ -80,7 +80,7 @@ export type PublishRigRecordOptions = { signal?: AbortSignal | undefined };
 
 /**
  * Stores the record on the DHT servers closest to its key (every relay of a
- * small mesh); returns how many accepted it.
+ * small mesh); returns how many accepted it, and which (peer ids).
  *
  * @throws {NatError} when no server is known within the signal's time
  */
@@ -88,15 +88,17 @@ export async function publishRigRecord(
   dht: KadDHT,
   signed: SignedRigRecord,
   options: PublishRigRecordOptions = {},
-): Promise<{ stored: number }> {
+): Promise<{ stored: number; relays: string[] }> {
   const signal = options.signal ?? AbortSignal.timeout(30_000);
   await untilServerKnown(dht, signal);
   const key = rigRecordKey(signed);
-  let stored = 0;
+  const relays: string[] = [];
   for await (const event of dht.put(key, encodeRigRecord(signed), { signal })) {
-    if (event.type === EventTypes.PEER_RESPONSE && event.messageName === "PUT_VALUE") stored++;
+    if (event.type === EventTypes.PEER_RESPONSE && event.messageName === "PUT_VALUE") {
+      relays.push(event.from.toString());
+    }
   }
-  return { stored };
+  return { stored: relays.length, relays };
 }
 
 /** Options of {@linkcode findRigRecord}. */

@@ -1,18 +1,19 @@
 /**
  * The rig's side of being found: keeps a signed record of its peer id and
  * current addresses (direct ones and relay circuits), publishes it on the
- * relays' DHT at start, whenever its addresses change and before it expires,
+ * relays' DHT at start, whenever its addresses change or a relay (re)connects,
+ * and before it expires,
  * and answers {@linkcode RIG_RECORD_PROTOCOL_ID} with it (what `--rig`
  * clients check). A failed publish is retried with backoff; each change of
  * outcome is reported once.
  *
  * @module
  */
-import type { Stream } from "@libp2p/interface";
+import type { IdentifyResult, Stream } from "@libp2p/interface";
 import type { Address } from "viem";
 import { encodeFrame, sendBytes } from "./_framing.ts";
 import type { NatHost } from "./host.ts";
-import { publishRigRecord } from "./rig_directory.ts";
+import { publishRigRecord, RIG_DHT_PROTOCOL_ID } from "./rig_directory.ts";
 import {
   encodeRigRecord,
   MAX_RIG_RECORD_ADDRS,
@@ -39,7 +40,9 @@ export type StartRigPublisherOptions = {
   /** Called with each record signed (published or not): the agent keeps it in a file too. */
   onSigned?: ((record: SignedRigRecord) => void) | undefined;
   /** Called after every successful publish (a refresh too). */
-  onPublished?: ((info: { seq: bigint; stored: number; addrs: string[] }) => void) | undefined;
+  onPublished?:
+    | ((info: { seq: bigint; stored: number; relays: string[]; addrs: string[] }) => void)
+    | undefined;
 };
 
 /** A running publisher. */
@@ -118,13 +121,13 @@ export async function startRigPublisher(
       try {
         const signed = await sign();
         if (signed.addrs.length === 0) throw new Error("the rig has no address yet");
-        const { stored } = await publishRigRecord(host.node.services.dht, signed, {
+        const { stored, relays } = await publishRigRecord(host.node.services.dht, signed, {
           signal: AbortSignal.timeout(20_000),
         });
         if (stored === 0) throw new Error("no relay stored it");
         failures = 0;
         report("rig record published", { stored, addrs: signed.addrs.length });
-        options.onPublished?.({ seq: signed.seq, stored, addrs: signed.addrs });
+        options.onPublished?.({ seq: signed.seq, stored, relays, addrs: signed.addrs });
         schedule(refreshMs);
         return { stored };
       } catch (error) {
@@ -147,6 +150,12 @@ export async function startRigPublisher(
     else schedule(settleMs);
   };
   host.node.addEventListener("self:peer:update", onAddressChange);
+  // a directory server (relay) that (re)connects, one restarted empty say, gets the record
+  // too: its identify answer naming the DHT's protocol is a reason to publish, like an address
+  const onIdentify = (event: CustomEvent<IdentifyResult>) => {
+    if (event.detail.protocols.includes(RIG_DHT_PROTOCOL_ID)) onAddressChange();
+  };
+  host.node.addEventListener("peer:identify", onIdentify);
   await host.node.handle(RIG_RECORD_PROTOCOL_ID, async (stream: Stream) => {
     try {
       const signed = record !== undefined && record.expiry > BigInt(Date.now()) / 1000n + 60n
@@ -166,6 +175,7 @@ export async function startRigPublisher(
       stopped = true;
       clearTimeout(timer);
       host.node.removeEventListener("self:peer:update", onAddressChange);
+      host.node.removeEventListener("peer:identify", onIdentify);
       await host.node.unhandle(RIG_RECORD_PROTOCOL_ID).catch(() => {});
       await running?.catch(() => {});
     },

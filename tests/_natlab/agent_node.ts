@@ -76,6 +76,7 @@ const publisher = await startRigPublisher(host, {
     emit({
       event: "record-published",
       stored: info.stored,
+      relays: info.relays,
       addrs: info.addrs.length,
       at: Date.now(),
     }),
