@@ -47,27 +47,40 @@ export type RigConnection = {
   punch: PunchOutcome;
 };
 
-/** The address a peer's identify answer says it observed for this host. */
-function observedBy(
-  host: NatHost,
-  peerId: string | undefined,
-  signal: AbortSignal,
-): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => done(undefined), 2_000);
-    const onIdentify = (event: CustomEvent<IdentifyResult>) => {
-      if (event.detail.peerId.toString() === peerId) done(event.detail.observedAddr?.toString());
-    };
-    const done = (addr: string | undefined) => {
-      clearTimeout(timer);
-      host.node.removeEventListener("peer:identify", onIdentify);
-      signal.removeEventListener("abort", onAbort);
-      resolve(addr);
-    };
-    const onAbort = () => done(undefined);
-    host.node.addEventListener("peer:identify", onIdentify);
-    signal.addEventListener("abort", onAbort);
-  });
+/**
+ * Collects identify answers while a connection is being made; `of(connection)`
+ * gives the address the peer observed on that very connection (another
+ * connection to the same peer, over another transport, tells another mapping).
+ */
+function watchIdentify(host: NatHost, signal: AbortSignal) {
+  const seen = new Map<string, string | undefined>();
+  const waiters = new Map<string, (addr: string | undefined) => void>();
+  const onIdentify = (event: CustomEvent<IdentifyResult>) => {
+    const id = event.detail.connection.id;
+    const addr = event.detail.observedAddr?.toString();
+    seen.set(id, addr);
+    waiters.get(id)?.(addr);
+  };
+  host.node.addEventListener("peer:identify", onIdentify);
+  const stop = () => host.node.removeEventListener("peer:identify", onIdentify);
+  return {
+    stop,
+    of(connection: Connection): Promise<string | undefined> {
+      if (seen.has(connection.id)) return Promise.resolve(seen.get(connection.id));
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => done(undefined), 2_000);
+        const done = (addr: string | undefined) => {
+          clearTimeout(timer);
+          waiters.delete(connection.id);
+          signal.removeEventListener("abort", onAbort);
+          resolve(addr);
+        };
+        const onAbort = () => done(undefined);
+        waiters.set(connection.id, done);
+        signal.addEventListener("abort", onAbort);
+      });
+    },
+  };
 }
 
 const isCircuit = (addr: string) => addr.includes("/p2p-circuit");
@@ -104,6 +117,12 @@ type Reached = { connection: Connection; observed: string | undefined; relayed: 
 /** Private, loopback and link-local IPv4 ranges: a LAN's or this machine's addresses. */
 const PRIVATE_IP4 = /^\/ip4\/(10\.|127\.|169\.254\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/;
 
+/** Whether a direct address may be reachable from anywhere (not private, loopback, link-local). */
+function isPublic(addr: string): boolean {
+  return /^\/(ip4|ip6|dns|dns4|dns6)\//.test(addr) && !PRIVATE_IP4.test(addr) &&
+    !addr.startsWith("/ip6/::1/") && !/^\/ip6\/f[cde]/i.test(addr);
+}
+
 /**
  * The order to try a rig's direct addresses in: public ones first, then
  * private, loopback last (libp2p's order), QUIC before TCP within each (its
@@ -130,6 +149,24 @@ export function directDialOrder(addrs: readonly string[]): string[] {
 }
 
 /**
+ * Dials one address as a connection of its own: without its `/p2p/` part, so
+ * that libp2p does not join it to a dial of the same peer already under way
+ * (another address, another transport), then checks the peer id itself.
+ */
+async function dialBare(host: NatHost, addr: string, signal: AbortSignal): Promise<Connection> {
+  const expected = addr.match(/\/p2p\/([^/]+)$/)?.[1];
+  const connection = await host.node.dial(multiaddr(addr.replace(/\/p2p\/[^/]+$/, "")), {
+    signal,
+    force: true,
+  });
+  if (expected !== undefined && connection.remotePeer.toString() !== expected) {
+    await connection.close().catch(() => {});
+    throw new NatError(`${addr} answered as ${connection.remotePeer}`);
+  }
+  return connection;
+}
+
+/**
  * Dials the direct addresses in {@linkcode directDialOrder}, each as its own
  * dial, the next one starting when the previous failed or after
  * `staggerMs` (happy eyeballs, RFC 8305): libp2p would join dials to one peer
@@ -147,16 +184,7 @@ async function dialDirect(
   staggerMs = 150,
 ): Promise<Reached> {
   const ordered = directDialOrder(addrs);
-  const dialOne = async (addr: string): Promise<Connection> => {
-    const expected = addr.match(/\/p2p\/([^/]+)$/)?.[1];
-    const bare = multiaddr(addr.replace(/\/p2p\/[^/]+$/, ""));
-    const connection = await host.node.dial(bare, { signal });
-    if (expected !== undefined && connection.remotePeer.toString() !== expected) {
-      await connection.close().catch(() => {});
-      throw new NatError(`${addr} answered as ${connection.remotePeer}`);
-    }
-    return connection;
-  };
+  const dialOne = (addr: string) => dialBare(host, addr, signal);
   const attempts: Promise<Connection>[] = [];
   const failures: string[] = [];
   let winner: Connection | undefined;
@@ -204,16 +232,16 @@ async function dialCircuits(
   const failures: string[] = [];
   for (const circuit of circuits) {
     let seen: string | undefined;
-    if (options.needObserved) {
-      // the punch aims at this host's QUIC mapping as the relay saw it (identify's answer)
-      try {
-        seen = await observedByRelay(host, multiaddr(relayOf(circuit)), signal);
-      } catch (cause) {
-        failures.push(`relay ${relayOf(circuit)}: ${(cause as Error).message}`);
-        continue;
-      }
-      options.onObserved?.(seen);
+    try {
+      seen = await connectToRelay(host, multiaddr(relayOf(circuit)), {
+        signal,
+        observe: options.needObserved,
+      });
+    } catch (cause) {
+      failures.push(`relay ${relayOf(circuit)}: ${(cause as Error).message}`);
+      continue;
     }
+    if (options.needObserved) options.onObserved?.(seen);
     try {
       const connection = await host.node.dial(multiaddr(circuit), { signal });
       return {
@@ -233,25 +261,42 @@ async function dialCircuits(
   });
 }
 
-/** Connects to a relay and returns this host's address as the relay observed it. */
-async function observedByRelay(
+/**
+ * Connects to a circuit's relay over the circuit's own transport, so that
+ * the circuit rides on it: libp2p reuses any open connection to the relay,
+ * and one the lookup left over TCP would carry the task's bytes through
+ * JS-side encryption instead of QUIC's native one. Other connections to the
+ * relay are closed. With `observe`, returns this host's address as the relay
+ * observed it on that connection (identify's answer: what the punch aims at).
+ */
+async function connectToRelay(
   host: NatHost,
   relayAddr: ReturnType<typeof multiaddr>,
-  signal: AbortSignal,
+  options: { signal: AbortSignal; observe: boolean },
 ): Promise<string | undefined> {
+  const { signal } = options;
   const relayPeer = relayAddr.getComponents().findLast((c) => c.name === "p2p")?.value;
-  // the mapping that matters is the one of this transport (QUIC for the punch): a
-  // connection to the relay over another (the lookup's, say) does not tell it
   const quic = relayAddr.toString().includes("/quic-v1");
-  const existing = host.node.getConnections().find((c) =>
-    c.remotePeer.toString() === relayPeer && c.remoteAddr.toString().includes("/quic-v1") === quic
-  );
+  const toRelay = host.node.getConnections().filter((c) => c.remotePeer.toString() === relayPeer);
+  const existing = toRelay.find((c) => c.remoteAddr.toString().includes("/quic-v1") === quic);
   // a new connection runs identify by itself: its answer carries the observed address
-  const identified = existing === undefined ? observedBy(host, relayPeer, signal) : undefined;
-  const connection = existing ?? await host.node.dial(relayAddr, { signal, force: true });
-  return await identified ??
-    (await host.node.services.identify.identify(connection, { signal }).catch(() => undefined))
-      ?.observedAddr?.toString();
+  const watch = existing === undefined && options.observe ? watchIdentify(host, signal) : undefined;
+  let connection: Connection;
+  try {
+    connection = existing ?? await dialBare(host, relayAddr.toString(), signal);
+    // closed before the circuit is dialled: libp2p would pick a closing one for it
+    await Promise.all(
+      toRelay.filter((other) => other !== connection).map((other) =>
+        other.close({ signal }).catch(() => other.abort(new Error("replaced")))
+      ),
+    );
+    if (!options.observe) return undefined;
+    return await watch?.of(connection) ??
+      (await host.node.services.identify.identify(connection, { signal }).catch(() => undefined))
+        ?.observedAddr?.toString();
+  } finally {
+    watch?.stop();
+  }
 }
 
 /** The first of several attempts to succeed; all failures when none does. */
@@ -293,8 +338,10 @@ export async function connectToRig(
   let classifying: Promise<unknown> | undefined;
   if (directAddrs.length > 0) attempts.push(dialDirect(host, directAddrs, attemptSignal));
   if (circuits.length > 0) {
-    // the direct addresses go first; the circuit once they failed or after a head start
-    const headStart = directAddrs.length === 0
+    // a public direct address goes first; the circuit once it failed or after a head start.
+    // Private and loopback ones race the circuit: from the rig's LAN they win within a
+    // millisecond, from elsewhere they never answer
+    const headStart = !directAddrs.some(isPublic)
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.directHeadStartMs ?? 250);

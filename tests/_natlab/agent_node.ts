@@ -78,6 +78,7 @@ const publisher = await startRigPublisher(host, {
       stored: info.stored,
       relays: info.relays,
       addrs: info.addrs.length,
+      circuits: info.addrs.filter((a) => a.includes("/p2p-circuit")).length,
       at: Date.now(),
     }),
 });

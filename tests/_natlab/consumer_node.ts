@@ -91,6 +91,7 @@ const result: Record<string, unknown> = {
   event: "result",
   class: host.status().class,
   lookupMs,
+  recordAddrs: record.addrs,
   path: rig.path,
   relayedMs: rig.relayedMs,
   observed: rig.observed,

@@ -113,7 +113,10 @@ export async function startLab(
     }),
   ]);
   const agentReady = await agent.waitFor<{ peerId: string }>((l) => l.event === "ready");
-  await agent.waitFor((l) => l.event === "rig record published");
+  // the record lists both circuits (TCP and QUIC) once both reservations are made: the
+  // punch needs the QUIC one
+  const circuits = options.blockAgentUdp ? 1 : 2;
+  await agent.waitFor((l) => l.event === "record-published" && Number(l.circuits) >= circuits);
   return { lab, dir, relay, relayB, agent, relayAddr, relayBAddr, peerId: agentReady.peerId };
 }
 
