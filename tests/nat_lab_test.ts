@@ -232,10 +232,10 @@ Deno.test({
         (l) => l.event === "relay reserved" && l.reservations === 2,
         60_000,
       );
-      // the restarted relay holds nothing: the record goes there again with the new circuits
+      // the restarted relay holds nothing: the record goes there again, with both circuits
       await running.agent.waitFor(
         (l) =>
-          l.event === "record-published" && Number(l.at) > killedAt &&
+          l.event === "record-published" && Number(l.at) > killedAt && Number(l.circuits) >= 2 &&
           (l.relays as string[]).some((id) => running.relayAddr.endsWith(`/p2p/${id}`)),
         30_000,
       );
