@@ -198,25 +198,59 @@ async function serveAction(
   }
 }
 
+/** How long small pieces of output wait to be sent together, ms (a chatty task writes lines). */
+export const LOG_COALESCE_MS = 2;
+
 /**
  * A `stream` answer once the handler accepted (its first step did not
  * throw), the output as binary frames, an empty frame, `end`. A failure
  * after `stream` closes the data with the empty frame before the refusal.
+ * Docker hands a chatty task's output over a line at a time: pieces that
+ * arrive within {@linkcode LOG_COALESCE_MS} of each other go out as one
+ * frame (up to {@linkcode LOG_FRAME_BYTES}), not one frame per line.
  */
 async function serveLogs(stream: Stream, output: AsyncIterable<Uint8Array>): Promise<void> {
   const chunks = output[Symbol.asyncIterator]();
-  let next = await chunks.next(); // a refusal throws here: nothing was sent yet
-  await sendJsonFrame(stream, { kind: "stream" });
+  let next: Promise<IteratorResult<Uint8Array>> = Promise.resolve(await chunks.next());
+  await sendJsonFrame(stream, { kind: "stream" }); // the first step did not refuse
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const flush = async () => {
+    if (heldBytes === 0) return;
+    const frame = held.length === 1 ? held[0]! : new Uint8Array(heldBytes);
+    if (held.length > 1) {
+      held.reduce((at, piece) => (frame.set(piece, at), at + piece.byteLength), 0);
+    }
+    held.length = 0;
+    heldBytes = 0;
+    await sendBinaryFrame(stream, frame);
+  };
+  const waitAWhile = () =>
+    new Promise<"later">((resolve) => setTimeout(() => resolve("later"), LOG_COALESCE_MS));
   try {
-    while (next.done !== true) {
-      const bytes = next.value;
-      for (let at = 0; at < bytes.byteLength; at += LOG_FRAME_BYTES) {
-        await sendBinaryFrame(stream, bytes.subarray(at, at + LOG_FRAME_BYTES));
+    while (true) {
+      const result = heldBytes === 0 ? await next : await Promise.race([next, waitAWhile()]);
+      if (result === "later") { // nothing more for now: what is held goes out
+        await flush();
+        continue;
       }
-      next = await chunks.next();
+      if (result.done === true) break;
+      next = chunks.next();
+      const bytes = result.value;
+      for (let at = 0; at < bytes.byteLength;) {
+        const piece = bytes.subarray(at, at + (LOG_FRAME_BYTES - heldBytes));
+        held.push(piece);
+        heldBytes += piece.byteLength;
+        at += piece.byteLength;
+        if (heldBytes === LOG_FRAME_BYTES) await flush();
+      }
     }
   } finally {
-    if (stream.writeStatus === "writable") await sendBinaryFrame(stream, new Uint8Array(0));
+    // what was read before an end, or a failure, still goes out first
+    if (stream.writeStatus === "writable") {
+      await flush();
+      await sendBinaryFrame(stream, new Uint8Array(0));
+    }
   }
   await sendJsonFrame(stream, { kind: "end" });
 }
