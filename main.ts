@@ -201,15 +201,25 @@ function addRunCommand(program: Command): void {
 
 /**
  * The flags every `client` task subcommand shares: the client's config, the
- * deal, and overrides of what the config says (which rig, who signs, which
- * chain and market).
+ * deal, how to find the rig, and overrides of what the config says (who signs,
+ * which chain and market).
  */
 function withTargetOptions(command: Command, dealDefault?: string): Command {
   return (dealDefault === undefined
     ? command.requiredOption("--deal <id>", "the deal id")
     : command.option("--deal <id>", "the deal id (0: none)", dealDefault))
     .option("-c, --config <file>", "the client's config", "client.yaml")
-    .option("--rig <multiaddr>", "the rig's address from the supplier (/.../p2p-circuit/p2p/<id>)")
+    .option("--rpc <url>", "override: the chain's JSON-RPC URL, to read the deal's supplier")
+    .option("--relay <multiaddr...>", "a relay of the market to look the rig up through")
+    .option(
+      "--rig <multiaddr>",
+      "the rig's address, instead of looking it up (its record is checked all the same)",
+    )
+    .option("--supplier <address>", "the rig's address on chain, instead of the deal's supplier")
+    .option(
+      "--rig-record <file...>",
+      "a record file of a rig on this machine (its data_dir/rig-record.json), before the relays",
+    )
     .option(
       "--keystore <file>",
       "override: the signer's keystore (the deal's consumer, or an admin)",
@@ -224,7 +234,11 @@ function withTargetOptions(command: Command, dealDefault?: string): Command {
 
 type TargetOptions = {
   config: string;
+  rpc?: string;
+  relay?: string[];
   rig?: string;
+  supplier?: string;
+  rigRecord?: string[];
   deal: string;
   keystore?: string;
   passphraseEnv?: string;
@@ -235,13 +249,18 @@ type TargetOptions = {
   json: boolean;
 };
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
 /** The target of a client request, from client.yaml and its flags (bad ones exit with code 2). */
 async function clientTarget(opts: TargetOptions, command: Command) {
   if (!/^\d{1,78}$/.test(opts.deal)) {
     throw badInput(`--deal "${opts.deal}": must be a decimal deal id`);
   }
-  if (opts.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.market)) {
+  if (opts.market !== undefined && !ADDRESS.test(opts.market)) {
     throw badInput(`--market "${opts.market}": must be a 0x address`);
+  }
+  if (opts.supplier !== undefined && !ADDRESS.test(opts.supplier)) {
+    throw badInput(`--supplier "${opts.supplier}": must be a 0x address`);
   }
   const passphrase = opts.passphraseFile !== undefined
     ? { from: "file" as const, path: opts.passphraseFile }
@@ -258,7 +277,29 @@ async function clientTarget(opts: TargetOptions, command: Command) {
     passphrase,
     chainId: opts.chainId,
     market: opts.market as `0x${string}` | undefined,
+    rpc: opts.rpc,
+    supplier: opts.supplier as `0x${string}` | undefined,
+    relays: opts.relay,
+    recordFiles: opts.rigRecord,
     relayOnly: opts.relayOnly,
+    // every command says which way it went, on stderr: stdout stays the answer alone
+    onConnected: (info) =>
+      printError(
+        `path: ${info.path} ${info.remoteAddr} (rig ${info.supplier}, ${
+          info.found === "--rig"
+            ? "address from --rig"
+            : info.found === "file"
+            ? "from its record file"
+            : "found in the relays' directory"
+        })`,
+      ),
+    // --verbose: where the command's time goes, step by step
+    ...(Deno.args.includes("--verbose") || Deno.args.includes("-v")
+      ? {
+        onStep: (step: string, atMs: number) =>
+          printError(`timing: ${Math.round(atMs)} ms ${step}`),
+      }
+      : {}),
   });
 }
 
@@ -704,6 +745,10 @@ function addRelayCommand(program: Command): void {
     .option("--echo-ports <a,b>", "the two UDP echo ports", "3478,3479")
     .option("--max-reservations <n>", "peers that may hold a reservation", wholeNumber)
     .option("--peer-mbps <n>", "what each peer may send through the relay, Mbit/s", wholeNumber)
+    .option(
+      "--peer <multiaddr...>",
+      "another relay whose rig directory (DHT) this one joins (repeatable)",
+    )
     .action(async (opts: {
       dataDir: string;
       host: string;
@@ -711,6 +756,7 @@ function addRelayCommand(program: Command): void {
       echoPorts: string;
       maxReservations?: number;
       peerMbps?: number;
+      peer?: string[];
     }, command: Command) => {
       const echoPorts = opts.echoPorts.split(",").map(Number);
       if (
@@ -728,9 +774,12 @@ function addRelayCommand(program: Command): void {
           ...(opts.maxReservations === undefined ? {} : { maxReservations: opts.maxReservations }),
           ...(opts.peerMbps === undefined ? {} : { peerBytesPerSecond: opts.peerMbps * 125_000 }),
         },
+        peers: opts.peer ?? [],
         logger: loggerFrom(command),
         signal: shutdownSignal(),
         onReady: (info) => print(JSON.stringify({ event: "relay-ready", ...info })),
+        onPeerEvent: (event, fields) =>
+          print(JSON.stringify({ event: event.replaceAll(" ", "-"), ...fields })),
       });
     });
 }

@@ -5,9 +5,10 @@
  * time to the relayed connection, dial to direct (the punch), RTT and 10 MiB
  * throughput on each path; on symmetric NAT, that no punch was attempted and
  * what connecting cost; how long the agent takes to hold a reservation again
- * after the relay is killed and restarted. The agent node's idle RSS with the host running is
- * set against a baseline process that loads the same modules but starts no
- * host. Needs root, iproute2 and iptables; writes bench/results/nat.json.
+ * after the relay is killed and restarted; how long the rig's record takes to
+ * find through relay B (the consumer's, not the rig's). The agent node's idle
+ * RSS with the host running is set against a baseline process that loads the
+ * same modules but starts no host. Needs root, iproute2 and iptables; writes bench/results/nat.json.
  *
  *   deno run -A bench/nat_bench.ts [--quick]
  */
@@ -69,6 +70,7 @@ async function cone() {
     return {
       runs,
       direct: each.filter((r) => r.path === "direct").length,
+      medianLookupThroughOtherRelayMs: round(median(each.map((r) => r.lookupMs))),
       medianRelayedConnectionMs: round(median(each.map((r) => r.relayedMs))),
       medianDialToDirectMs: round(median(each.map((r) => r.punch.ms))),
       medianRttDirectMs: round(median(each.map((r) => r.rttMs)), 2),

@@ -1,7 +1,9 @@
 /**
  * Seeded fuzzing of every surface that reads a file a person or a stranger
- * wrote: the config, the market file, keystores, signed benchmark
- * reports, and the consumer's client config and BID files. Thousands of mutated inputs each, in-process; a few through the
+ * wrote: the config, the market file, keystores, signed benchmark reports,
+ * the consumer's client config and BID files, and rigs' signed records (what
+ * a relay's directory or a peer hands a consumer). Thousands of mutated
+ * inputs each, in-process; a few through the
  * real CLI. Every outcome must be a success or the surface's documented,
  * clean error (never a TypeError, a RangeError or a stack trace), with a
  * message of bounded size that never quotes key material; through the CLI,
@@ -33,6 +35,16 @@ import {
   KeystorePassphraseError,
 } from "../src/chain/mod.ts";
 import { MarketFileError, parseMarketFile } from "../src/matcher/mod.ts";
+import {
+  decodeRigRecord,
+  encodeRigRecord,
+  RigIdentityError,
+  RigRecordFormatError,
+  rigRecordKey,
+  signRigRecord,
+  validateRigRecordEntry,
+  verifyRigRecord,
+} from "../src/nat/mod.ts";
 import { mutateText, mutateValue, type Rand } from "./_fixtures/mutate.ts";
 import { prng } from "./_fixtures/prng.ts";
 
@@ -292,6 +304,85 @@ Deno.test("fuzz: bench reports verify or give a BenchReportError, for every inpu
     (rand) =>
       rand() < 0.4 ? mutateText(REPORT_TEXT, rand) : JSON.stringify(mutateValue(REPORT, rand)),
     checkReport,
+  );
+});
+
+const RIG = privateKeyToAccount(`0x${"33".repeat(32)}`);
+const RIG_EXPECT = {
+  chainId: 31337,
+  market: "0x00000000000000000000000000000000000000aa",
+  supplier: RIG.address,
+  nowSeconds: 1_900_000_000n,
+} as const;
+const RIG_RECORD = await signRigRecord(RIG, {
+  chainId: RIG_EXPECT.chainId,
+  market: RIG_EXPECT.market,
+  address: RIG.address,
+  peerId: "12D3KooWFDjbqKTr4CuLBzwFtrzBcniUPWboDr18VZadAHm9e8Qj",
+  addrs: [
+    "/ip4/198.18.0.1/udp/4001/quic-v1/p2p/12D3KooWS81zFmeHwZcPMGqkBSKAHRq9bHpBX4y6agUFjA8Pva8M/p2p-circuit/p2p/12D3KooWFDjbqKTr4CuLBzwFtrzBcniUPWboDr18VZadAHm9e8Qj",
+    "/ip4/10.0.1.2/tcp/4001/p2p/12D3KooWFDjbqKTr4CuLBzwFtrzBcniUPWboDr18VZadAHm9e8Qj",
+  ],
+  seq: 1_899_999_000_000n,
+  expiry: 1_900_003_600n,
+});
+const RIG_RECORD_TEXT = new TextDecoder().decode(encodeRigRecord(RIG_RECORD));
+const RIG_RECORD_WIRE = JSON.parse(RIG_RECORD_TEXT);
+const RIG_KEY = rigRecordKey(RIG_RECORD);
+
+/**
+ * A record from a stranger decodes or gives a RigRecordFormatError; one that
+ * decodes proves the rig or gives a RigIdentityError; only the untouched
+ * fields verify (a mutation that keeps them all is the record itself). The
+ * DHT validator agrees with both.
+ */
+async function checkRigRecord(input: unknown): Promise<void> {
+  const bytes = new TextEncoder().encode(input as string);
+  const bounded = (error: Error) => assert.ok(error.message.length < MAX_MESSAGE);
+  let decoded;
+  try {
+    decoded = decodeRigRecord(bytes);
+  } catch (error) {
+    assert.ok(error instanceof RigRecordFormatError, `not a RigRecordFormatError: ${error}`);
+    bounded(error);
+    await assert.rejects(validateRigRecordEntry(RIG_KEY, bytes, RIG_EXPECT.nowSeconds));
+    return;
+  }
+  let proven = true;
+  try {
+    await verifyRigRecord(decoded, { ...RIG_EXPECT, peerId: RIG_RECORD.peerId });
+  } catch (error) {
+    assert.ok(error instanceof RigIdentityError, `not a RigIdentityError: ${error}`);
+    assert.ok(error.message.includes(RIG.address), "the error names the expected supplier");
+    bounded(error);
+    proven = false;
+  }
+  if (proven) {
+    // the same record up to the case of its addresses (they are compared case-blind)
+    const same = (a: typeof decoded) =>
+      JSON.stringify({ ...a, seq: `${a.seq}`, expiry: `${a.expiry}` }).toLowerCase();
+    assert.equal(same(decoded), same(RIG_RECORD), "a changed record still verified");
+  }
+  const accepted = await validateRigRecordEntry(RIG_KEY, bytes, RIG_EXPECT.nowSeconds).then(
+    () => true,
+    (error) => {
+      assert.ok(error instanceof RigRecordFormatError || error instanceof RigIdentityError);
+      return false;
+    },
+  );
+  assert.equal(accepted, proven, "the DHT validator and the client disagree");
+}
+
+Deno.test("fuzz: rig records decode and prove the rig, or give a record or identity error", async () => {
+  await checkRigRecord(RIG_RECORD_TEXT);
+  await verifyRigRecord(decodeRigRecord(encodeRigRecord(RIG_RECORD)), RIG_EXPECT);
+  await fuzz(
+    5,
+    (rand) =>
+      rand() < 0.4
+        ? mutateText(RIG_RECORD_TEXT, rand)
+        : JSON.stringify(mutateValue(RIG_RECORD_WIRE, rand)),
+    checkRigRecord,
   );
 });
 

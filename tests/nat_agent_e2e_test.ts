@@ -1,9 +1,12 @@
 /**
- * The consumer's CLI reaches a real agent through a real relay: anvil with the
- * market contracts, dockerd, a registry, the agent in-process with its NAT
- * host reserved on a relay (loopback), and `sonm-agent client` processes
- * signing with the deal's consumer keystore. Submit runs the container,
- * logs come back over the relay, stop ends it; the agent's handler decides.
+ * The consumer's CLI reaches a real agent from the deal id alone: anvil with
+ * the market contracts, dockerd, a registry, the agent in-process with its
+ * NAT host reserved on relay A (loopback) and its signed record published on
+ * the relays' directory, and `sonm-agent client` processes that know only
+ * relay B (joined with A) and the deal: each reads the deal's supplier on
+ * chain, looks the rig up through B, checks its record, and says which path
+ * it took. Submit runs the container, logs come back (binary frames, direct
+ * and relayed), stop ends it; the agent's handler decides.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -49,6 +52,14 @@ Deno.test("natt- the consumer's CLI runs, reads and stops its task through the r
     port: 0,
     echoPorts: [0, 0],
   });
+  // the consumer's relay: not the rig's, joined with it in one directory
+  const consumerRelay = await startRelay({
+    privateKey: await generateKeyPair("Ed25519"),
+    hostname: "127.0.0.1",
+    port: 0,
+    echoPorts: [0, 0],
+    peers: relay.addrs.filter((a) => a.includes("/tcp/")),
+  });
   const dir = await Deno.makeTempDir({ prefix: "natt-e2e-" });
   const agentId = `natt-e2e-${Date.now().toString(36)}`;
   let devnet: Devnet | undefined;
@@ -82,11 +93,15 @@ nat:
       agentId,
       registryAuth: { username: registry.username, password: registry.password },
     });
-    const nat = await until("the NAT host's reservation", async () => {
+    await until("the NAT host's reservation", async () => {
       const status = await readNatStatusFile(join(dir, "data"));
       return status?.relays[0]?.state === "reserved" ? status : undefined;
     });
-    const rigAddr = nat.relays[0]!.circuitAddrs.find((a) => a.includes("/tcp/"))!;
+    await until(
+      "the rig's record on the directory",
+      () => agent!.logs.find((l) => l.msg === "rig record published"),
+    );
+    await until("the relays joined", () => consumerRelay.directoryPeers() >= 1 || undefined);
 
     // the consumer takes the plan's ASK: a deal
     await until(
@@ -129,10 +144,12 @@ nat:
           join(ROOT, "main.ts"),
           "client",
           ...args,
-          "--rig",
-          rigAddr,
           "--deal",
           dealId.toString(),
+          "--rpc",
+          devnet!.rpcUrl,
+          "--relay",
+          consumerRelay.addrs.find((a) => a.includes("/tcp/"))!,
           "--keystore",
           join(dir, "consumer.json"),
           "--passphrase-env",
@@ -146,26 +163,38 @@ nat:
       }).output();
       const text = (b: Uint8Array) => new TextDecoder().decode(b);
       assert.equal(out.code, 0, `client ${args[0]}: ${text(out.stderr)}`);
-      return text(out.stdout);
+      // every command says which way it went, on stderr
+      const path = text(out.stderr).match(/^path: (direct|relay) (\S+) \(rig (0x\w+), (.+)\)$/m);
+      assert.ok(path !== null, `client ${args[0]} printed no path: ${text(out.stderr)}`);
+      assert.equal(path[3], address, "the rig is the deal's supplier");
+      assert.equal(path[4], "found in the relays' directory");
+      return { stdout: text(out.stdout), path: path[1], remoteAddr: path[2]! };
     };
 
-    const submitted = JSON.parse(await client("submit", "--task", taskFile, "--json"));
-    assert.equal(submitted.path, "relay");
-    assert.equal(submitted.result.state, "running");
+    const submitted = await client("submit", "--task", taskFile, "--json");
+    assert.equal(submitted.path, "direct"); // the rig's own address, on this machine
+    const answer = JSON.parse(submitted.stdout); // stdout holds the answer alone
+    assert.equal(answer.path, "direct");
+    assert.equal(answer.result.state, "running");
     assert.equal((await findTasks(docker, { agentId, dealId: dealId.toString() })).length, 1);
 
-    const logs = await until("the task's output", async () => {
-      const text = await client("logs");
-      return text.includes("hello-over-libp2p") ? text : undefined;
-    });
-    assert.match(logs, /hello-over-libp2p/);
+    for (const how of [[], ["--relay-only"]]) {
+      const logs = await until("the task's output", async () => {
+        const out = await client("logs", ...how);
+        return out.stdout.includes("hello-over-libp2p") ? out : undefined;
+      });
+      assert.equal(logs.path, how.length === 0 ? "direct" : "relay");
+      assert.equal(logs.remoteAddr.includes("/p2p-circuit"), how.length > 0);
+      assert.match(logs.stdout, /^hello-over-libp2p$/m);
+    }
 
-    const stopped = JSON.parse(await client("stop", "--json"));
-    assert.notEqual(stopped.result.state, "running");
+    const stopped = await client("stop", "--json");
+    assert.notEqual(JSON.parse(stopped.stdout).result.state, "running");
   } finally {
     await agent?.stop();
     await removeAgentObjects(docker, agentId);
     await devnet?.stop();
+    await consumerRelay.stop();
     await relay.stop();
     await registry.close();
     docker.close();

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { importPrivateKey } from "../src/chain/mod.ts";
-import { labAvailable, NsProcess } from "./_natlab/lab.ts";
+import { labAvailable, NsProcess, PUBLIC_RIG_IP } from "./_natlab/lab.ts";
 import {
   type AgentStatusLine,
   CHAIN_ID,
@@ -18,6 +18,7 @@ import {
   type ConsumerResult,
   MARKET,
   OTHER_KEY,
+  RIG_ADDRESS,
   ROOT,
   runConsumer,
   type Running,
@@ -56,21 +57,30 @@ async function clientCli(
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-/** Runs a client command that must succeed; returns its JSON output. */
+/** Runs a client command that must succeed; returns its JSON output and the path it printed. */
 async function runClientCli(
   running: Running,
   args: string[],
   keystore?: string,
-): Promise<Record<string, unknown>> {
+): Promise<Record<string, unknown> & { printedPath: string }> {
   const out = await clientCli(running, args, keystore);
   assert.equal(out.code, 0, `client ${args[0]} failed: ${out.stderr}`);
-  return JSON.parse(out.stdout);
+  const path = out.stderr.match(
+    /^path: (direct|relay) (\S+) \(rig (0x\w+), found in the relays' directory\)$/m,
+  );
+  assert.ok(path !== null, `client ${args[0]} printed no path: ${out.stderr}`);
+  assert.equal(path[3], RIG_ADDRESS);
+  assert.ok(path[2]!.endsWith(`/p2p/${running.peerId}`), path[2]);
+  return { ...JSON.parse(out.stdout), printedPath: path[1]! };
 }
 
+/** What the CLI is told: the deal (7), the rig's address on chain, and relay B only. */
 function cliTarget(running: Running, keystore = "consumer.json"): string[] {
   return [
-    "--rig",
-    `${running.relayAddr}/p2p-circuit/p2p/${running.peerId}`,
+    "--supplier",
+    RIG_ADDRESS,
+    "--relay",
+    running.relayBAddr,
     "--deal",
     "7",
     "--keystore",
@@ -167,6 +177,7 @@ Deno.test({
       await Deno.writeTextFile(taskFile, "image: lab/echo:1\ncommand: [serve]\n");
       const submitted = await runClientCli(running, ["submit", "--task", taskFile]);
       assert.equal(submitted.path, "direct");
+      assert.equal(submitted.printedPath, "direct");
       assert.deepEqual(submitted.result, {
         ...(submitted.result as object),
         image: "lab/echo:1",
@@ -212,7 +223,8 @@ Deno.test({
         assert.match(consumer.stderr, /is no admin of this rig/);
       },
     );
-    await t.step("relay killed and restarted: the agent re-reserves", async () => {
+    await t.step("relay killed and restarted: the agent re-reserves and republishes", async () => {
+      const killedAt = Date.now();
       await running.relay.stop(true);
       running.relay = startRelay(running.lab, running.dir);
       await running.relay.waitFor((l) => l.event === "relay-ready");
@@ -220,12 +232,48 @@ Deno.test({
         (l) => l.event === "relay reserved" && l.reservations === 2,
         60_000,
       );
+      // the restarted relay holds nothing: the record goes there again, with both circuits
+      await running.agent.waitFor(
+        (l) =>
+          l.event === "record-published" && Number(l.at) > killedAt && Number(l.circuits) >= 2 &&
+          (l.relays as string[]).some((id) => running.relayAddr.endsWith(`/p2p/${id}`)),
+        30_000,
+      );
       const after = await agentStatus(running);
       assert.equal(after.status.relays[0]?.state, "reserved");
       assert.equal(after.status.relays[0]?.reservations, 2);
-      const again = await runConsumer(running, ["status"]);
+      // looked up on the restarted relay itself: it holds the record again
+      const again = await runConsumer(running, ["status"], { relayAddr: running.relayAddr });
       assert.equal(again.status.state, "running");
     });
+  } finally {
+    await stopLab(running);
+  }
+});
+
+Deno.test({
+  name: "natt- public rig: found through the consumer's relay, reached on its own address",
+  ignore: !available,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const running = await startLab("cone", { publicRig: true });
+  try {
+    const result = await runConsumer(running, ["status"]);
+    assert.equal(result.path, "direct");
+    assert.equal(result.punch.result, "not-attempted");
+    assert.ok(result.remoteAddr.startsWith(`/ip4/${PUBLIC_RIG_IP}/`), result.remoteAddr);
+    assert.equal(result.status.state, "running");
+    await importPrivateKey({
+      privateKey: CONSUMER_KEY,
+      path: join(running.dir, "consumer.json"),
+      passphrase: "consumer-pass",
+      kdf: { kdf: "pbkdf2", c: 1000 },
+    });
+    const status = await runClientCli(running, ["status"]);
+    assert.equal(status.printedPath, "direct");
+    const relayed = await runClientCli(running, ["status", "--relay-only"]);
+    assert.equal(relayed.printedPath, "relay");
   } finally {
     await stopLab(running);
   }

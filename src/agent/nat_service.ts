@@ -1,9 +1,11 @@
 /**
  * The agent's NAT service: the libp2p host built from the config (its peer
  * key in the data directory, `nat.relays`, `nat.listen_ports`), the task and
- * forward protocols served with the agent's handler, the punch service, and
- * the connectivity written to `nat-status.json` in the data directory so
- * `sonm-agent status` (another process) and the dashboard can show it.
+ * forward protocols served with the agent's handler, the punch service, the
+ * rig's signed record published on the relays' directory (so a consumer finds
+ * the rig from a deal's supplier), and the connectivity written to
+ * `nat-status.json` in the data directory so `sonm-agent status` (another
+ * process) and the dashboard can show it.
  *
  * @module
  */
@@ -11,18 +13,21 @@ import { join } from "node:path";
 import type { ConnectivityStatus } from "../dashboard/mod.ts";
 import {
   createNatHost,
+  encodeRigRecord,
   loadOrCreatePeerKey,
   type NatHost,
   type NatStatus,
   PEER_KEY_FILE,
   type ProtocolDomain,
+  type RigRecordSigner,
   servePunch,
   serveTaskProtocol,
+  startRigPublisher,
   type TaskRequestHandler,
 } from "../nat/mod.ts";
 import type { AgentConfig } from "./config/mod.ts";
 import type { Logger } from "./base/mod.ts";
-import { NAT_STATUS_FILE, toConnectivity } from "./state/mod.ts";
+import { NAT_STATUS_FILE, RIG_RECORD_FILE, toConnectivity } from "./state/mod.ts";
 
 /** Options of {@linkcode startNatService}. */
 export type StartNatServiceOptions = {
@@ -31,6 +36,8 @@ export type StartNatServiceOptions = {
   handler: TaskRequestHandler;
   /** The chain and market the consumers' requests must be signed for. */
   domain: ProtocolDomain;
+  /** The rig's Ethereum account: signs the rig's record (its address is the deals' supplier). */
+  signer: RigRecordSigner;
   logger: Logger;
   /** How often the status file is rewritten besides on each event, ms. */
   statusIntervalMs?: number;
@@ -82,6 +89,19 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
       (event.outcome === "ok" ? logger.debug : logger.info).call(logger, "task request", event),
   });
   await servePunch(host, { onEvent: (event, fields) => logger.debug(event, fields) });
+  const recordPath = join(options.dataDir, RIG_RECORD_FILE);
+  const publisher = await startRigPublisher(host, {
+    signer: options.signer,
+    chainId: options.domain.chainId,
+    market: options.domain.market,
+    // a consumer on this machine (a devnet) finds the rig here without a relay
+    onSigned: (record) => {
+      writing = writing.then(() => Deno.writeFile(recordPath, encodeRigRecord(record)))
+        .catch((error) => logger.warn("cannot write the rig record file", { recordPath, error }));
+    },
+    onEvent: (event, fields) =>
+      (event.includes("not") ? logger.warn : logger.info).call(logger, event, fields),
+  });
   const status = host.status();
   logger.info("reachable", {
     peerId: host.peerId,
@@ -97,9 +117,11 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
     connectivity: () => toConnectivity(host.status()),
     stop: async () => {
       clearInterval(timer);
+      await publisher.stop();
       await host.stop();
       await writing;
       await Deno.remove(statusPath).catch(() => {});
+      await Deno.remove(recordPath).catch(() => {});
     },
   };
 }

@@ -4,11 +4,13 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   createNatHost,
+  decodeRigRecord,
   RequestRefusedError,
   sendTaskRequest,
   signRequest,
   startRelay,
   type TaskRequestHandler,
+  verifyRigRecord,
 } from "../nat/mod.ts";
 import { createLogger } from "./base/logger.ts";
 import { emptySnapshot } from "../dashboard/mod.ts";
@@ -19,6 +21,7 @@ import { parseConfig } from "./config/parse_config.ts";
 import { formatStatus } from "./commands/status_command.ts";
 
 const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
+const RIG = privateKeyToAccount(`0x${"33".repeat(32)}`);
 const refuseAll = () => Promise.reject(new RequestRefusedError("deal-not-open", "no deal 7"));
 const handler: TaskRequestHandler = {
   submit: refuseAll,
@@ -45,6 +48,7 @@ Deno.test("nat service: reserves on the configured relay, serves the handler, wr
     },
     handler,
     domain,
+    signer: RIG,
     logger: createLogger({ level: "error", format: "json" }),
   });
   const client = await createNatHost({ privateKey: await generateKeyPair("Ed25519"), listen: [] });
@@ -56,6 +60,14 @@ Deno.test("nat service: reserves on the configured relay, serves the handler, wr
     const written = await readNatStatusFile(dataDir);
     assert.equal(written?.peerId, service.peerId);
     assert.equal(((await Deno.stat(`${dataDir}/libp2p-peer.key`)).mode ?? 0) & 0o777, 0o600);
+    // the rig's signed record, for a consumer on this machine: the rig's, for this peer
+    const record = decodeRigRecord(await Deno.readFile(`${dataDir}/rig-record.json`));
+    await verifyRigRecord(record, {
+      ...domain,
+      supplier: RIG.address,
+      nowSeconds: BigInt(Math.floor(Date.now() / 1000)),
+      peerId: service.peerId,
+    });
 
     const connection = await client.node.dial(multiaddr(rigAddr));
     const envelope = await signRequest(privateKeyToAccount(`0x${"11".repeat(32)}`), domain, {

@@ -210,6 +210,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       nat: config.nat,
       handler: workloads.handler,
       domain: workloads.domain,
+      signer: account,
       logger: logger.child("nat"),
     }).catch((error: unknown) => {
       logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });

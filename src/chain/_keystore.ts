@@ -5,9 +5,8 @@
  * import_private_key.ts and unlock_keystore.ts.
  */
 import { z } from "zod";
+import { pbkdf2, scrypt } from "node:crypto";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
-import { pbkdf2Async } from "@noble/hashes/pbkdf2.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { ctr } from "@noble/ciphers/aes.js";
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from "@noble/ciphers/utils.js";
@@ -111,21 +110,34 @@ export function isValidPrivateKey(secret: Uint8Array): boolean {
   return k > 0n && k < SECP256K1_ORDER;
 }
 
-/** Derives the key from the passphrase with the file's KDF. */
+/**
+ * Derives the key from the passphrase with the file's KDF. Node's native
+ * scrypt and pbkdf2 (in Deno's runtime, on a worker thread): about ten times
+ * faster than the pure-JS ones for pbkdf2 and twice for scrypt, and the event
+ * loop stays free meanwhile (a consumer's client finds the rig while it runs).
+ */
 export function deriveKey(passphrase: string, c: KdfSection): Promise<Uint8Array> {
   const pass = new TextEncoder().encode(passphrase);
+  const done =
+    (resolve: (key: Uint8Array) => void, reject: (error: Error) => void) =>
+    (error: Error | null, key: Uint8Array) =>
+      error === null ? resolve(new Uint8Array(key)) : reject(error);
   if (c.kdf === "scrypt") {
     const { n, r, p, dklen, salt } = c.kdfparams;
-    return scryptAsync(pass, hexToBytes(salt), {
-      N: n,
-      r,
-      p,
-      dkLen: dklen,
-      maxmem: 128 * r * n + 1024 * 1024 * 16,
-    });
+    const maxmem = 128 * r * n * p + 1024 * 1024 * 16;
+    // OpenSSL holds RFC 7914's N < 2^(16 r); some real files (the format's own test
+    // vector: r = 1, N = 2^18) break it, and the pure-JS scrypt opens them
+    if (n >= 2 ** (16 * r)) {
+      return scryptAsync(pass, hexToBytes(salt), { N: n, r, p, dkLen: dklen, maxmem });
+    }
+    return new Promise((resolve, reject) =>
+      scrypt(pass, hexToBytes(salt), dklen, { N: n, r, p, maxmem }, done(resolve, reject))
+    );
   }
   const { c: iterations, dklen, salt } = c.kdfparams;
-  return pbkdf2Async(sha256, pass, hexToBytes(salt), { c: iterations, dkLen: dklen });
+  return new Promise((resolve, reject) =>
+    pbkdf2(pass, hexToBytes(salt), iterations, dklen, "sha256", done(resolve, reject))
+  );
 }
 
 /** keccak256(DK[16..31] ++ ciphertext) */

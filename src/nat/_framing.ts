@@ -106,6 +106,18 @@ export async function sendBytes(stream: Stream, bytes: Uint8Array): Promise<void
   if (!stream.send(bytes)) await stream.onDrain();
 }
 
+/**
+ * Sends one binary frame: the length, then the bytes as they are (no copy
+ * into a joined buffer). An empty one is only sent on purpose (it ends a run).
+ */
+export async function sendBinaryFrame(stream: Stream, payload: Uint8Array): Promise<void> {
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, payload.byteLength);
+  stream.send(header);
+  if (payload.byteLength > 0) await sendBytes(stream, payload);
+  else if (stream.writableNeedsDrain) await stream.onDrain();
+}
+
 const encoder = new TextEncoder();
 
 /** Sends one JSON value as a frame. */

@@ -13,16 +13,23 @@ import { circuitRelayTransport } from "@libp2p/circuit-relay-v2";
 import { type Identify, identify } from "@libp2p/identify";
 import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { type Ping, ping } from "@libp2p/ping";
+import type { KadDHT } from "@libp2p/kad-dht";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2pOptions } from "libp2p";
 import { type ListenerControl, listenerControl } from "./_listener_control.ts";
 import { groupRelays, RelayKeeper } from "./_relay_keeper.ts";
+import { rigDirectoryService } from "./rig_directory.ts";
 import { type ConnectivityClass, diagnose, type NatStatus } from "./status.ts";
 import { DEFAULT_ECHO_PORTS, type MappingProbe, probeMapping } from "./udp_echo.ts";
 
-/** The services every host runs. */
-export type NatServices = { identify: Identify; ping: Ping; listenerControl: ListenerControl };
+/** The services every host runs; `dht` is the rigs' directory, as a client. */
+export type NatServices = {
+  identify: Identify;
+  ping: Ping;
+  listenerControl: ListenerControl;
+  dht: KadDHT;
+};
 /** The libp2p node of a host. */
 export type NatNode = Libp2p<NatServices>;
 
@@ -37,6 +44,12 @@ export type CreateNatHostOptions = {
   echoPorts?: readonly number[];
   /** Where the echo service runs when there is no relay to take it from ("host"). */
   echoHost?: string;
+  /**
+   * Probe the NAT before the host is returned (the rig: its reservations
+   * depend on it). A consumer's client passes false and probes only when it
+   * needs the class, for a punch, while it dials. @default {true}
+   */
+  classifyAtStart?: boolean;
   retryMinMs?: number;
   retryMaxMs?: number;
   onEvent?: (event: string, fields: Record<string, unknown>) => void;
@@ -48,8 +61,11 @@ export type NatHost = {
   peerId: string;
   /** The host's status snapshot for the agent, `status` and the dashboard. */
   status(): NatStatus;
-  /** Probes the NAT again through the echo service and returns the class. */
-  classify(): Promise<ConnectivityClass>;
+  /**
+   * Probes the NAT again through the echo service (on `echoHost` when given,
+   * else the host's) and returns the class.
+   */
+  classify(echoHost?: string): Promise<ConnectivityClass>;
   /** Host (IP) of the echo service, when known. */
   echoHost(): string | undefined;
   echoPorts: readonly number[];
@@ -108,18 +124,24 @@ export async function createNatHost(options: CreateNatHostOptions): Promise<NatH
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamuxMuxer()],
-    services: { identify: identify(), ping: ping(), listenerControl: listenerControl() },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      listenerControl: listenerControl(),
+      dht: rigDirectoryService("client"),
+    },
   });
-  const echoHost = options.echoHost ?? echoHostOf(relays);
+  let echoHost = options.echoHost ?? echoHostOf(relays);
   const echoPorts = options.echoPorts ?? DEFAULT_ECHO_PORTS;
   let probe: MappingProbe | undefined;
-  const classify = async (): Promise<ConnectivityClass> => {
+  const classify = async (at?: string): Promise<ConnectivityClass> => {
+    echoHost = at ?? echoHost;
     if (echoHost === undefined) return "unknown";
     probe = await probeMapping({ hostname: echoHost, ports: echoPorts });
     options.onEvent?.("connectivity classified", { class: probe.class });
     return probe.class;
   };
-  await classify();
+  if (options.classifyAtStart !== false) await classify();
   const keeper = new RelayKeeper(node, node.services.listenerControl, {
     relays,
     tcpOnly: () => probe?.class === "udp-blocked",

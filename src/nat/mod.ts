@@ -25,6 +25,7 @@ export {
   consumerTaskSpecSchema,
   FORWARD_PROTOCOL_ID,
   MAX_EXPIRY_AHEAD_SECONDS,
+  MAX_LOG_FRAME_BYTES,
   MAX_REQUEST_BYTES,
   MAX_RESPONSE_BYTES,
   payloadHash,
@@ -58,7 +59,7 @@ export { type ConnectivityClass, diagnose, type NatStatus, type RelayState } fro
 export { type Relay, type RelayLimits, relayLimitsSchema, startRelay } from "./relay.ts";
 export { DEFAULT_ECHO_PORTS, probeMapping, startUdpEcho } from "./udp_echo.ts";
 export {
-  LOG_CHUNK_BYTES,
+  LOG_FRAME_BYTES,
   serveTaskProtocol,
   type ServeTaskProtocolOptions,
 } from "./task_server.ts";
@@ -84,3 +85,37 @@ export {
   dispatchTaskRequest,
   type DispatchTaskRequestOptions,
 } from "./dispatch_task_request.ts";
+export {
+  decodeRigRecord,
+  encodeRigRecord,
+  MAX_RIG_RECORD_AHEAD_SECONDS,
+  MAX_RIG_RECORD_BYTES,
+  RIG_RECORD_PROTOCOL_ID,
+  RigIdentityError,
+  type RigIdentityProblem,
+  type RigRecord,
+  RigRecordFormatError,
+  rigRecordKey,
+  rigRecordMessage,
+  type RigRecordSigner,
+  selectRigRecord,
+  type SignedRigRecord,
+  signRigRecord,
+  validateRigRecordEntry,
+  verifyRigRecord,
+  type VerifyRigRecordOptions,
+} from "./rig_record.ts";
+export {
+  fetchRigRecord,
+  findRigRecord,
+  type FindRigRecordOptions,
+  publishRigRecord,
+  RIG_DHT_PROTOCOL_ID,
+  rigDirectoryService,
+} from "./rig_directory.ts";
+export {
+  recordAddrs,
+  type RigPublisher,
+  startRigPublisher,
+  type StartRigPublisherOptions,
+} from "./rig_publisher.ts";

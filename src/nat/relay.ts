@@ -1,8 +1,9 @@
 /**
  * The relay a market operator runs (`sonm-agent relay`): circuit relay v2
  * over TCP and QUIC with limits sized for task traffic, a reservation cap, a
- * per-peer bandwidth cap, and the UDP echo service that tells an agent its
- * NAT mapping.
+ * per-peer bandwidth cap, the UDP echo service that tells an agent its NAT
+ * mapping, and a server of the rigs' directory (the DHT where rigs publish
+ * their signed records), joined with the other relays it is given.
  *
  * @module
  */
@@ -14,9 +15,11 @@ import { identify } from "@libp2p/identify";
 import type { Connection, PrivateKey, Stream, StreamHandlerOptions } from "@libp2p/interface";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
+import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2pOptions } from "libp2p";
 import { z } from "zod";
 import { asMiddleware, peerBandwidthCap } from "./_peer_bandwidth.ts";
+import { rigDirectoryService } from "./rig_directory.ts";
 import { startUdpEcho } from "./udp_echo.ts";
 
 const HOP_PROTOCOL = "/libp2p/circuit/relay/0.2.0/hop";
@@ -72,6 +75,14 @@ export type StartRelayOptions = {
   /** UDP ports of the echo service. */
   echoPorts: readonly number[];
   limits?: Partial<RelayLimits>;
+  /**
+   * Other relays' multiaddrs (with `/p2p/<id>`): the directory's servers
+   * join into one DHT, so a consumer who knows any of them finds every rig.
+   */
+  peers?: readonly string[];
+  /** How often an unreachable peer relay is dialled again, ms. @default {30000} */
+  peerRetryMs?: number;
+  onEvent?: (event: string, fields: Record<string, unknown>) => void;
 };
 
 /** A running relay. */
@@ -81,6 +92,8 @@ export type Relay = {
   addrs: string[];
   echoPorts: number[];
   limits: RelayLimits;
+  /** How many other directory servers (relays) this relay's DHT knows. */
+  directoryPeers(): number;
   stop(): Promise<void>;
 };
 
@@ -117,6 +130,7 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
       identify: identify(),
       ping: ping(),
       hopCap: handlerWrapper(),
+      dht: rigDirectoryService("server"),
       relay: circuitRelayServer({
         reservations: {
           maxReservations: limits.maxReservations,
@@ -141,12 +155,44 @@ export async function startRelay(options: StartRelayOptions): Promise<Relay> {
     await node.stop();
     throw cause;
   }
+  // the other relays: dialled now and whenever their connection is gone
+  const peers = (options.peers ?? []).map((a) => multiaddr(a));
+  const states = new Map<string, "joined" | "unreachable">(); // reported once per change
+  const joinPeers = async () => {
+    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()));
+    for (const peer of peers) {
+      const id = peer.getComponents().findLast((c) => c.name === "p2p")?.value ?? peer.toString();
+      if (connected.has(id)) continue;
+      let state: "joined" | "unreachable";
+      let reason = "";
+      try {
+        await node.dial(peer, { signal: AbortSignal.timeout(10_000) });
+        state = "joined";
+      } catch (error) {
+        state = "unreachable";
+        reason = (error as Error).message;
+      }
+      if (states.get(id) === state) continue;
+      states.set(id, state);
+      options.onEvent?.(`peer relay ${state}`, {
+        peer: peer.toString(),
+        ...(reason === "" ? {} : { reason }),
+      });
+    }
+  };
+  void joinPeers();
+  const peerTimer = peers.length === 0
+    ? undefined
+    : setInterval(() => void joinPeers(), options.peerRetryMs ?? 30_000);
   return {
     peerId: node.peerId.toString(),
     addrs: node.getMultiaddrs().map((a) => a.toString()),
     echoPorts: echo.ports,
     limits,
+    directoryPeers: () =>
+      (node.services.dht as unknown as { routingTable: { size: number } }).routingTable.size,
     stop: async () => {
+      clearInterval(peerTimer);
       await echo.close();
       await node.stop();
     },

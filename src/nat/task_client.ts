@@ -7,12 +7,12 @@
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
-import { decodeBase64 } from "./_base64.ts";
 import { FrameReader, sendJsonFrame, streamBytes } from "./_framing.ts";
 import { pipeStreamAndConn } from "./_pipe.ts";
 import { NatError } from "./errors.ts";
 import {
   FORWARD_PROTOCOL_ID,
+  MAX_LOG_FRAME_BYTES,
   MAX_RESPONSE_BYTES,
   type ProtocolResponse,
   type RefusalCode,
@@ -103,9 +103,10 @@ export async function sendRawRequest(
 }
 
 /**
- * Follows a task's logs: yields each chunk until the rig sends `end`.
+ * Follows a task's logs: yields each binary frame of output until the rig
+ * ends the run and sends `end`.
  *
- * @throws {RequestRefusedError} when the rig refused the request
+ * @throws {RequestRefusedError} when the rig refused the request (or the output broke off)
  */
 export async function* followTaskLogs(
   connection: Connection,
@@ -113,13 +114,18 @@ export async function* followTaskLogs(
 ): AsyncGenerator<Uint8Array> {
   const { stream, reader } = await open(connection, TASK_PROTOCOL_ID, envelope);
   try {
+    const answer = await readResponse(reader);
+    if (answer.kind === "refused") throw refusedError(answer);
+    if (answer.kind !== "stream") throw new NatError(`unexpected ${answer.kind} for logs`);
     while (true) {
-      const response = await readResponse(reader);
-      if (response.kind === "refused") throw refusedError(response);
-      if (response.kind === "end") return;
-      if (response.kind !== "chunk") throw new NatError(`unexpected ${response.kind} in logs`);
-      yield decodeBase64(response.data);
+      const frame = await reader.next(MAX_LOG_FRAME_BYTES);
+      if (frame === undefined) throw new NatError("the rig closed the log stream early");
+      if (frame.byteLength === 0) break;
+      yield frame;
     }
+    const last = await readResponse(reader);
+    if (last.kind === "refused") throw refusedError(last);
+    if (last.kind !== "end") throw new NatError(`unexpected ${last.kind} after the logs`);
   } finally {
     await stream.close().catch(() => {});
   }

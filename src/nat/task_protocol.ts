@@ -25,8 +25,10 @@ export const TASK_PROTOCOL_ID = "/sonm/task/1.0.0";
 export const FORWARD_PROTOCOL_ID = "/sonm/forward/1.0.0";
 /** The largest request envelope accepted on the wire, in bytes (JSON). */
 export const MAX_REQUEST_BYTES = 128 * 1024;
-/** The largest response message, in bytes (JSON); logs stream in chunks of at most this. */
+/** The largest response message, in bytes (JSON). */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
+/** The largest binary frame of log output (after a `stream` answer), in bytes. */
+export const MAX_LOG_FRAME_BYTES = 256 * 1024;
 /** The most seconds a request may be valid ahead of now. */
 export const MAX_EXPIRY_AHEAD_SECONDS = 3600;
 
@@ -354,10 +356,15 @@ export interface TaskRequestHandler {
   admin(request: VerifiedRequest<AdminAction>, signal: AbortSignal): Promise<unknown>;
 }
 
-/** A response on the wire (one JSON message; `logs` sends `chunk` messages then `end`). */
+/**
+ * A response message on the wire (one JSON frame). `logs` answers `stream`,
+ * then the output as binary frames (raw bytes, each at most
+ * {@linkcode MAX_LOG_FRAME_BYTES}, never empty), an empty frame, and `end`
+ * (or `refused` when the output broke off).
+ */
 export const responseSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("ok"), result: z.unknown() }),
-  z.strictObject({ kind: z.literal("chunk"), data: z.string().max(MAX_RESPONSE_BYTES) }),
+  z.strictObject({ kind: z.literal("stream") }),
   z.strictObject({ kind: z.literal("end") }),
   z.strictObject({
     kind: z.literal("refused"),

@@ -2,22 +2,28 @@
  * The agent's side of the task protocol over libp2p streams: one signed
  * request per stream (a length-prefixed JSON frame), verified here and
  * passed to the {@linkcode TaskRequestHandler}; the answer is one `ok` or
- * `refused` frame, or for `logs` a run of `chunk` frames and an `end`.
+ * `refused` frame, or for `logs` a `stream` frame, the output as binary
+ * frames (no base64, no JSON), an empty frame and an `end`.
  * Anything malformed is answered with `refused` and the stream closed; no
  * input can throw out of the handler.
  *
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
-import { encodeBase64 } from "./_base64.ts";
-import { FrameReader, FrameTooLargeError, sendJsonFrame, streamBytes } from "./_framing.ts";
+import {
+  FrameReader,
+  FrameTooLargeError,
+  sendBinaryFrame,
+  sendJsonFrame,
+  streamBytes,
+} from "./_framing.ts";
 import { pipeStreamAndConn } from "./_pipe.ts";
 import {
   ADMIN_ACTIONS,
   type AdminAction,
   FORWARD_PROTOCOL_ID,
+  MAX_LOG_FRAME_BYTES,
   MAX_REQUEST_BYTES,
-  MAX_RESPONSE_BYTES,
   type ProtocolDomain,
   type ProtocolResponse,
   type RefusalCode,
@@ -28,8 +34,8 @@ import {
   verifyRequest,
 } from "./task_protocol.ts";
 
-/** Raw log bytes per `chunk` frame (base64 keeps each frame under MAX_RESPONSE_BYTES). */
-export const LOG_CHUNK_BYTES = Math.floor((MAX_RESPONSE_BYTES - 64) / 4) * 3;
+/** Raw log bytes per binary frame: a bigger write is split. */
+export const LOG_FRAME_BYTES = MAX_LOG_FRAME_BYTES;
 /** How long a peer has to send its request after opening the stream. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -180,15 +186,8 @@ async function serveAction(
       return await ok(await handler.status(request as VerifiedRequest<"status">, signal));
     case "stop":
       return await ok(await handler.stop(request as VerifiedRequest<"stop">, signal));
-    case "logs": {
-      for await (const bytes of handler.logs(request as VerifiedRequest<"logs">, signal)) {
-        for (let at = 0; at < bytes.byteLength; at += LOG_CHUNK_BYTES) {
-          const data = encodeBase64(bytes.subarray(at, at + LOG_CHUNK_BYTES));
-          await sendJsonFrame(stream, { kind: "chunk", data });
-        }
-      }
-      return await sendJsonFrame(stream, { kind: "end" });
-    }
+    case "logs":
+      return await serveLogs(stream, handler.logs(request as VerifiedRequest<"logs">, signal));
     case "forward":
       throw new RequestRefusedError("malformed", `forward goes over ${FORWARD_PROTOCOL_ID}`);
     default:
@@ -197,6 +196,63 @@ async function serveAction(
       }
       throw new RequestRefusedError("malformed", `unknown action ${request.action}`);
   }
+}
+
+/** How long small pieces of output wait to be sent together, ms (a chatty task writes lines). */
+export const LOG_COALESCE_MS = 2;
+
+/**
+ * A `stream` answer once the handler accepted (its first step did not
+ * throw), the output as binary frames, an empty frame, `end`. A failure
+ * after `stream` closes the data with the empty frame before the refusal.
+ * Docker hands a chatty task's output over a line at a time: pieces that
+ * arrive within {@linkcode LOG_COALESCE_MS} of each other go out as one
+ * frame (up to {@linkcode LOG_FRAME_BYTES}), not one frame per line.
+ */
+async function serveLogs(stream: Stream, output: AsyncIterable<Uint8Array>): Promise<void> {
+  const chunks = output[Symbol.asyncIterator]();
+  let next: Promise<IteratorResult<Uint8Array>> = Promise.resolve(await chunks.next());
+  await sendJsonFrame(stream, { kind: "stream" }); // the first step did not refuse
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const flush = async () => {
+    if (heldBytes === 0) return;
+    const frame = held.length === 1 ? held[0]! : new Uint8Array(heldBytes);
+    if (held.length > 1) {
+      held.reduce((at, piece) => (frame.set(piece, at), at + piece.byteLength), 0);
+    }
+    held.length = 0;
+    heldBytes = 0;
+    await sendBinaryFrame(stream, frame);
+  };
+  const waitAWhile = () =>
+    new Promise<"later">((resolve) => setTimeout(() => resolve("later"), LOG_COALESCE_MS));
+  try {
+    while (true) {
+      const result = heldBytes === 0 ? await next : await Promise.race([next, waitAWhile()]);
+      if (result === "later") { // nothing more for now: what is held goes out
+        await flush();
+        continue;
+      }
+      if (result.done === true) break;
+      next = chunks.next();
+      const bytes = result.value;
+      for (let at = 0; at < bytes.byteLength;) {
+        const piece = bytes.subarray(at, at + (LOG_FRAME_BYTES - heldBytes));
+        held.push(piece);
+        heldBytes += piece.byteLength;
+        at += piece.byteLength;
+        if (heldBytes === LOG_FRAME_BYTES) await flush();
+      }
+    }
+  } finally {
+    // what was read before an end, or a failure, still goes out first
+    if (stream.writeStatus === "writable") {
+      await flush();
+      await sendBinaryFrame(stream, new Uint8Array(0));
+    }
+  }
+  await sendJsonFrame(stream, { kind: "end" });
 }
 
 async function serveForward(

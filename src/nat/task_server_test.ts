@@ -17,11 +17,11 @@ import {
   type TaskRequestHandler,
   type TaskStatus,
 } from "./task_protocol.ts";
-import { LOG_CHUNK_BYTES, serveTaskProtocol } from "./task_server.ts";
+import { LOG_FRAME_BYTES, serveTaskProtocol } from "./task_server.ts";
 
 const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
 const consumer = privateKeyToAccount(`0x${"11".repeat(32)}`);
-const LOG = Uint8Array.from({ length: LOG_CHUNK_BYTES * 2 + 17 }, (_, i) => i % 256);
+const LOG = Uint8Array.from({ length: LOG_FRAME_BYTES * 2 + 17 }, (_, i) => i % 256);
 
 const running = (dealId: bigint): TaskStatus => ({
   dealId: dealId.toString(),
@@ -145,6 +145,41 @@ Deno.test("task protocol: raw malformed frames are refused and the host keeps se
     }
     assert.ok(await sendTaskRequest(connection, await sign("status", {})));
   });
+});
+
+Deno.test("task protocol: output that breaks off ends in the rig's refusal, after the bytes sent", async () => {
+  const echo = 0;
+  const rig = await createNatHost({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+  });
+  const client = await createNatHost({ privateKey: await generateKeyPair("Ed25519"), listen: [] });
+  try {
+    await serveTaskProtocol(rig.node, {
+      handler: {
+        ...handler(echo),
+        async *logs() {
+          yield new TextEncoder().encode("first line\n");
+          throw new RequestRefusedError("unavailable", "the container is gone");
+        },
+      },
+      domain,
+    });
+    const connection = await client.node.dial(multiaddr(rig.status().addrs[0]!));
+    const received: string[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const chunk of followTaskLogs(connection, await sign("logs", {}))) {
+          received.push(new TextDecoder().decode(chunk));
+        }
+      },
+      (e: Error) => e instanceof RequestRefusedError && e.code === "unavailable",
+    );
+    assert.deepEqual(received, ["first line\n"]);
+  } finally {
+    await client.stop();
+    await rig.stop();
+  }
 });
 
 Deno.test("task protocol: logs arrive whole across chunks; a forward reaches the port", async () => {

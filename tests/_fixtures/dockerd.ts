@@ -62,10 +62,13 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 async function spawnDetached(args: string[]): Promise<void> {
-  // setsid + & so that dockerd outlives the test process.
+  // setsid + & so that dockerd outlives the test process. Descriptors 3-9 are closed for
+  // it: a test run as `flock /tmp/sonm-it.lock deno test ...` holds the lock on one of them,
+  // and a dockerd that inherited it would hold everyone's lock for as long as it runs.
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const closed = [3, 4, 5, 6, 7, 8, 9].map((fd) => `${fd}>&-`).join(" ");
   const out = await new Deno.Command("sh", {
-    args: ["-c", `setsid dockerd ${quoted} >>${LOG_FILE} 2>&1 < /dev/null &`],
+    args: ["-c", `setsid dockerd ${quoted} >>${LOG_FILE} 2>&1 < /dev/null ${closed} &`],
     stdout: "null",
     stderr: "inherit",
   }).output();

@@ -1,18 +1,21 @@
 /**
  * The agent side of the lab, run inside the agent's namespace: a NAT host
- * with the test handler, the punch service, and a TCP echo server standing in
- * for a task's published port. Prints JSON lines; answers `status` and `rss`
+ * with the test handler, the punch service, the rig's signed record published
+ * on the relays' directory (signed with the lab rig's key), and a TCP echo
+ * server standing in for a task's published port. Prints JSON lines; answers `status` and `rss`
  * on stdin.
  *
  * Usage: agent_node.ts <config JSON>
  */
 import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
 import {
   createNatHost,
   loadOrCreatePeerKey,
   PEER_KEY_FILE,
   servePunch,
   serveTaskProtocol,
+  startRigPublisher,
 } from "../../src/nat/mod.ts";
 import { createTestHandler } from "./test_handler.ts";
 
@@ -24,6 +27,9 @@ const config = JSON.parse(Deno.args[0]!) as {
   chainId: number;
   market: `0x${string}`;
   logSize: number;
+  /** The rig's Ethereum key: signs its record. */
+  rigKey: `0x${string}`;
+  listen?: string[];
 };
 
 function emit(value: Record<string, unknown>): void {
@@ -40,7 +46,7 @@ void (async () => {
 
 const host = await createNatHost({
   privateKey: await loadOrCreatePeerKey(join(config.dataDir, PEER_KEY_FILE)),
-  listen: ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"],
+  listen: config.listen ?? ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"],
   relays: config.relays,
   retryMinMs: 250,
   retryMaxMs: 2_000,
@@ -60,9 +66,26 @@ await serveTaskProtocol(host.node, {
   },
 });
 await servePunch(host, { onEvent: (event, fields) => emit({ event, ...fields }) });
+const publisher = await startRigPublisher(host, {
+  signer: privateKeyToAccount(config.rigKey),
+  chainId: config.chainId,
+  market: config.market,
+  settleMs: 100,
+  onEvent: (event, fields) => emit({ event, ...fields }),
+  onPublished: (info) =>
+    emit({
+      event: "record-published",
+      stored: info.stored,
+      relays: info.relays,
+      addrs: info.addrs.length,
+      circuits: info.addrs.filter((a) => a.includes("/p2p-circuit")).length,
+      at: Date.now(),
+    }),
+});
 emit({ event: "ready", peerId: host.peerId, status: host.status() });
 
 Deno.addSignalListener("SIGTERM", async () => {
+  await publisher.stop();
   await host.stop();
   Deno.exit(0);
 });

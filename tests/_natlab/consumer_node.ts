@@ -1,16 +1,20 @@
 /**
- * The consumer side of the lab, run inside the consumer's namespace: connects
- * to the rig (relay, then the punch unless a NAT is symmetric) and runs the
- * steps it is given, printing one JSON `result` line.
+ * The consumer side of the lab, run inside the consumer's namespace: looks the
+ * rig's signed record up through relay B (not the rig's relay), checks it,
+ * connects to the rig (its direct addresses, else relay A's circuit and the
+ * punch unless a NAT is symmetric) and runs the steps it is given, printing
+ * one JSON `result` line.
  *
  * Usage: consumer_node.ts <config JSON>
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Connection } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   connectToRig,
   createNatHost,
+  findRigRecord,
   followTaskLogs,
   FORWARD_PROTOCOL_ID,
   forwardPort,
@@ -22,13 +26,17 @@ import {
   sendTaskRequest,
   signRequest,
   TASK_PROTOCOL_ID,
+  verifyRigRecord,
 } from "../../src/nat/mod.ts";
 import { malformedMessages } from "./fuzz.ts";
 import { logBytes } from "./test_handler.ts";
 
 type Step = "status" | "foreign" | "logs" | "forward" | "rtt" | "fuzz";
 const config = JSON.parse(Deno.args[0]!) as {
+  /** The consumer's relay (B): the directory is asked there. */
   relayAddr: string;
+  /** The rig's Ethereum address (what a deal's supplier would say). */
+  rigAddress: `0x${string}`;
   rigPeerId: string;
   consumerKey: `0x${string}`;
   otherKey: `0x${string}`;
@@ -57,16 +65,33 @@ function sign<A extends RequestAction>(action: A, args: unknown, key = consumer)
 const host = await createNatHost({
   privateKey: await generateKeyPair("Ed25519"),
   listen: [],
-  echoHost: config.relayAddr.split("/")[2]!,
+  classifyAtStart: false, // as the CLI: the probe runs while dialling, for the punch
 });
+const lookupStarted = performance.now();
+await host.node.dial(multiaddr(config.relayAddr));
+const record = await findRigRecord(host.node.services.dht, {
+  chainId: config.chainId,
+  market: config.market,
+  address: config.rigAddress,
+});
+if (record === undefined) throw new Error("no record of the rig through relay B");
+const lookupMs = performance.now() - lookupStarted;
+const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000));
+await verifyRigRecord(record, { ...domain, supplier: config.rigAddress, nowSeconds: nowSeconds() });
 let seen: string | undefined;
-const rig = await connectToRig(host, {
-  rigAddr: `${config.relayAddr}/p2p-circuit/p2p/${config.rigPeerId}`,
-  onObserved: (addr) => seen = addr,
+const rig = await connectToRig(host, { addrs: record.addrs, onObserved: (addr) => seen = addr });
+await verifyRigRecord(record, {
+  ...domain,
+  supplier: config.rigAddress,
+  nowSeconds: nowSeconds(),
+  peerId: rig.connection.remotePeer.toString(),
 });
+if (record.peerId !== config.rigPeerId) throw new Error("the record is not the lab rig's");
 const result: Record<string, unknown> = {
   event: "result",
   class: host.status().class,
+  lookupMs,
+  recordAddrs: record.addrs,
   path: rig.path,
   relayedMs: rig.relayedMs,
   observed: rig.observed,
@@ -195,12 +220,16 @@ for (const step of config.steps) {
     }
   } else if (step === "logs") {
     result.logs = await logsTransfer(rig.connection);
-    if (rig.path === "direct") result.logsRelayed = await logsTransfer(rig.relayed);
+    if (rig.relayed !== undefined && rig.path === "direct") {
+      result.logsRelayed = await logsTransfer(rig.relayed);
+    }
   } else if (step === "forward") {
     result.forward = await forwardEcho(rig.connection);
   } else if (step === "rtt") {
     result.rttMs = await rttMs(rig.connection);
-    if (rig.path === "direct") result.rttRelayedMs = await rttMs(rig.relayed);
+    if (rig.relayed !== undefined && rig.path === "direct") {
+      result.rttRelayedMs = await rttMs(rig.relayed);
+    }
   } else if (step === "fuzz") {
     result.fuzz = await fuzz(rig.connection);
     result.afterFuzz = await sendTaskRequest(rig.connection, await sign("status", {}));

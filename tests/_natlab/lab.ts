@@ -74,13 +74,17 @@ async function natRouter(ns: string, wan: string, lan: string, mode: LabMode): P
   await x("iptables", "-A", "INPUT", "-i", "wan", "-j", "DROP");
 }
 
+/** The public address of a rig on the public segment (`publicRig`). */
+export const PUBLIC_RIG_IP = "198.18.0.4";
+
 /**
  * Builds a lab with namespaces named `natt-<id>-*`. `blockAgentUdp` makes NAT A
- * drop the agent's outbound UDP (a network that allows only TCP).
+ * drop the agent's outbound UDP (a network that allows only TCP); `publicRig`
+ * puts the agent on the public segment itself (no NAT, reachable directly).
  */
 export async function createLab(
   mode: LabMode,
-  options: { blockAgentUdp?: boolean } = {},
+  options: { blockAgentUdp?: boolean; publicRig?: boolean } = {},
 ): Promise<Lab> {
   const id = crypto.randomUUID().slice(0, 6);
   const p = `natt-${id}-`;
@@ -153,11 +157,35 @@ export async function createLab(
         "DROP",
       ]);
     }
-    for (const [host, net] of [[ns.agent, "10.0.1"], [ns.consumer, "10.0.2"]] as const) {
+    const behindNat = options.publicRig
+      ? [[ns.consumer, "10.0.2"] as const]
+      : [[ns.agent, "10.0.1"] as const, [ns.consumer, "10.0.2"] as const];
+    for (const [host, net] of behindNat) {
       await ip(host, "addr", "add", `${net}.2/24`, "dev", "eth0");
       await ip(host, "link", "set", "eth0", "up");
       await ip(host, "link", "set", "lo", "up");
       await ip(host, "route", "add", "default", "via", `${net}.1`);
+    }
+    if (options.publicRig) {
+      // the agent's NAT link stays down: its only way out is the public segment
+      await ip(
+        ns.pub,
+        "link",
+        "add",
+        "pr",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "pub0",
+        "netns",
+        ns.agent,
+      );
+      await ip(ns.pub, "link", "set", "pr", "master", "br0");
+      await ip(ns.pub, "link", "set", "pr", "up");
+      await ip(ns.agent, "addr", "add", `${PUBLIC_RIG_IP}/24`, "dev", "pub0");
+      await ip(ns.agent, "link", "set", "pub0", "up");
+      await ip(ns.agent, "link", "set", "lo", "up");
     }
   } catch (error) {
     await down();

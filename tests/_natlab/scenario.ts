@@ -4,6 +4,7 @@
  * bench/nat_bench.ts.
  */
 import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
 import type { NatStatus } from "../../src/nat/mod.ts";
 import { createLab, type Lab, NsProcess, RELAY_IP } from "./lab.ts";
 
@@ -13,15 +14,22 @@ export const CONSUMER_ADDRESS = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A";
 export const OTHER_KEY = `0x${"22".repeat(32)}` as const;
 /** The rig's administrative account in the lab: the address of OTHER_KEY. */
 export const ADMIN_ADDRESS = "0x1563915e194D8CfBA1943570603F7606A3115508";
+/** The lab rig's Ethereum key (its record's signer) and address (a deal's supplier). */
+export const RIG_KEY = `0x${"33".repeat(32)}` as const;
+export const RIG_ADDRESS = privateKeyToAccount(RIG_KEY).address;
 export const MARKET = "0x00000000000000000000000000000000000000aa";
 export const CHAIN_ID = 31337;
 export const TEN_MIB = 10 * 1024 * 1024;
 export const RELAY_PORT = 4001;
+/** The consumer's relay: another relay of the market, joined with the rig's in one directory. */
+export const RELAY_B_PORT = 4002;
 
 export type Transfer = { bytes: number; intact: boolean; mbps: number };
 /** The consumer's `result` line (tests/_natlab/consumer_node.ts). */
 export type ConsumerResult = {
   class: string;
+  /** Ms from the relay connection to the rig's record, found through relay B. */
+  lookupMs: number;
   path: string;
   relayedMs: number;
   punch: { result: string; reason: string; ms: number };
@@ -41,13 +49,20 @@ export type AgentStatusLine = { status: NatStatus; refusals: Record<string, numb
 export type Running = {
   lab: Lab;
   dir: string;
+  /** The rig's relay (A). */
   relay: NsProcess;
+  /** The consumer's relay (B): not the rig's, joined with A. */
+  relayB: NsProcess;
   agent: NsProcess;
+  /** Relay A's QUIC address. */
   relayAddr: string;
+  /** Relay B's QUIC address: the only relay the consumer knows. */
+  relayBAddr: string;
   peerId: string;
 };
 
-export function startRelay(lab: Lab, dir: string): NsProcess {
+/** Relay A (the rig's), or with `peer` relay B, which joins A's directory. */
+export function startRelay(lab: Lab, dir: string, peer?: string): NsProcess {
   return new NsProcess(lab.ns.pub, [
     "run",
     "-A",
@@ -58,17 +73,18 @@ export function startRelay(lab: Lab, dir: string): NsProcess {
     "--host",
     RELAY_IP,
     "--port",
-    String(RELAY_PORT),
+    String(peer === undefined ? RELAY_PORT : RELAY_B_PORT),
     "--echo-ports",
-    "3478,3479",
+    peer === undefined ? "3478,3479" : "3480,3481",
     "--data-dir",
-    join(dir, "relay"),
+    join(dir, peer === undefined ? "relay" : "relay-b"),
+    ...(peer === undefined ? [] : ["--peer", peer]),
   ]);
 }
 
 export async function startLab(
   mode: "cone" | "symmetric",
-  options: { blockAgentUdp?: boolean } = {},
+  options: { blockAgentUdp?: boolean; publicRig?: boolean } = {},
 ): Promise<Running> {
   const lab = await createLab(mode, options);
   const dir = await Deno.makeTempDir({ prefix: "natt-" });
@@ -76,6 +92,10 @@ export async function startLab(
   const ready = await relay.waitFor<{ addrs: string[] }>((l) => l.event === "relay-ready");
   const relayAddr = ready.addrs.find((a) => a.includes("/quic-v1/"))!;
   const tcpAddr = ready.addrs.find((a) => a.includes("/tcp/"))!;
+  const relayB = startRelay(lab, dir, relayAddr);
+  const readyB = await relayB.waitFor<{ addrs: string[] }>((l) => l.event === "relay-ready");
+  const relayBAddr = readyB.addrs.find((a) => a.includes("/quic-v1/"))!;
+  await relayB.waitFor((l) => l.event === "peer-relay-joined");
   const agent = new NsProcess(lab.ns.agent, [
     "run",
     "-A",
@@ -89,14 +109,20 @@ export async function startLab(
       chainId: CHAIN_ID,
       market: MARKET,
       logSize: TEN_MIB,
+      rigKey: RIG_KEY,
     }),
   ]);
   const agentReady = await agent.waitFor<{ peerId: string }>((l) => l.event === "ready");
-  return { lab, dir, relay, agent, relayAddr, peerId: agentReady.peerId };
+  // the record lists both circuits (TCP and QUIC) once both reservations are made: the
+  // punch needs the QUIC one
+  const circuits = options.blockAgentUdp ? 1 : 2;
+  await agent.waitFor((l) => l.event === "record-published" && Number(l.circuits) >= circuits);
+  return { lab, dir, relay, relayB, agent, relayAddr, relayBAddr, peerId: agentReady.peerId };
 }
 
 export async function stopLab(running: Running): Promise<void> {
   await running.agent.stop();
+  await running.relayB.stop();
   await running.relay.stop();
   await running.lab.down();
   await Deno.remove(running.dir, { recursive: true });
@@ -112,7 +138,8 @@ export async function runConsumer(
     "-A",
     join(ROOT, "tests/_natlab/consumer_node.ts"),
     JSON.stringify({
-      relayAddr: running.relayAddr,
+      relayAddr: running.relayBAddr,
+      rigAddress: RIG_ADDRESS,
       rigPeerId: running.peerId,
       consumerKey: CONSUMER_KEY,
       otherKey: OTHER_KEY,

@@ -16,8 +16,12 @@ export type RunRelayCommandOptions = {
   port: number;
   echoPorts: number[];
   limits: Partial<RelayLimits>;
+  /** Other relays (multiaddrs with `/p2p/<id>`) whose directory this one joins. */
+  peers?: readonly string[];
   logger: Logger;
   signal: AbortSignal;
+  /** Called as the directory's peer relays join or cannot be reached. */
+  onPeerEvent?: (event: string, fields: Record<string, unknown>) => void;
   /** Called once listening, with the addresses to give agents. */
   onReady?: (info: { peerId: string; addrs: string[]; echoPorts: number[] }) => void;
 };
@@ -51,6 +55,12 @@ export async function runRelayCommand(options: RunRelayCommandOptions): Promise<
     port: options.port,
     echoPorts: options.echoPorts,
     limits: options.limits,
+    peers: options.peers ?? [],
+    onEvent: (event, fields) => {
+      (event.includes("unreachable") ? options.logger.warn : options.logger.info)
+        .call(options.logger, event, fields);
+      options.onPeerEvent?.(event, fields);
+    },
   });
   options.logger.info("relay listening", {
     peerId: relay.peerId,

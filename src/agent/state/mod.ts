@@ -11,7 +11,12 @@ export {
   type ErrorCounters,
   type ErrorLog,
 } from "./error_log.ts";
-export { NAT_STATUS_FILE, readNatStatusFile, toConnectivity } from "./nat_status_file.ts";
+export {
+  NAT_STATUS_FILE,
+  readNatStatusFile,
+  RIG_RECORD_FILE,
+  toConnectivity,
+} from "./nat_status_file.ts";
 export {
   type PlanOrderRecord,
   type PlanOrdersTable,

@@ -11,6 +11,12 @@ import type { NatStatus } from "../../nat/mod.ts";
 
 /** File in the data directory holding the last NAT status (JSON). */
 export const NAT_STATUS_FILE = "nat-status.json";
+/**
+ * File in the data directory holding the rig's last signed record (what it
+ * publishes on the relays' directory): a consumer on the same machine reads
+ * it, and checks it like one from the directory.
+ */
+export const RIG_RECORD_FILE = "rig-record.json";
 
 /**
  * The NAT status in the dashboard's shape: class, the first relay's state and
