@@ -8,9 +8,8 @@
  * consumer's balance down by exactly the bills. The README's command lines
  * must be these STEPS, so the walkthrough a newcomer reads is the one CI runs.
  *
- * Until the rig is found from the deal id, the steps name it with
- * `--rig $RIG` (README and STEPS), read from `sonm-agent status` in
- * {@linkcode rigAddress}: the one place to drop once the lookup lands.
+ * The client finds the rig from the deal id alone (the devnet rig's signed
+ * record file, named by `client.yaml`'s `chain: { devnet }`).
  *
  * Also here, on the same rig: the bugs of the consumer's side, each a step
  * that failed before its fix.
@@ -37,10 +36,10 @@ const STEPS = [
   "sonm-agent client market bid.yaml",
   "sonm-agent client bid bid.yaml",
   "sonm-agent client orders",
-  "sonm-agent client status --deal $DEAL --rig $RIG",
-  "sonm-agent client submit --deal $DEAL --rig $RIG --task task.yaml",
-  "sonm-agent client logs --deal $DEAL --rig $RIG",
-  "sonm-agent client forward --deal $DEAL --rig $RIG --container-port 8080",
+  "sonm-agent client status --deal $DEAL",
+  "sonm-agent client submit --deal $DEAL --task task.yaml",
+  "sonm-agent client logs --deal $DEAL",
+  "sonm-agent client forward --deal $DEAL --container-port 8080",
   "sonm-agent devnet advance --hours 2",
   "sonm-agent client deals",
   "sonm-agent client close --deal $DEAL",
@@ -64,28 +63,16 @@ async function readmeBlock(first: string): Promise<string[]> {
     : block.lines;
 }
 
-/** The argv of a STEPS line after `sonm-agent`, with $DEAL and $RIG filled in. */
-function argv(step: (typeof STEPS)[number], vars: { deal?: string; rig?: string } = {}): string[] {
+/** The argv of a STEPS line after `sonm-agent`, with $DEAL filled in. */
+function argv(step: (typeof STEPS)[number], vars: { deal?: string } = {}): string[] {
   const words = step.split(" ");
   assert.equal(words[0], "sonm-agent");
-  return words.slice(1).map((w) =>
-    w === "$DEAL" ? vars.deal ?? assert.fail("no deal yet") : w === "$RIG" ? vars.rig ?? "" : w
-  );
+  return words.slice(1).map((w) => w === "$DEAL" ? vars.deal ?? assert.fail("no deal yet") : w);
 }
 
 function ok(r: CliResult, what: string): string {
   assert.equal(r.code, 0, `${what} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
-}
-
-/** The rig's address as its owner reads it: `sonm-agent status` (the loopback TCP one here). */
-async function rigAddress(rigConfig: string): Promise<string> {
-  return await until("the rig's address in its status", async () => {
-    const r = await runCli(["status", "--config", rigConfig, "--json"]);
-    if (r.code !== 0) return undefined;
-    const addresses: string[] = JSON.parse(r.stdout).connectivity?.addresses ?? [];
-    return addresses.find((a) => a.startsWith("/ip4/127.0.0.1/tcp/"));
-  });
 }
 
 Deno.test("the README's consumer walkthrough: init, bid, deal, submit, logs, forward, close, paid exactly the bills", async (t) => {
@@ -117,7 +104,6 @@ ${plans}
     const ready = await rig.waitFor("agent is ready");
     agentId = `rig-${String(ready.address).slice(2, 14).toLowerCase()}`;
     await rig.waitFor("the demo consumer's client config is ready");
-    const rigAddr = await rigAddress(rigConfig);
 
     await t.step("the README's walkthrough is these steps", async () => {
       assert.deepEqual(await readmeBlock("mkdir buyer"), [...STEPS]);
@@ -125,7 +111,7 @@ ${plans}
 
     const started = performance.now();
     const client = async (step: (typeof STEPS)[number], vars = {}, extra: string[] = []) =>
-      ok(await runCli([...argv(step, { rig: rigAddr, ...vars }), ...extra], { cwd: buyer }), step);
+      ok(await runCli([...argv(step, vars), ...extra], { cwd: buyer }), step);
     let deal = "";
     let paidBefore = 0n;
     let firstLogMs = 0;
@@ -178,7 +164,7 @@ ${plans}
     });
 
     await t.step("forward reaches the task's web server", async () => {
-      const forward = spawnCliAgent([...argv(STEPS[9], { deal, rig: rigAddr })], {
+      const forward = spawnCliAgent([...argv(STEPS[9], { deal })], {
         cwd: buyer,
         lines: "stdout",
       });
@@ -228,8 +214,6 @@ ${plans}
         demo,
         "--deal",
         "1",
-        "--rig",
-        rigAddr,
         "--container-port",
         "8080",
       ], { timeoutMs: 30_000 }); // before the fix it printed "forwarding" and ran on
@@ -240,7 +224,7 @@ ${plans}
 
     await t.step("logs after stop: a clear refusal, not an internal failure", async () => {
       const demo = join(dir, ".data", "demo-consumer", "client.yaml");
-      const target = ["--config", demo, "--deal", "1", "--rig", rigAddr];
+      const target = ["--config", demo, "--deal", "1"];
       await Deno.writeTextFile(
         join(dir, "quiet.yaml"),
         `image: ${image.reference}@${image.digest}\ncommand: [sh, -c, "echo before-stop; sleep 600"]\n`,
