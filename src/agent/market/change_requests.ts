@@ -69,7 +69,10 @@ export type ChangeRequestsComponents = {
 export type ChangeRequests = {
   /** Answers every pending consumer request once: accepts (proposing the same) or logs why not. */
   step(market: WriteMarketClient, options?: { signal?: AbortSignal | undefined }): Promise<void>;
-  /** `step` as a scheduler step: a failed transaction is logged and retried in 10 s. */
+  /**
+   * `step` as a scheduler step: a failed chain call throws to the scheduler,
+   * which backs the step off (an expected failure) and runs it again.
+   */
   run(
     market: WriteMarketClient,
     options: { signal: AbortSignal },
@@ -152,16 +155,8 @@ export function createChangeRequests(
   return {
     step,
     async run(market, opts) {
-      try {
-        await step(market, opts);
-        return {};
-      } catch (error) {
-        if (opts.signal.aborted) throw error;
-        logger.error("cannot answer a change request", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-        return { wakeAt: Date.now() + 10_000 };
-      }
+      await step(market, opts);
+      return {};
     },
   };
 }

@@ -56,6 +56,8 @@ export type MarketView = {
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
+/** What a reload or a reorg may have changed: everything the view reports. */
+const ALL_MARKET_EVENTS = ["orders", "own", "views", "head"] as const satisfies SchedulerEvent[];
 const MAX_BOOK_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
@@ -158,13 +160,13 @@ export function createMarketView(
         // too many changes to list (a long catch-up): the store has the truth
         indexedTo = store.lastIndexed()?.number;
         reload();
-        for (const e of ["orders", "own", "views", "head"]) events.add(e);
+        for (const e of ALL_MARKET_EVENTS) events.add(e);
         return { events, orders, reloaded: true };
       }
       // a reorg lists the states the rollback returned to: applied like any change
       if (changes.reorg !== undefined) {
         indexedTo = store.lastIndexed()?.number;
-        for (const e of ["orders", "own", "views", "head"]) events.add(e);
+        for (const e of ALL_MARKET_EVENTS) events.add(e);
       }
       for (const o of changes.orders) {
         orders.push(o.id);

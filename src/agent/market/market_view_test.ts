@@ -146,7 +146,7 @@ Deno.test("MarketView.apply() rolls back with a reorg, and reloads when told to 
   assert.equal(delta.reloaded, true);
   assert.equal(view.book.has(2n), false);
   assert.equal(view.indexedTo(), 1n);
-  for (const e of ["orders", "own", "views"]) assert.ok(delta.events.has(e), e);
+  for (const e of ["orders", "own", "views"] as const) assert.ok(delta.events.has(e), e);
 
   // a catch-up too big to list: the view reloads from the store
   store.applyBlock(block(2n, { orders: [bid] }));
