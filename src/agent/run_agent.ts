@@ -16,7 +16,8 @@ import {
   type MarketAddresses,
 } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
-import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
+import { createDockerClient, DockerError, type RegistryAuth } from "../docker/mod.ts";
+import { NatError, RequestRefusedError } from "../nat/mod.ts";
 import {
   type AgentConfig,
   loadConfig,
@@ -51,13 +52,21 @@ import {
   type DashboardSourceComponents,
 } from "./status/mod.ts";
 import {
+  chainFailure,
   createChangeRequests,
   createMarketComponents,
   createMarketReconciler,
   type MarketComponents,
   planAsk,
 } from "./market/mod.ts";
-import { createLogger, type Logger, type LogLevel, systemClock, VERSION } from "./base/mod.ts";
+import {
+  createLogger,
+  type Logger,
+  type LogLevel,
+  type SchedulerEvent,
+  systemClock,
+  VERSION,
+} from "./base/mod.ts";
 import { startNatService } from "./nat_service.ts";
 
 /** What the agent reports once it is ready. */
@@ -185,23 +194,34 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
     const agentId = options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`;
+    // the task side raises its events on the one scheduler (set once the reconciler exists)
+    let raise: (event: SchedulerEvent) => void = () => {};
     const workloads = startWorkloads({
       db: state.db,
       chain,
-      store: components.store,
+      view: components.view,
       logger: logger.child("tasks"),
+      raise: (event) => raise(event),
     }, {
       config,
       addresses,
       supplier: account.address,
       rig,
-      measured,
-      benchmarksQuantity,
       agentId,
       registryAuth: options.registryAuth,
       adminControls: planControls,
+      freshChain: components.identity === "reset",
     });
-    stops.push({ name: "workloads", stop: () => workloads.close() });
+    stops.push({
+      name: "workloads",
+      // the devnet's chain stops with the agent: its deals are gone, so are their tasks;
+      // on a real chain the deals stay open and their tasks keep running (README)
+      stop: () =>
+        workloads.close({
+          removeTasks: devnet === undefined ? undefined : "the devnet chain stopped with the agent",
+          signal: AbortSignal.timeout(STOP_TIMEOUT_MS),
+        }),
+    });
     // consumers reach their tasks through the NAT host (relay reservations, punch); a rig that
     // cannot start it still earns from the market, so the agent runs on and says why
     const nat = await startNatService({
@@ -217,9 +237,9 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     if (nat !== undefined) stops.push({ name: "nat host", stop: () => nat.stop() });
     const changeRequests = createChangeRequests({
       db: state.db,
-      store: components.store,
+      view: components.view,
       logger: logger.child("deals"),
-    }, { me: account.address, plans: () => live.plans });
+    }, { plans: () => live.plans });
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger, clock: systemClock },
       {
@@ -242,10 +262,13 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
           power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
         },
         billIntervalSeconds: options.market?.billIntervalSeconds,
+        lostDeals: () => workloads.lostDeals(),
+        expected: worldFailure,
         onFatal: (error) => fatal.abort(error),
         onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
       },
     );
+    raise = (event) => reconciler.scheduler.trigger(event);
 
     let reloading: Promise<unknown> = Promise.resolve();
     const reload = (file: string) =>
@@ -458,6 +481,19 @@ async function serveDashboard(
     stops.push({ name: "dashboard", stop: () => dashboard.stop() });
     logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
   }
+}
+
+/**
+ * The world's expected failures, which back a step off and never stop the
+ * agent: the chain's (RPC down or hanging), Docker's (the daemon gone), a
+ * relay's, and a deal the chain could not be asked about. Anything else a
+ * step throws is a bug.
+ */
+function worldFailure(error: unknown): string | undefined {
+  if (error instanceof DockerError) return "dockerd";
+  if (error instanceof NatError) return "the relay";
+  if (error instanceof RequestRefusedError && error.code === "unavailable") return "the chain";
+  return chainFailure(error);
 }
 
 /** One component to stop at shutdown, named for the log. */

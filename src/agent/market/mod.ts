@@ -32,6 +32,13 @@ export {
   type MarketComponents,
 } from "./market_components.ts";
 export {
+  type ChainHealth,
+  type ChainHealthState,
+  createChainHealth,
+  type CreateChainHealthOptions,
+} from "./chain_health.ts";
+export {
+  chainFailure,
   createMarketReconciler,
   type MarketReconciler,
   type MarketReconcilerComponents,
@@ -41,6 +48,7 @@ export { emptyReport, type MarketStepReport } from "./market_report.ts";
 export {
   createMarketView,
   type CreateMarketViewOptions,
+  isDealOf,
   type MarketView,
   type MarketViewComponents,
   type ViewDelta,

@@ -19,6 +19,7 @@ import { AgentError } from "../../errors.ts";
 import { computeEarnings, type EarningsBill, tokensToUsd } from "./_earnings.ts";
 import { createChainStore, planOrdersTable, readStatusMeta } from "../state/mod.ts";
 import { VERSION } from "../base/mod.ts";
+import { isDealOf } from "../market/mod.ts";
 
 /** Options of {@linkcode readStatusSnapshot}: what the database alone cannot tell. */
 export type ReadStatusSnapshotOptions = {
@@ -111,8 +112,7 @@ export function readStatusSnapshot(
 
   const planOf = (askId: bigint) => table.planOf(askId);
   const mine = store.deals().filter((d) =>
-    planOf(d.askId) !== undefined ||
-    (address !== undefined && [d.supplier, d.master].some((a) => a.toLowerCase() === address))
+    planOf(d.askId) !== undefined || (address !== undefined && isDealOf(d, address))
   );
   const bills = billsOf(db, new Set(mine.map((d) => d.id)));
   // chain time may run ahead of the clock (a devnet's evm_increaseTime): bills are in chain time
