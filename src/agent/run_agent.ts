@@ -11,7 +11,6 @@ import {
 import {
   type ChainClient,
   connectChain,
-  getHeadBlock,
   getRate,
   type MarketAddresses,
 } from "../chain/mod.ts";
@@ -53,6 +52,7 @@ import {
 } from "./status/mod.ts";
 import {
   chainFailure,
+  createChainHealth,
   createChangeRequests,
   createMarketComponents,
   createMarketReconciler,
@@ -240,6 +240,18 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       view: components.view,
       logger: logger.child("deals"),
     }, { plans: () => live.plans });
+    // what the indexer hears of the chain, recorded for `sonm-agent status` in another process
+    const health = createChainHealth({ clock: systemClock, logger: marketLogger }, {
+      onChange: (h) =>
+        writeStatusMeta(state.db, {
+          ...(h.head === undefined || h.seenAt === undefined
+            ? {}
+            : { head: { number: h.head, seenAt: h.seenAt } }),
+          unreachable: h.unreachableSince === undefined
+            ? null
+            : { since: h.unreachableSince, error: h.lastError ?? "" },
+        }),
+    });
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger, clock: systemClock },
       {
@@ -264,6 +276,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         billIntervalSeconds: options.market?.billIntervalSeconds,
         lostDeals: () => workloads.lostDeals(),
         expected: worldFailure,
+        health,
         onFatal: (error) => fatal.abort(error),
         onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
       },
@@ -281,6 +294,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
           live = next;
           workloads.setConfig(next);
           reconciler.setPlans(fixedPlans());
+          recordPlans(state.db, next);
           if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
         },
       });
@@ -322,8 +336,11 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         await watch;
       },
     });
-    // for `sonm-agent status` from another process, even with the dashboard off
-    await recordStatusMeta(state.db, { chain, market: components.market, account, logger, signal });
+    // for `sonm-agent status` from another process, even with the dashboard off (the head and
+    // reachability come from the indexer's polls; the rate is read in the background)
+    recordPlans(state.db, config);
+    writeStatusMeta(state.db, { address: account.address });
+    recordRate(state.db, { market: components.market, logger, signal });
     if (config.dashboard.enabled) {
       await serveDashboard(config, {
         state,
@@ -334,6 +351,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         agentId,
         hardware,
         reconcileSeconds: () => reconcileSeconds,
+        health: () => health.current(),
         connectivity: () => nat?.connectivity(),
         act: dashboardAct(workloads.admin),
         logger,
@@ -398,27 +416,24 @@ async function openChain(
   return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
 }
 
-/** Head, rate and address in the state, for `sonm-agent status` from another process. */
-async function recordStatusMeta(
+/** The oracle rate in the state for `sonm-agent status`, read in the background (never awaited). */
+function recordRate(
   db: AgentState["db"],
-  deps: {
-    chain: ChainClient;
-    market: MarketComponents["market"];
-    account: { address: `0x${string}` };
-    logger: Logger;
-    signal: AbortSignal;
-  },
-): Promise<void> {
-  const { chain, market, account, logger, signal } = deps;
-  await Promise.all([getHeadBlock(chain, { signal }), getRate(market, { signal })])
-    .then(([head, rate]) =>
-      writeStatusMeta(db, {
-        head: { number: head.number, seenAt: Date.now() },
-        rate,
-        address: account.address,
-      })
-    )
-    .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+  deps: { market: MarketComponents["market"]; logger: Logger; signal: AbortSignal },
+): void {
+  const { market, logger, signal } = deps;
+  getRate(market, { signal })
+    .then((rate) => writeStatusMeta(db, { rate }))
+    .catch((error: unknown) => {
+      if (!signal.aborted) logger.warn("cannot read the oracle rate", { error });
+    });
+}
+
+/** The config's plans now, for `status`: a removed plan is gone, a price change shows at once. */
+function recordPlans(db: AgentState["db"], config: AgentConfig): void {
+  writeStatusMeta(db, {
+    plans: config.plans.map((p) => ({ name: p.name, priceUsdPerHour: p.priceUsdPerHour })),
+  });
 }
 
 /**
@@ -436,6 +451,7 @@ async function serveDashboard(
     agentId: string;
     hardware: Hardware;
     reconcileSeconds: () => number | null;
+    health: NonNullable<DashboardSourceComponents["chain"]>;
     connectivity: DashboardSourceComponents["connectivity"];
     act: DashboardSourceComponents["act"];
     logger: Logger;
@@ -443,7 +459,7 @@ async function serveDashboard(
     stops: Stop[];
   },
 ): Promise<void> {
-  const { state, chain, market, logger, signal, stops } = deps;
+  const { state, market, logger, signal, stops } = deps;
   // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
   const docker = createDockerClient({ socketPath: config.docker.socket });
   stops.push({ name: "dashboard docker client", stop: () => docker.close() });
@@ -451,8 +467,9 @@ async function serveDashboard(
   const source = createDashboardSource({
     statePath: state.path,
     db: state.db,
-    readHead: async () => (await getHeadBlock(chain, { signal })).number,
-    readRate: () => getRate(market, { signal }),
+    // local state only: a hanging RPC never slows /metrics, /api or the page
+    chain: deps.health,
+    readRate: (timeout) => getRate(market, { signal: AbortSignal.any([signal, timeout]) }),
     errorLog: deps.errorLog,
     reconcileSeconds: deps.reconcileSeconds,
     gpuReadings: () => readNvidiaGpus({ signal }),
