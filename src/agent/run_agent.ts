@@ -8,12 +8,7 @@ import {
   isCachedMeasurement,
   readNvidiaGpus,
 } from "../bench/mod.ts";
-import {
-  type ChainClient,
-  connectChain,
-  getRate,
-  type MarketAddresses,
-} from "../chain/mod.ts";
+import { type ChainClient, connectChain, getRate, type MarketAddresses } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
 import { createDockerClient, DockerError, type RegistryAuth } from "../docker/mod.ts";
 import { NatError, RequestRefusedError } from "../nat/mod.ts";
@@ -411,7 +406,8 @@ async function openChain(
     addresses = config.chain.contracts;
     fromBlock = config.chain.fromBlock;
   }
-  const chain = await connectChain({ url: rpcUrl, chainId, signal });
+  // the agent's stop ends every RPC call in flight: a hanging node never holds the stop up
+  const chain = await connectChain({ url: rpcUrl, chainId, signal, lifetime: signal });
   stops.push({ name: "chain client", stop: () => chain.close() });
   return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
 }
