@@ -125,7 +125,10 @@ export function readStatusSnapshot(
   const silent = running && head !== undefined && now - head.seenAt > SILENT_CHAIN_MS;
   const unreachableSince = unreachable?.since ?? (silent ? head!.seenAt : null);
 
-  const planOf = (askId: bigint) => table.planOf(askId);
+  // one read of the plans' orders, then lookups in memory (a status of 1,000 deals stays fast)
+  const planRows = table.all();
+  const planByOrder = new Map(planRows.map((r) => [r.orderId, r.plan]));
+  const planOf = (askId: bigint) => planByOrder.get(askId);
   const mine = store.deals().filter((d) =>
     planOf(d.askId) !== undefined || (address !== undefined && isDealOf(d, address))
   );
@@ -195,7 +198,7 @@ export function readStatusSnapshot(
       unreachableReason: unreachableSince === null ? null : (unreachable?.error ??
         `the chain has not answered since ${new Date(unreachableSince).toISOString()}`),
     },
-    plans: readPlans(store, table, {
+    plans: readPlans(store, { rows: planRows, planOf }, {
       deals: mine,
       overrides: planOverrides(db),
       configured: meta.plans,
@@ -245,7 +248,10 @@ const SILENT_CHAIN_MS = 15_000;
 
 function readPlans(
   store: Store,
-  table: Table,
+  { rows, planOf }: {
+    rows: ReturnType<Table["all"]>;
+    planOf: (askId: bigint) => string | undefined;
+  },
   { deals, overrides, configured }: {
     deals: Deal[];
     overrides: ReadonlyMap<string, { paused: boolean; priceUsdPerHour: string | undefined }>;
@@ -254,7 +260,6 @@ function readPlans(
   },
   { limit }: { limit: number },
 ): PlanStatus[] {
-  const rows = table.all();
   const paused = [...overrides].filter(([, o]) => o.paused).map(([plan]) => plan);
   const inConfig = configured === undefined ? undefined : new Set(configured.map((p) => p.name));
   // a plan paused or configured before its first ASK has no order yet: it is listed too;
@@ -269,7 +274,7 @@ function readPlans(
     const mineRows = rows.filter((r) => r.plan === plan);
     const current = mineRows.find((r) => r.retiredAt === undefined);
     const order = current === undefined ? undefined : store.getOrder(current.orderId);
-    const deal = deals.find((d) => d.status === "ACCEPTED" && table.planOf(d.askId) === plan);
+    const deal = deals.find((d) => d.status === "ACCEPTED" && planOf(d.askId) === plan);
     return {
       plan,
       paused: overrides.get(plan)?.paused ?? false,
