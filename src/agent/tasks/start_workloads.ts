@@ -148,7 +148,7 @@ export function startWorkloads(
     reconciler,
     async step({ signal }) {
       await reconciler.step({ signal });
-      return {};
+      return { wakeAt: reconciler.recheckAt() };
     },
     watch: (signal) => reconciler.watch(signal),
     lostDeals: () => runtime.faults.lostDeals(),

@@ -70,6 +70,8 @@ export type TaskReconciler = {
    * with the agent: its deals are gone).
    */
   purge(message: string, options?: { signal?: AbortSignal | undefined }): Promise<void>;
+  /** When the step should run again to look at an exit Docker announced early, if any (wall ms). */
+  recheckAt(): number | undefined;
 };
 
 /**
@@ -107,6 +109,22 @@ export function createTaskReconciler(
     // an expired request is refused anyway: its nonce need not be kept (a minute of clock skew)
     tasks.pruneNonces(BigInt(Math.floor(clock.now() / 1000) - 60));
     const open = openDeals();
+    // the exits Docker announced first, from each container's own state: the container list
+    // may still show a container running just after its `die` event
+    recheckAt = undefined;
+    for (const [containerId, ids] of [...seen.ended]) {
+      const row = tasks.get(ids.dealId, ids.taskId);
+      if (
+        row?.state !== "running" || row.containerId !== containerId ||
+        runtime.busy(row.dealId, row.taskId) || !open.has(row.dealId.toString())
+      ) {
+        seen.ended.delete(containerId); // already journaled, or the deal closed (converged below)
+        continue;
+      }
+      const done = await recordTaskExit(context, row.dealId, row.taskId, containerId, signal);
+      if (done) seen.ended.delete(containerId);
+      else recheckAt = clock.now() + 500; // not stopped yet: looked at again shortly
+    }
     const containers = await findTasks(docker, { agentId, signal });
     const rows = new Map<string, TaskRow>();
     for (const r of tasks.active()) rows.set(`${r.dealId}/${r.taskId}`, r);
@@ -148,7 +166,9 @@ export function createTaskReconciler(
   }
 
   /** What Docker's events told about the containers (read when a task's end is classified). */
-  const seen: Seen = { oom: new Set(), killed: new Map(), outages: [] };
+  const seen: Seen = { oom: new Set(), killed: new Map(), outages: [], ended: new Map() };
+  /** When a container announced as ended still ran: the step asks to run again then. */
+  let recheckAt: number | undefined;
   const context: ActionContext = { runtime, view, seen, policy, raise };
 
   async function purge(message: string, opts: { signal?: AbortSignal | undefined } = {}) {
@@ -237,6 +257,7 @@ export function createTaskReconciler(
     // the agent's own stops and removals come after it journaled the end: not running any more
     const ours = row?.state === "running" && row.containerId === containerId &&
       !runtime.busy(row.dealId, row.taskId);
+    logger.debug("docker event", { action, dealId, taskId, ours });
     switch (action) {
       case "oom":
         seen.oom.add(containerId);
@@ -246,11 +267,13 @@ export function createTaskReconciler(
         if (ours) seen.killed.set(containerId, attributes.signal ?? "?");
         return;
       default: // die, destroy
-        if (ours) raise("tasks");
+        if (!ours) return;
+        seen.ended.set(containerId, { dealId: row.dealId, taskId: row.taskId });
+        raise("tasks");
     }
   }
 
-  return { step, watch, purge };
+  return { step, watch, purge, recheckAt: () => recheckAt };
 }
 
 /** What Docker's events told: OOM kills, kills the agent did not send, daemon outages. */
@@ -258,6 +281,8 @@ type Seen = {
   oom: Set<string>;
   killed: Map<string, string>;
   outages: { from: number; to: number | undefined }[];
+  /** Containers of running tasks that Docker said died or were removed, not journaled yet. */
+  ended: Map<string, { dealId: bigint; taskId: number }>;
 };
 
 /** What executing one task action needs. */
@@ -427,19 +452,23 @@ async function recoverLostTask(
   await restartTask(ctx, dealId, taskId, options.signal);
 }
 
-/** Journals a task's end as Docker tells it: exit code, or out of memory. */
+/**
+ * Journals a task's end as Docker tells it (exit code, out of memory), or
+ * restarts a task the rig lost. False when the container still runs.
+ */
 async function recordTaskExit(
   ctx: ActionContext,
   dealId: bigint,
   taskId: number,
   containerId: string,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const { tasks, docker, logger, clock } = ctx.runtime;
   const info = await inspectContainer(docker, { id: containerId, signal }).catch((e) => {
     notFound(e);
     return undefined;
   });
+  if (info?.state.running === true) return false;
   const finishedAt = info === undefined ? NaN : Date.parse(info.state.finishedAt);
   const end = classifyTaskEnd({
     containerGone: info === undefined,
@@ -452,7 +481,7 @@ async function recordTaskExit(
   ctx.seen.killed.delete(containerId);
   if (end.by === "rig") {
     await recoverLostTask(ctx, dealId, taskId, { reason: end, signal });
-    return;
+    return true;
   }
   const ended = tasks.finish(dealId, taskId, {
     state: end.state,
@@ -468,6 +497,7 @@ async function recordTaskExit(
       oomKilled: end.state === "oom-killed",
     });
   }
+  return true;
 }
 
 function describe(action: TaskAction): Record<string, unknown> {
