@@ -164,12 +164,17 @@ export function createPlansStep(
     const planned = new Map(plannedList.map((p) => [p.plan, p]));
     // a deal on an ASK the table does not know (crash, lost state): its plan from the chain
     const me = market.sender.address;
-    for (const r of recoverDealPlans(planOrders, store, { me, planned: plannedList })) {
+    const recovered = recoverDealPlans(planOrders, store, {
+      me,
+      planned: plannedList,
+      now: clock.now(),
+    });
+    for (const r of recovered) {
       logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
     }
     const busyPlans = new Set<string>();
     for (const d of view.ownDeals().values()) {
-      const plan = planOrders.planOf(d.askId);
+      const plan = view.planOf(d);
       if (plan !== undefined) busyPlans.add(plan);
     }
     const actions = reconcilePlans({

@@ -111,7 +111,7 @@ export function createTaskHandler(
   /** Records the nonce (and a submit's task); a twin that won the race makes this a replay. */
   function accept(request: VerifiedRequest, task?: { spec: string; image: string }) {
     try {
-      return tasks.accept(record(request), task);
+      return tasks.accept(record(request), task, runtime.clock.now());
     } catch (error) {
       if (tasks.nonceSeen(request.signer, request.nonce)) {
         throw new RequestRefusedError(

@@ -18,7 +18,7 @@ import {
   type TaskStatus,
 } from "../../nat/mod.ts";
 import type { AgentConfig, PlanConfig } from "../config/mod.ts";
-import type { MarketView } from "../market/mod.ts";
+import { isDealOf, type MarketView } from "../market/mod.ts";
 import { killPoint, type Logger, type SchedulerClock, systemClock } from "../base/mod.ts";
 import { imagePolicyOf, taskSpecForDeal } from "./task_limits.ts";
 import {
@@ -124,7 +124,7 @@ export function createTaskRuntime(
   const dockerConfig = () =>
     typeof options.docker === "function" ? options.docker() : options.docker;
   const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
-  const me = supplier.toLowerCase();
+
   const planByName = (name: string) => plans().find((p) => p.name === name);
 
   async function openDeal(dealId: bigint, signal?: AbortSignal): Promise<DealState> {
@@ -139,7 +139,7 @@ export function createTaskRuntime(
     }
     if (
       deal === undefined ||
-      (deal.supplier.toLowerCase() !== me && deal.master.toLowerCase() !== me)
+      !isDealOf(deal, supplier)
     ) {
       throw new RequestRefusedError("deal-not-open", `deal ${dealId} is not a deal of this rig`);
     }
