@@ -19,7 +19,7 @@ import {
 } from "../../nat/mod.ts";
 import type { AgentConfig, PlanConfig } from "../config/mod.ts";
 import { isDealOf, type MarketView } from "../market/mod.ts";
-import { killPoint, type Logger, type SchedulerClock, systemClock } from "../base/mod.ts";
+import { killPoint, type Logger, type SchedulerClock, sleepOn, systemClock } from "../base/mod.ts";
 import { imagePolicyOf, taskSpecForDeal } from "./task_limits.ts";
 import {
   type TaskFaultsTable,
@@ -167,7 +167,13 @@ export function createTaskRuntime(
   async function removeLeftovers(row: TaskRow, signal?: AbortSignal) {
     const found = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
     for (const c of found.filter((f) => f.taskId === String(row.taskId))) {
-      await removeContainer(docker, { id: c.containerId, force: true, signal }).catch(notFound);
+      // a removal from outside may be under way (docker rm -f): the name is free only once it is gone
+      await removeContainer(docker, { id: c.containerId, force: true, signal }).catch(goneOrGoing);
+      for (let i = 0; i < 100 && !signal?.aborted; i++) {
+        const left = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
+        if (!left.some((f) => f.containerId === c.containerId)) break;
+        await sleepOn(clock, 100, signal);
+      }
     }
   }
 
@@ -322,6 +328,12 @@ export function createTaskRuntime(
 
 function notFound(error: unknown): void {
   if (!(error instanceof DockerApiError && error.isNotFound)) throw error;
+}
+
+/** A container already gone, or whose removal another caller started (409). */
+function goneOrGoing(error: unknown): void {
+  if (error instanceof DockerApiError && (error.isNotFound || error.isConflict)) return;
+  throw error;
 }
 
 function errorText(error: unknown): string {
