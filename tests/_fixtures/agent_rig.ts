@@ -217,7 +217,7 @@ export async function startRigDevnet(dir: string): Promise<RigDevnet> {
  * The pid of the process listening on the devnet's RPC port (anvil itself, not
  * its watchdog shell), for tests that freeze the node with SIGSTOP.
  */
-export async function anvilPid(devnet: Devnet): Promise<number> {
+export async function anvilPid(devnet: Pick<Devnet, "rpcUrl">): Promise<number> {
   const port = new URL(devnet.rpcUrl).port;
   const out = await new Deno.Command("ss", { args: ["-Hltnp", `sport = :${port}`] }).output();
   const pid = /pid=(\d+)/.exec(new TextDecoder().decode(out.stdout))?.[1];
