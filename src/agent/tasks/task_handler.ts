@@ -134,6 +134,13 @@ export function createTaskHandler(
   return {
     async submit(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
+      if (runtime.faults.lostDeals().has(deal.id)) {
+        // its task was lost more often than the rig allows: it bills the deal no more
+        throw new RequestRefusedError(
+          "unavailable",
+          `the rig gave deal ${deal.id} up (its task was lost too often); close the deal`,
+        );
+      }
       const plan = runtime.planOfDeal(deal);
       runtime.specFor(plan, request.args.spec); // refuses a spec over the plan's limits
       const current = tasks.latest(deal.id);
