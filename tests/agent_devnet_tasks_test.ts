@@ -101,11 +101,12 @@ plans:
     // a crash would have left the old chain's container behind: one is planted here
     await startTask(docker, {
       spec: {
-        image: local,
+        image,
         command: ["sleep", "900"],
         limits: { memoryBytes: 32 * 2 ** 20, pidsLimit: 16 },
       },
-      policy: { allowPatterns: [local], pull: "missing" },
+      policy: { allowPatterns: [`${registry.address}/faults/*`], pull: "missing" },
+      registryAuth: auth,
       agentId,
       dealId: "1",
       taskId: "1",

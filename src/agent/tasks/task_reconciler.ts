@@ -152,8 +152,8 @@ export function createTaskReconciler(
         await executeTaskAction(context, action, open, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
-        // dockerd gone mid-step: the whole step is retried (backed off) by the scheduler
-        if (error instanceof DockerSocketError || error instanceof DockerTimeoutError) throw error;
+        // dockerd gone or failing mid-step: the whole step is retried (backed off) by the scheduler
+        if (daemonTrouble(error)) throw error;
         failed = true;
         logger.error(`cannot ${action.kind} a task`, {
           ...describe(action),
@@ -169,7 +169,14 @@ export function createTaskReconciler(
   const seen: Seen = { oom: new Set(), killed: new Map(), outages: [], ended: new Map() };
   /** When a container announced as ended still ran: the step asks to run again then. */
   let recheckAt: number | undefined;
-  const context: ActionContext = { runtime, view, seen, policy, raise };
+  const context: ActionContext = {
+    runtime,
+    view,
+    seen,
+    policy,
+    raise,
+    startFailures: new Map(),
+  };
 
   async function purge(message: string, opts: { signal?: AbortSignal | undefined } = {}) {
     const now = clock.now();
@@ -292,7 +299,12 @@ type ActionContext = {
   seen: Seen;
   policy: () => RestartPolicy;
   raise: (event: SchedulerEvent) => void;
+  /** Failed tries to start a lost task again, by `deal/task` (the daemon may still be restarting). */
+  startFailures: Map<string, number>;
 };
+
+/** Tries to start a lost task again before the rig gives its deal up. */
+const RESTART_TRIES = 5;
 
 async function executeTaskAction(
   ctx: ActionContext,
@@ -388,21 +400,52 @@ async function restartTask(
     tasks.finish(dealId, taskId, { state: "stopped", message: "deal closed", at: clock.now() });
     return;
   }
+  // a task the rig restarted after a loss: a failure to start it is the rig's too
+  const afterLoss = runtime.faults.restarts(dealId, taskId, 1).length > 0;
+  const key = `${dealId}/${taskId}`;
   try {
     const plan = runtime.planOfDeal(deal);
     logger.info("starting a journaled task (an interrupted start, or a restart)", {
       dealId,
       taskId,
     });
-    await runtime.start(row, plan, signal);
+    await runtime.start(row, plan, signal, { keepOnFailure: afterLoss });
+    ctx.startFailures.delete(key);
   } catch (error) {
     if (error instanceof RequestRefusedError) {
       // no plan of the config explains the deal any more: the task cannot get its limits
       tasks.finish(dealId, taskId, { state: "failed", message: error.message, at: clock.now() });
       return;
     }
-    throw error;
+    if (signal?.aborted || !afterLoss) throw error;
+    // a daemon still restarting fails a few tries: the task stays `starting`, tried again later
+    const tries = (ctx.startFailures.get(key) ?? 0) + 1;
+    ctx.startFailures.set(key, tries);
+    if (tries < RESTART_TRIES) throw error;
+    ctx.startFailures.delete(key);
+    giveUp(ctx, dealId, taskId, `the rig cannot start it again: ${errorText(error)}`);
   }
+}
+
+/** Ends a task the rig lost for good and gives its deal up: never billed again, closed where it may. */
+function giveUp(ctx: ActionContext, dealId: bigint, taskId: number, message: string): void {
+  const { tasks, faults, logger, clock } = ctx.runtime;
+  const now = clock.now();
+  const why = `${message}; the rig gives the deal up and bills it no more`;
+  tasks.finish(dealId, taskId, { state: "failed", message: why, at: now });
+  faults.markLost(dealId, why, now);
+  logger.error("a task was lost too often: its deal is given up (no further bill)", {
+    dealId,
+    taskId,
+    reason: message,
+  });
+  ctx.raise("own"); // the bill step closes the deal where the rig may
+}
+
+/** dockerd unreachable, not answering, or failing inside (a 5xx, as while it restarts). */
+function daemonTrouble(error: unknown): boolean {
+  return error instanceof DockerSocketError || error instanceof DockerTimeoutError ||
+    (error instanceof DockerApiError && error.status >= 500);
 }
 
 /**
@@ -425,18 +468,14 @@ async function recoverLostTask(
   const policy = ctx.policy();
   const restartsInWindow = faults.restartsSince(dealId, taskId, now - policy.windowMs);
   if (decideRestart({ restartsInWindow, policy }) === "give-up") {
-    const message = `lost ${restartsInWindow + 1} times within ${
-      Math.round(policy.windowMs / 60_000)
-    } min (last: ${reason}); the rig gives the deal up and bills it no more`;
-    tasks.finish(dealId, taskId, { state: "failed", message, at: now });
-    faults.markLost(dealId, message, now);
-    logger.error("a task was lost too often: its deal is given up (no further bill)", {
+    giveUp(
+      ctx,
       dealId,
       taskId,
-      reason,
-      restarts: restartsInWindow,
-    });
-    ctx.raise("own"); // the bill step closes the deal where the rig may
+      `lost ${restartsInWindow + 1} times within ${
+        Math.round(policy.windowMs / 60_000)
+      } min (last: ${reason})`,
+    );
     return;
   }
   // journaled before the container call: a crash now leaves a `starting` row that is started again

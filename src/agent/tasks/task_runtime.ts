@@ -87,7 +87,11 @@ export type TaskRuntime = {
     row: TaskRow,
     plan: PlanConfig,
     signal?: AbortSignal,
-    options?: { fresh?: boolean | undefined },
+    options?: {
+      fresh?: boolean | undefined;
+      /** A failure leaves the task `starting` for the caller to decide (a restart after a loss). */
+      keepOnFailure?: boolean | undefined;
+    },
   ): Promise<TaskRow>;
   /** Journals a task's end, then stops and removes its container. Idempotent. */
   stop(
@@ -184,13 +188,16 @@ export function createTaskRuntime(
     row: TaskRow,
     plan: PlanConfig,
     signal?: AbortSignal,
-    opts: { fresh?: boolean | undefined } = {},
+    opts: { fresh?: boolean | undefined; keepOnFailure?: boolean | undefined } = {},
   ): Promise<TaskRow> {
     const { dealId, taskId } = row;
     const k = busyKey(dealId, taskId);
     inFlight.add(k); // synchronously, before the first await
     try {
-      return await startOnce(row, plan, signal, opts.fresh === true);
+      return await startOnce(row, plan, signal, {
+        fresh: opts.fresh === true,
+        keep: opts.keepOnFailure === true,
+      });
     } finally {
       inFlight.delete(k);
     }
@@ -200,7 +207,7 @@ export function createTaskRuntime(
     row: TaskRow,
     plan: PlanConfig,
     signal: AbortSignal | undefined,
-    fresh: boolean,
+    { fresh, keep }: { fresh: boolean; keep: boolean },
   ): Promise<TaskRow> {
     const { dealId, taskId } = row;
     try {
@@ -242,6 +249,10 @@ export function createTaskRuntime(
       if (signal?.aborted) throw error;
       // dockerd down or not answering: the task waits (starting) for the daemon to come back
       if (error instanceof DockerSocketError || error instanceof DockerTimeoutError) throw error;
+      if (keep) {
+        await removeLeftovers(row).catch(() => {});
+        throw error;
+      }
       tasks.finish(dealId, taskId, {
         state: "failed",
         message: `cannot start: ${errorText(error)}`,
@@ -324,10 +335,6 @@ export function createTaskRuntime(
     statusOf,
     busy: (dealId, taskId) => inFlight.has(busyKey(dealId, taskId)),
   };
-}
-
-function notFound(error: unknown): void {
-  if (!(error instanceof DockerApiError && error.isNotFound)) throw error;
 }
 
 /** A container already gone, or whose removal another caller started (409). */
