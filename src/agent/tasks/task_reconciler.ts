@@ -367,7 +367,7 @@ async function executeTaskAction(
         force: true,
         volumes: true,
         signal,
-      }).catch(notFound);
+      }).catch(goneOrGoing);
       killPoint("container-removed");
       logger.info("removed task container", describe(action));
       return;
@@ -549,6 +549,12 @@ function describe(action: TaskAction): Record<string, unknown> {
 
 function notFound(error: unknown): void {
   if (!(error instanceof DockerApiError && error.isNotFound)) throw error;
+}
+
+/** A container already gone, or whose removal someone else started (409: `docker rm -f`). */
+function goneOrGoing(error: unknown): void {
+  if (error instanceof DockerApiError && (error.isNotFound || error.isConflict)) return;
+  throw error;
 }
 
 function errorText(error: unknown): string {
