@@ -5,16 +5,24 @@
  * agent's state (real sqlite, snapshot recomputed on every request: the
  * cache is off), against two baselines in the same run: a static asset from
  * the same server (the HTTP floor) and `sonm-agent deals --json` on the same
- * state (the existing read path). Writes bench/results/dashboard.json.
+ * state (the existing read path). Then `/metrics` as the running agent serves
+ * it, its chain link fed by a real indexer polling a real anvil, with the RPC
+ * healthy and then frozen (SIGSTOP on anvil), in the same run: the page,
+ * the API and /metrics never wait on the chain. Writes bench/results/dashboard.json.
  *
  *   deno run -A bench/dashboard_bench.ts [--quick]
  */
 import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
 import { runDealsCommand } from "../src/agent/commands/mod.ts";
-import { openState } from "../src/agent/state/mod.ts";
+import { createChainStore, openState } from "../src/agent/state/mod.ts";
+import { createChainHealth } from "../src/agent/market/mod.ts";
+import { createLogger, systemClock } from "../src/agent/base/mod.ts";
+import { startDevnet } from "../src/agent/setup/mod.ts";
+import { connectChain, createIndexer, createMarketClient, getRate } from "../src/chain/mod.ts";
 import { createDashboardSource, readStatusSnapshot } from "../src/agent/status/mod.ts";
 import { loadDashboardAssets, startDashboard } from "../src/dashboard/mod.ts";
+import { anvilPid } from "../tests/_fixtures/agent_rig.ts";
 import { AGENT, seedStatusState } from "../tests/_fixtures/status_state.ts";
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
@@ -41,6 +49,56 @@ async function timeRequests(url: string): Promise<ReturnType<typeof stats> & { b
     bytes = body.byteLength;
   }
   return { ...stats(times), bytes };
+}
+
+/**
+ * `/metrics` over the seeded state as the running agent serves it: the chain's
+ * head and reachability from a real indexer polling a real anvil, the oracle
+ * rate read from it in the background. Timed with the RPC healthy, then with
+ * anvil frozen (SIGSTOP) for a while, in the same run.
+ */
+async function metricsWithRpc() {
+  const logger = createLogger({ level: "error", write: () => {} });
+  const devnet = await startDevnet({ logger, fund: [] });
+  const chain = await connectChain({ url: devnet.rpcUrl, chainId: devnet.chainId });
+  const market = createMarketClient(chain, { addresses: devnet.contracts });
+  const index = openState({ path: ":memory:" });
+  const health = createChainHealth({ clock: systemClock, logger });
+  const following = new AbortController();
+  const indexer = createIndexer(market, { store: createChainStore(index.db), pollIntervalMs: 200 });
+  const polling = indexer.run({
+    signal: following.signal,
+    onSync: (r) => health.succeeded(r.indexedTo),
+    onError: (e) => health.failed(e),
+  });
+  const live = createDashboardSource({
+    statePath: state.path,
+    db: state.db,
+    chain: () => health.current(),
+    readRate: (signal) => getRate(market, { signal }),
+  }, { address: AGENT, power: { idleWatts: 60, loadWatts: 250, pricePerKwh: "0.12" } });
+  const server = await startDashboard({ source: live, port: 0, dataDir: dir, refreshMs: 0 });
+  const pid = await anvilPid(devnet);
+  try {
+    while (health.current().seenAt === undefined) await new Promise((r) => setTimeout(r, 50));
+    const healthy = await timeRequests(`${server.url}/metrics`);
+    Deno.kill(pid, "SIGSTOP");
+    try {
+      await new Promise((r) => setTimeout(r, 2_000)); // the indexer's poll and the rate read now hang
+      const frozen = await timeRequests(`${server.url}/metrics`);
+      return { healthy, frozen };
+    } finally {
+      Deno.kill(pid, "SIGCONT");
+    }
+  } finally {
+    await server.stop();
+    live.close();
+    following.abort();
+    await polling;
+    index.close();
+    await chain.close();
+    await devnet.stop();
+  }
 }
 
 const dir = await Deno.makeTempDir({ prefix: "dash-bench-" });
@@ -119,6 +177,7 @@ try {
   }
   const load = stats(loads.slice(1)); // the first load also warms Chromium up
   const loadInPage = stats(inPage.slice(1));
+  const rpc = await metricsWithRpc();
 
   const figures = {
     deals: DEALS,
@@ -135,12 +194,16 @@ try {
     baselineStaticAsset: staticAsset,
     snapshotInProcess: stats(snapTimes),
     baselineDealsCommand: stats(dealsTimes),
+    // the agent's own source, its chain link fed by an indexer polling anvil (cache off)
+    metricsRpcHealthy: rpc.healthy,
+    metricsRpcFrozen: rpc.frozen,
     ratios: {
       apiStatusVsStaticAsset: Math.round(api.medianMs / staticAsset.medianMs * 10) / 10,
       metricsVsStaticAsset: Math.round(metrics.medianMs / staticAsset.medianMs * 10) / 10,
       snapshotVsDealsCommand: Math.round(
         stats(snapTimes).medianMs / stats(dealsTimes).medianMs * 100,
       ) / 100,
+      metricsRpcFrozenVsHealthy: Math.round(rpc.frozen.medianMs / rpc.healthy.medianMs * 100) / 100,
     },
     screenshot: "bench/results/dashboard.png (written by tests/dashboard_browser_test.ts)",
   };

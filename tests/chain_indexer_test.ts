@@ -149,7 +149,7 @@ function createChangeView() {
       for (const b of c.listed) {
         listed.set(`${b.owner}:${b.who}`.toLowerCase(), b.listed);
       }
-      for (const id of c.dealIds) deals.add(id);
+      for (const d of c.deals) deals.add(d.id);
     },
     /** Asserts that the view equals the store's state. */
     assertEquals(store: ChainStore, addresses: readonly Address[]) {
@@ -193,7 +193,8 @@ Deno.test("createIndexer() syncOnce() reports each change once, for a view fed b
       made.orders.map((id) => [id, false]),
     );
     for (const o of first.changes.orders) assert.deepEqual(o, db.store.getOrder(o.id));
-    assert.deepEqual(first.changes.dealIds, made.deals);
+    assert.deepEqual(first.changes.deals.map((d) => d.id), made.deals);
+    for (const d of first.changes.deals) assert.deepEqual(d, db.store.getDeal(d.id));
     const [, , consumer, worker, master] = env.fx.accounts;
     assert.deepEqual(
       first.changes.workers.map((w) => [w.worker, w.master]),
@@ -213,7 +214,7 @@ Deno.test("createIndexer() syncOnce() reports each change once, for a view fed b
     const second = await indexer.syncOnce();
     assert.deepEqual(second.changes.orders.map((o) => [o.id, o.active]), [[ask.orderId, true]]);
     assert.deepEqual(
-      [second.changes.dealIds, second.changes.workers, second.changes.levels],
+      [second.changes.deals, second.changes.workers, second.changes.levels],
       [[], [], []],
     );
     view.apply(second.changes);
@@ -222,7 +223,7 @@ Deno.test("createIndexer() syncOnce() reports each change once, for a view fed b
     // nothing new: nothing listed
     const idle = await indexer.syncOnce();
     assert.deepEqual(
-      [idle.changes.orders, idle.changes.dealIds, idle.changes.workers, idle.changes.listed],
+      [idle.changes.orders, idle.changes.deals, idle.changes.workers, idle.changes.listed],
       [[], [], [], []],
     );
 

@@ -244,3 +244,53 @@ Deno.test("createTxSender() retries transient RPC failures, even when the node g
     await anvil.stop();
   }
 });
+
+Deno.test("createTxSender() sends a transaction of unknown fate again, never a second one", async () => {
+  const anvil = await startAnvil();
+  // forwards everything, but while `dark` the sender never learns what became of its
+  // transaction (an RPC that hangs, then comes back)
+  let dark = false;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    const res = await fetch(anvil.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    const text = await res.text();
+    // the node takes the transaction; the answer and the receipt never come back
+    if (dark && /eth_sendRawTransaction|eth_getTransactionReceipt/.test(body)) {
+      return new Response("bad gateway", { status: 502 });
+    }
+    return new Response(text, {
+      status: res.status,
+      headers: { "content-type": "application/json" },
+    });
+  });
+  try {
+    const client = await connectChain({
+      url: `http://127.0.0.1:${server.addr.port}`,
+      retry: { attempts: 2, backoffMs: 5 },
+    });
+    const direct = await connectChain({ url: anvil.rpcUrl });
+    const account = privateKeyToAccount(anvil.accounts[8]!.privateKey);
+    const to = anvil.accounts[9]!.address;
+    const sender = createTxSender(client, { account });
+    const before = await direct.public.getBalance({ address: to });
+    dark = true;
+    await assert.rejects(sender.sendTransaction({ to, value: 7n }), ChainRpcError);
+    assert.equal(await direct.public.getTransactionCount({ address: account.address }), 1);
+    dark = false;
+    // the same call again: the node knows the transaction, nothing new is sent
+    const receipt = await sender.sendTransaction({ to, value: 7n });
+    assert.equal(await direct.public.getTransactionCount({ address: account.address }), 1);
+    assert.equal(await direct.public.getBalance({ address: to }), before + 7n);
+    assert.equal(receipt.status, "success");
+    // a different call afterwards takes the next nonce
+    await sender.sendTransaction({ to, value: 1n });
+    assert.equal(await direct.public.getTransactionCount({ address: account.address }), 2);
+  } finally {
+    await server.shutdown();
+    await anvil.stop();
+  }
+});

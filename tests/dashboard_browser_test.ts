@@ -5,14 +5,15 @@
  * matches it and bills it as chain time passes): the earnings chart renders
  * with data, the deals table lists the deal, a live update arrives without a
  * reload, the controls pause and resume the plan (the answer shows beside
- * the button), and the page runs under its strict CSP with no violation. The
- * screenshot is kept at bench/results/dashboard.png.
+ * the button), the page runs under its strict CSP with no violation, and its
+ * live indicator turns red when the agent stops hearing the chain (anvil
+ * frozen). The screenshot is kept at bench/results/dashboard.png.
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { startAgentProcess } from "./_fixtures/agent_process.ts";
-import { untilTrue } from "./_fixtures/agent_rig.ts";
+import { anvilPid, untilTrue } from "./_fixtures/agent_rig.ts";
 
 /** Polls `check` from the test's side (the page's CSP forbids the string evaluation of waitForFunction). */
 const until = (what: string, check: () => Promise<boolean>) => untilTrue(what, check, 20_000);
@@ -144,6 +145,28 @@ Deno.test({
       );
       assert.equal(await page.getAttribute("#action-result", "data-state"), "refused");
       assert.deepEqual(problems.filter((p) => !/status of 403/.test(p)), []);
+
+      // the agent stops hearing the chain (its node frozen): the live indicator turns red and
+      // says since when, the page still updating from the agent's local state
+      const pid = await anvilPid(agent);
+      Deno.kill(pid, "SIGSTOP");
+      try {
+        await untilTrue(
+          "the indicator red",
+          async () => (await page.getAttribute("#live", "data-chain")) === "unreachable",
+          40_000,
+        );
+        assert.match((await page.getAttribute("#live", "class"))!, /\boff\b/);
+        assert.match((await page.textContent("#live"))!, /chain unreachable since/);
+        assert.match((await page.textContent("#chain-lag"))!, /chain unreachable since/);
+      } finally {
+        Deno.kill(pid, "SIGCONT");
+      }
+      await untilTrue(
+        "the indicator green again",
+        async () => (await page.getAttribute("#live", "data-chain")) === "ok",
+        40_000,
+      );
     } finally {
       await browser.close();
       await agent.stop();

@@ -286,7 +286,15 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
   const { renderMetrics, emptySnapshot } = await import("../src/dashboard/mod.ts");
   const full = renderMetrics({
     ...emptySnapshot(0),
-    chain: { indexedBlock: "1", headBlock: "2", headSeenAt: 0, lagBlocks: 1 },
+    chain: {
+      indexedBlock: "1",
+      headBlock: "2",
+      headSeenAt: 0,
+      lagBlocks: 1,
+      headAgeSeconds: 3,
+      unreachableSince: null,
+      unreachableReason: null,
+    },
     tasks: [{
       dealId: "1",
       taskId: "t",
@@ -304,6 +312,7 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
       orderId: null,
       active: false,
       usdPerHour: null,
+      priceUsdPerHour: null,
       dealId: null,
       verdicts: [],
       orders: [],
@@ -311,7 +320,14 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
     benchmarks: [{ id: 2, key: "cpu-cores", value: "1", unit: "", probe: "", measuredAt: 0 }],
     connectivity: { class: "cone" },
     gpus: [{ index: 0, temperatureC: 1, powerW: 1, utilizationPercent: 1 }],
-    counters: { rpcErrors: 0, warnings: 0, errors: 0, reconcileSeconds: 0.1, dealRacesLost: 0 },
+    counters: {
+      rpcErrors: 0,
+      dockerErrors: 0,
+      warnings: 0,
+      errors: 0,
+      reconcileSeconds: 0.1,
+      dealRacesLost: 0,
+    },
   });
   const exported = new Set([...full.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
   const dashboard = JSON.parse(

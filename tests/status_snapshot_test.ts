@@ -12,6 +12,7 @@ import {
   openState,
   planOverridesTable,
   tasksTable,
+  writeStatusMeta,
 } from "../src/agent/state/mod.ts";
 import { openStatusDatabase, readStatusSnapshot } from "../src/agent/status/mod.ts";
 import { AGENT, CONSUMER, PRICE, seedStatusState, WAD } from "./_fixtures/status_state.ts";
@@ -176,6 +177,71 @@ Deno.test("readStatusSnapshot() never shows a head behind the indexed block", as
     assert.equal(s.chain.headSeenAt, 5);
     const ahead = readStatusSnapshot(db, { head: { number: BigInt(indexed) + 4n, seenAt: 5 } });
     assert.equal(ahead.chain.lagBlocks, 4);
+    db.close();
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readStatusSnapshot() lists the config's plans now, with the price each asks now", async () => {
+  const { dir, path, state } = await seeded(8, 1); // orders of plan-0 .. plan-3
+  try {
+    // the config now has two of them (plan-2 and plan-3 were removed) and a new one
+    writeStatusMeta(state.db, {
+      plans: [
+        { name: "plan-0", priceUsdPerHour: "0.36" },
+        { name: "plan-1", priceUsdPerHour: "0.5" },
+        { name: "plan-new", priceUsdPerHour: "2" },
+      ],
+    });
+    planOverridesTable(state.db).setPrice("plan-1", "0.9", "0xadmin"); // an admin's set-price
+    const db = openStatusDatabase(path);
+    const plans = readStatusSnapshot(db).plans;
+    db.close();
+    assert.deepEqual(
+      plans.map((p) => [p.plan, p.priceUsdPerHour]),
+      [["plan-0", "0.36"], ["plan-1", "0.9"], ["plan-new", "2"]],
+      "a removed plan is gone; an administrator's price shows at once",
+    );
+    const { lines } = await runStatusCommand({ dataDir: dir });
+    assert.match(lines.join("\n"), /plan-1: .*asks 0\.9 USD\/h/);
+    assert.doesNotMatch(lines.join("\n"), /plan-2/);
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readStatusSnapshot() says since when the running agent cannot hear the chain", async () => {
+  const { dir, path, state } = await seeded(1, 1);
+  try {
+    const now = 5_000_000;
+    const db = openStatusDatabase(path);
+    const at = (seenAt: number) =>
+      readStatusSnapshot(db, { now: () => now, head: { number: 10n, seenAt }, unreachable: null })
+        .chain;
+    assert.deepEqual(
+      [at(now - 2_000).headAgeSeconds, at(now - 2_000).unreachableSince],
+      [2, null],
+      "heard 2 s ago: reachable",
+    );
+    // a hanging RPC fails no poll for a long while: silence alone says it
+    const silent = at(now - 40_000);
+    assert.deepEqual([silent.headAgeSeconds, silent.unreachableSince], [40, now - 40_000]);
+    assert.match(silent.unreachableReason ?? "", /has not answered since/);
+    // what the agent recorded when its polls failed
+    writeStatusMeta(state.db, {
+      head: { number: 10n, seenAt: now - 90_000 },
+      unreachable: { since: now - 60_000, error: "HTTP request timed out" },
+    });
+    const recorded = readStatusSnapshot(db, { now: () => now }).chain;
+    assert.deepEqual(
+      [recorded.headAgeSeconds, recorded.unreachableSince, recorded.unreachableReason],
+      [90, now - 60_000, "HTTP request timed out"],
+    );
+    const { lines } = await runStatusCommand({ dataDir: dir });
+    assert.match(lines[1]!, /UNREACHABLE since .*HTTP request timed out/);
     db.close();
   } finally {
     state.close();

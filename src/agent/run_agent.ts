@@ -8,15 +8,10 @@ import {
   isCachedMeasurement,
   readNvidiaGpus,
 } from "../bench/mod.ts";
-import {
-  type ChainClient,
-  connectChain,
-  getHeadBlock,
-  getRate,
-  type MarketAddresses,
-} from "../chain/mod.ts";
+import { type ChainClient, connectChain, getRate, type MarketAddresses } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
-import { createDockerClient, type RegistryAuth } from "../docker/mod.ts";
+import { createDockerClient, DockerError, type RegistryAuth } from "../docker/mod.ts";
+import { NatError, RequestRefusedError } from "../nat/mod.ts";
 import {
   type AgentConfig,
   loadConfig,
@@ -52,13 +47,22 @@ import {
   type DashboardSourceComponents,
 } from "./status/mod.ts";
 import {
+  chainFailure,
+  createChainHealth,
   createChangeRequests,
   createMarketComponents,
   createMarketReconciler,
   type MarketComponents,
   planAsk,
 } from "./market/mod.ts";
-import { createLogger, type Logger, type LogLevel, systemClock, VERSION } from "./base/mod.ts";
+import {
+  createLogger,
+  type Logger,
+  type LogLevel,
+  type SchedulerEvent,
+  systemClock,
+  VERSION,
+} from "./base/mod.ts";
 import { startNatService } from "./nat_service.ts";
 
 /** What the agent reports once it is ready. */
@@ -186,23 +190,34 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     });
     // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
     const agentId = options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`;
+    // the task side raises its events on the one scheduler (set once the reconciler exists)
+    let raise: (event: SchedulerEvent) => void = () => {};
     const workloads = startWorkloads({
       db: state.db,
       chain,
-      store: components.store,
+      view: components.view,
       logger: logger.child("tasks"),
+      raise: (event) => raise(event),
     }, {
       config,
       addresses,
       supplier: account.address,
       rig,
-      measured,
-      benchmarksQuantity,
       agentId,
       registryAuth: options.registryAuth,
       adminControls: planControls,
+      freshChain: components.identity === "reset",
     });
-    stops.push({ name: "workloads", stop: () => workloads.close() });
+    stops.push({
+      name: "workloads",
+      // the devnet's chain stops with the agent: its deals are gone, so are their tasks;
+      // on a real chain the deals stay open and their tasks keep running (README)
+      stop: () =>
+        workloads.close({
+          removeTasks: devnet === undefined ? undefined : "the devnet chain stopped with the agent",
+          signal: AbortSignal.timeout(STOP_TIMEOUT_MS),
+        }),
+    });
     // consumers reach their tasks through the NAT host (relay reservations, punch); a rig that
     // cannot start it still earns from the market, so the agent runs on and says why
     const nat = await startNatService({
@@ -219,9 +234,21 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     if (nat !== undefined) stops.push({ name: "nat host", stop: () => nat.stop() });
     const changeRequests = createChangeRequests({
       db: state.db,
-      store: components.store,
+      view: components.view,
       logger: logger.child("deals"),
-    }, { me: account.address, plans: () => live.plans });
+    }, { plans: () => live.plans });
+    // what the indexer hears of the chain, recorded for `sonm-agent status` in another process
+    const health = createChainHealth({ clock: systemClock, logger: marketLogger }, {
+      onChange: (h) =>
+        writeStatusMeta(state.db, {
+          ...(h.head === undefined || h.seenAt === undefined
+            ? {}
+            : { head: { number: h.head, seenAt: h.seenAt } }),
+          unreachable: h.unreachableSince === undefined
+            ? null
+            : { since: h.unreachableSince, error: h.lastError ?? "" },
+        }),
+    });
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger, clock: systemClock },
       {
@@ -244,10 +271,14 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
           power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
         },
         billIntervalSeconds: options.market?.billIntervalSeconds,
+        lostDeals: () => workloads.lostDeals(),
+        expected: worldFailure,
+        health,
         onFatal: (error) => fatal.abort(error),
         onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
       },
     );
+    raise = (event) => reconciler.scheduler.trigger(event);
 
     let reloading: Promise<unknown> = Promise.resolve();
     const reload = (file: string) =>
@@ -260,6 +291,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
           live = next;
           workloads.setConfig(next);
           reconciler.setPlans(fixedPlans());
+          recordPlans(state.db, next);
           if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
         },
       });
@@ -301,8 +333,11 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         await watch;
       },
     });
-    // for `sonm-agent status` from another process, even with the dashboard off
-    await recordStatusMeta(state.db, { chain, market: components.market, account, logger, signal });
+    // for `sonm-agent status` from another process, even with the dashboard off (the head and
+    // reachability come from the indexer's polls; the rate is read in the background)
+    recordPlans(state.db, config);
+    writeStatusMeta(state.db, { address: account.address });
+    recordRate(state.db, { market: components.market, logger, signal });
     if (config.dashboard.enabled) {
       await serveDashboard(config, {
         state,
@@ -314,6 +349,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         hardware,
         reconcileSeconds: () => reconcileSeconds,
         dealRacesLost: () => reconciler.racesLost(),
+        health: () => health.current(),
         connectivity: () => nat?.connectivity(),
         act: dashboardAct(workloads.admin),
         logger,
@@ -382,32 +418,30 @@ async function openChain(
     addresses = config.chain.contracts;
     fromBlock = config.chain.fromBlock;
   }
-  const chain = await connectChain({ url: rpcUrl, chainId, signal });
+  // the agent's stop ends every RPC call in flight: a hanging node never holds the stop up
+  const chain = await connectChain({ url: rpcUrl, chainId, signal, lifetime: signal });
   stops.push({ name: "chain client", stop: () => chain.close() });
   return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
 }
 
-/** Head, rate and address in the state, for `sonm-agent status` from another process. */
-async function recordStatusMeta(
+/** The oracle rate in the state for `sonm-agent status`, read in the background (never awaited). */
+function recordRate(
   db: AgentState["db"],
-  deps: {
-    chain: ChainClient;
-    market: MarketComponents["market"];
-    account: { address: `0x${string}` };
-    logger: Logger;
-    signal: AbortSignal;
-  },
-): Promise<void> {
-  const { chain, market, account, logger, signal } = deps;
-  await Promise.all([getHeadBlock(chain, { signal }), getRate(market, { signal })])
-    .then(([head, rate]) =>
-      writeStatusMeta(db, {
-        head: { number: head.number, seenAt: Date.now() },
-        rate,
-        address: account.address,
-      })
-    )
-    .catch((error: unknown) => logger.warn("cannot read the chain head and rate", { error }));
+  deps: { market: MarketComponents["market"]; logger: Logger; signal: AbortSignal },
+): void {
+  const { market, logger, signal } = deps;
+  getRate(market, { signal })
+    .then((rate) => writeStatusMeta(db, { rate }))
+    .catch((error: unknown) => {
+      if (!signal.aborted) logger.warn("cannot read the oracle rate", { error });
+    });
+}
+
+/** The config's plans now, for `status`: a removed plan is gone, a price change shows at once. */
+function recordPlans(db: AgentState["db"], config: AgentConfig): void {
+  writeStatusMeta(db, {
+    plans: config.plans.map((p) => ({ name: p.name, priceUsdPerHour: p.priceUsdPerHour })),
+  });
 }
 
 /**
@@ -426,6 +460,7 @@ async function serveDashboard(
     hardware: Hardware;
     reconcileSeconds: () => number | null;
     dealRacesLost: () => number;
+    health: NonNullable<DashboardSourceComponents["chain"]>;
     connectivity: DashboardSourceComponents["connectivity"];
     act: DashboardSourceComponents["act"];
     logger: Logger;
@@ -433,7 +468,7 @@ async function serveDashboard(
     stops: Stop[];
   },
 ): Promise<void> {
-  const { state, chain, market, logger, signal, stops } = deps;
+  const { state, market, logger, signal, stops } = deps;
   // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
   const docker = createDockerClient({ socketPath: config.docker.socket });
   stops.push({ name: "dashboard docker client", stop: () => docker.close() });
@@ -441,8 +476,9 @@ async function serveDashboard(
   const source = createDashboardSource({
     statePath: state.path,
     db: state.db,
-    readHead: async () => (await getHeadBlock(chain, { signal })).number,
-    readRate: () => getRate(market, { signal }),
+    // local state only: a hanging RPC never slows /metrics, /api or the page
+    chain: deps.health,
+    readRate: (timeout) => getRate(market, { signal: AbortSignal.any([signal, timeout]) }),
     errorLog: deps.errorLog,
     reconcileSeconds: deps.reconcileSeconds,
     dealRacesLost: deps.dealRacesLost,
@@ -472,6 +508,19 @@ async function serveDashboard(
     stops.push({ name: "dashboard", stop: () => dashboard.stop() });
     logger.info("dashboard is up", { url: dashboard.url, tokenFile: dashboard.tokenPath });
   }
+}
+
+/**
+ * The world's expected failures, which back a step off and never stop the
+ * agent: the chain's (RPC down or hanging), Docker's (the daemon gone), a
+ * relay's, and a deal the chain could not be asked about. Anything else a
+ * step throws is a bug.
+ */
+function worldFailure(error: unknown): string | undefined {
+  if (error instanceof DockerError) return "dockerd";
+  if (error instanceof NatError) return "the relay";
+  if (error instanceof RequestRefusedError && error.code === "unavailable") return "the chain";
+  return chainFailure(error);
 }
 
 /** One component to stop at shutdown, named for the log. */

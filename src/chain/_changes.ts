@@ -8,6 +8,7 @@ import { zeroAddress } from "viem";
 import type {
   BlockUpdate,
   ChainStore,
+  DealState,
   LevelState,
   ListedState,
   MarketChanges,
@@ -21,7 +22,7 @@ const key = (a: string) => a.toLowerCase();
 export class ChangeCollector {
   #max: number;
   #orders = new Map<bigint, OrderState>();
-  #deals = new Set<bigint>();
+  #deals = new Map<bigint, DealState>();
   #workers = new Map<string, WorkerState>();
   #levels = new Map<string, LevelState>();
   #listed = new Map<string, ListedState>();
@@ -51,7 +52,7 @@ export class ChangeCollector {
   addBlock(u: BlockUpdate): void {
     if (this.#rebuild) return;
     for (const o of u.orders) this.#orders.set(o.id, o);
-    for (const d of u.deals) this.#deals.add(d.id);
+    for (const d of u.deals) this.#deals.set(d.id, d);
     for (const w of u.workers) this.#workers.set(key(w.worker), w);
     for (const l of u.levels) this.#levels.set(key(l.who), l);
     for (const b of u.listed) this.#listed.set(`${key(b.owner)}:${key(b.who)}`, b);
@@ -72,12 +73,20 @@ export class ChangeCollector {
     const before = new Map<bigint, OrderState | undefined>(
       touched.orders.map((id) => [id, store.getOrder(id)]),
     );
+    const dealsBefore = new Map<bigint, DealState | undefined>(
+      touched.deals.map((id) => [id, store.getDeal(id)]),
+    );
     store.rollbackTo(number);
     for (const [id, old] of before) {
       const now = store.getOrder(id) ?? (old === undefined ? undefined : { ...old, active: false });
       if (now !== undefined) this.#orders.set(id, now);
     }
-    for (const id of touched.deals) this.#deals.add(id);
+    // a deal the rollback unmade is listed closed: a view drops it from the open ones
+    for (const [id, old] of dealsBefore) {
+      const now = store.getDeal(id) ??
+        (old === undefined ? undefined : { ...old, status: "CLOSED" as const });
+      if (now !== undefined) this.#deals.set(id, now);
+    }
     const views = store.marketViews();
     for (const worker of touched.workers) {
       this.#workers.set(
@@ -104,7 +113,7 @@ export class ChangeCollector {
       reorg: this.#reorg,
       rebuild: this.#rebuild,
       orders: [...this.#orders.values()],
-      dealIds: [...this.#deals],
+      deals: [...this.#deals.values()],
       workers: [...this.#workers.values()],
       levels: [...this.#levels.values()],
       listed: [...this.#listed.values()],

@@ -54,7 +54,14 @@ export type ConnectChainOptions = {
    * whose single blocks carry more logs than that (a bulk-seeded test market).
    */
   maxResponseBytes?: number | undefined;
+  /** Aborts the chain id check of the connect. */
   signal?: AbortSignal | undefined;
+  /**
+   * The client's lifetime: when it aborts, every request in flight ends at
+   * once (a hanging RPC never holds up the agent's stop) and later ones fail.
+   * @default {none}
+   */
+  lifetime?: AbortSignal | undefined;
 };
 
 /** Errors of {@linkcode connectChain}. */
@@ -82,6 +89,7 @@ export async function connectChain(options: ConnectChainOptions): Promise<ChainC
     transport = http(url, {
       retryCount: 0,
       timeout: timeoutMs,
+      ...(options.lifetime === undefined ? {} : { fetchOptions: { signal: options.lifetime } }),
       ...(options.maxResponseBytes === undefined
         ? {}
         : { maxResponseBodySize: options.maxResponseBytes }),

@@ -111,6 +111,9 @@ export type CreateTxSenderOptions = {
   gasHeadroom?: bigint | undefined;
 };
 
+/** A signed transaction: its nonce, raw bytes and hash. */
+type Signed = { nonce: bigint; raw: Hex; hash: Hex };
+
 /** Errors of a send. */
 export type TxSenderErrorType =
   | ChainRevertErrorType
@@ -130,7 +133,10 @@ export type TxSenderErrorType =
  * the decoded {@linkcode ChainRevertError} and uses no nonce); transient RPC
  * failures are retried with backoff; the receipt is awaited with a timeout,
  * and a transaction reverted on chain throws too: a send that returns has
- * succeeded.
+ * succeeded. A send whose fate is unknown (the RPC failed after the node may
+ * have taken it, or while waiting for its receipt) is kept: the next send of
+ * the same call sends that very transaction again, so a retried call after
+ * an outage never spends twice.
  *
  * @example
  * ```ts ignore
@@ -150,6 +156,25 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
   const pub = client.public;
   let next: bigint | undefined; // next nonce to use; undefined = ask the chain
   let tail: Promise<unknown> = Promise.resolve();
+  /**
+   * Transactions whose fate is unknown (their send, or the wait for their
+   * receipt, failed on the RPC: they may be mined). The next send of the same
+   * call sends that one again (same nonce, same hash): a node that got it
+   * answers "known", so a retried bill or openDeal never goes out twice.
+   * A list, since pipelined sends can be in doubt together.
+   */
+  const inDoubt: {
+    to: Address;
+    data: Hex | undefined;
+    value: bigint | undefined;
+    signed: Signed;
+  }[] = [];
+  const sameCall = (
+    a: { to: Address; data: Hex | undefined; value: bigint | undefined },
+    b: { to: Address; data: Hex | undefined; value: bigint | undefined },
+  ) =>
+    a.to.toLowerCase() === b.to.toLowerCase() && a.data === b.data &&
+    (a.value ?? 0n) === (b.value ?? 0n);
 
   function serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = tail.then(fn);
@@ -184,7 +209,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
     tx: { to: Address; data: Hex | undefined; value: bigint | undefined; gas: bigint },
     what: string,
     signal: AbortSignal | undefined,
-  ): Promise<SentTransaction> {
+  ): Promise<Signed> {
     return await serialized(async () => {
       const fees = await withRetry(client, {
         action: `${what}: estimate fees`,
@@ -192,7 +217,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         fn: () => pub.estimateFeesPerGas(),
       });
       const { attempts, backoffMs } = client.retry;
-      const sign = async (nonce: bigint) => {
+      const sign = async (nonce: bigint): Promise<Signed> => {
         const raw = await account.signTransaction({
           chainId: client.chain.id,
           type: "eip1559",
@@ -206,8 +231,10 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         });
         return { nonce, raw, hash: keccak256(raw) };
       };
+      const doubtful = inDoubt.findIndex((d) => sameCall(d, tx));
+      const again = doubtful < 0 ? undefined : inDoubt.splice(doubtful, 1)[0]!.signed;
       next ??= await resolveNonce(signal);
-      let signed = await sign(next);
+      let signed = again ?? await sign(next);
       let last: unknown;
       for (let i = 0; i < attempts; i++) {
         signal?.throwIfAborted();
@@ -246,10 +273,11 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         if (sent) {
           next = signed.nonce + 1n;
           nonceStore?.saveNonce(account.address, { nonce: signed.nonce, txHash: signed.hash });
-          return { hash: signed.hash, nonce: signed.nonce };
+          return signed;
         }
       }
       next = undefined; // it may have got through: ask the chain next time
+      inDoubt.push({ to: tx.to, data: tx.data, value: tx.value, signed });
       throw new ChainRpcError(
         { action: what, url: client.url, attempts, detail: shortText(last) },
         {
@@ -324,10 +352,13 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         throw toRevertError(e, { functionName: what }) ?? e;
       }
       const limit = withMargin(gas);
-      const sent = await broadcast({ to, data, value, gas: limit }, what, signal);
-      onSent?.(sent);
-      const hash = sent.hash;
-      const receipt = await waitReceipt(hash, what, signal);
+      const signed = await broadcast({ to, data, value, gas: limit }, what, signal);
+      onSent?.({ hash: signed.hash, nonce: signed.nonce });
+      const hash = signed.hash;
+      const receipt = await waitReceipt(hash, what, signal).catch((e: unknown) => {
+        inDoubt.push({ to, data, value, signed }); // mined or not: the same call sends it again
+        throw e;
+      });
       if (receipt.status !== "success") {
         throw new ChainRevertError({
           functionName: what,
@@ -365,10 +396,17 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
       const encode = { abi, functionName, args } as EncodeFunctionDataParameters<abi, functionName>;
       const data = encodeFunctionData<abi, functionName>(encode);
       const limit = withMargin(gas);
-      const sent = await broadcast({ to: address, data, value, gas: limit }, functionName, signal);
-      onSent?.(sent);
-      const hash = sent.hash;
-      const receipt = await waitReceipt(hash, functionName, signal);
+      const signed = await broadcast(
+        { to: address, data, value, gas: limit },
+        functionName,
+        signal,
+      );
+      onSent?.({ hash: signed.hash, nonce: signed.nonce });
+      const hash = signed.hash;
+      const receipt = await waitReceipt(hash, functionName, signal).catch((e: unknown) => {
+        inDoubt.push({ to: address, data, value, signed }); // mined or not: the same call sends it again
+        throw e;
+      });
       if (receipt.status === "success") return receipt;
       // Replay at the receipt's block to learn why it reverted.
       try {

@@ -133,8 +133,8 @@ export type MarketChanges = {
   rebuild: boolean;
   /** The new state of every order whose state changed, active or not. */
   orders: readonly OrderState[];
-  /** Deals opened, billed, changed or closed. */
-  dealIds: readonly bigint[];
+  /** The new state of every deal opened, billed, changed or closed (a reorg's undone deal: closed). */
+  deals: readonly DealState[];
   /** Changed worker -> master bindings (master is the zero address when unbound). */
   workers: readonly WorkerState[];
   /** Changed identity levels. */

@@ -15,7 +15,15 @@ export function emptySnapshot(now: number): StatusSnapshot {
   return {
     generatedAt: now,
     agent: { version: "", running: false, startedAt: null, pid: null, address: null },
-    chain: { indexedBlock: null, headBlock: null, headSeenAt: null, lagBlocks: null },
+    chain: {
+      indexedBlock: null,
+      headBlock: null,
+      headSeenAt: null,
+      lagBlocks: null,
+      headAgeSeconds: null,
+      unreachableSince: null,
+      unreachableReason: null,
+    },
     plans: [],
     deals: [],
     dealCounts: { open: 0, closed: 0 },

@@ -105,11 +105,34 @@ function metricFamilies(s: StatusSnapshot): Family[] {
       ),
     ),
     g("sonm_agent_chain_head_lag_blocks", "Head minus indexed block", one(s.chain.lagBlocks)),
+    g(
+      "sonm_agent_chain_head_age_seconds",
+      "Seconds since the agent last heard the chain (grows while the RPC hangs)",
+      one(s.chain.headAgeSeconds),
+    ),
+    g(
+      "sonm_agent_chain_reachable",
+      "1 while the agent hears the chain, 0 when its RPC fails or hangs",
+      s.chain.headSeenAt === null && s.chain.unreachableSince === null
+        ? []
+        : [{ value: s.chain.unreachableSince === null ? 1 : 0 }],
+    ),
+    g(
+      "sonm_agent_chain_unreachable_since_seconds",
+      "Unix time since which the agent cannot reach the chain (absent while it can)",
+      one(s.chain.unreachableSince === null ? null : s.chain.unreachableSince / 1000),
+    ),
     {
       name: "sonm_agent_rpc_errors_total",
       help: "Chain RPC failures logged since start",
       type: "counter",
       samples: one(s.counters?.rpcErrors),
+    },
+    {
+      name: "sonm_agent_docker_errors_total",
+      help: "Docker failures (daemon unreachable, API errors) logged since start",
+      type: "counter",
+      samples: one(s.counters?.dockerErrors),
     },
     {
       name: "sonm_agent_log_errors_total",

@@ -28,8 +28,23 @@ Deno.test("renderMetrics() writes earnings, deals, chain lag and counters", () =
       netUsd: 0.5,
     },
     dealCounts: { open: 1, closed: 4 },
-    chain: { indexedBlock: "90", headBlock: "100", headSeenAt: 1, lagBlocks: 10 },
-    counters: { rpcErrors: 3, warnings: 2, errors: 1, reconcileSeconds: 0.25, dealRacesLost: 7 },
+    chain: {
+      indexedBlock: "90",
+      headBlock: "100",
+      headSeenAt: 1,
+      lagBlocks: 10,
+      headAgeSeconds: 42,
+      unreachableSince: 5_000,
+      unreachableReason: "HTTP request timed out",
+    },
+    counters: {
+      rpcErrors: 3,
+      dockerErrors: 5,
+      warnings: 2,
+      errors: 1,
+      reconcileSeconds: 0.25,
+      dealRacesLost: 7,
+    },
   }));
   const m = samples(text);
   assert.equal(m.get("sonm_agent_earnings_settled_tokens"), 1.25);
@@ -38,6 +53,10 @@ Deno.test("renderMetrics() writes earnings, deals, chain lag and counters", () =
   assert.equal(m.get('sonm_agent_deals{state="closed"}'), 4);
   assert.equal(m.get("sonm_agent_chain_head_lag_blocks"), 10);
   assert.equal(m.get("sonm_agent_rpc_errors_total"), 3);
+  assert.equal(m.get("sonm_agent_docker_errors_total"), 5, "Docker's errors are not the RPC's");
+  assert.equal(m.get("sonm_agent_chain_head_age_seconds"), 42);
+  assert.equal(m.get("sonm_agent_chain_reachable"), 0);
+  assert.equal(m.get("sonm_agent_chain_unreachable_since_seconds"), 5);
   assert.equal(m.get('sonm_agent_log_errors_total{level="warn"}'), 2);
   assert.equal(m.get("sonm_agent_reconcile_duration_seconds"), 0.25);
   assert.equal(m.get("sonm_agent_deal_races_lost_total"), 7);

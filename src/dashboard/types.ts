@@ -14,6 +14,15 @@ export type ChainStatus = {
   headSeenAt: number | null;
   /** headBlock - indexedBlock, or null when either is unknown. */
   lagBlocks: number | null;
+  /** Seconds since the agent last heard the chain (grows while the RPC hangs), or null. */
+  headAgeSeconds: number | null;
+  /**
+   * Since when the agent cannot reach the chain (unix ms): its polls fail, or
+   * it has not heard the chain for 15 s. Null while it hears it.
+   */
+  unreachableSince: number | null;
+  /** Why, when the agent knows (the last failed poll's error). */
+  unreachableReason: string | null;
 };
 
 /** One BID the plan's ASK was held against, and the first market rule that fails. */
@@ -38,6 +47,12 @@ export type PlanStatus = {
   active: boolean;
   /** The ASK's price, USD/h, or null. */
   usdPerHour: string | null;
+  /**
+   * What the plan asks now, USD/h (the config's, or an administrator's
+   * price; `auto` for a market-priced plan), even while a deal keeps its
+   * ASK off the market; null when the state does not say.
+   */
+  priceUsdPerHour: string | null;
   /** The open deal on this plan, if any. */
   dealId: string | null;
   /** Against the best standing BIDs: why each does not match (empty when there are none). */
@@ -163,7 +178,10 @@ export type HardwareStatus = {
 
 /** The agent's process-level counters (only while it runs). */
 export type AgentCounters = {
+  /** Warnings and errors blamed on the chain's RPC. */
   rpcErrors: number;
+  /** Warnings and errors blamed on Docker (its socket down, an API error). */
+  dockerErrors: number;
   warnings: number;
   errors: number;
   /** Duration of the last reconcile step, seconds, or null before the first. */

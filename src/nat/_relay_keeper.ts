@@ -83,11 +83,18 @@ export class RelayKeeper {
     for (const timer of this.#timers.values()) clearTimeout(timer);
   }
 
-  /** A copy of each relay's state, circuit addresses read fresh from the host. */
+  /**
+   * A copy of each relay's state, circuit addresses read fresh from the host:
+   * only those a consumer can dial, through an address the rig itself was
+   * given for the relay (the relay also advertises its loopback and private
+   * addresses, which name nothing from elsewhere).
+   */
   states(): RelayState[] {
     const advertised = this.node.getMultiaddrs().map((a) => a.toString());
     return [...this.#states.values()].map((s) => {
-      const circuitAddrs = advertised.filter((a) => a.includes(`/p2p/${s.peerId}/p2p-circuit`));
+      const circuitAddrs = advertised.filter((a) =>
+        a.includes(`/p2p/${s.peerId}/p2p-circuit`) && dialableCircuit(a, s.addrs)
+      );
       const lost = s.state === "reserved" && circuitAddrs.length === 0;
       return { ...s, addrs: [...s.addrs], circuitAddrs, state: lost ? "connecting" : s.state };
     });
@@ -159,4 +166,29 @@ export class RelayKeeper {
       this.#busy.delete(peerId);
     }
   }
+}
+
+/**
+ * Whether a circuit address goes through one of the relay's configured
+ * addresses (a relay named by DNS: through any address but loopback or
+ * unspecified ones).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dialableCircuit } from "./_relay_keeper.ts";
+ * const relay = ["/ip4/1.2.3.4/tcp/4001/p2p/R"];
+ * assert.equal(dialableCircuit("/ip4/1.2.3.4/tcp/4001/p2p/R/p2p-circuit/p2p/P", relay), true);
+ * assert.equal(dialableCircuit("/ip4/127.0.0.1/tcp/4001/p2p/R/p2p-circuit/p2p/P", relay), false);
+ * ```
+ */
+export function dialableCircuit(circuit: string, relayAddrs: readonly string[]): boolean {
+  if (relayAddrs.some((r) => circuit.startsWith(`${r}/p2p-circuit`))) return true;
+  const byName = relayAddrs.some((r) => /^\/dns(4|6)?\//.test(r));
+  return byName && !isLocalMultiaddr(circuit);
+}
+
+/** Whether a multiaddr's host is loopback or unspecified: no one elsewhere can dial it. */
+export function isLocalMultiaddr(addr: string): boolean {
+  return /^\/ip4\/(127\.|0\.0\.0\.0\/)|^\/ip6\/(::1|::)\//.test(addr);
 }

@@ -52,6 +52,13 @@ export type CreateNatHostOptions = {
   classifyAtStart?: boolean;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * How often the NAT is probed again, ms (a router's mapping policy may
+   * change; 0: never). @default {300000}
+   */
+  reclassifyMs?: number;
+  /** How often the host's network interfaces are compared for a change (probed again then), ms. @default {10000} */
+  networkCheckMs?: number;
   onEvent?: (event: string, fields: Record<string, unknown>) => void;
 };
 
@@ -63,7 +70,9 @@ export type NatHost = {
   status(): NatStatus;
   /**
    * Probes the NAT again through the echo service (on `echoHost` when given,
-   * else the host's) and returns the class.
+   * else the host's) and returns the class (the host also does so on a network
+   * change and every `reclassifyMs`; a change of class is reported as the
+   * `connectivity changed` event).
    */
   classify(echoHost?: string): Promise<ConnectivityClass>;
   /** Host (IP) of the echo service, when known. */
@@ -134,12 +143,26 @@ export async function createNatHost(options: CreateNatHostOptions): Promise<NatH
   let echoHost = options.echoHost ?? echoHostOf(relays);
   const echoPorts = options.echoPorts ?? DEFAULT_ECHO_PORTS;
   let probe: MappingProbe | undefined;
-  const classify = async (at?: string): Promise<ConnectivityClass> => {
+  let probing: Promise<ConnectivityClass> | undefined;
+  /** Probes the NAT; reports the first class, and each change of class with its reason. */
+  const reclassify = (reason: string): Promise<ConnectivityClass> => {
+    probing ??= (async () => {
+      if (echoHost === undefined) return "unknown";
+      const before: ConnectivityClass | undefined = probe?.class;
+      const found = await probeMapping({ hostname: echoHost, ports: echoPorts });
+      probe = found;
+      if (before === undefined) {
+        options.onEvent?.("connectivity classified", { class: found.class });
+      } else if (before !== found.class) {
+        options.onEvent?.("connectivity changed", { from: before, to: found.class, reason });
+      }
+      return found.class;
+    })().finally(() => (probing = undefined));
+    return probing;
+  };
+  const classify = (at?: string) => {
     echoHost = at ?? echoHost;
-    if (echoHost === undefined) return "unknown";
-    probe = await probeMapping({ hostname: echoHost, ports: echoPorts });
-    options.onEvent?.("connectivity classified", { class: probe.class });
-    return probe.class;
+    return reclassify("asked");
   };
   if (options.classifyAtStart !== false) await classify();
   const keeper = new RelayKeeper(node, node.services.listenerControl, {
@@ -150,6 +173,24 @@ export async function createNatHost(options: CreateNatHostOptions): Promise<NatH
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   await keeper.start();
+  // the class is not fixed at start: a new network (or a router's new policy) changes it
+  let network = networkSignature();
+  const probeQuietly = (reason: string) =>
+    void reclassify(reason).catch((error: unknown) =>
+      options.onEvent?.("connectivity probe failed", { reason, error: String(error) })
+    );
+  const timers = [
+    setInterval(() => {
+      const now = networkSignature();
+      if (now === network) return;
+      network = now;
+      probeQuietly("network change");
+    }, options.networkCheckMs ?? 10_000),
+  ];
+  const reclassifyMs = options.reclassifyMs ?? 300_000;
+  if (reclassifyMs > 0) {
+    timers.push(setInterval(() => probeQuietly("periodic check"), reclassifyMs));
+  }
   const status = (): NatStatus => {
     const relayStates = keeper.states();
     const connectivity = probe?.class ?? "unknown";
@@ -170,8 +211,21 @@ export async function createNatHost(options: CreateNatHostOptions): Promise<NatH
     echoHost: () => echoHost,
     echoPorts,
     stop: async () => {
+      for (const timer of timers) clearInterval(timer);
       keeper.stop();
+      await probing?.catch(() => {});
       await node.stop();
     },
   };
+}
+
+/** The host's addresses, other than loopback, as one comparable text: it changes with the network. */
+function networkSignature(): string {
+  try {
+    return Deno.networkInterfaces()
+      .filter((i) => !i.address.startsWith("127.") && i.address !== "::1")
+      .map((i) => `${i.name}=${i.address}`).sort().join(",");
+  } catch {
+    return ""; // no permission to list interfaces: only the periodic probe follows changes
+  }
 }

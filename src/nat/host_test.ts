@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { createNatHost } from "./host.ts";
 import { startRelay } from "./relay.ts";
+import { startUdpEcho } from "./udp_echo.ts";
 
 Deno.test("host: reserves on the relay and reports public class and circuit addresses", async () => {
   const relay = await startRelay({
@@ -72,4 +73,35 @@ Deno.test("host: a relay address without a peer id is refused before anything st
       }),
     /nat\.relays\[0\]/,
   );
+});
+
+Deno.test("host: probes the NAT again and reports a change of class", async () => {
+  // two free UDP ports where no echo answers yet: the host starts "udp-blocked"
+  const free = await startUdpEcho({ hostname: "127.0.0.1", ports: [0, 0] });
+  const ports = free.ports;
+  await free.close();
+  const events: [string, Record<string, unknown>][] = [];
+  const host = await createNatHost({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: [],
+    echoHost: "127.0.0.1",
+    echoPorts: ports,
+    reclassifyMs: 100,
+    onEvent: (event, fields) => events.push([event, fields]),
+  });
+  const echo = await startUdpEcho({ hostname: "127.0.0.1", ports });
+  try {
+    assert.equal(events.find(([e]) => e === "connectivity classified")?.[1].class, "udp-blocked");
+    // UDP gets through now (a firewall rule lifted): the periodic probe sees it
+    const deadline = Date.now() + 20_000;
+    while (host.status().class !== "public" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(host.status().class, "public");
+    const changed = events.find(([e]) => e === "connectivity changed");
+    assert.deepEqual(changed?.[1], { from: "udp-blocked", to: "public", reason: "periodic check" });
+  } finally {
+    await host.stop();
+    await echo.close();
+  }
 });

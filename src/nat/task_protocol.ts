@@ -334,6 +334,8 @@ export type TaskStatus = {
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
   message?: string | undefined;
+  /** Each time the rig lost the task (a dockerd restart, its container removed) and started it again. */
+  restarts?: { at: string; reason: string }[] | undefined;
 };
 
 /**

@@ -25,6 +25,8 @@ import { type Devnet, startDevnet } from "../../src/agent/setup/mod.ts";
 export type RunningAgent = {
   logs: Record<string, unknown>[];
   ready: AgentReady;
+  /** Settles when the agent stops: rejects when it stopped by itself on an error. */
+  done: Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -73,9 +75,11 @@ export async function startAgent(
       );
     }),
   ]);
+  done.catch(() => {}); // a test that does not look at it must not fail on it unhandled
   return {
     logs,
     ready: reported,
+    done,
     stop: async () => {
       controller.abort();
       await done;
@@ -207,4 +211,16 @@ export async function startRigDevnet(dir: string): Promise<RigDevnet> {
       await devnet.stop();
     },
   };
+}
+
+/**
+ * The pid of the process listening on the devnet's RPC port (anvil itself, not
+ * its watchdog shell), for tests that freeze the node with SIGSTOP.
+ */
+export async function anvilPid(devnet: Pick<Devnet, "rpcUrl">): Promise<number> {
+  const port = new URL(devnet.rpcUrl).port;
+  const out = await new Deno.Command("ss", { args: ["-Hltnp", `sport = :${port}`] }).output();
+  const pid = /pid=(\d+)/.exec(new TextDecoder().decode(out.stdout))?.[1];
+  if (pid === undefined) throw new Error(`Cannot find the process listening on port ${port}`);
+  return Number(pid);
 }

@@ -114,13 +114,18 @@ export function dockerdArgs(): string[] {
 
 /**
  * Stops dockerd gracefully (SIGTERM) and starts it again with the same flags,
- * plus `extraArgs` not already present. Waits until it answers again. When
+ * less `dropArgs`, plus `extraArgs` not already present. Waits until it answers again. When
  * `whileDown` is given, it runs while the daemon is down.
  */
 export async function restartDockerd(
-  options: { extraArgs?: string[]; whileDown?: () => Promise<void> } = {},
+  options: {
+    extraArgs?: string[];
+    /** Flags to leave out this time (`--live-restore`: running containers die with the daemon). */
+    dropArgs?: string[];
+    whileDown?: () => Promise<void>;
+  } = {},
 ): Promise<void> {
-  const args = dockerdArgs();
+  const args = dockerdArgs().filter((a) => !(options.dropArgs ?? []).includes(a));
   for (const a of options.extraArgs ?? []) if (!args.includes(a)) args.push(a);
   const pid = readPid();
   if (pid && alive(pid)) {

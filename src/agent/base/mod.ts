@@ -34,10 +34,13 @@ export {
 export {
   createScheduler,
   type CreateSchedulerOptions,
+  type FailureKind,
   type ScheduledStep,
   type Scheduler,
+  SCHEDULER_EVENTS,
   type SchedulerClock,
   type SchedulerEvent,
+  sleepOn,
   type StepOutcome,
   systemClock,
 } from "./scheduler.ts";

@@ -1,13 +1,30 @@
 import type { Logger } from "./logger.ts";
+import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "./retry_schedule.ts";
 
 /**
- * What wakes steps. The market reconciler raises: `start` (once), `orders`
- * (a sync changed standing orders), `own` (our orders or deals changed),
- * `views` (masters, levels or blacklists changed), `head` (a new block, so
- * chain time moved), `config` (plans reloaded). Other modules raise their own
- * (`tasks`: a task request or a container event).
+ * Every event that wakes steps, each raised somewhere (a test checks that
+ * each name here has a raiser, so a step cannot wait on an event nothing
+ * raises). The market reconciler raises `start` (once), `orders` (a sync
+ * changed standing orders), `own` (our orders or deals changed), `views`
+ * (masters, levels or blacklists changed), `head` (a new block: chain time
+ * moved), `config` (plans reloaded) and `prices` (an auto price moved); the
+ * task side raises `tasks` (a Docker event, an accepted task request, a task
+ * lost by the rig).
  */
-export type SchedulerEvent = string;
+export const SCHEDULER_EVENTS = [
+  "start",
+  "orders",
+  "own",
+  "views",
+  "head",
+  "config",
+  "prices",
+  "tasks",
+  "deals-due",
+] as const;
+
+/** What wakes steps: one of {@linkcode SCHEDULER_EVENTS}. */
+export type SchedulerEvent = typeof SCHEDULER_EVENTS[number];
 
 /** What a step may ask of the scheduler after a run. */
 export type StepOutcome = {
@@ -30,7 +47,7 @@ export type SchedulerClock = {
   setTimer(ms: number, fn: () => void): () => void;
 };
 
-/** The real clock: Date.now and setTimeout. */
+/** The real clock: Date.now and setTimeout (the one place in the agent that reads them). */
 export const systemClock: SchedulerClock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
@@ -38,6 +55,42 @@ export const systemClock: SchedulerClock = {
     return () => clearTimeout(id);
   },
 };
+
+/**
+ * Waits `ms` on `clock`; ends early (resolving) when `signal` aborts, so a
+ * loop that backs off never holds up a stop.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sleepOn, systemClock } from "./scheduler.ts";
+ * const stop = new AbortController();
+ * const t = performance.now();
+ * const slept = sleepOn(systemClock, 60_000, stop.signal);
+ * stop.abort();
+ * await slept;
+ * assert.ok(performance.now() - t < 1000);
+ * ```
+ */
+export function sleepOn(clock: SchedulerClock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      cancel();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const cancel = clock.setTimer(ms, done);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Tells an expected failure (the world: the chain's RPC, Docker, a relay)
+ * from a bug: returns the failing dependency's name (`chain`, `docker`...)
+ * or undefined for an error no step expects.
+ */
+export type FailureKind = (error: unknown) => string | undefined;
 
 /** Options of {@linkcode createScheduler}. */
 export type CreateSchedulerOptions = {
@@ -48,6 +101,16 @@ export type CreateSchedulerOptions = {
   onFatal?: ((error: unknown, step: string) => void) | undefined;
   /** Called after each step that returned, with its name and duration, ms. */
   onStep?: ((step: string, ms: number) => void) | undefined;
+  /**
+   * Which thrown errors are expected failures of the world rather than bugs:
+   * such a step is logged once (warn), run again after a backoff, and logged
+   * once more when it recovers. @default {none: every throw is a bug}
+   */
+  expected?: FailureKind | undefined;
+  /** Spacing of the runs of a step that keeps failing as expected. @default {DEFAULT_BACKOFF} */
+  backoff?: Partial<BackoffPolicy> | undefined;
+  /** How long `stop()` waits for a running step before it returns anyway, ms. @default {1000} */
+  stopGraceMs?: number | undefined;
 };
 
 /** Runs steps on events, one at a time, in the list's order. */
@@ -60,7 +123,13 @@ export type Scheduler = {
   idle(): Promise<void>;
   /** Steps run so far, by name (for tests and the bench). */
   runs(): ReadonlyMap<string, number>;
-  /** Cancels timers, waits for the running step. */
+  /** Steps failing as expected now, by name, with their failures in a row and the last error. */
+  failing(): ReadonlyMap<string, { attempts: number; kind: string; error: string }>;
+  /**
+   * Cancels timers, aborts the running step's signal and waits for it, at most
+   * `stopGraceMs`: a step stuck in a call that ignores the signal is left
+   * behind (every step is idempotent, so this is no worse than a kill).
+   */
   stop(): Promise<void>;
 };
 
@@ -69,8 +138,11 @@ export type Scheduler = {
  * step, or a step's own `wakeAt` comes: an idle agent has no timers but the
  * ones its steps asked for (a bill coming due, a backoff ending). Steps never
  * overlap; events raised while a step runs are served right after, in list
- * order, so a burst of events runs each step once. A step that throws is a
- * bug: the scheduler logs it, stops, and reports it through `onFatal`.
+ * order, so a burst of events runs each step once. A step that throws an
+ * error `expected` names (the RPC hanging, Docker gone) is logged once, run
+ * again after a backoff (or sooner, on an event), and logged again when it
+ * recovers; any other throw is a bug: the scheduler logs it, stops, and
+ * reports it through `onFatal`.
  *
  * @example
  * ```ts
@@ -92,7 +164,9 @@ export type Scheduler = {
  * ```
  */
 export function createScheduler(options: CreateSchedulerOptions): Scheduler {
-  const { steps, logger, clock = systemClock, onFatal, onStep } = options;
+  const { steps, logger, clock = systemClock, onFatal, onStep, expected } = options;
+  const policy = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const stopGraceMs = options.stopGraceMs ?? 1000;
   const names = new Set<string>();
   for (const s of steps) {
     if (names.has(s.name)) throw new RangeError(`Cannot schedule step "${s.name}": name is taken`);
@@ -102,6 +176,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   const pending = new Set<string>();
   const timers = new Map<string, { at: number; cancel: () => void }>();
   const runs = new Map<string, number>();
+  const failures = new Map<string, { attempts: number; kind: string; error: string }>();
   let draining: Promise<void> | undefined;
   let stopped = false;
 
@@ -133,6 +208,11 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
       onStep?.(step.name, performance.now() - started);
     } catch (error) {
       if (controller.signal.aborted) return;
+      const kind = expected?.(error);
+      if (kind !== undefined) {
+        setWake(step.name, failed(step.name, kind, error));
+        return;
+      }
       stopped = true;
       logger.error("a reconciler step failed unexpectedly: stopping", {
         step: step.name,
@@ -141,7 +221,36 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
       onFatal?.(error, step.name);
       return;
     }
+    recovered(step.name);
     setWake(step.name, outcome?.wakeAt);
+  }
+
+  /** Records an expected failure; returns when to run the step again. */
+  function failed(name: string, kind: string, error: unknown): number {
+    const text = error instanceof Error ? error.message : String(error);
+    const previous = failures.get(name);
+    const attempts = (previous?.attempts ?? 0) + 1;
+    failures.set(name, { attempts, kind, error: text });
+    const delay = backoffDelay(attempts, { policy, random: Math.random() });
+    // one line per change of state: the first failure, or a different dependency failing
+    const level = previous === undefined || previous.kind !== kind ? "warn" : "debug";
+    logger[level](`a step cannot reach ${kind}; retrying with backoff`, {
+      step: name,
+      attempts,
+      retryInMs: delay,
+      error: text,
+    });
+    return clock.now() + delay;
+  }
+
+  function recovered(name: string): void {
+    const previous = failures.get(name);
+    if (previous === undefined) return;
+    failures.delete(name);
+    logger.info(`a step reaches ${previous.kind} again`, {
+      step: name,
+      failures: previous.attempts,
+    });
   }
 
   function setWake(name: string, at: number | undefined): void {
@@ -173,12 +282,17 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
       while (draining !== undefined) await draining;
     },
     runs: () => runs,
+    failing: () => failures,
     async stop() {
       stopped = true;
       controller.abort();
       for (const t of timers.values()) t.cancel();
       timers.clear();
-      await draining;
+      if (draining === undefined) return;
+      let cancel = () => {};
+      const grace = new Promise<void>((resolve) => (cancel = clock.setTimer(stopGraceMs, resolve)));
+      await Promise.race([draining, grace]);
+      cancel();
     },
   };
 }

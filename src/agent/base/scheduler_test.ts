@@ -43,12 +43,12 @@ Deno.test("createScheduler() runs nothing until an event names a step", async ()
   const ran: string[] = [];
   const s = createScheduler({
     logger: quiet,
-    steps: [{ name: "a", on: ["block"], run: push(ran, "a") }],
+    steps: [{ name: "a", on: ["head"], run: push(ran, "a") }],
   });
   await new Promise((r) => setTimeout(r, 10));
   await s.idle();
   assert.deepEqual(ran, []);
-  s.trigger("other");
+  s.trigger("config");
   await s.idle();
   assert.deepEqual(ran, []);
   await s.stop();
@@ -82,18 +82,18 @@ Deno.test("createScheduler() never overlaps steps; an event during a run runs ag
     logger: quiet,
     steps: [{
       name: "a",
-      on: ["e"],
+      on: ["tasks"],
       run: async () => {
         active++;
         maxActive = Math.max(maxActive, active);
         count++;
-        if (count === 1) s.trigger("e");
+        if (count === 1) s.trigger("tasks");
         await new Promise((r) => setTimeout(r, 5));
         active--;
       },
     }],
   });
-  s.trigger("e");
+  s.trigger("tasks");
   await s.idle();
   assert.equal(count, 2);
   assert.equal(maxActive, 1);
@@ -141,17 +141,17 @@ Deno.test("createScheduler() stops on a step's unexpected error and reports it",
     logger: createLogger({ format: "json", write: (l) => lines.push(l) }),
     onFatal: (e, step) => fatal.push([e, step]),
     steps: [
-      { name: "bug", on: ["e"], run: () => Promise.reject(new TypeError("x is undefined")) },
-      { name: "after", on: ["e"], run: push(ran, "after") },
+      { name: "bug", on: ["tasks"], run: () => Promise.reject(new TypeError("x is undefined")) },
+      { name: "after", on: ["tasks"], run: push(ran, "after") },
     ],
   });
-  s.trigger("e");
+  s.trigger("tasks");
   await s.idle();
   assert.equal(fatal.length, 1);
   assert.equal(fatal[0]![1], "bug");
   assert.ok(fatal[0]![0] instanceof TypeError);
   assert.match(lines[0]!, /x is undefined/);
-  s.trigger("e");
+  s.trigger("tasks");
   await s.idle();
   assert.deepEqual(ran, [], "a stopped scheduler runs nothing more");
   await s.stop();
@@ -181,4 +181,99 @@ Deno.test("createScheduler() runAll runs every step once and waits", async () =>
   await s.runAll();
   assert.deepEqual(ran, ["a", "b"]);
   await s.stop();
+});
+
+/** A world failure as the agent's steps meet them (the RPC timing out). */
+class WorldError extends Error {
+  override name = "WorldError";
+}
+const worldKind = (e: unknown) => e instanceof WorldError ? "the chain" : undefined;
+
+Deno.test("createScheduler() backs a step off on an expected failure: logged once, never fatal", async () => {
+  const fake = fakeClock();
+  const lines: { level: string; msg: string; attempts?: number }[] = [];
+  const fatal: unknown[] = [];
+  let failing = 3;
+  let runs = 0;
+  const s = createScheduler({
+    logger: createLogger({
+      format: "json",
+      level: "debug",
+      write: (l) => lines.push(JSON.parse(l)),
+    }),
+    clock: fake.clock,
+    expected: worldKind,
+    backoff: { baseMs: 1000, factor: 2, jitter: 0 },
+    onFatal: (e) => fatal.push(e),
+    steps: [{
+      name: "bill",
+      on: ["head"],
+      run: () => {
+        runs++;
+        return failing-- > 0 ? Promise.reject(new WorldError("RPC timed out")) : Promise.resolve();
+      },
+    }],
+  });
+  s.trigger("head");
+  await s.idle();
+  assert.equal(runs, 1);
+  assert.equal(s.failing().get("bill")?.attempts, 1);
+  fake.advance(999);
+  await s.idle();
+  assert.equal(runs, 1, "not before its backoff");
+  fake.advance(1);
+  await s.idle();
+  assert.equal(runs, 2);
+  fake.advance(2000); // the third failure, then 4 s
+  await s.idle();
+  fake.advance(4000);
+  await s.idle();
+  assert.equal(runs, 4);
+  assert.equal(s.failing().size, 0);
+  assert.deepEqual(fatal, []);
+  const about = lines.filter((l) => /reach/.test(l.msg));
+  assert.deepEqual(about.map((l) => l.level), ["warn", "debug", "debug", "info"]);
+  assert.equal(about[0]!.msg, "a step cannot reach the chain; retrying with backoff");
+  assert.equal(about[3]!.msg, "a step reaches the chain again");
+  await s.stop();
+});
+
+Deno.test("createScheduler() stop() leaves a step stuck in a call after its grace", async () => {
+  let release = () => {};
+  const stuck = new Promise<void>((r) => (release = r));
+  const s = createScheduler({
+    logger: quiet,
+    stopGraceMs: 50,
+    steps: [{ name: "hung", on: ["start"], run: () => stuck }],
+  });
+  s.trigger("start");
+  await new Promise((r) => setTimeout(r, 5));
+  const t = performance.now();
+  await s.stop();
+  assert.ok(performance.now() - t < 1000);
+  release();
+});
+
+Deno.test("SCHEDULER_EVENTS: every event has a raiser in src/agent", async () => {
+  const { SCHEDULER_EVENTS } = await import("./scheduler.ts");
+  const root = new URL("../", import.meta.url).pathname;
+  let text = "";
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(path);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        // code only: a doc example that raises an event is no raiser
+        text += (await Deno.readTextFile(path)).replace(/\/\*[\s\S]*?\*\//g, "")
+          .replace(/^\s*\/\/.*$/gm, "");
+      }
+    }
+  };
+  await walk(root.replace(/\/$/, ""));
+  for (const event of SCHEDULER_EVENTS) {
+    const raised = new RegExp(`(trigger|raise|events\\.add)\\(\\s*"${event}"`).test(text) ||
+      new RegExp(`"${event}"[^\\n]*\\]\\)\\s*events\\.add`).test(text) ||
+      new RegExp(`ALL_MARKET_EVENTS = \\[[^\\]]*"${event}"`).test(text);
+    assert.ok(raised, `scheduler event "${event}" is raised nowhere in src/agent`);
+  }
 });

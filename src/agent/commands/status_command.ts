@@ -67,7 +67,12 @@ export function formatStatus(s: StatusSnapshot): string[] {
     (s.agent.address === null ? "" : `, ${s.agent.address}`),
     `chain      indexed ${s.chain.indexedBlock ?? "-"}, head ${s.chain.headBlock ?? "unknown"}` +
     (s.chain.lagBlocks === null ? "" : `, lag ${s.chain.lagBlocks}`) +
-    (s.chain.headSeenAt === null ? "" : ` (head seen ${ago(s.chain.headSeenAt)})`),
+    (s.chain.headSeenAt === null ? "" : ` (chain heard ${ago(s.chain.headSeenAt)})`) +
+    (s.chain.unreachableSince === null
+      ? ""
+      : `, UNREACHABLE since ${new Date(s.chain.unreachableSince).toISOString()}${
+        s.chain.unreachableReason === null ? "" : `: ${s.chain.unreachableReason}`
+      }`),
     `earnings   settled ${e.settledTokens} SNMT (${
       usd(e.settledUsd)
     }), pending ${e.pendingTokens} SNMT (${usd(e.pendingUsd)}), electricity ${
@@ -86,7 +91,11 @@ export function formatStatus(s: StatusSnapshot): string[] {
     // a paused plan's deal runs on (and its ASK stands until the cancel is mined)
     const order = p.dealId !== null ? `in deal ${p.dealId}` : p.active ? "ASK active" : "no ASK";
     const state = p.paused ? (order === "no ASK" ? "paused" : `paused, ${order}`) : order;
-    lines.push(`  ${p.plan}: ${state}, order ${p.orderId ?? "-"}, ${p.usdPerHour ?? "-"} USD/h`);
+    // the plan's asking price now (an administrator's change shows at once), then the ASK's
+    const asks = p.priceUsdPerHour === null ? "" : `asks ${p.priceUsdPerHour} USD/h, `;
+    lines.push(
+      `  ${p.plan}: ${state}, ${asks}order ${p.orderId ?? "-"}, ${p.usdPerHour ?? "-"} USD/h`,
+    );
     for (const v of p.verdicts) {
       lines.push(`    BID ${v.bidId}: ${v.matched ? "matches" : `${v.rule}: ${v.why}`}`);
     }

@@ -202,10 +202,18 @@ const limits = z.strictObject({
   pids: wholeNumber.min(16, "must be at least 16").max(1_000_000).default(256),
 }).transform(({ memory, ...rest }) => ({ ...rest, memoryBytes: memory }));
 
+/** How often a task the rig lost (dockerd restart, container removed, reboot) is started again. */
+const taskRestarts = z.strictObject({
+  /** Restarts allowed within `window`; one more loss and the rig gives the deal up. */
+  max: wholeNumber.min(0, "must not be negative").max(100, "must be at most 100").default(3),
+  window: seconds.default(3600),
+}).transform(({ max, window }) => ({ max, windowSeconds: window }));
+
 const docker = z.strictObject({
   socket: z.string().min(1).default("/var/run/docker.sock"),
   allowed_images: z.array(z.string().min(1, "must not be empty")).default([]),
   default_limits: limits.prefault({}),
+  task_restarts: taskRestarts.prefault({}),
 }).transform(camelize);
 
 /** A relay's multiaddr; its peer id authenticates it: `sonm-agent relay` prints the full address. */

@@ -102,6 +102,11 @@ docker:
     cpus: 1                      # CPU share, may be fractional
     memory: 1GiB                 # hard limit, no swap
     pids: 256                    # stops fork bombs
+  # A task the rig loses (dockerd restart, its container removed, a reboot) is
+  # started again, at most \`max\` times within \`window\`; one more loss and the
+  # rig gives the deal up: no further bill, closed where the contract allows.
+  # A task that exits by itself or runs out of its memory is the consumer's.
+  task_restarts: { max: 3, window: 1h }
 
 # Reachability behind NAT: the libp2p host consumers reach their tasks through.
 nat:

@@ -34,6 +34,8 @@ export type BillStepComponents = {
 export type BillStepOptions = {
   /** Bill each open deal when this many seconds of chain time passed since its last bill. @default {600} */
   billIntervalSeconds?: number | undefined;
+  /** Deals whose task the rig lost for good: never billed, closed where the rig may. */
+  lostDeals?: (() => ReadonlySet<bigint>) | undefined;
 };
 
 /**
@@ -44,7 +46,8 @@ export type BillStepOptions = {
  * asks to be woken when the next deal falls due (a new block wakes it too,
  * since chain time moves with blocks). A deal whose bill fails backs off;
  * the first failure is logged at error with the decoded contract error,
- * repeats at debug.
+ * repeats at debug. A failed head read (the RPC down or hanging) throws to
+ * the scheduler, which backs the whole step off: an expected failure.
  *
  * @example
  * ```ts ignore
@@ -65,7 +68,11 @@ export function createBillStep(
     if (action.kind === "close") {
       await closeDeal(market, { dealId: action.dealId, blacklistOther: false, signal });
       report.closed.push(action.dealId);
-      logger.info("closed deal at its end", { dealId: action.dealId });
+      if (action.reason === "lost") {
+        logger.warn("closed deal: the rig lost its task too often to go on billing it", {
+          dealId: action.dealId,
+        });
+      } else logger.info("closed deal at its end", { dealId: action.dealId });
       return;
     }
     const { paidAmount, closed, receipt } = await bill(market, { dealId: action.dealId, signal });
@@ -93,6 +100,7 @@ export function createBillStep(
       now: head.timestamp,
       billedAt,
       intervalSeconds: interval,
+      lost: options.lostDeals?.(),
     });
     for (const action of actions) {
       const key = action.dealId.toString();

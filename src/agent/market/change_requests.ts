@@ -1,6 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
 import {
-  type ChainStore,
   type ChangeRequestState,
   createChangeRequest,
   formatUsdPerHour,
@@ -10,6 +9,7 @@ import {
 } from "../../chain/mod.ts";
 import type { PlanConfig } from "../config/mod.ts";
 import type { Logger } from "../base/mod.ts";
+import type { MarketView } from "./market_view.ts";
 
 /** What {@linkcode decideChangeRequest} says about a consumer's change request. */
 export type ChangeDecision = { accept: true } | { accept: false; reason: string };
@@ -61,7 +61,8 @@ export function decideChangeRequest(
 /** What the change-request step works with. */
 export type ChangeRequestsComponents = {
   db: DatabaseSync;
-  store: Pick<ChainStore, "getDeal">;
+  /** Our open deals and the plan each bought. */
+  view: Pick<MarketView, "ownDeals" | "planOf">;
   logger: Logger;
 };
 
@@ -69,7 +70,10 @@ export type ChangeRequestsComponents = {
 export type ChangeRequests = {
   /** Answers every pending consumer request once: accepts (proposing the same) or logs why not. */
   step(market: WriteMarketClient, options?: { signal?: AbortSignal | undefined }): Promise<void>;
-  /** `step` as a scheduler step: a failed transaction is logged and retried in 10 s. */
+  /**
+   * `step` as a scheduler step: a failed chain call throws to the scheduler,
+   * which backs the step off (an expected failure) and runs it again.
+   */
   run(
     market: WriteMarketClient,
     options: { signal: AbortSignal },
@@ -85,36 +89,31 @@ export type ChangeRequests = {
  *
  * @example
  * ```ts ignore
- * const changes = createChangeRequests({ db, store, logger }, { me: account.address, plans });
+ * const changes = createChangeRequests({ db, view, logger }, { plans });
  * await changes.step(market);
  * ```
  */
 export function createChangeRequests(
   components: ChangeRequestsComponents,
   /** `plans`: a function is read at each step (a config reload changes them). */
-  options: { me: `0x${string}`; plans: readonly PlanConfig[] | (() => readonly PlanConfig[]) },
+  options: { plans: readonly PlanConfig[] | (() => readonly PlanConfig[]) },
 ): ChangeRequests {
-  const { db, store, logger } = components;
-  const me = options.me.toLowerCase();
+  const { db, view, logger } = components;
   const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
   const pending = db.prepare(
     `SELECT c.id, c.deal_id, c.price, c.duration FROM chain_change_requests c
      WHERE c.block_number = (SELECT MAX(block_number) FROM chain_change_requests WHERE id = c.id)
        AND c.status = 1 AND c.request_type = 1 ORDER BY c.id`,
   );
-  const planOf = db.prepare("SELECT plan FROM plan_orders WHERE order_id = ?");
   const answered = new Set<bigint>();
 
   async function step(market: WriteMarketClient, opts: { signal?: AbortSignal | undefined } = {}) {
     for (const r of pending.all() as Record<string, bigint | string>[]) {
       const id = BigInt(r.id!);
       if (answered.has(id)) continue;
-      const deal = store.getDeal(BigInt(r.deal_id!));
-      if (
-        deal === undefined || deal.status !== "ACCEPTED" ||
-        (deal.supplier.toLowerCase() !== me && deal.master.toLowerCase() !== me)
-      ) continue;
-      const name = (planOf.get(deal.askId) as { plan: string } | undefined)?.plan;
+      const deal = view.ownDeals().get(BigInt(r.deal_id!));
+      if (deal === undefined) continue;
+      const name = view.planOf(deal);
       const plan = name === undefined ? undefined : plans().find((p) => p.name === name);
       if (plan === undefined) continue;
       const request = { price: BigInt(r.price!), duration: BigInt(r.duration!) };
@@ -152,16 +151,8 @@ export function createChangeRequests(
   return {
     step,
     async run(market, opts) {
-      try {
-        await step(market, opts);
-        return {};
-      } catch (error) {
-        if (opts.signal.aborted) throw error;
-        logger.error("cannot answer a change request", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-        return { wakeAt: Date.now() + 10_000 };
-      }
+      await step(market, opts);
+      return {};
     },
   };
 }

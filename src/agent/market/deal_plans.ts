@@ -1,6 +1,7 @@
 import type { ChainStore, OrderState } from "../../chain/mod.ts";
 import { type AskParameters, askParamsHash } from "./_ask_params.ts";
 import type { PlanOrdersTable } from "../state/mod.ts";
+import { isDealOf } from "./market_view.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 
 /**
@@ -74,9 +75,7 @@ export function recoverDealPlans(
   options: RecoverDealPlansOptions,
 ): { dealId: bigint; plan: string; open: boolean }[] {
   const me = options.me.toLowerCase();
-  const mine = store.deals({ party: options.me }).filter((d) =>
-    d.supplier.toLowerCase() === me || d.master.toLowerCase() === me
-  );
+  const mine = store.deals({ party: options.me }).filter((d) => isDealOf(d, me));
   const busy = new Set<string>();
   for (const d of mine) {
     const known = planOrders.planOf(d.askId);

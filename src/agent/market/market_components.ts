@@ -18,7 +18,7 @@ import {
   planOrdersTable,
   type SqliteChainStore,
 } from "../state/mod.ts";
-import { ensureChainIdentity } from "../setup/mod.ts";
+import { type ChainIdentityDecision, ensureChainIdentity } from "../setup/mod.ts";
 import { type Logger, txKillPoints } from "../base/mod.ts";
 import { createMarketView, type MarketView } from "./market_view.ts";
 
@@ -32,6 +32,8 @@ export type MarketComponents = {
   planOrders: PlanOrdersTable;
   /** The Market contract's parameters, read once. */
   parameters: GetMarketParametersReturnType;
+  /** What the state's chain identity check decided (`reset`: a new devnet chain, its tables afresh). */
+  identity: ChainIdentityDecision;
 };
 
 /** Options of {@linkcode createMarketComponents}. */
@@ -73,7 +75,7 @@ export async function createMarketComponents(
   const { addresses, fromBlock = 0n, pollIntervalMs, receiptTimeoutMs, signal } = options;
   const store = createChainStore(db);
   const { chainId, genesisHash } = await getChainIdentity(chain, { signal });
-  ensureChainIdentity({ db, store, logger }, {
+  const identity = ensureChainIdentity({ db, store, logger }, {
     actual: { chainId, genesisHash, market: addresses.market },
     devnet: options.devnet ?? false,
     dataDir: options.dataDir,
@@ -87,12 +89,13 @@ export async function createMarketComponents(
   const parameters = await getMarketParameters(market, { signal });
   const started = performance.now();
   const synced = await indexer.syncOnce({ signal });
-  const view = createMarketView({ store }, { me: account.address });
+  const planOrders = planOrdersTable(db);
+  const view = createMarketView({ store, planOrders }, { me: account.address });
   logger.info("indexer synced", {
     block: synced.indexedTo,
     events: synced.events,
     orders: view.book.stats().bids + view.book.stats().asks,
     ms: Math.round(performance.now() - started),
   });
-  return { store, market, indexer, view, planOrders: planOrdersTable(db), parameters };
+  return { store, market, indexer, view, planOrders, parameters, identity };
 }

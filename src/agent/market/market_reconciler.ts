@@ -10,12 +10,14 @@ import { createBillStep } from "./bill_step.ts";
 import {
   createRetrySchedule,
   createScheduler,
+  type FailureKind,
   type Logger,
   type ScheduledStep,
   type Scheduler,
   type SchedulerClock,
   systemClock,
 } from "../base/mod.ts";
+import { type ChainHealth, createChainHealth } from "./chain_health.ts";
 import { emptyReport, type MarketStepReport } from "./market_report.ts";
 import type { MarketView } from "./market_view.ts";
 import { createOpenDealsStep, type OpenDealsStepOptions } from "./open_deals_step.ts";
@@ -64,11 +66,40 @@ export type MarketReconcilerOptions = {
   onFatal?: ((error: unknown, step: string) => void) | undefined;
   /** Called after each step with its name and duration, ms (the dashboard's reconcile duration). */
   onStep?: ((step: string, ms: number) => void) | undefined;
+  /**
+   * Which errors thrown by a step are the world failing (backed off, never
+   * fatal). @default {chainFailure: the chain's errors}
+   */
+  expected?: FailureKind | undefined;
+  /** The agent's link to the chain, fed by the indexer's polls. @default {a new one} */
+  health?: ChainHealth | undefined;
+  /** Deals whose task the rig lost for good: never billed again, closed where the rig may. */
+  lostDeals?: (() => ReadonlySet<bigint>) | undefined;
 };
+
+/**
+ * The chain's expected failures: any {@linkcode ChainError} (RPC unreachable
+ * or timed out, a revert) or viem error that escaped a step's own handling.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChainRpcError } from "../../chain/mod.ts";
+ * import { chainFailure } from "./market_reconciler.ts";
+ * const rpc = new ChainRpcError({ action: "read", url: "http://x", attempts: 4, detail: "timeout" });
+ * assert.equal(chainFailure(rpc), "the chain");
+ * assert.equal(chainFailure(new TypeError("x is undefined")), undefined);
+ * ```
+ */
+export function chainFailure(error: unknown): string | undefined {
+  return error instanceof ChainError || error instanceof ViemError ? "the chain" : undefined;
+}
 
 /** The agent's market reconciler: its steps, their scheduler, and the feed from the indexer. */
 export type MarketReconciler = {
   scheduler: Scheduler;
+  /** Whether the indexer hears the chain, and since when not. */
+  health: ChainHealth;
   /** Applies one sync's changes to the view and wakes the steps they concern. */
   ingest(result: Pick<SyncResult, "changes" | "indexedTo">): void;
   /**
@@ -122,6 +153,7 @@ export function createMarketReconciler(
 ): MarketReconciler {
   const { market, store, indexer, view, planOrders, logger } = components;
   const clock = components.clock ?? systemClock;
+  const health = options.health ?? createChainHealth({ clock, logger });
   let planned = options.planned;
   let report = emptyReport();
   const shared = { market, view, planOrders, logger, clock, report: () => report };
@@ -139,7 +171,7 @@ export function createMarketReconciler(
   const steps: ScheduledStep[] = [
     ...(pricing === undefined ? [] : [{
       name: "price",
-      on: ["start", "config", "orders", "views"],
+      on: ["start", "config", "orders", "views"] as const,
       run: pricing.run,
     }]),
     {
@@ -166,7 +198,7 @@ export function createMarketReconciler(
       on: ["start", "own", "head"],
       run: createBillStep(
         { ...shared, retries: createRetrySchedule() },
-        { billIntervalSeconds: options.billIntervalSeconds },
+        { billIntervalSeconds: options.billIntervalSeconds, lostDeals: options.lostDeals },
       ),
     },
     ...(options.extraSteps ?? []),
@@ -177,6 +209,7 @@ export function createMarketReconciler(
     clock,
     onFatal: options.onFatal,
     onStep: options.onStep,
+    expected: options.expected ?? chainFailure,
   });
 
   let started = false;
@@ -199,6 +232,7 @@ export function createMarketReconciler(
   const controller = new AbortController();
   return {
     scheduler,
+    health,
     ingest,
     async sync(opts = {}) {
       const result = await indexer.syncOnce({ signal: opts.signal });
@@ -226,11 +260,14 @@ export function createMarketReconciler(
       scheduler.trigger("start");
       following = indexer.run({
         signal: stopOn,
-        onSync: ingest,
+        onSync: (result) => {
+          health.succeeded(result.indexedTo);
+          ingest(result);
+        },
         onError: (error) => {
-          // the node failing is expected and retried next poll; anything else is a bug
+          // the node failing is expected and retried next poll (logged once); anything else is a bug
           if (error instanceof ChainError || error instanceof ViemError) {
-            logger.warn("indexer poll failed", { error: error.message });
+            health.failed(error);
             return;
           }
           logger.error("indexer poll failed unexpectedly: stopping", {

@@ -5,7 +5,7 @@ import {
   type OrderBook,
   type OrderColumns,
 } from "../../matcher/mod.ts";
-import type { SqliteChainStore } from "../state/mod.ts";
+import type { PlanOrdersTable, SqliteChainStore } from "../state/mod.ts";
 import type { SchedulerEvent } from "../base/mod.ts";
 
 /** What one {@linkcode MarketView.apply} changed, as scheduler events. */
@@ -22,6 +22,12 @@ export type ViewDelta = {
 export type MarketViewComponents = {
   /** Where the indexer keeps the chain's state: the view loads from it at start and after a reorg. */
   store: SqliteChainStore;
+  /**
+   * Which plan each of our ASKs serves (the plans step records every ASK it
+   * places and recovers the plan of a deal on an unrecorded one from the chain).
+   * @default {none: no deal's plan is known}
+   */
+  planOrders?: Pick<PlanOrdersTable, "planOf"> | undefined;
 };
 
 /** Options of {@linkcode createMarketView}. */
@@ -40,8 +46,12 @@ export type MarketView = {
   readonly book: OrderBook;
   /** The agent's active ASKs by id. */
   ownAsks(): ReadonlyMap<bigint, OrderState>;
-  /** The agent's open deals (as supplier or payee) by id. */
+  /** The agent's open deals (as supplier or payee) by id: the one answer to "our open deals". */
   ownDeals(): ReadonlyMap<bigint, DealState>;
+  /** Whether a deal is ours (we are its supplier, or its supplier's master). */
+  isOwn(deal: Pick<DealState, "supplier" | "master">): boolean;
+  /** The plan a deal bought (the plan of its ASK), undefined when no plan explains it. */
+  planOf(deal: Pick<DealState, "askId">): string | undefined;
   /** The highest block indexed into the view; undefined before the first. */
   indexedTo(): bigint | undefined;
   /**
@@ -56,13 +66,14 @@ export type MarketView = {
 };
 
 const ZERO = "0x0000000000000000000000000000000000000000";
+/** What a reload or a reorg may have changed: everything the view reports. */
+const ALL_MARKET_EVENTS = ["orders", "own", "views", "head"] as const satisfies SchedulerEvent[];
 const MAX_BOOK_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Creates the long-lived market view and loads it from the store: one scan
  * of the active orders and the views at start, then O(1) work per changed
- * order from each sync's {@linkcode MarketChanges} (a changed deal is one
- * point lookup in the store). A reorg, or a sync too big to list its
+ * order or deal from each sync's {@linkcode MarketChanges}. A reorg, or a sync too big to list its
  * changes, reloads it from the store, the one source of truth.
  *
  * @example
@@ -91,7 +102,7 @@ export function createMarketView(
   let refused = 0;
 
   const isMine = (a: string) => a.toLowerCase() === me;
-  const isOwnDeal = (d: DealState) => isMine(d.supplier) || isMine(d.master);
+  const isOwnDeal = (d: Pick<DealState, "supplier" | "master">) => isDealOf(d, me);
 
   /** Puts an order's new state in the book; true when it is one of our ASKs. */
   function putOrder(o: OrderState): boolean {
@@ -146,6 +157,8 @@ export function createMarketView(
     },
     ownAsks: () => ownAsks,
     ownDeals: () => ownDeals,
+    isOwn: isOwnDeal,
+    planOf: (deal) => components.planOrders?.planOf(deal.askId),
     indexedTo: () => indexedTo,
     apply(changes, to) {
       const events = new Set<SchedulerEvent>();
@@ -158,23 +171,20 @@ export function createMarketView(
         // too many changes to list (a long catch-up): the store has the truth
         indexedTo = store.lastIndexed()?.number;
         reload();
-        for (const e of ["orders", "own", "views", "head"]) events.add(e);
+        for (const e of ALL_MARKET_EVENTS) events.add(e);
         return { events, orders, reloaded: true };
       }
       // a reorg lists the states the rollback returned to: applied like any change
       if (changes.reorg !== undefined) {
         indexedTo = store.lastIndexed()?.number;
-        for (const e of ["orders", "own", "views", "head"]) events.add(e);
+        for (const e of ALL_MARKET_EVENTS) events.add(e);
       }
       for (const o of changes.orders) {
         orders.push(o.id);
         events.add("orders");
         if (putOrder(o)) events.add("own");
       }
-      for (const id of changes.dealIds) {
-        const d = store.getDeal(id);
-        if (d !== undefined && putDeal(d)) events.add("own");
-      }
+      for (const d of changes.deals) if (putDeal(d)) events.add("own");
       for (const w of changes.workers) {
         book.setMaster(w.worker, w.master === ZERO ? w.worker : w.master);
         events.add("views");
@@ -192,6 +202,31 @@ export function createMarketView(
     reload,
     refused: () => refused,
   };
+}
+
+/**
+ * Whether `me` is the deal's supplier or its supplier's master (the payee):
+ * the one test of "is this deal ours", for the view and for readers of the
+ * state in other processes (`sonm-agent status`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isDealOf } from "./market_view.ts";
+ * const deal = {
+ *   supplier: "0x00000000000000000000000000000000000000A1",
+ *   master: "0x00000000000000000000000000000000000000b2",
+ * } as const;
+ * assert.equal(isDealOf(deal, "0x00000000000000000000000000000000000000a1"), true);
+ * assert.equal(isDealOf(deal, "0x00000000000000000000000000000000000000c3"), false);
+ * ```
+ */
+export function isDealOf(
+  deal: Pick<DealState, "supplier" | "master">,
+  me: string,
+): boolean {
+  const who = me.toLowerCase();
+  return deal.supplier.toLowerCase() === who || deal.master.toLowerCase() === who;
 }
 
 /** Ids of the ASKs authored by `me` (lower case) among the columns' rows. */

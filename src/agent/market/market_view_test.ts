@@ -68,7 +68,7 @@ function changes(parts: Partial<MarketChanges>): MarketChanges {
     reorg: undefined,
     rebuild: false,
     orders: [],
-    dealIds: [],
+    deals: [],
     workers: [],
     levels: [],
     listed: [],
@@ -117,11 +117,11 @@ Deno.test("MarketView.apply() updates in place and says what changed", () => {
   assert.deepEqual(view.book.matchAsk(ask), [2n]);
 
   store.applyBlock(block(2n, { deals: [deal(5n, "ACCEPTED")] }));
-  delta = view.apply(changes({ dealIds: [5n] }), 2n);
+  delta = view.apply(changes({ deals: [deal(5n, "ACCEPTED")] }), 2n);
   assert.deepEqual([...delta.events].sort(), ["head", "own"]);
   assert.equal(view.ownDeals().has(5n), true);
   store.applyBlock(block(3n, { deals: [deal(5n, "CLOSED")] }));
-  view.apply(changes({ dealIds: [5n], orders: [{ ...ask, active: false }] }), 3n);
+  view.apply(changes({ deals: [deal(5n, "CLOSED")], orders: [{ ...ask, active: false }] }), 3n);
   assert.equal(view.ownDeals().has(5n), false);
   assert.equal(view.ownAsks().size, 0);
 
@@ -146,7 +146,7 @@ Deno.test("MarketView.apply() rolls back with a reorg, and reloads when told to 
   assert.equal(delta.reloaded, true);
   assert.equal(view.book.has(2n), false);
   assert.equal(view.indexedTo(), 1n);
-  for (const e of ["orders", "own", "views"]) assert.ok(delta.events.has(e), e);
+  for (const e of ["orders", "own", "views"] as const) assert.ok(delta.events.has(e), e);
 
   // a catch-up too big to list: the view reloads from the store
   store.applyBlock(block(2n, { orders: [bid] }));

@@ -35,6 +35,13 @@ export {
   type MarketComponents,
 } from "./market_components.ts";
 export {
+  type ChainHealth,
+  type ChainHealthState,
+  createChainHealth,
+  type CreateChainHealthOptions,
+} from "./chain_health.ts";
+export {
+  chainFailure,
   createMarketReconciler,
   type MarketReconciler,
   type MarketReconcilerComponents,
@@ -44,6 +51,7 @@ export { emptyReport, type MarketStepReport } from "./market_report.ts";
 export {
   createMarketView,
   type CreateMarketViewOptions,
+  isDealOf,
   type MarketView,
   type MarketViewComponents,
   type ViewDelta,

@@ -2,8 +2,11 @@ import type { DealState } from "../../chain/mod.ts";
 
 /** One billing action. */
 export type BillingAction =
-  /** A forward deal reached its end: close it (the contract settles to the end time). */
-  | { kind: "close"; dealId: bigint }
+  /**
+   * A forward deal reached its end, or a spot deal whose task the rig lost for
+   * good: close it (the contract settles to the end time, or to now).
+   */
+  | { kind: "close"; dealId: bigint; reason: "end" | "lost" }
   /** The deal's last bill is `intervalSeconds` of chain time old: bill it. */
   | { kind: "bill"; dealId: bigint };
 
@@ -16,6 +19,8 @@ export type PlanBillingInput = {
   /** Chain time of our own last bill per deal (the indexer may not have seen it yet). */
   billedAt: ReadonlyMap<bigint, bigint>;
   intervalSeconds: bigint;
+  /** Deals whose task the rig lost for good (restarted too often): never billed again. */
+  lost?: ReadonlySet<bigint> | undefined;
 };
 
 /** What {@linkcode planBilling} decides. */
@@ -29,7 +34,10 @@ export type PlanBillingResult = {
  * Decides which of our open deals to bill or close now, and when the next one
  * falls due. Pure. A forward deal (duration > 0) at or past its end is
  * closed; any other deal is billed once `intervalSeconds` of chain time
- * passed since its last bill (the later of the indexed one and ours).
+ * passed since its last bill (the later of the indexed one and ours). A
+ * deal in `lost` is never billed: a spot one is closed at once, a forward
+ * one (which the contract lets the supplier close only at its end) waits
+ * for its end.
  *
  * @example
  * ```ts
@@ -41,7 +49,7 @@ export type PlanBillingResult = {
  * ```
  */
 export function planBilling(input: PlanBillingInput): PlanBillingResult {
-  const { deals, now, billedAt, intervalSeconds } = input;
+  const { deals, now, billedAt, intervalSeconds, lost } = input;
   const actions: BillingAction[] = [];
   let nextDue: bigint | undefined;
   const due = (t: bigint) => {
@@ -50,7 +58,12 @@ export function planBilling(input: PlanBillingInput): PlanBillingResult {
   for (const deal of deals) {
     const forward = deal.duration > 0n;
     if (forward && now >= deal.endTime) {
-      actions.push({ kind: "close", dealId: deal.id });
+      actions.push({ kind: "close", dealId: deal.id, reason: "end" });
+      continue;
+    }
+    if (lost?.has(deal.id) === true) {
+      if (forward) due(deal.endTime);
+      else actions.push({ kind: "close", dealId: deal.id, reason: "lost" });
       continue;
     }
     const ours = billedAt.get(deal.id) ?? 0n;

@@ -48,7 +48,7 @@ Deno.test("planBilling() closes a forward deal at its end and wakes for the end"
   });
   assert.deepEqual(before, { actions: [], nextDue: 4600n });
   const at = planBilling({ deals: [fwd], now: 4600n, billedAt: new Map(), intervalSeconds: 600n });
-  assert.deepEqual(at.actions, [{ kind: "close", dealId: 2n }]);
+  assert.deepEqual(at.actions, [{ kind: "close", dealId: 2n, reason: "end" }]);
   assert.equal(at.nextDue, undefined);
 });
 
@@ -57,4 +57,26 @@ Deno.test("planBilling() with no deals has nothing due", () => {
     actions: [],
     nextDue: undefined,
   });
+});
+
+Deno.test("planBilling() never bills a lost deal: a spot one closes, a forward one waits for its end", () => {
+  const spot = deal({ id: 1n });
+  const fwd = deal({ id: 2n, duration: 3600n, endTime: 4600n });
+  const lost = new Set([1n, 2n]);
+  const r = planBilling({
+    deals: [spot, fwd],
+    now: 4000n,
+    billedAt: new Map(),
+    intervalSeconds: 600n,
+    lost,
+  });
+  assert.deepEqual(r, { actions: [{ kind: "close", dealId: 1n, reason: "lost" }], nextDue: 4600n });
+  const end = planBilling({
+    deals: [fwd],
+    now: 4600n,
+    billedAt: new Map(),
+    intervalSeconds: 600n,
+    lost,
+  });
+  assert.deepEqual(end.actions, [{ kind: "close", dealId: 2n, reason: "end" }]);
 });

@@ -164,7 +164,11 @@ export function createPlansStep(
     const planned = new Map(plannedList.map((p) => [p.plan, p]));
     // a deal on an ASK the table does not know (crash, lost state): its plan from the chain
     const me = market.sender.address;
-    const recovered = recoverDealPlans(planOrders, store, { me, planned: plannedList });
+    const recovered = recoverDealPlans(planOrders, store, {
+      me,
+      planned: plannedList,
+      now: clock.now(),
+    });
     for (const { open, ...r } of recovered) {
       // an open deal the state did not know is worth a look; a closed one is history, kept quietly
       if (open) {
@@ -180,7 +184,7 @@ export function createPlansStep(
     }
     const busyPlans = new Set<string>();
     for (const d of view.ownDeals().values()) {
-      const plan = planOrders.planOf(d.askId);
+      const plan = view.planOf(d);
       if (plan !== undefined) busyPlans.add(plan);
     }
     const actions = reconcilePlans({

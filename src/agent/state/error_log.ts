@@ -16,6 +16,8 @@ export type ErrorCounters = {
   error: number;
   /** Of those, the ones caused by the chain's RPC endpoint (unreachable, HTTP error, timeout). */
   rpc: number;
+  /** Of those, the ones caused by Docker (the daemon's socket down, an API error, a timeout). */
+  docker: number;
 };
 
 /** A logger tap that keeps the agent's warnings and errors. */
@@ -25,8 +27,27 @@ export type ErrorLog = {
   counters(): ErrorCounters;
 };
 
+// What a Docker failure looks like in a log line: its error classes, or their messages.
+const DOCKER_FAILURE = /^Docker|^ImagePolicy|^ImageDigest|daemon socket|dockerd|docker daemon/i;
 // What an RPC failure looks like in a log line's error text (viem's and fetch's messages).
 const RPC_FAILURE = /rpc|http request failed|fetch failed|connection (refused|reset)|timed? ?out/i;
+
+/** Which dependency a warning or error line blames: the chain's RPC, Docker, or neither. */
+function blame(message: string, error: unknown): "rpc" | "docker" | undefined {
+  // an error object names its class; a text only its message (Docker's are checked first:
+  // a dead daemon socket reads "connection refused" too)
+  const names: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    names.push(e.name, e.message);
+  }
+  const text = names.length > 0 ? names.join(" ") : String(error ?? "");
+  if (names.some((n) => DOCKER_FAILURE.test(n)) || DOCKER_FAILURE.test(text)) return "docker";
+  if (/cannot reach dockerd/.test(message)) return "docker";
+  if (RPC_FAILURE.test(text) || /^Chain|cannot reach the chain|indexer poll failed/.test(message)) {
+    return "rpc";
+  }
+  return undefined;
+}
 
 /**
  * Creates the error log over the `agent_errors` table (migration 0005_dash):
@@ -45,7 +66,10 @@ const RPC_FAILURE = /rpc|http request failed|fetch failed|connection (refused|re
  * const errors = createErrorLog(state.db);
  * const log = errors.wrap(createLogger({ write: () => {} }), "agent");
  * log.child("market").error("cannot bill deal", { error: "HTTP request failed" });
- * assert.deepEqual(errors.counters(), { warn: 0, error: 1, rpc: 1 });
+ * log.child("tasks").warn("task step failed", {
+ *   error: 'Cannot GET "/containers/json": daemon socket "/var/run/docker.sock" failed: connection refused',
+ * });
+ * assert.deepEqual(errors.counters(), { warn: 1, error: 1, rpc: 1, docker: 1 });
  * state.close();
  * ```
  */
@@ -55,14 +79,13 @@ export function createErrorLog(db: DatabaseSync, options: CreateErrorLogOptions 
     "INSERT INTO agent_errors (at, level, component, message, fields) VALUES (?, ?, ?, ?, ?)",
   );
   const trim = db.prepare("DELETE FROM agent_errors WHERE id <= ? - ?");
-  const counters: ErrorCounters = { warn: 0, error: 0, rpc: 0 };
+  const counters: ErrorCounters = { warn: 0, error: 0, rpc: 0, docker: 0 };
 
   function record(level: "warn" | "error", component: string, message: string, f?: LogFields) {
     counters[level]++;
     const fields = sanitize(f ?? {});
-    if (RPC_FAILURE.test(String(fields.error ?? "")) || message === "indexer poll failed") {
-      counters.rpc++;
-    }
+    const culprit = blame(message, f?.error);
+    if (culprit !== undefined) counters[culprit]++;
     try {
       const { lastInsertRowid } = insert.run(
         now(),

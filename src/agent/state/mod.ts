@@ -31,6 +31,7 @@ export {
 } from "./plan_overrides.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { readStatusMeta, writeStatusMeta } from "./status_meta.ts";
+export { type TaskFaultsTable, taskFaultsTable, type TaskRestart } from "./task_faults.ts";
 export {
   FINISHED_TASK_STATES,
   type NonceRecord,

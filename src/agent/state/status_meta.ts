@@ -6,13 +6,24 @@ import type { DatabaseSync } from "node:sqlite";
  * the oracle rate, and its own address.
  */
 export type StatusMeta = {
+  /** The last block the agent indexed, and when it last heard the chain (unix ms). */
   head?: { number: bigint; seenAt: number } | undefined;
   /** Token wei per USD. */
   rate?: bigint | undefined;
   address?: string | undefined;
+  /** Since when the agent cannot reach the chain (unix ms), and why; absent while it can. */
+  unreachable?: { since: number; error: string } | null | undefined;
+  /** The config's plans now (a removed plan is gone) with their configured price. */
+  plans?: { name: string; priceUsdPerHour: string }[] | undefined;
 };
 
-const KEYS = { head: "status.head", rate: "status.rate", address: "status.address" } as const;
+const KEYS = {
+  head: "status.head",
+  rate: "status.rate",
+  address: "status.address",
+  unreachable: "status.unreachable",
+  plans: "status.plans",
+} as const;
 
 /**
  * Writes the given entries of the status meta (the agent's connection).
@@ -37,6 +48,8 @@ export function writeStatusMeta(db: DatabaseSync, meta: StatusMeta): void {
   }
   if (meta.rate !== undefined) put.run(KEYS.rate, meta.rate.toString());
   if (meta.address !== undefined) put.run(KEYS.address, meta.address);
+  if (meta.unreachable !== undefined) put.run(KEYS.unreachable, JSON.stringify(meta.unreachable));
+  if (meta.plans !== undefined) put.run(KEYS.plans, JSON.stringify(meta.plans));
 }
 
 /**
@@ -70,7 +83,32 @@ export function readStatusMeta(db: DatabaseSync): StatusMeta {
   } catch {
     // a torn or hand-edited entry: show the status without it
   }
+  const unreachable = parseJson(value.get(KEYS.unreachable));
+  if (unreachable === null) out.unreachable = null;
+  else if (
+    typeof unreachable === "object" && unreachable !== null &&
+    typeof (unreachable as { since?: unknown }).since === "number"
+  ) {
+    const u = unreachable as { since: number; error?: unknown };
+    out.unreachable = { since: u.since, error: String(u.error ?? "") };
+  }
+  const plans = parseJson(value.get(KEYS.plans));
+  if (Array.isArray(plans)) {
+    out.plans = plans.filter((p): p is { name: string; priceUsdPerHour: string } =>
+      typeof p?.name === "string" && typeof p?.priceUsdPerHour === "string"
+    ).map((p) => ({ name: p.name, priceUsdPerHour: p.priceUsdPerHour }));
+  }
   const address = value.get(KEYS.address);
   if (address !== undefined) out.address = address;
   return out;
+}
+
+/** A meta entry's JSON, or undefined when absent or unreadable. */
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined || text.length > 1_000_000) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -86,6 +86,14 @@ export type TasksTable = {
   ): boolean;
   /** Drops nonces whose requests expired before `nowSeconds` (they can no longer be replayed). */
   pruneNonces(nowSeconds: bigint): number;
+  /**
+   * Journals a restart of a running task the rig lost (its container gone or
+   * killed from outside): back to `starting`, with `message` saying why.
+   * False when the task was not running.
+   */
+  restart(dealId: bigint, taskId: number, message: string): boolean;
+  /** Forgets every task and nonce (a new devnet chain: these deal ids name nothing any more). */
+  clear(): void;
 };
 
 type Row = Record<string, unknown>;
@@ -158,6 +166,10 @@ export function tasksTable(db: DatabaseSync): TasksTable {
        WHERE deal_id = ? AND task_id = ? AND state IN ('starting', 'running')`,
     ),
     prune: db.prepare("DELETE FROM request_nonces WHERE expiry < ?"),
+    restart: db.prepare(
+      `UPDATE tasks SET state = 'starting', message = ?, exit_code = NULL, finished_at = NULL
+       WHERE deal_id = ? AND task_id = ? AND state = 'running'`,
+    ),
   };
   const lower = (s: string) => s.toLowerCase();
   const transaction = <T>(fn: () => T): T => {
@@ -242,5 +254,8 @@ export function tasksTable(db: DatabaseSync): TasksTable {
       Number(q.finish.run(f.state, f.exitCode ?? null, f.message, f.at, dealId, taskId).changes) >
         0,
     pruneNonces: (nowSeconds) => Number(q.prune.run(nowSeconds).changes),
+    restart: (dealId, taskId, message) =>
+      Number(q.restart.run(message, dealId, taskId).changes) > 0,
+    clear: () => transaction(() => db.exec("DELETE FROM tasks; DELETE FROM request_nonces")),
   };
 }

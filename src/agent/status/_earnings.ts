@@ -80,12 +80,21 @@ export function tokensToUsd(tokens: bigint, rate: bigint | undefined): number {
 export function computeEarnings(input: EarningsInput): EarningsResult {
   const { deals, bills, rate, now, since, power, maxPoints = 300 } = input;
   const billsByDeal = groupBills(bills);
+  const NO_BILLS: number[] = [];
   const pendingAt = (deal: EarningsDeal, t: number): bigint => {
-    const times = billsByDeal.get(deal.id) ?? [];
-    const lastOverall = times.at(-1) ?? Number(deal.startTime);
+    const times = billsByDeal.get(deal.id) ?? NO_BILLS;
+    const start = Number(deal.startTime);
+    const lastOverall = times.at(-1) ?? start;
     if (!deal.open && t >= lastOverall) return 0n;
-    let from = Number(deal.startTime);
-    for (const bt of times) if (bt <= t) from = bt;
+    // the last bill at or before t (the times are sorted)
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    let from = lo === 0 ? start : times[lo - 1]!;
     if (deal.open && t >= now) from = Math.max(from, Number(deal.lastBillTime));
     const end = deal.duration > 0n ? Math.min(t, Number(deal.endTime)) : t;
     return end > from ? deal.price * BigInt(Math.floor(end - from)) : 0n;
@@ -109,10 +118,19 @@ export function computeEarnings(input: EarningsInput): EarningsResult {
   let cumulative = 0n;
   let next = 0;
   const firstStart = deals.reduce((min, d) => Math.min(min, Number(d.startTime)), now);
+  // a deal accrues from its start to its last bill (closed) or on (open): only those count at t
+  const spans = deals.map((deal) => ({
+    deal,
+    from: Number(deal.startTime),
+    to: deal.open ? Infinity : (billsByDeal.get(deal.id)?.at(-1) ?? Number(deal.startTime)),
+  })).sort((a, b) => a.from - b.from);
   for (const t of pointTimes(sorted.map((b) => b.t), firstStart, now, maxPoints)) {
     while (next < sorted.length && sorted[next]!.t <= t) cumulative += sorted[next++]!.paid;
     let pendingWei = 0n;
-    for (const deal of deals) pendingWei += pendingAt(deal, t);
+    for (const span of spans) {
+      if (span.from > t) break;
+      if (span.to > t) pendingWei += pendingAt(span.deal, t);
+    }
     const settledUsd = tokensToUsd(cumulative, rate);
     const pendingUsd = Number(pendingWei) / 1e18;
     const spent = electricity(t);

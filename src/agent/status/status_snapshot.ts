@@ -17,8 +17,14 @@ import type {
 import { explainMatch, type MarketViews } from "../../matcher/mod.ts";
 import { AgentError } from "../../errors.ts";
 import { computeEarnings, type EarningsBill, tokensToUsd } from "./_earnings.ts";
-import { createChainStore, planOrdersTable, readStatusMeta } from "../state/mod.ts";
+import {
+  createChainStore,
+  planOrdersTable,
+  planOverridesTable,
+  readStatusMeta,
+} from "../state/mod.ts";
 import { VERSION } from "../base/mod.ts";
+import { isDealOf } from "../market/mod.ts";
 
 /** Options of {@linkcode readStatusSnapshot}: what the database alone cannot tell. */
 export type ReadStatusSnapshotOptions = {
@@ -28,8 +34,13 @@ export type ReadStatusSnapshotOptions = {
   power?: { idleWatts: number; loadWatts: number; pricePerKwh: string } | undefined;
   /** The oracle rate (token wei per USD). @default {the one the agent last recorded} */
   rate?: bigint | undefined;
-  /** The chain head. @default {the one the agent last recorded} */
+  /** The chain head and when the agent last heard the chain. @default {the one the agent last recorded} */
   head?: { number: bigint; seenAt: number } | undefined;
+  /**
+   * Since when the agent cannot reach the chain, and why (null: it can).
+   * @default {what the agent last recorded}
+   */
+  unreachable?: { since: number; error: string } | null | undefined;
   /** The agent's address. @default {the one the agent last recorded} */
   address?: string | undefined;
   /** The rig's hardware (benchmarks are then those cached for it). */
@@ -108,11 +119,18 @@ export function readStatusSnapshot(
     ? { ...recordedHead, number: indexed }
     : recordedHead;
   const run = lastRun(db);
+  const running = run !== undefined && run.stoppedAt === null && processAlive(run.pid);
+  const unreachable = options.unreachable !== undefined ? options.unreachable : meta.unreachable;
+  // a hanging RPC fails no poll for a long while: not hearing the chain is enough to say so
+  const silent = running && head !== undefined && now - head.seenAt > SILENT_CHAIN_MS;
+  const unreachableSince = unreachable?.since ?? (silent ? head!.seenAt : null);
 
-  const planOf = (askId: bigint) => table.planOf(askId);
+  // one read of the plans' orders, then lookups in memory (a status of 1,000 deals stays fast)
+  const planRows = table.all();
+  const planByOrder = new Map(planRows.map((r) => [r.orderId, r.plan]));
+  const planOf = (askId: bigint) => planByOrder.get(askId);
   const mine = store.deals().filter((d) =>
-    planOf(d.askId) !== undefined ||
-    (address !== undefined && [d.supplier, d.master].some((a) => a.toLowerCase() === address))
+    planOf(d.askId) !== undefined || (address !== undefined && isDealOf(d, address))
   );
   const bills = billsOf(db, new Set(mine.map((d) => d.id)));
   // chain time may run ahead of the clock (a devnet's evm_increaseTime): bills are in chain time
@@ -161,7 +179,7 @@ export function readStatusSnapshot(
     generatedAt: now,
     agent: {
       version: VERSION,
-      running: run !== undefined && run.stoppedAt === null && processAlive(run.pid),
+      running,
       startedAt: run?.startedAt ?? null,
       pid: run?.pid ?? null,
       address: address ?? null,
@@ -173,10 +191,18 @@ export function readStatusSnapshot(
       lagBlocks: head !== undefined && indexed !== undefined
         ? Math.max(0, Number(head.number - indexed))
         : null,
+      headAgeSeconds: head === undefined
+        ? null
+        : Math.max(0, Math.round((now - head.seenAt) / 1000)),
+      unreachableSince,
+      unreachableReason: unreachableSince === null ? null : (unreachable?.error ??
+        `the chain has not answered since ${new Date(unreachableSince).toISOString()}`),
     },
-    plans: readPlans(store, table, { deals: mine, paused: pausedPlans(db) }, {
-      limit: options.verdictLimit ?? 3,
-    }),
+    plans: readPlans(store, { rows: planRows, planOf }, {
+      deals: mine,
+      overrides: planOverrides(db),
+      configured: meta.plans,
+    }, { limit: options.verdictLimit ?? 3 }),
     deals,
     dealCounts: {
       open: mine.filter((d) => d.status === "ACCEPTED").length,
@@ -217,15 +243,30 @@ function selectDeals(deals: Deal[], closedKept: number): Deal[] {
   return [...open, ...closed];
 }
 
+/** How long the running agent may not hear the chain before status calls it unreachable, ms. */
+const SILENT_CHAIN_MS = 15_000;
+
 function readPlans(
   store: Store,
-  table: Table,
-  { deals, paused }: { deals: Deal[]; paused: ReadonlySet<string> },
+  { rows, planOf }: {
+    rows: ReturnType<Table["all"]>;
+    planOf: (askId: bigint) => string | undefined;
+  },
+  { deals, overrides, configured }: {
+    deals: Deal[];
+    overrides: ReadonlyMap<string, { paused: boolean; priceUsdPerHour: string | undefined }>;
+    /** The config's plans as the agent last recorded them; undefined in an older state. */
+    configured: readonly { name: string; priceUsdPerHour: string }[] | undefined;
+  },
   { limit }: { limit: number },
 ): PlanStatus[] {
-  const rows = table.all();
-  // a plan paused before its first ASK has no order yet: it is listed too
-  const names = [...new Set([...rows.map((r) => r.plan), ...paused])].sort();
+  const paused = [...overrides].filter(([, o]) => o.paused).map(([plan]) => plan);
+  const inConfig = configured === undefined ? undefined : new Set(configured.map((p) => p.name));
+  // a plan paused or configured before its first ASK has no order yet: it is listed too;
+  // a plan the config no longer has is gone (its orders stay in the deals' history)
+  const names = [
+    ...new Set([...rows.map((r) => r.plan), ...paused, ...(configured ?? []).map((p) => p.name)]),
+  ].filter((name) => inConfig === undefined || inConfig.has(name)).sort();
   const bids = store.activeOrders().filter((o) => o.type === "BID")
     .sort((a, b) => (a.price === b.price ? Number(a.id - b.id) : a.price > b.price ? -1 : 1));
   const views = store.marketViews();
@@ -233,13 +274,16 @@ function readPlans(
     const mineRows = rows.filter((r) => r.plan === plan);
     const current = mineRows.find((r) => r.retiredAt === undefined);
     const order = current === undefined ? undefined : store.getOrder(current.orderId);
-    const deal = deals.find((d) => d.status === "ACCEPTED" && table.planOf(d.askId) === plan);
+    const deal = deals.find((d) => d.status === "ACCEPTED" && planOf(d.askId) === plan);
     return {
       plan,
-      paused: paused.has(plan),
+      paused: overrides.get(plan)?.paused ?? false,
       orderId: current?.orderId.toString() ?? null,
       active: order?.active ?? false,
       usdPerHour: order === undefined ? null : formatUsdPerHour(order.price),
+      // an administrator's price shows at once, even while a deal keeps the ASK off the market
+      priceUsdPerHour: overrides.get(plan)?.priceUsdPerHour ??
+        configured?.find((p) => p.name === plan)?.priceUsdPerHour ?? null,
       dealId: deal?.id.toString() ?? null,
       verdicts: order?.active ? verdicts(order, bids.slice(0, limit), views) : [],
       orders: mineRows.map((r) => ({
@@ -252,11 +296,12 @@ function readPlans(
   });
 }
 
-/** Plans the rig owner paused (`plan_overrides`, absent before migration 8). */
-function pausedPlans(db: DatabaseSync): Set<string> {
-  if (!hasTable(db, "plan_overrides")) return new Set();
-  const rows = db.prepare("SELECT plan FROM plan_overrides WHERE paused = 1").all();
-  return new Set(rows.map((r) => String(r.plan)));
+/** What the rig's administrators changed per plan (`plan_overrides`, absent before migration 8). */
+function planOverrides(
+  db: DatabaseSync,
+): Map<string, { paused: boolean; priceUsdPerHour: string | undefined }> {
+  if (!hasTable(db, "plan_overrides")) return new Map();
+  return new Map(planOverridesTable(db).all().map((o) => [o.plan, o]));
 }
 
 function verdicts(ask: OrderState, bids: OrderState[], views: MarketViews): MatchVerdict[] {

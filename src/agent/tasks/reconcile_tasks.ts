@@ -27,8 +27,13 @@ export type ReconcileTasksInput = {
 export type TaskAction =
   /** Journal a task's end (before its container goes). */
   | { kind: "finish"; dealId: bigint; taskId: number; state: "stopped" | "failed"; message: string }
-  /** A container that ran and stopped: read its exit code / OOM and journal it. */
+  /**
+   * A container that ran and stopped: read its exit code / OOM, then journal
+   * the consumer's exit or restart a task the rig lost (see classifyTaskEnd).
+   */
   | { kind: "record-exit"; dealId: bigint; taskId: number; containerId: string }
+  /** A running task whose container is gone (removed from outside, host rebooted): the rig lost it. */
+  | { kind: "lost"; dealId: bigint; taskId: number; containerId?: string | undefined }
   /** A running container whose start was not journaled yet. */
   | { kind: "mark-running"; dealId: bigint; taskId: number; containerId: string }
   /** A labelled container the journal lacks (state lost) on an open deal: journal it. */
@@ -53,8 +58,8 @@ const key = (dealId: string | bigint, taskId: string | number) => `${dealId}/${t
  * | open | none | exists | adopt C |
  * | open | starting | running | mark-running |
  * | open | starting | not running / none | start (again) |
- * | open | running | stopped | record-exit |
- * | open | running | none | finish (failed: "container disappeared") |
+ * | open | running | stopped | record-exit (the consumer's exit, or the rig's loss) |
+ * | open | running | none | lost (restarted within its budget) |
  * | open | stopped / failed | exists | remove C |
  * | open | exited / oom-killed | exists | keep (the consumer reads its logs) |
  *
@@ -100,12 +105,7 @@ export function reconcileTasks(input: ReconcileTasksInput): TaskAction[] {
         records.push({ ...ids(r), kind: "mark-running", containerId: running.containerId });
       } else starts.push({ ...ids(r), kind: "start" });
     } else if (found.length === 0) {
-      finishes.push({
-        ...ids(r),
-        kind: "finish",
-        state: "failed",
-        message: "container disappeared",
-      });
+      records.push({ ...ids(r), kind: "lost", containerId: r.containerId });
     } else if (!found.some((c) => c.running)) {
       records.push({ ...ids(r), kind: "record-exit", containerId: found[0]!.containerId });
     }

@@ -64,8 +64,9 @@ Deno.test("reconcileTasks() records an exit, a lost container, adopts an unknown
     containers: [container("1", "1", false), container("3", "4", true)],
     collect: false,
   });
-  assert.deepEqual(kinds(actions), ["finish", "record-exit", "adopt"]);
-  assert.equal((actions[0] as { state: string }).state, "failed");
+  // the vanished container is the rig's loss, not the consumer's failure: it is restarted
+  assert.deepEqual(kinds(actions), ["record-exit", "lost", "adopt"]);
+  assert.deepEqual([actions[1]!.kind, (actions[1] as { dealId: bigint }).dealId], ["lost", 2n]);
 });
 
 Deno.test("reconcileTasks() keeps an exited task's container for its logs, removes a stopped one's", () => {

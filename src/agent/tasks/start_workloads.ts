@@ -1,15 +1,10 @@
 import type { DatabaseSync } from "node:sqlite";
-import {
-  type ChainClient,
-  type ChainStore,
-  createMarketClient,
-  type MarketAddresses,
-} from "../../chain/mod.ts";
+import { type ChainClient, createMarketClient, type MarketAddresses } from "../../chain/mod.ts";
 import { createDockerClient, type RegistryAuth } from "../../docker/mod.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../../nat/mod.ts";
 import { type AgentConfig, checkOvercommit } from "../config/mod.ts";
-import type { Logger } from "../base/mod.ts";
-import { planAsk, type PlannedAsk, type RigCapacity } from "../market/mod.ts";
+import { type Logger, type SchedulerClock, type SchedulerEvent, systemClock } from "../base/mod.ts";
+import type { MarketView, RigCapacity } from "../market/mod.ts";
 import { type AdminActions, type AdminControls, createAdminActions } from "./admin_actions.ts";
 import { createTaskHandler } from "./task_handler.ts";
 import { createTaskReconciler, type TaskReconciler } from "./task_reconciler.ts";
@@ -19,9 +14,12 @@ import { createTaskRuntime } from "./task_runtime.ts";
 export type WorkloadsComponents = {
   db: DatabaseSync;
   chain: ChainClient;
-  /** The indexed chain (open deals). */
-  store: Pick<ChainStore, "deals">;
+  /** Our open deals and the plan each bought. */
+  view: Pick<MarketView, "ownDeals" | "planOf">;
   logger: Logger;
+  clock?: SchedulerClock | undefined;
+  /** Raises a scheduler event (`tasks`, `own`); the agent passes its scheduler's trigger. */
+  raise?: ((event: SchedulerEvent) => void) | undefined;
 };
 
 /** Options of {@linkcode startWorkloads}. */
@@ -31,13 +29,16 @@ export type StartWorkloadsOptions = {
   /** This agent's address. */
   supplier: `0x${string}`;
   rig: RigCapacity;
-  measured: ReadonlyMap<number, bigint>;
-  /** `Market.benchmarksQuantity()`. */
-  benchmarksQuantity: number;
   /** `sonm.agent` label of this agent's containers. */
   agentId: string;
   registryAuth?: ((image: string) => RegistryAuth | undefined) | undefined;
   adminControls?: AdminControls | undefined;
+  /**
+   * The chain is a new devnet: the journal's tasks and every container of
+   * this agent belong to the old chain, whose deal ids name nothing now.
+   * They are forgotten and removed before the first task step. @default {false}
+   */
+  freshChain?: boolean | undefined;
 };
 
 /** The running deal -> task side of the agent. */
@@ -50,18 +51,27 @@ export type Workloads = {
   domain: ProtocolDomain;
   reconciler: TaskReconciler;
   /**
-   * The reconciler as a scheduler step: a failure (dockerd down) is logged
-   * and retried in 5 s, never fatal to the agent.
+   * The reconciler as a scheduler step (event `tasks`): dockerd unreachable
+   * throws, and the scheduler backs the step off (an expected failure).
    */
   step(options: { signal: AbortSignal }): Promise<{ wakeAt?: number | undefined }>;
-  /** Starts following Docker's events; resolves when `signal` aborts. */
+  /** Follows Docker's events, raising `tasks`; resolves when `signal` aborts. */
   watch(signal: AbortSignal): Promise<void>;
+  /** Deals given up on (their task lost too often): the bill step never bills them. */
+  lostDeals(): ReadonlySet<bigint>;
   /**
    * Follows a config reload: the plans, `admins` and `docker.allowed_images`
    * (for new tasks) are read from `config` from now on; the rest stays as at start.
    */
   setConfig(config: AgentConfig): void;
-  close(): void;
+  /**
+   * Stops using Docker. With `removeTasks` (the devnet: its chain stops with
+   * the agent), first removes every task container, network and volume and
+   * journals the tasks `stopped`; on a real chain the tasks keep running.
+   */
+  close(
+    options?: { removeTasks?: string | undefined; signal?: AbortSignal | undefined },
+  ): Promise<void>;
 };
 
 /**
@@ -71,8 +81,8 @@ export type Workloads = {
  *
  * @example
  * ```ts ignore
- * const workloads = await startWorkloads({ db, chain, store, logger }, {
- *   config, addresses, supplier: account.address, rig, measured, agentId: "rig1",
+ * const workloads = startWorkloads({ db, chain, view, logger, raise: scheduler.trigger }, {
+ *   config, addresses, supplier: account.address, rig, agentId: "rig1",
  * });
  * ```
  */
@@ -80,19 +90,10 @@ export function startWorkloads(
   components: WorkloadsComponents,
   options: StartWorkloadsOptions,
 ): Workloads {
-  const { db, chain, store, logger } = components;
+  const { db, chain, view, logger } = components;
+  const clock = components.clock ?? systemClock;
   const { addresses } = options;
   let config = options.config;
-  // what each plan sells, to know a deal's plan from its ASK (an auto price is left out of that)
-  const plannedOf = (plans: AgentConfig["plans"]): PlannedAsk[] =>
-    plans.map((plan) =>
-      planAsk(plan.priceUsdPerHour === "auto" ? { ...plan, priceUsdPerHour: "1" } : plan, {
-        rig: options.rig,
-        measured: options.measured,
-        benchmarksQuantity: options.benchmarksQuantity,
-      })
-    );
-  let planned = plannedOf(config.plans);
   // `config check` refuses this; a rig started anyway is told loudly
   const overcommit = checkOvercommit(config.plans, {
     cpuThreads: options.rig.threads,
@@ -108,12 +109,13 @@ export function startWorkloads(
     db,
     docker,
     market: createMarketClient(chain, { addresses }),
+    view,
     logger,
+    clock,
   }, {
     agentId: options.agentId,
     supplier: options.supplier,
     plans: () => config.plans,
-    planned: () => planned,
     docker: () => config.docker,
     rigGpus: options.rig.gpus,
     registryAuth: options.registryAuth,
@@ -122,30 +124,45 @@ export function startWorkloads(
     controls: options.adminControls,
     logger: logger.child("admin"),
   });
-  const handler = createTaskHandler(runtime, { admins: () => config.admins, adminActions: admin });
-  const reconciler = createTaskReconciler({ runtime, store });
+  const raise = (event: SchedulerEvent) => components.raise?.(event);
+  const handler = createTaskHandler(runtime, {
+    admins: () => config.admins,
+    adminActions: admin,
+    onChange: () => raise("tasks"),
+  });
+  if (options.freshChain === true) {
+    runtime.tasks.clear();
+    runtime.faults.clear();
+  }
+  const reconciler = createTaskReconciler({ runtime, view, raise }, {
+    restarts: () => ({
+      max: config.docker.taskRestarts.max,
+      windowMs: config.docker.taskRestarts.windowSeconds * 1000,
+    }),
+    purgeFirst: options.freshChain,
+  });
   return {
     handler,
     admin,
     domain: { chainId: chain.chain.id, market: addresses.market },
     reconciler,
     async step({ signal }) {
-      try {
-        await reconciler.step({ signal });
-        return {};
-      } catch (error) {
-        if (signal.aborted) throw error;
-        logger.warn("the deal -> task step failed; retrying", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-        return { wakeAt: Date.now() + 5_000 };
-      }
+      await reconciler.step({ signal });
+      return { wakeAt: reconciler.recheckAt() };
     },
     watch: (signal) => reconciler.watch(signal),
+    lostDeals: () => runtime.faults.lostDeals(),
     setConfig(next) {
       config = next;
-      planned = plannedOf(next.plans);
     },
-    close: () => docker.close(),
+    async close(opts = {}) {
+      try {
+        if (opts.removeTasks !== undefined) {
+          await reconciler.purge(opts.removeTasks, { signal: opts.signal });
+        }
+      } finally {
+        docker.close();
+      }
+    },
   };
 }

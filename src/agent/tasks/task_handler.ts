@@ -31,8 +31,14 @@ export type TaskHandlerOptions = {
    * controls: only `admin.status` and `admin.stop-task` work}
    */
   adminActions?: AdminActions | undefined;
-  /** Unix seconds now. @default {wall clock} */
+  /** Unix seconds now. @default {the runtime's clock} */
   nowSeconds?: (() => bigint) | undefined;
+  /**
+   * Called after an accepted request changed a task (submit, stop, an admin
+   * action): the agent raises the scheduler's `tasks` event, so the task
+   * step converges what the request started.
+   */
+  onChange?: (() => void) | undefined;
 };
 
 /**
@@ -69,7 +75,9 @@ export function createTaskHandler(
     (typeof adminList === "function" ? adminList() : adminList)
       .some((a) => a.toLowerCase() === signer.toLowerCase());
   const adminActions = options.adminActions ?? createAdminActions(runtime, {});
-  const nowSeconds = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
+  const nowSeconds = options.nowSeconds ??
+    (() => BigInt(Math.floor(runtime.clock.now() / 1000)));
+  const changed = () => options.onChange?.();
 
   function checkFresh(request: VerifiedRequest) {
     const now = nowSeconds();
@@ -109,7 +117,7 @@ export function createTaskHandler(
   /** Records the nonce (and a submit's task); a twin that won the race makes this a replay. */
   function accept(request: VerifiedRequest, task?: { spec: string; image: string }) {
     try {
-      return tasks.accept(record(request), task);
+      return tasks.accept(record(request), task, runtime.clock.now());
     } catch (error) {
       if (tasks.nonceSeen(request.signer, request.nonce)) {
         throw new RequestRefusedError(
@@ -132,7 +140,14 @@ export function createTaskHandler(
   return {
     async submit(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
-      const plan = await runtime.planOfDeal(deal, signal);
+      if (runtime.faults.lostDeals().has(deal.id)) {
+        // its task was lost more often than the rig allows: it bills the deal no more
+        throw new RequestRefusedError(
+          "unavailable",
+          `the rig gave deal ${deal.id} up (its task was lost too often); close the deal`,
+        );
+      }
+      const plan = runtime.planOfDeal(deal);
       runtime.specFor(plan, request.args.spec); // refuses a spec over the plan's limits
       const current = tasks.latest(deal.id);
       if (current !== undefined && !FINISHED_TASK_STATES.has(current.state)) {
@@ -158,6 +173,8 @@ export function createTaskHandler(
           throw new RequestRefusedError("over-limits", error.message);
         }
         return runtime.statusOf(tasks.get(deal.id, taskId!) ?? row);
+      } finally {
+        changed(); // the task step converges: a start left for it (dockerd down), an exit
       }
     },
 
@@ -208,7 +225,11 @@ export function createTaskHandler(
       const deal = await consumerDeal(request, signal);
       const row = latestTask(deal.id);
       accept(request);
-      return await stopTaskRow(runtime, row, { message: "stopped by the consumer", signal });
+      try {
+        return await stopTaskRow(runtime, row, { message: "stopped by the consumer", signal });
+      } finally {
+        changed();
+      }
     },
 
     async forward(request, signal) {
@@ -236,7 +257,11 @@ export function createTaskHandler(
       // checked in full before the nonce is journaled: a refusal changes nothing
       const run = adminActions.prepare(adminRequestOf(request), request.signer);
       accept(request);
-      return await run(signal);
+      try {
+        return await run(signal);
+      } finally {
+        changed();
+      }
     },
   };
 }

@@ -1,8 +1,10 @@
 import type { DatabaseSync } from "node:sqlite";
-import { type DealState, getDeal, getOrder, type MarketClient } from "../../chain/mod.ts";
+import { type DealState, getDeal, type MarketClient } from "../../chain/mod.ts";
 import {
   DockerApiError,
   type DockerClient,
+  DockerSocketError,
+  DockerTimeoutError,
   findTasks,
   type RegistryAuth,
   removeContainer,
@@ -16,18 +18,28 @@ import {
   type TaskStatus,
 } from "../../nat/mod.ts";
 import type { AgentConfig, PlanConfig } from "../config/mod.ts";
-import { identifyPlan, type PlannedAsk } from "../market/mod.ts";
-import { killPoint, type Logger } from "../base/mod.ts";
+import { isDealOf, type MarketView } from "../market/mod.ts";
+import { killPoint, type Logger, type SchedulerClock, sleepOn, systemClock } from "../base/mod.ts";
 import { imagePolicyOf, taskSpecForDeal } from "./task_limits.ts";
-import { type TaskRow, type TasksTable, tasksTable, type TaskState } from "../state/mod.ts";
+import {
+  type TaskFaultsTable,
+  taskFaultsTable,
+  type TaskRow,
+  type TasksTable,
+  tasksTable,
+  type TaskState,
+} from "../state/mod.ts";
 
 /** What the task runtime works with. */
 export type TaskRuntimeComponents = {
   db: DatabaseSync;
   docker: DockerClient;
-  /** Reads deals and orders from the chain (not the local index). */
+  /** Reads a requested deal from the chain (not the local index). */
   market: MarketClient;
+  /** Which plan a deal bought (the market view: the plan of its ASK). */
+  view: Pick<MarketView, "planOf">;
   logger: Logger;
+  clock?: SchedulerClock | undefined;
 };
 
 /** Options of {@linkcode createTaskRuntime}. */
@@ -38,8 +50,6 @@ export type TaskRuntimeOptions = {
   supplier: `0x${string}`;
   /** The plans (a function is read at each use: a config reload changes them). */
   plans: readonly PlanConfig[] | (() => readonly PlanConfig[]);
-  /** The plans' ASKs (to recover a deal's plan from its ASK on chain). */
-  planned: () => readonly PlannedAsk[];
   /** Docker settings (a function is read for each new task: a reload changes `allowedImages`). */
   docker: AgentConfig["docker"] | (() => AgentConfig["docker"]);
   rigGpus: readonly { index: number; vendor: string }[];
@@ -54,25 +64,34 @@ export type TaskRuntime = {
   readonly agentId: string;
   readonly supplier: `0x${string}`;
   readonly tasks: TasksTable;
+  /** Restarts of lost tasks, and deals given up on. */
+  readonly faults: TaskFaultsTable;
   readonly docker: DockerClient;
   readonly logger: Logger;
+  readonly clock: SchedulerClock;
   /** The deal from the chain when it is open and this agent's; refuses otherwise. */
   openDeal(dealId: bigint, signal?: AbortSignal): Promise<DealState>;
-  /** The plan a deal serves, from its ASK on chain (then the local table). */
-  planOfDeal(deal: DealState, signal?: AbortSignal): Promise<PlanConfig>;
+  /** The plan a deal serves (the market view's answer), as configured now; refuses an unknown one. */
+  planOfDeal(deal: Pick<DealState, "id" | "askId">): PlanConfig;
   /** The runtime spec for a consumer spec on a plan (refuses over-limit specs). */
   specFor(plan: PlanConfig, spec: ConsumerTaskSpec): ReturnType<typeof taskSpecForDeal>;
   /**
    * Starts a journaled task (state `starting`): removes a half-made container
    * of an earlier attempt, starts the container under the plan's limits,
    * journals its id before it starts and `running` after. A failure marks the
-   * task failed (policy and validation errors are rethrown for the caller).
+   * task failed (policy and validation errors are rethrown for the caller),
+   * except dockerd unreachable: the task stays `starting` and the reconciler
+   * starts it when the daemon is back.
    */
   start(
     row: TaskRow,
     plan: PlanConfig,
     signal?: AbortSignal,
-    options?: { fresh?: boolean | undefined },
+    options?: {
+      fresh?: boolean | undefined;
+      /** A failure leaves the task `starting` for the caller to decide (a restart after a loss). */
+      keepOnFailure?: boolean | undefined;
+    },
   ): Promise<TaskRow>;
   /** Journals a task's end, then stops and removes its container. Idempotent. */
   stop(
@@ -80,7 +99,7 @@ export type TaskRuntime = {
     end: { state: TaskState; message: string },
     signal?: AbortSignal,
   ): Promise<TaskRow>;
-  /** A task as the protocol shows it. */
+  /** A task as the protocol shows it, with the restarts the rig made of it. */
   statusOf(row: TaskRow): TaskStatus;
   /** Whether a start or stop of this task is under way in this process (the reconciler leaves it alone). */
   busy(dealId: bigint, taskId: number): boolean;
@@ -91,9 +110,9 @@ export type TaskRuntime = {
  *
  * @example
  * ```ts ignore
- * const runtime = createTaskRuntime({ db, docker, market, logger }, {
+ * const runtime = createTaskRuntime({ db, docker, market, view, logger }, {
  *   agentId: "rig1", supplier: account.address, plans: config.plans,
- *   planned: () => planned, docker: config.docker, rigGpus: [],
+ *   docker: config.docker, rigGpus: [],
  * });
  * ```
  */
@@ -101,15 +120,16 @@ export function createTaskRuntime(
   components: TaskRuntimeComponents,
   options: TaskRuntimeOptions,
 ): TaskRuntime {
-  const { db, docker, market, logger } = components;
+  const { db, docker, market, view, logger } = components;
+  const clock = components.clock ?? systemClock;
   const { agentId, supplier, rigGpus } = options;
   const tasks = tasksTable(db);
+  const faults = taskFaultsTable(db);
   const dockerConfig = () =>
     typeof options.docker === "function" ? options.docker() : options.docker;
   const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
-  const me = supplier.toLowerCase();
+
   const planByName = (name: string) => plans().find((p) => p.name === name);
-  const planOrder = db.prepare("SELECT plan FROM plan_orders WHERE order_id = ?");
 
   async function openDeal(dealId: bigint, signal?: AbortSignal): Promise<DealState> {
     let deal: DealState | undefined;
@@ -123,7 +143,7 @@ export function createTaskRuntime(
     }
     if (
       deal === undefined ||
-      (deal.supplier.toLowerCase() !== me && deal.master.toLowerCase() !== me)
+      !isDealOf(deal, supplier)
     ) {
       throw new RequestRefusedError("deal-not-open", `deal ${dealId} is not a deal of this rig`);
     }
@@ -133,18 +153,8 @@ export function createTaskRuntime(
     return deal;
   }
 
-  // an order's parameters never change: its plan is read from the chain once
-  const planOfAsk = new Map<bigint, string>();
-
-  async function planOfDeal(deal: DealState, signal?: AbortSignal): Promise<PlanConfig> {
-    let fromChain = planOfAsk.get(deal.askId);
-    if (fromChain === undefined) {
-      const ask = await getOrder(market, { orderId: deal.askId, signal }).catch(() => undefined);
-      fromChain = ask === undefined ? undefined : identifyPlan(ask, options.planned());
-      if (fromChain !== undefined) planOfAsk.set(deal.askId, fromChain);
-    }
-    const name = fromChain ??
-      (planOrder.get(deal.askId) as { plan: string } | undefined)?.plan;
+  function planOfDeal(deal: Pick<DealState, "id" | "askId">): PlanConfig {
+    const name = view.planOf(deal);
     const plan = name === undefined ? undefined : planByName(name);
     if (plan === undefined) {
       throw new RequestRefusedError(
@@ -161,7 +171,13 @@ export function createTaskRuntime(
   async function removeLeftovers(row: TaskRow, signal?: AbortSignal) {
     const found = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
     for (const c of found.filter((f) => f.taskId === String(row.taskId))) {
-      await removeContainer(docker, { id: c.containerId, force: true, signal }).catch(notFound);
+      // a removal from outside may be under way (docker rm -f): the name is free only once it is gone
+      await removeContainer(docker, { id: c.containerId, force: true, signal }).catch(goneOrGoing);
+      for (let i = 0; i < 100 && !signal?.aborted; i++) {
+        const left = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
+        if (!left.some((f) => f.containerId === c.containerId)) break;
+        await sleepOn(clock, 100, signal);
+      }
     }
   }
 
@@ -172,13 +188,16 @@ export function createTaskRuntime(
     row: TaskRow,
     plan: PlanConfig,
     signal?: AbortSignal,
-    opts: { fresh?: boolean | undefined } = {},
+    opts: { fresh?: boolean | undefined; keepOnFailure?: boolean | undefined } = {},
   ): Promise<TaskRow> {
     const { dealId, taskId } = row;
     const k = busyKey(dealId, taskId);
     inFlight.add(k); // synchronously, before the first await
     try {
-      return await startOnce(row, plan, signal, opts.fresh === true);
+      return await startOnce(row, plan, signal, {
+        fresh: opts.fresh === true,
+        keep: opts.keepOnFailure === true,
+      });
     } finally {
       inFlight.delete(k);
     }
@@ -188,7 +207,7 @@ export function createTaskRuntime(
     row: TaskRow,
     plan: PlanConfig,
     signal: AbortSignal | undefined,
-    fresh: boolean,
+    { fresh, keep }: { fresh: boolean; keep: boolean },
   ): Promise<TaskRow> {
     const { dealId, taskId } = row;
     try {
@@ -216,7 +235,7 @@ export function createTaskRuntime(
           protocol: p.protocol === "udp" ? "udp" : "tcp",
           hostPort: p.hostPort,
         })),
-        startedAt: Date.now(),
+        startedAt: clock.now(),
       });
       logger.info("task started", {
         dealId,
@@ -228,10 +247,16 @@ export function createTaskRuntime(
       });
     } catch (error) {
       if (signal?.aborted) throw error;
+      // dockerd down or not answering: the task waits (starting) for the daemon to come back
+      if (error instanceof DockerSocketError || error instanceof DockerTimeoutError) throw error;
+      if (keep) {
+        await removeLeftovers(row).catch(() => {});
+        throw error;
+      }
       tasks.finish(dealId, taskId, {
         state: "failed",
         message: `cannot start: ${errorText(error)}`,
-        at: Date.now(),
+        at: clock.now(),
       });
       logger.error("cannot start task", { dealId, taskId, error: errorText(error) });
       await removeLeftovers(row).catch(() => {});
@@ -260,7 +285,7 @@ export function createTaskRuntime(
     signal?: AbortSignal,
   ): Promise<TaskRow> {
     // the end is journaled first: a crash before the removal leaves a container the reconciler removes
-    tasks.finish(row.dealId, row.taskId, { ...end, at: Date.now() });
+    tasks.finish(row.dealId, row.taskId, { ...end, at: clock.now() });
     killPoint("task-stop-journaled");
     const found = await findTasks(docker, { agentId, dealId: row.dealId.toString(), signal });
     for (const c of found.filter((f) => f.taskId === String(row.taskId))) {
@@ -277,6 +302,7 @@ export function createTaskRuntime(
   function statusOf(row: TaskRow): TaskStatus {
     const iso = (ms: number | undefined) =>
       ms === undefined ? undefined : new Date(ms).toISOString();
+    const restarts = faults.restarts(row.dealId, row.taskId);
     return {
       dealId: row.dealId.toString(),
       taskId: String(row.taskId),
@@ -287,6 +313,9 @@ export function createTaskRuntime(
       startedAt: iso(row.startedAt),
       finishedAt: iso(row.finishedAt),
       message: row.message,
+      ...(restarts.length === 0
+        ? {}
+        : { restarts: restarts.map((r) => ({ at: iso(r.at)!, reason: r.reason })) }),
     };
   }
 
@@ -294,8 +323,10 @@ export function createTaskRuntime(
     agentId,
     supplier,
     tasks,
+    faults,
     docker,
     logger,
+    clock,
     openDeal,
     planOfDeal,
     specFor,
@@ -306,8 +337,10 @@ export function createTaskRuntime(
   };
 }
 
-function notFound(error: unknown): void {
-  if (!(error instanceof DockerApiError && error.isNotFound)) throw error;
+/** A container already gone, or whose removal another caller started (409). */
+function goneOrGoing(error: unknown): void {
+  if (error instanceof DockerApiError && (error.isNotFound || error.isConflict)) return;
+  throw error;
 }
 
 function errorText(error: unknown): string {

@@ -67,9 +67,16 @@
     $("#electricity").textContent = usd(e.electricityUsd);
     $("#net").textContent = usd(e.netUsd);
     $("#chain").textContent = s.chain.indexedBlock === null ? "–" : "#" + s.chain.indexedBlock;
-    $("#chain-lag").textContent = s.chain.lagBlocks === null
+    const unreachable = s.chain.unreachableSince;
+    const chainLag = $("#chain-lag");
+    chainLag.textContent = unreachable !== null
+      ? `chain unreachable since ${time(unreachable)}` +
+        (s.chain.headAgeSeconds === null ? "" : ` (last heard ${s.chain.headAgeSeconds}s ago)`)
+      : s.chain.lagBlocks === null
       ? "head unknown"
-      : `head #${s.chain.headBlock}, lag ${s.chain.lagBlocks}`;
+      : `head #${s.chain.headBlock}, heard ${s.chain.headAgeSeconds ?? "?"}s ago`;
+    chainLag.classList.toggle("bad", unreachable !== null);
+    chainLag.dataset.state = unreachable !== null ? "unreachable" : "ok";
     const c = s.connectivity;
     $("#connectivity").textContent = c ? c.class : "unknown";
     $("#relay").textContent = c?.relay ? `relay ${c.relay.state}` : "no relay";
@@ -195,7 +202,15 @@
           { "data-plan": p.plan },
           el("td", null, p.plan),
           el("td", { class: "mono" }, p.orderId ?? "–"),
-          el("td", null, p.usdPerHour ?? "–"),
+          el(
+            "td",
+            null,
+            p.usdPerHour ?? "–",
+            // the plan's price now: an administrator's change shows before its ASK does
+            p.priceUsdPerHour !== null && p.priceUsdPerHour !== p.usdPerHour
+              ? el("span", { class: "muted" }, ` (asks ${p.priceUsdPerHour})`)
+              : "",
+          ),
           el(
             "td",
             { class: p.paused ? "state-paused" : p.active ? "state-active" : "" },
@@ -315,7 +330,14 @@
     const live = $("#live");
     live.dataset.updates = String(state.updates);
     live.dataset.generatedAt = String(s.generatedAt);
-    live.textContent = "updated " + time(s.generatedAt);
+    // the indicator says whether the agent hears the chain, not only whether the page hears the agent
+    const deaf = s.chain.unreachableSince !== null;
+    live.classList.toggle("on", !deaf);
+    live.classList.toggle("off", deaf);
+    live.dataset.chain = deaf ? "unreachable" : "ok";
+    live.textContent = deaf
+      ? `chain unreachable since ${time(s.chain.unreachableSince)}`
+      : "updated " + time(s.generatedAt);
     renderCards(s);
     renderChart(s);
     renderDeals(s);
@@ -382,9 +404,7 @@
     const live = $("#live");
     const source = new EventSource("/api/events");
     source.addEventListener("snapshot", (event) => {
-      live.classList.add("on");
-      live.classList.remove("off");
-      render(JSON.parse(event.data));
+      render(JSON.parse(event.data)); // sets the indicator from the agent's link to the chain
     });
     source.addEventListener("error", () => {
       live.classList.add("off");

@@ -12,6 +12,7 @@ import { migration0005Index } from "./0005_index.ts";
 import { migration0006Core } from "./0006_core.ts";
 import { migration0007Dash } from "./0007_dash.ts";
 import { migration0008Workloads } from "./0008_workloads.ts";
+import { migration0009TaskFaults } from "./0009_task_faults.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006Core,
   migration0007Dash,
   migration0008Workloads,
+  migration0009TaskFaults,
 ];
