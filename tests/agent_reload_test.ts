@@ -172,6 +172,65 @@ Deno.test("SIGHUP re-prices a plan's ASK on chain, refuses a broken edit by fiel
   }
 });
 
+/** The process's resident memory now and at its peak so far, KiB (/proc/PID/status). */
+async function memoryOf(pid: number): Promise<{ rssKiB: number; peakKiB: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const field = (name: string) => Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))?.[1]);
+  return { rssKiB: field("VmRSS"), peakKiB: field("VmHWM") };
+}
+
+Deno.test("SIGHUP after `ln -sf /dev/zero rig.yaml` or with a FIFO in its place is refused at once, memory flat", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reload-" });
+  const file = join(dir, "rig.yaml");
+  await writeConfig(file, `"0.5"`);
+  const saved = await Deno.readTextFile(file);
+  const agent = spawnAgent(file);
+  try {
+    await agent.waitFor("agent is ready");
+    const before = await memoryOf(agent.pid);
+    const refusedAs = async (detail: RegExp) => {
+      let line;
+      do { // "agent is ready" comes a little before the SIGHUP handler is: it says so, then again
+        const mark = agent.lines.length;
+        agent.hangUp();
+        line = await agent.waitFor(
+          (l) =>
+            l.msg === "config reload: invalid field" ||
+            l.msg === "SIGHUP before the agent is ready: no config reload",
+          "the refused reload",
+          mark,
+        );
+      } while (line.msg !== "config reload: invalid field");
+      assert.equal(line.field, "(file)");
+      assert.match(String(line.problem), detail);
+    };
+    await Deno.remove(file);
+    await Deno.symlink("/dev/zero", file);
+    await refusedAs(/it is not a regular file \(a device\)/);
+    await Deno.remove(file);
+    const fifo = await new Deno.Command("mkfifo", { args: [file] }).output();
+    assert.equal(fifo.code, 0);
+    await refusedAs(/it is not a regular file \(a FIFO\)/);
+    const after = await memoryOf(agent.pid);
+    // a FIFO no longer blocks the next reload: the real file is read again
+    await Deno.remove(file);
+    await Deno.writeTextFile(file, saved);
+    const mark = agent.lines.length;
+    agent.hangUp();
+    const done = await agent.waitFor((l) => l.msg === "config reloaded", "a reload", mark);
+    assert.equal(done.applied, 0);
+    // reading /dev/zero whole took the agent from ~220 MB to 3.2 GB; refusing it costs nothing
+    assert.ok(
+      after.peakKiB - before.peakKiB < 64 * 1024,
+      `peak RSS ${before.peakKiB} -> ${after.peakKiB} KiB`,
+    );
+  } finally {
+    const code = await agent.stop();
+    await Deno.remove(dir, { recursive: true });
+    assert.equal(code, 0, agent.dump());
+  }
+});
+
 Deno.test("runAgent()'s reload(): plans and admins change live, without a signal", async () => {
   const dir = await Deno.makeTempDir({ prefix: "reload-" });
   const quiet = createLogger({ level: "error", write: () => {} });

@@ -3,9 +3,11 @@
  * exposure by `systemd-analyze security`), and the Ansible role run by a
  * real `ansible-playbook` against localhost (connection local), in check
  * mode and for real into a temp root (the role's paths are variables; the
- * test leaves systemd and users alone), asserting the files, the restart on
- * change, idempotence, and that the rendered rig.yaml passes
- * `sonm-agent config check`.
+ * test leaves systemd and users alone: the unit's user is `daemon`), asserting
+ * the files, that the unit's user can read its config (the agent's `config
+ * check` run as that user), the restart on change, idempotence (checkout mode
+ * included), check mode on a fresh host, and that the rendered rig.yaml
+ * passes `sonm-agent config check`.
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
@@ -101,6 +103,9 @@ async function playbook(vars: Record<string, unknown>): Promise<Playbook> {
         ansible_python_interpreter: "/usr/bin/python3",
         sonm_agent_root: root,
         sonm_agent_create_user: false,
+        // users that exist on any Debian: the role sets owners and groups for the unit's user
+        sonm_agent_user: "daemon",
+        sonm_agent_group: "daemon",
         sonm_agent_manage_service: false,
         ...vars,
       },
@@ -155,6 +160,28 @@ async function binaryStandIn(dir: string): Promise<string> {
 
 const mode = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
 
+/**
+ * Runs `args` as the installed unit's User= and Group= (with that user's groups), as systemd
+ * would start the agent; the temp folders above the root are opened for traversal first,
+ * as / and /etc are on a host.
+ */
+async function asUnitUser(pb: Playbook, unit: string, args: string[]): Promise<Result> {
+  const text = await Deno.readTextFile(unit);
+  const user = text.match(/^User=(\S+)$/m)?.[1];
+  const group = text.match(/^Group=(\S+)$/m)?.[1];
+  assert.ok(user !== undefined && group !== undefined, text);
+  await Deno.chmod(pb.dir, 0o755);
+  await Deno.chmod(pb.root, 0o755);
+  const cache = join(pb.dir, "deno-cache");
+  await Deno.mkdir(cache, { recursive: true });
+  await run("chown", [`${user}:${group}`, cache]);
+  return await run(
+    "setpriv",
+    [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "--", ...args],
+    { DENO_DIR: cache, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  );
+}
+
 Deno.test({
   name: "the ansible role installs the binary, rig.yaml and the unit; check mode writes nothing",
   sanitizeResources: false,
@@ -178,7 +205,22 @@ Deno.test({
       const r = pb.root;
       assert.equal(await mode(join(r, "usr/local/bin/sonm-agent")), 0o755);
       assert.equal(await mode(join(r, "etc/sonm-agent/rig.yaml")), 0o640);
+      assert.equal(await mode(join(r, "etc/sonm-agent")), 0o750);
       assert.equal(await mode(join(r, "var/lib/sonm-agent")), 0o700);
+      const daemonUid = Number((await run("id", ["-u", "daemon"])).out);
+      const daemonGid = Number((await run("getent", ["group", "daemon"])).out.split(":")[2]);
+      assert.equal(
+        (await Deno.stat(join(r, "etc/sonm-agent"))).gid,
+        daemonGid,
+        "config: the group",
+      );
+      assert.equal((await Deno.stat(join(r, "etc/sonm-agent/rig.yaml"))).gid, daemonGid);
+      assert.equal((await Deno.stat(join(r, "etc/sonm-agent/rig.yaml"))).uid, 0, "root writes it");
+      assert.equal(
+        (await Deno.stat(join(r, "var/lib/sonm-agent"))).uid,
+        daemonUid,
+        "data: the user",
+      );
       const unit = join(r, "etc/systemd/system/sonm-agent.service");
       assert.equal(await mode(unit), 0o644);
       const unitText = await Deno.readTextFile(unit);
@@ -211,6 +253,19 @@ Deno.test({
       assert.equal(summary.plans[0].priceUsdPerHour, "0.50");
       assert.equal(summary.dataDir, join(r, "var/lib/sonm-agent"));
 
+      // the service's own user reads its config and writes its data, as the unit starts it
+      const asUser = await asUnitUser(pb, unit, [
+        join(r, "usr/local/bin/sonm-agent"),
+        "config",
+        "check",
+        "--config",
+        config,
+      ]);
+      assert.equal(asUser.code, 0, asUser.out + asUser.err);
+      assert.match(asUser.out, /rig\.yaml: ok/);
+      const writes = await asUnitUser(pb, unit, ["touch", join(r, "var/lib/sonm-agent/probe")]);
+      assert.equal(writes.code, 0, writes.err);
+
       // idempotent: nothing changes, no restart
       const again = await pb.play([]);
       assert.equal(changedCount(again), 0, again.out);
@@ -232,7 +287,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the ansible role installs from a checkout archive when no binary is given",
+  name:
+    "the ansible role installs from a checkout archive: check mode on a fresh host, then idempotent",
   sanitizeResources: false,
   fn: async () => {
     const base = await Deno.makeTempDir({ prefix: "dash-ansible-src-" });
@@ -255,17 +311,28 @@ Deno.test({
       sonm_agent_plans: PLANS("0.50"),
     });
     try {
-      const install = join(pb.root, "opt/sonm-agent");
-      await Deno.mkdir(install, { recursive: true });
-      await Deno.symlink(join(ROOT, "node_modules"), join(install, "node_modules"));
+      // a fresh host in check mode: the run says what it would do and writes nothing
+      const check = await pb.play(["--check"]);
+      assert.equal(check.code, 0, check.out + check.err);
+      assert.ok(changedCount(check) > 0, check.out);
+      assert.deepEqual([...Deno.readDirSync(pb.root)], [], "check mode wrote nothing");
+
+      // the role unpacks each archive into a folder named by its sha1
+      const digest = await crypto.subtle.digest("SHA-1", await Deno.readFile(archive));
+      const sha1 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
+        .join("");
+      const release = join(pb.root, "opt/sonm-agent/releases", sha1);
+      await Deno.mkdir(release, { recursive: true });
+      await Deno.symlink(join(ROOT, "node_modules"), join(release, "node_modules"));
       const real = await pb.play([]);
       assert.equal(real.code, 0, real.out + real.err);
-      assert.ok((await Deno.stat(join(install, "main.ts"))).isFile);
-      assert.ok((await Deno.stat(join(install, "deno.json"))).isFile);
+      assert.match(real.out, /sonm-agent would restart/);
+      assert.ok((await Deno.stat(join(release, "main.ts"))).isFile);
+      assert.ok((await Deno.stat(join(release, "deno.json"))).isFile);
       const command = join(pb.root, "usr/local/bin/sonm-agent");
       assert.match(
         await Deno.readTextFile(command),
-        /node_modules\/\.bin\/deno" run -A ".*\/main\.ts"/,
+        new RegExp(`"${release}/node_modules/\\.bin/deno" run -A "${release}/main\\.ts"`),
       );
       const checked = await run(command, [
         "config",
@@ -275,6 +342,13 @@ Deno.test({
       ]);
       assert.equal(checked.code, 0, checked.out + checked.err);
       assert.match(checked.out, /rig\.yaml: ok/);
+
+      // npm install writes into the release (package-lock.json); the next run changes nothing
+      await Deno.writeTextFile(join(release, "package-lock.json"), "{}\n");
+      const again = await pb.play([]);
+      assert.equal(again.code, 0, again.out + again.err);
+      assert.equal(changedCount(again), 0, again.out);
+      assert.doesNotMatch(again.out, /would restart/);
     } finally {
       await Deno.remove(pb.dir, { recursive: true });
       await Deno.remove(base, { recursive: true });

@@ -115,7 +115,12 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
               command: ["true"],
               limits: { memoryBytes: 64 * 2 ** 20, pidsLimit: 16 },
             },
-            policy: { allowDigests: [moving1.digest] },
+            // the registry is on this machine: the allowlist must name it (a pattern matching nothing
+            // used here), the digest entry is what allows the image
+            policy: {
+              allowDigests: [moving1.digest],
+              allowPatterns: [`${registry.address}/other/*`],
+            },
             registryAuth: auth,
             agentId: AGENT,
             dealId: "1",
@@ -143,7 +148,9 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
           command: ["sh", "-c", "cat /variant; sleep 30"],
           limits: { memoryBytes: 64 * 2 ** 20, pidsLimit: 16 },
         },
-        policy: { allowDigests: [moving1.digest] },
+        // the registry is on this machine: the allowlist must name it (a pattern matching nothing
+        // used here), the digest entry is what allows the image
+        policy: { allowDigests: [moving1.digest], allowPatterns: [`${registry.address}/other/*`] },
         registryAuth: auth,
         agentId: AGENT,
         dealId: "1",
@@ -186,15 +193,62 @@ Deno.test("pulling from a registry with htpasswd auth", async (t) => {
           dealId: "2",
           taskId: "x",
         }),
+        // refused before any call: no entry of the allowlist could allow this repository
         (e: unknown) =>
           e instanceof ImagePolicyError &&
-          e.message.includes(`"${registry.address}/sonm/app" is allowed`),
+          e.message.includes(`no entry of the allowlist matches "${registry.address}/sonm/app"`),
       );
     });
   } finally {
     await collectGarbage(docker, { agentId: AGENT, openDeals: [] });
     for (const r of [...new Set(pulled)]) await removeImage(docker, { image: r }).catch(() => {});
     await registry.close();
+    docker.close();
+    lock.release();
+  }
+});
+
+Deno.test("startTask() never contacts a registry on the rig's network that the allowlist does not name", async () => {
+  const lock = await lockDockerd("shared");
+  const docker = await ensureDockerd();
+  // a listener that counts connections stands in for the consumer's chosen host and port
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  let contacted = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      contacted++;
+      conn.close();
+    }
+  })();
+  try {
+    const digest = "sha256:" + "1".repeat(64);
+    for (
+      const policy of [
+        {},
+        { allowPatterns: ["**"] },
+        { allowDigests: [digest] },
+        { allowPatterns: ["127.0.0.1:1/other/*"] },
+      ]
+    ) {
+      for (const image of [`localhost:${port}/a/b/c:1`, `127.0.0.1:${port}/a/b@${digest}`]) {
+        await assert.rejects(
+          startTask(docker, {
+            spec: { image, limits: { memoryBytes: 64 * 2 ** 20, pidsLimit: 16 } },
+            policy,
+            agentId: AGENT,
+            dealId: "4",
+            taskId: "inside",
+          }),
+          ImagePolicyError,
+          `${image} under ${JSON.stringify(policy)}`,
+        );
+      }
+    }
+    assert.equal(contacted, 0, "dockerd connected to the consumer's chosen host");
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
     docker.close();
     lock.release();
   }

@@ -1,13 +1,17 @@
 /**
  * Seeded fuzzing of every surface that reads a file a person or a stranger
- * wrote: the config, the market file, keystores, signed benchmark reports,
- * the consumer's client config and BID files, and rigs' signed records (what
- * a relay's directory or a peer hands a consumer). Thousands of mutated
- * inputs each, in-process; a few through the
- * real CLI. Every outcome must be a success or the surface's documented,
+ * wrote: the config (its text, and the path it is read from: FIFOs, devices,
+ * files around the size limit), the market file, keystores, signed
+ * benchmark reports, image names and allowlist entries, the dashboard's
+ * HTTP server (requests over raw TCP: methods, paths, Host and other
+ * headers, bodies), the consumer's client config and BID files, and rigs'
+ * signed records (what a relay's directory or a peer hands a consumer).
+ * Thousands of mutated inputs each, in-process; a few through the real CLI.
+ * Every outcome must be a success or the surface's documented,
  * clean error (never a TypeError, a RangeError or a stack trace), with a
  * message of bounded size that never quotes key material; through the CLI,
- * the documented exit code (2 for bad input, 1 for an invalid report).
+ * the documented exit code (2 for bad input, a malformed report included; 1
+ * for a well-formed report that fails its check).
  *
  * Replay a failure with its seed: FUZZ_SEED=<seed> deno test -A tests/fuzz_test.ts
  */
@@ -16,11 +20,23 @@ import { join, resolve } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { ConfigError, formatConfigProblem } from "../src/agent/base/mod.ts";
 import {
+  loadConfig,
   parseBidSpec,
   parseClientConfig,
   parseConfig,
   renderClientConfigTemplate,
 } from "../src/agent/config/mod.ts";
+import { openState, tasksTable } from "../src/agent/state/mod.ts";
+import { createAdminActions, dashboardAct } from "../src/agent/tasks/mod.ts";
+import { emptySnapshot, startDashboard } from "../src/dashboard/mod.ts";
+import {
+  checkImagePolicy,
+  DockerValidationError,
+  ImagePolicyError,
+  imageRuleProblem,
+  parseImagePolicy,
+  precheckImage,
+} from "../src/docker/mod.ts";
 import {
   BenchReportError,
   hardwareFingerprint,
@@ -58,8 +74,9 @@ async function fuzz(
   surface: number,
   make: (rand: Rand) => unknown,
   check: (input: unknown) => Promise<void> | void,
+  runs = RUNS,
 ): Promise<void> {
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const seed = SEED + surface * 1_000_003 + i;
     const input = make(prng(seed));
     try {
@@ -386,6 +403,56 @@ Deno.test("fuzz: rig records decode and prove the rig, or give a record or ident
   );
 });
 
+const IMAGES = [
+  "127.0.0.1:5000/sonm/app:1",
+  "localhost:5000/a/b/c:1",
+  "busybox",
+  "docker.io/library/busybox:1.36@sha256:" + "1".repeat(64),
+  "sha256:" + "a".repeat(64),
+  "ghcr.io/org/worker-1",
+  "../../etc/passwd",
+];
+const POLICIES = [
+  parseImagePolicy({}),
+  parseImagePolicy({ allowPatterns: ["**"] }),
+  parseImagePolicy({
+    allowPatterns: ["127.0.0.1:5000/sonm/*", "docker.io/library/**"],
+    allowDigests: ["sha256:" + "a".repeat(64)],
+  }),
+];
+
+function mutatedImage(rand: Rand): string {
+  const base = IMAGES[Math.floor(rand() * IMAGES.length)]!;
+  return rand() < 0.8 ? mutateText(base, rand) : String(mutateValue(base, rand));
+}
+
+/** An image name gives a source, or a validation or policy error quoting it once, never more. */
+function checkImage(input: unknown): void {
+  const image = input as string;
+  for (const policy of POLICIES) {
+    try {
+      precheckImage(policy, image);
+      checkImagePolicy(policy, { reference: image, digest: undefined, imageId: undefined });
+    } catch (error) {
+      assert.ok(
+        error instanceof DockerValidationError || error instanceof ImagePolicyError,
+        `not an image error: ${error}`,
+      );
+      assert.ok(error.message.length < MAX_MESSAGE, error.message.slice(0, 200));
+      const quoted = JSON.stringify(image);
+      if (quoted.length > 8 && quoted.length < 100) {
+        assert.ok(error.message.split(quoted).length <= 2, `quoted twice: ${error.message}`);
+      }
+    }
+  }
+  if (typeof image !== "string") return;
+  const problem = imageRuleProblem(image);
+  assert.ok(problem === undefined || problem.length < MAX_MESSAGE);
+  if (problem === undefined) {
+    parseImagePolicy({ allowPatterns: image.startsWith("sha256:") ? [] : [image] });
+  }
+}
+
 type Cli = { code: number; stderr: string };
 
 async function cli(args: string[]): Promise<Cli> {
@@ -427,7 +494,8 @@ Deno.test("fuzz: the real CLI exits with the documented code on generated inputs
       assertClean(await cli(["match", "--orders", market]), [0, 2], `match ${market}`);
       const report = join(dir, `report${i}.json`);
       await Deno.writeTextFile(report, mutateText(REPORT_TEXT, rand));
-      assertClean(await cli(["bench", "verify", report]), [0, 1], `bench verify ${report}`);
+      // a report that is not one is malformed input (2); a well-formed one that fails its check, 1
+      assertClean(await cli(["bench", "verify", report]), [0, 1, 2], `bench verify ${report}`);
     }
     // The named cases of the review, each once.
     await Deno.writeTextFile(join(dir, "alias.yaml"), CONFIG_TEXT + "\nlogging: &a [*a]\n");
@@ -447,3 +515,197 @@ Deno.test("fuzz: the real CLI exits with the documented code on generated inputs
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fuzz: image names and allowlist entries give an image, a bad-request or a policy refusal", async () => {
+  for (const image of IMAGES) checkImage(image);
+  await fuzz(5, mutatedImage, checkImage);
+});
+
+Deno.test("fuzz: the config's path (FIFO, device, directory, sizes around the limit) gives a config or a ConfigError at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuzz-config-path-" });
+  try {
+    const limit = 256 * 1024;
+    const made = await new Deno.Command("mkfifo", { args: [join(dir, "fifo")] }).output();
+    assert.equal(made.code, 0);
+    await Deno.symlink("/dev/zero", join(dir, "zero"));
+    await Deno.symlink(join(dir, "missing"), join(dir, "dangling"));
+    await Deno.mkdir(join(dir, "folder"));
+    const runs = Math.max(50, Math.floor(RUNS / 10));
+    await fuzz(6, (rand) => {
+      const kinds = ["fifo", "zero", "dangling", "folder", "/dev/urandom", "/dev/null", "sized"];
+      const kind = kinds[Math.floor(rand() * kinds.length)]!;
+      // sizes around the limit, and small mutated configs
+      const size = [limit - 1, limit, limit + 1, 0, 1, Math.floor(rand() * 4 * limit)][
+        Math.floor(rand() * 6)
+      ]!;
+      return { kind, size, text: mutatedConfig(rand), seed: Math.floor(rand() * 1e9) };
+    }, async (input) => {
+      const { kind, size, text, seed } = input as {
+        kind: string;
+        size: number;
+        text: string;
+        seed: number;
+      };
+      let path = kind.startsWith("/") ? kind : join(dir, kind);
+      if (kind === "sized") {
+        path = join(dir, `sized-${seed}.yaml`);
+        const body = new TextEncoder().encode(text.padEnd(size, "#").slice(0, size));
+        await Deno.writeFile(path, body.length === size ? body : new Uint8Array(size));
+      }
+      try {
+        await loadConfig(path, { gpuIndexes: [0, 1], readTimeoutMs: 2000 });
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
+        if (kind !== "sized" || size > limit) {
+          assert.equal(error.problems[0]?.path, "(file)", formatConfigProblem(error.problems[0]!));
+        }
+      } finally {
+        if (kind === "sized") await Deno.remove(path);
+      }
+    }, runs);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const PATHS = [
+  "/",
+  "/api/status",
+  "/api/deals",
+  "/api/events",
+  "/metrics",
+  "/assets/app.js",
+  "/api/plans/gpu-a/pause",
+  "/api/deals/7/tasks/1/stop",
+  "/api/deals/9223372036854775808/tasks/1/stop",
+  "/api/plans/%E0%A4%A/pause",
+];
+const HOSTS = [
+  "127.0.0.1:PORT",
+  "localhost:PORT",
+  "[::1]:PORT",
+  "127.0.0.1:99999999999999999999",
+  "evil.example",
+  "",
+  "127.0.0.1:PORT:1",
+  "[::1",
+];
+
+/** Printable ASCII as a request line or header carries it (other bytes are the HTTP layer's 400). */
+function printable(text: string, keep: RegExp): string {
+  return [...text].map((c) => keep.test(c) ? c : c.codePointAt(0)!.toString(16)).join("");
+}
+
+/**
+ * A request a browser would never send: mutated method, path (broken
+ * percent-encoding kept), Host, Origin, token, Content-Type, Content-Length
+ * (longer or shorter than the body) or chunked bodies up to past the limit.
+ * Most requests are well-formed HTTP so that they reach the dashboard's
+ * handler, not only the HTTP layer.
+ */
+function mutatedRequest(
+  rand: Rand,
+): { method: string; path: string; headers: string[]; body: string } {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const method = rand() < 0.85
+    ? pick(["GET", "POST", "POST", "HEAD"])
+    : pick(["PUT", "OPTIONS", "X"]);
+  const path = rand() < 0.6
+    ? pick(PATHS)
+    : printable(mutateText(pick(PATHS), rand), /[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/);
+  const host = rand() < 0.5
+    ? "127.0.0.1:PORT"
+    : rand() < 0.6
+    ? pick(HOSTS)
+    : printable(mutateText(pick(HOSTS), rand), /[\x21-\x7e]/);
+  const body = rand() < 0.5
+    ? '{"paused":true}'
+    : rand() < 0.5
+    ? printable(mutateText('{"paused":false}', rand), /[\x20-\x7e]/)
+    : "x".repeat(pick([0, 4095, 4096, 4097, 70_000]));
+  const headers = [`Host: ${host}`];
+  if (rand() < 0.8) headers.push("Origin: http://ORIGIN");
+  if (rand() < 0.8) headers.push("X-Sonm-Token: TOKEN");
+  if (rand() < 0.8) headers.push(`Content-Type: ${pick(["application/json", "text/plain"])}`);
+  if (rand() < 0.7) {
+    headers.push(`Content-Length: ${pick([body.length, body.length, body.length + 50, 0, 1e12])}`);
+  } else headers.push("Transfer-Encoding: chunked");
+  if (rand() < 0.2) {
+    headers.push(`Sec-Fetch-Site: ${pick(["same-origin", "cross-site", "none", "x".repeat(300)])}`);
+  }
+  return { method, path, headers, body };
+}
+
+Deno.test("fuzz: the dashboard's HTTP server answers every request with a 2xx to 4xx, never a 500 or silence", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "fuzz-dash-" });
+  const state = openState({ path: ":memory:" });
+  const runtime = { tasks: tasksTable(state.db), stop: () => Promise.reject(new Error("none")) };
+  const dash = await startDashboard({
+    source: {
+      snapshot: () => Promise.resolve(emptySnapshot(Date.now())),
+      act: dashboardAct(createAdminActions(runtime as never, {})),
+    },
+    port: 0,
+    dataDir,
+  });
+  const token = (await Deno.readTextFile(dash.tokenPath)).trim();
+  const port = Number(new URL(dash.url).port);
+  const encoder = new TextEncoder();
+  try {
+    const runs = Math.max(200, Math.floor(RUNS / 5));
+    await fuzz(7, mutatedRequest, async (input) => {
+      const r = input as ReturnType<typeof mutatedRequest>;
+      const headers = r.headers.map((h) =>
+        h.replace("PORT", String(port)).replace("ORIGIN", `127.0.0.1:${port}`).replace(
+          "TOKEN",
+          token,
+        )
+      );
+      const chunked = headers.includes("Transfer-Encoding: chunked");
+      const body = chunked && r.body.length > 0
+        ? `${r.body.length.toString(16)}\r\n${r.body}\r\n0\r\n\r\n`
+        : chunked
+        ? "0\r\n\r\n"
+        : r.body;
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        const request = `${r.method} ${r.path} HTTP/1.1\r\n${headers.join("\r\n")}\r\n` +
+          "Connection: close\r\n\r\n" + body;
+        await conn.write(encoder.encode(request)).catch(() => 0);
+        // the client is done: a body shorter than its length ends here, never hangs the server
+        await conn.closeWrite().catch(() => {});
+        const answer = await readStatusLine(conn, 10_000);
+        assert.ok(answer !== undefined, "no answer");
+        const status = Number(answer.split(" ")[1]);
+        if (answer !== "") {
+          assert.ok(status >= 200 && status < 500, `answered ${answer}`);
+        }
+      } finally {
+        conn.close();
+      }
+    }, runs);
+  } finally {
+    await dash.stop();
+    state.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+/** The first line of the answer; "" when the server closed without one; undefined on timeout. */
+async function readStatusLine(conn: Deno.Conn, timeoutMs: number): Promise<string | undefined> {
+  const buf = new Uint8Array(4096);
+  let text = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), timeoutMs)));
+  try {
+    while (!text.includes("\r\n")) {
+      const n = await Promise.race([conn.read(buf).catch(() => null), late]);
+      if (n === "late") return undefined;
+      if (n === null) return text;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return text.slice(0, text.indexOf("\r\n"));
+  } finally {
+    clearTimeout(timer);
+  }
+}

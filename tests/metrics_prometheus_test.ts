@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import { emptySnapshot, startDashboard } from "../src/dashboard/mod.ts";
 import { CACHED_BENCH, freePort, startAgentProcess } from "./_fixtures/agent_process.ts";
 import { until } from "./_fixtures/agent_rig.ts";
 
@@ -14,7 +15,7 @@ const ROOT = resolve(new URL(".", import.meta.url).pathname, "..");
 
 type Prometheus = { url: string; stop(): Promise<void> };
 
-async function startPrometheus(dir: string, target: string): Promise<Prometheus> {
+async function startPrometheus(dir: string, ...targets: string[]): Promise<Prometheus> {
   const port = freePort();
   const config = join(dir, "prometheus.yml");
   await Deno.writeTextFile(
@@ -23,7 +24,7 @@ async function startPrometheus(dir: string, target: string): Promise<Prometheus>
 scrape_configs:
   - job_name: sonm-agent
     metrics_path: /metrics
-    static_configs: [{ targets: ["${target}"] }]
+    static_configs: [{ targets: ${JSON.stringify(targets)} }]
 `,
   );
   const child = new Deno.Command(PROMETHEUS, {
@@ -161,6 +162,48 @@ Deno.test({
     } finally {
       await prom?.stop();
       await agent.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "the Grafana board's rigs up/down count a rig that does not answer its scrape",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dash-prom-fleet-" });
+    // one rig serving /metrics (the real dashboard server), one whose port answers nothing
+    const rig = await startDashboard({
+      source: { snapshot: () => Promise.resolve(emptySnapshot(Date.now())) },
+      port: 0,
+      dataDir: dir,
+    });
+    const down = `127.0.0.1:${freePort()}`;
+    const board = JSON.parse(
+      await Deno.readTextFile(join(ROOT, "deploy/grafana/sonm-agent.json")),
+    ) as { panels: { title: string; targets: { expr: string; legendFormat: string }[] }[] };
+    const panel = board.panels.find((p) => p.title.startsWith("Rigs up"));
+    assert.ok(panel !== undefined, "the board has a rigs-up panel");
+    // the board's variables as Grafana fills them for the job of the README's scrape config
+    const expr = (legend: string) =>
+      panel.targets.find((t) => t.legendFormat === legend)!.expr
+        .replaceAll("$job", "sonm-agent").replaceAll("$instance", ".*");
+    const prom = await startPrometheus(dir, new URL(rig.url).host, down);
+    try {
+      await until("both targets scraped", async () => {
+        const r = await fetch(`${prom.url}/api/v1/targets`);
+        const body = await r.json() as { data: { activeTargets: { health: string }[] } };
+        const health = body.data.activeTargets.map((t) => t.health).sort();
+        return health.join() === "down,up" || undefined;
+      });
+      assert.equal(await query(prom, expr("up")), 1);
+      assert.equal(await query(prom, expr("down")), 1);
+      // what the board showed before: the agent's own gauge knows nothing of the rig that is down
+      assert.equal(await query(prom, "sum(sonm_agent_up)"), 1);
+    } finally {
+      await prom.stop();
+      await rig.stop();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

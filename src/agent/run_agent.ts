@@ -207,6 +207,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       registryAuth: options.registryAuth,
       adminControls: planControls,
       freshChain: components.identity === "reset",
+      onRefused: errorLog.countRefusal,
     });
     stops.push({
       name: "workloads",
@@ -487,7 +488,7 @@ async function serveDashboard(
     connectivity: deps.connectivity,
     // the page's controls: the rig owner's admin actions, the same code as `admin.*` requests
     act: deps.act,
-  }, { address: deps.address, power: config.power, hardware: deps.hardware });
+  }, { address: deps.address, power: config.power, hardware: deps.hardware, plans: config.plans });
   stops.push({ name: "dashboard source", stop: () => source.close() });
   const dashboard = await startDashboard({
     source,

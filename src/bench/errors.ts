@@ -48,7 +48,11 @@ export class ProbeError extends BenchError {
   }
 }
 
-/** A benchmark report file that cannot be read or has the wrong shape. */
+/**
+ * A benchmark report file that cannot be read or has the wrong shape: the
+ * input is malformed, so `badInput` (exit 2), like a malformed market file.
+ * A well-formed report whose signature does not check is a verdict, not this.
+ */
 export class BenchReportError extends BenchError {
   override name = "BenchReportError";
   /** The field (dotted path) that is wrong, when one is. */
@@ -61,7 +65,7 @@ export class BenchReportError extends BenchError {
       `Cannot read benchmark report: ${
         args.field === undefined ? "" : `field "${args.field}": `
       }${args.reason}`,
-      { cause: options.cause },
+      { cause: options.cause, badInput: true },
     );
     this.field = args.field;
   }

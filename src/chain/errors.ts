@@ -58,7 +58,8 @@ export class KeystoreFormatError extends ChainError {
   override name = "KeystoreFormatError";
   readonly path: string;
   constructor(a: { path: string; detail: string }, options: AgentErrorOptions = {}) {
-    super(`Cannot read keystore "${a.path}": ${a.detail}`, options);
+    // a keystore that is not one is a malformed input file: exit 2, as every such file
+    super(`Cannot read keystore "${a.path}": ${a.detail}`, { badInput: true, ...options });
     this.path = a.path;
   }
 }

@@ -1,6 +1,10 @@
 import type { KdfSettings } from "./_keystore.ts";
 import { decryptKeystore, type UnlockedAccount } from "./decrypt_keystore.ts";
 import { KeystoreFormatError } from "./errors.ts";
+import { readBoundedFile } from "../internal/mod.ts";
+
+/** A v3 keystore is about 500 bytes; a file this large is not one. */
+const MAX_KEYSTORE_BYTES = 64 * 1024;
 
 /** Options of {@linkcode unlockKeystore}. */
 export type UnlockKeystoreOptions = {
@@ -33,18 +37,17 @@ export type UnlockKeystoreOptions = {
  * ```
  */
 export async function unlockKeystore(options: UnlockKeystoreOptions): Promise<UnlockedAccount> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(
-      options.path,
-      options.signal === undefined ? {} : { signal: options.signal },
-    );
-  } catch (cause) {
+  const read = await readBoundedFile(options.path, {
+    maxBytes: MAX_KEYSTORE_BYTES,
+    signal: options.signal,
+  });
+  if (!read.ok) {
     throw new KeystoreFormatError(
-      { path: options.path, detail: `cannot read file: ${(cause as Error).message}` },
-      { cause },
+      { path: options.path, detail: `cannot read file: ${read.detail}` },
+      { cause: read.cause },
     );
   }
+  const text = read.text;
   return await decryptKeystore(text, {
     passphrase: options.passphrase,
     path: options.path,

@@ -47,7 +47,7 @@ export function sameSecret(a: string, b: string): boolean {
  * carry the token from the data directory.
  */
 export function refuseStateChange(request: Request, token: string): string | undefined {
-  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const host = request.headers.get("host") ?? URL.parse(request.url)?.host ?? "";
   const origin = request.headers.get("origin");
   if (origin === null) return "a state change needs an Origin header (it comes from the page)";
   const site = request.headers.get("sec-fetch-site");

@@ -1,10 +1,13 @@
 import { z } from "zod";
+import { quoteValue } from "../internal/mod.ts";
 import {
   isLoopbackAddress,
   isLoopbackHost,
   refuseStateChange,
   SECURITY_HEADERS,
 } from "./_security.ts";
+import { readBody } from "./_read_body.ts";
+import { diffSnapshot } from "./_snapshot_patch.ts";
 import { renderMetrics } from "./render_metrics.ts";
 import type { DashboardAction, DashboardSource, StatusSnapshot } from "./types.ts";
 
@@ -50,12 +53,15 @@ const SECTIONS = [
 
 const pauseBody = z.strictObject({ paused: z.boolean() });
 const MAX_BODY = 4096;
+/** A 4 KiB body on loopback takes microseconds; one still missing after this is not coming. */
+const BODY_TIMEOUT_MS = 5000;
 
 /**
  * The dashboard as a `fetch(Request) => Response` function (Hono's shape;
  * tests call it with `new Request(...)`): the page and its assets, the JSON
  * API (`/api/status`, one path per section such as `/api/deals`), live
- * updates as server-sent events (`/api/events`), Prometheus `/metrics`, and
+ * updates as server-sent events (`/api/events`: a `snapshot` first, then a
+ * `patch` of what changed, see `_snapshot_patch.ts`), Prometheus `/metrics`, and
  * the two state changes (`POST /api/plans/NAME/pause`,
  * `POST /api/deals/DEAL/tasks/ID/stop`), which need the token and the page's own origin.
  * Peers other than loopback, and Host names other than loopback (DNS
@@ -89,8 +95,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   };
   const streams = new Set<() => void>();
 
-  async function route(request: Request): Promise<Response> {
-    const url = new URL(request.url);
+  async function route(request: Request, url: URL): Promise<Response> {
     const path = url.pathname;
     if (request.method === "POST") return await change(request, path);
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -119,9 +124,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     if (refused !== undefined) return text(403, refused);
     if (source.act === undefined) return text(501, "This agent offers no state changes");
     const action = await parseAction(request, path);
-    if (typeof action === "string") {
-      return text(action.startsWith("Cannot find") ? 404 : 400, action);
-    }
+    if ("status" in action) return text(action.status, action.message);
     let result: unknown;
     try {
       result = await source.act(action);
@@ -136,6 +139,8 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
     let timer: ReturnType<typeof setInterval> | undefined;
     let closed = false;
     let busy = false;
+    // what this stream's page holds: after the first snapshot, only the changes are sent
+    let sent: StatusSnapshot | undefined;
     let stop = () => {};
     const encoder = new TextEncoder();
     const periodMs = Math.max(refreshMs, 250);
@@ -153,7 +158,14 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
           if (busy || closed) return; // a slow snapshot never piles up requests
           busy = true;
           try {
-            put(`event: snapshot\ndata: ${JSON.stringify(await snapshot())}\n\n`);
+            const next = await snapshot();
+            if (next === sent) return; // the cached one again: nothing new
+            if (sent === undefined) put(`event: snapshot\ndata: ${JSON.stringify(next)}\n\n`);
+            else {
+              const ops = diffSnapshot(sent, next);
+              if (ops.length > 0) put(`event: patch\ndata: ${JSON.stringify(ops)}\n\n`);
+            }
+            sent = next;
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
             put(`event: failure\ndata: ${JSON.stringify(message)}\n\n`);
@@ -190,14 +202,18 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   return {
     async fetch(request, peer) {
       const remote = "hostname" in peer.remoteAddr ? peer.remoteAddr.hostname : "";
+      // Deno builds the URL from the Host header: a bad one (a port of 20 digits) is no URL
+      const url = URL.parse(request.url);
       let response: Response;
       if (!allowRemote && !isLoopbackAddress(remote)) {
         response = text(403, `Cannot serve "${remote}": the dashboard answers loopback only`);
+      } else if (url === null) {
+        response = text(400, `Cannot serve host ${quoteValue(hostOf(request))}: it is not a host`);
       } else if (!allowRemote && !isLoopbackHost(hostOf(request))) {
         response = text(421, `Cannot serve host "${hostOf(request)}": use http://127.0.0.1`);
       } else {
         try {
-          response = await route(request);
+          response = await route(request, url);
         } catch (error) {
           response = text(500, `Cannot read the agent's status: ${String(error)}`);
         }
@@ -211,36 +227,55 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   };
 }
 
-async function parseAction(request: Request, path: string): Promise<DashboardAction | string> {
+async function parseAction(request: Request, path: string): Promise<DashboardAction | Refusal> {
   const pause = path.match(/^\/api\/plans\/([^/]+)\/pause$/);
   const stop = path.match(/^\/api\/deals\/([^/]+)\/tasks\/([^/]+)\/stop$/);
-  if (pause === null && stop === null) return `Cannot find "${path}"`;
+  if (pause === null && stop === null) return { status: 404, message: `Cannot find "${path}"` };
+  const badPath = {
+    status: 400,
+    message: `Cannot act on ${quoteValue(path)}: the path is not valid percent-encoding`,
+  } as const;
   if (stop !== null) {
-    return {
-      kind: "stop-task",
-      dealId: decodeURIComponent(stop[1]!),
-      taskId: decodeURIComponent(stop[2]!),
-    };
+    const dealId = decodePathPart(stop[1]!);
+    const taskId = decodePathPart(stop[2]!);
+    if (dealId === undefined || taskId === undefined) return badPath;
+    return { kind: "stop-task", dealId, taskId };
   }
+  const plan = decodePathPart(pause![1]!);
+  if (plan === undefined) return badPath;
   if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) {
-    return "Cannot pause a plan: the body must be application/json";
+    return { status: 400, message: "Cannot pause a plan: the body must be application/json" };
   }
-  const raw = await request.text();
-  if (raw.length > MAX_BODY) return `Cannot pause a plan: the body is over ${MAX_BODY} bytes`;
+  const body = await readBody(request, { maxBytes: MAX_BODY, timeoutMs: BODY_TIMEOUT_MS });
+  if (!body.ok) return { status: body.status, message: `Cannot pause a plan: ${body.message}` };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = JSON.parse(body.text);
   } catch {
-    return "Cannot pause a plan: the body is not JSON";
+    return { status: 400, message: "Cannot pause a plan: the body is not JSON" };
   }
-  const body = pauseBody.safeParse(parsed);
-  if (!body.success) return 'Cannot pause a plan: the body must be {"paused": true|false}';
-  return { kind: "pause-plan", plan: decodeURIComponent(pause![1]!), paused: body.data.paused };
+  const paused = pauseBody.safeParse(parsed);
+  if (!paused.success) {
+    return { status: 400, message: 'Cannot pause a plan: the body must be {"paused": true|false}' };
+  }
+  return { kind: "pause-plan", plan, paused: paused.data.paused };
+}
+
+/** Why a state change is refused before it reaches the agent. */
+type Refusal = { status: 400 | 404 | 413; message: string };
+
+/** A path segment decoded, or undefined when its percent-encoding is broken (`%E0%A4%A`). */
+function decodePathPart(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Host header, or the URL's host for a request built in code (tests). */
 function hostOf(request: Request): string {
-  return request.headers.get("host") ?? new URL(request.url).host;
+  return request.headers.get("host") ?? URL.parse(request.url)?.host ?? "";
 }
 
 function json(status: number, value: unknown): Response {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createDashboardHandler } from "./create_dashboard_handler.ts";
 import { emptySnapshot } from "./empty_snapshot.ts";
+import { applySnapshotPatch } from "./_snapshot_patch.ts";
 import type { DashboardAction, DashboardSource } from "./types.ts";
 
 const LOCAL = { remoteAddr: { hostname: "127.0.0.1" } };
@@ -157,15 +158,30 @@ Deno.test("dashboard handler names the problem with a bad state-change request",
   await unsupported.body?.cancel();
 });
 
-Deno.test("dashboard handler streams snapshots as server-sent events until closed", async () => {
+Deno.test("dashboard handler streams a snapshot, then only what changed, until closed", async () => {
   const { handler } = setup();
   const res = await handler.fetch(new Request("http://127.0.0.1/api/events"), LOCAL);
   assert.equal(res.headers.get("content-type"), "text/event-stream");
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while ((text.match(/event: snapshot/g) ?? []).length < 2) text += (await reader.read()).value;
-  const first = JSON.parse(text.split("data: ")[1]!.split("\n")[0]!);
-  assert.equal(first.dealCounts.open, 1);
+  while ((text.match(/event: patch/g) ?? []).length < 2) text += (await reader.read()).value;
+  const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)].map((m) => ({
+    kind: m[1]!,
+    data: JSON.parse(m[2]!),
+  }));
+  assert.equal(events[0]!.kind, "snapshot");
+  assert.equal(events[0]!.data.dealCounts.open, 1);
+  // each patch carries only the change (the time), and rebuilds the source's next snapshot
+  let page = events[0]!.data;
+  for (const event of events.slice(1, 3)) {
+    assert.equal(event.kind, "patch");
+    assert.deepEqual(event.data.map((op: { p: string[] }) => op.p), [["generatedAt"]]);
+    page = applySnapshotPatch(page, event.data);
+  }
+  assert.deepEqual(page, {
+    ...emptySnapshot(page.generatedAt),
+    dealCounts: { open: 1, closed: 0 },
+  });
   handler.close();
   for (;;) if ((await reader.read()).done) break;
 });

@@ -27,6 +27,7 @@ export type {
   GpuReading,
   HardwareStatus,
   MatchVerdict,
+  PeriodEarnings,
   PlanStatus,
   StatusSnapshot,
   TaskStatus,

@@ -149,6 +149,15 @@ function metricFamilies(s: StatusSnapshot): Family[] {
       type: "counter",
       samples: one(s.counters?.dealRacesLost),
     },
+    {
+      name: "sonm_agent_task_requests_refused_total",
+      help: "Consumers' task requests refused since start, by code (their mistakes, not the rig's)",
+      type: "counter",
+      samples: Object.entries(s.counters?.refusedRequests ?? {}).map(([code, value]) => ({
+        labels: { code },
+        value,
+      })),
+    },
     g(
       "sonm_agent_reconcile_duration_seconds",
       "Duration of the last reconcile step",

@@ -103,6 +103,9 @@ export type EarningsPoint = {
   netUsd: number;
 };
 
+/** What the rig earned in a span of time, USD: settled and pending accrued in it, less power. */
+export type PeriodEarnings = { earnedUsd: number; electricityUsd: number; netUsd: number };
+
 /** What the rig earned. */
 export type EarningsStatus = {
   /** Exact totals (decimal strings, 18 decimals). */
@@ -114,6 +117,12 @@ export type EarningsStatus = {
   netUsd: number;
   /** Token wei per USD (the oracle rate the agent last read), or null when unknown. */
   rate: string | null;
+  /** Since midnight, the rig's clock. */
+  today: PeriodEarnings;
+  /** Since Monday 00:00, the rig's clock. */
+  week: PeriodEarnings;
+  /** Now, per hour: the open deals' prices, the electricity they draw, the difference. */
+  perHour: PeriodEarnings;
   series: EarningsPoint[];
 };
 
@@ -142,9 +151,18 @@ export type ConnectivityStatus = {
   addresses?: string[] | undefined;
 };
 
-/** A recent warning or error of the agent. */
+/**
+ * A recent warning or error of the agent, with its repeats: the lines of one
+ * level, component and message in one entry (the newest's time and fields).
+ * A problem that is over (the agent logged that it resolved) is not listed.
+ */
 export type ErrorEntry = {
+  /** The newest line's time (unix ms). */
   at: number;
+  /** The oldest listed line's time (unix ms). */
+  firstAt: number;
+  /** How many lines this entry stands for. */
+  count: number;
   level: "warn" | "error";
   component: string;
   message: string;
@@ -184,6 +202,8 @@ export type AgentCounters = {
   dockerErrors: number;
   warnings: number;
   errors: number;
+  /** Consumers' task requests the rig refused, by code (`policy`, `bad-request`, ...). */
+  refusedRequests?: Record<string, number> | undefined;
   /** Duration of the last reconcile step, seconds, or null before the first. */
   reconcileSeconds: number | null;
   /** Races for a BID lost to another supplier (normal in a busy market, not an error). */

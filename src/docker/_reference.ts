@@ -23,8 +23,26 @@ export type ImageReference = {
 };
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** One path component of a repository name, as Docker's reference grammar has it. */
+export const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** A registry host and optional port. */
+export const REGISTRY = /^[a-zA-Z0-9.-]+(?::\d{1,5})?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
+
+/** Where an image comes from: a local image by its id, or a registry's repository. */
+export type ImageSource =
+  | { kind: "image-id"; imageId: string }
+  | ({ kind: "registry" } & ImageReference);
+
+/**
+ * Parses an image as a task names it: `sha256:<64 hex>` is a local image's
+ * id (`docker images --no-trunc`, run without any registry), anything else a
+ * registry reference ({@linkcode parseImageReference}).
+ */
+export function parseImageSource(ref: string, field = "image"): ImageSource {
+  if (typeof ref === "string" && DIGEST.test(ref)) return { kind: "image-id", imageId: ref };
+  return { kind: "registry", ...parseImageReference(ref, field) };
+}
 
 /** Parses `[registry/]path[:tag][@sha256:hex]`; throws `DockerValidationError`. */
 export function parseImageReference(ref: string, field = "image"): ImageReference {
@@ -55,7 +73,7 @@ export function parseImageReference(ref: string, field = "image"): ImageReferenc
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
     registry = first;
     parts.shift();
-    if (!/^[a-zA-Z0-9.-]+(?::\d{1,5})?$/.test(registry)) {
+    if (!REGISTRY.test(registry)) {
       throw bad(`has an invalid registry "${registry}"`);
     }
   }

@@ -123,6 +123,8 @@ export class DockerValidationError extends DockerError {
   readonly field: string;
   /** The offending value. */
   readonly value: unknown;
+  /** What is wrong with it, without the value ("must be lowercase ..."). */
+  readonly detail: string;
   constructor(a: { what: string; field: string; value: unknown; detail: string }) {
     super(
       `Cannot accept ${a.what}: ${a.field || "(top level)"} ${a.detail}: current value is ${
@@ -131,6 +133,7 @@ export class DockerValidationError extends DockerError {
     );
     this.field = a.field;
     this.value = a.value;
+    this.detail = a.detail;
   }
 }
 

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { parseWith } from "./_zod_error.ts";
+import { imageRuleProblem } from "./image_rule.ts";
 
 /**
  * The rig's image policy. Fields (camelCase): `allowDigests` (exact manifest
- * digests), `allowPatterns` (`registry/path` globs: `*` within one path
- * segment, `**` across segments, e.g. `127.0.0.1:5000/sonm/*` or
- * `docker.io/library/**`), `allowedCapabilities` (what a task may add back
+ * digests, or local image ids), `allowPatterns` (`registry/path` globs: `*`
+ * within one path segment, `**` across segments, e.g. `127.0.0.1:5000/sonm/*`
+ * or `docker.io/library/**`; see {@linkcode imageRuleProblem}), `allowedCapabilities` (what a task may add back
  * after `CapDrop: ALL`), `pull` (`always` asks the registry for tags each
  * time, `missing` uses a local image when present).
  */
@@ -14,7 +15,14 @@ export const imagePolicySchema = z.object({
     z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" and 64 hex digits'),
   )
     .default([]),
-  allowPatterns: z.array(z.string().regex(/^[a-zA-Z0-9.:*_/-]+$/, "must be a registry/path glob"))
+  allowPatterns: z.array(
+    z.string().superRefine((v, ctx) => {
+      const problem = v.startsWith("sha256:")
+        ? "is a digest: put it in allowDigests"
+        : imageRuleProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  )
     .default([]),
   allowedCapabilities: z.array(
     z.string().regex(/^(CAP_)?[A-Z_]{2,32}$/, "must be a capability name"),

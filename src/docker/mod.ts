@@ -162,7 +162,16 @@ export {
   checkImagePolicy,
   type CheckImagePolicyParameters,
   type CheckImagePolicyReturnType,
+  patternNamesRegistry,
+  precheckImage,
+  type PrecheckImageReturnType,
 } from "./check_image_policy.ts";
+export {
+  checkRegistryHost,
+  type CheckRegistryHostParameters,
+  type LookupHost,
+} from "./check_registry_host.ts";
+export { IMAGE_DIGEST, imageRuleProblem } from "./image_rule.ts";
 export {
   startTask,
   type StartTaskErrorType,

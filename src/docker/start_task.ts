@@ -1,8 +1,8 @@
 import type { DockerClient } from "./client.ts";
 import { buildContainerConfig, capName } from "./_container_config.ts";
 import { checkId, containerName, networkName, volumeName } from "./_names.ts";
-import { parseImageReference } from "./_reference.ts";
-import { checkImagePolicy } from "./check_image_policy.ts";
+import { checkImagePolicy, precheckImage } from "./check_image_policy.ts";
+import { checkRegistryHost, type LookupHost } from "./check_registry_host.ts";
 import { createContainer } from "./create_container.ts";
 import { createNetwork } from "./create_network.ts";
 import { createVolume } from "./create_volume.ts";
@@ -13,9 +13,9 @@ import {
   type DockerTimeoutError,
   DockerValidationError,
   type ImageDigestMismatchError,
-  type ImagePolicyError,
+  ImagePolicyError,
 } from "./errors.ts";
-import { type ImagePolicyInput, parseImagePolicy } from "./image_policy.ts";
+import { type ImagePolicy, type ImagePolicyInput, parseImagePolicy } from "./image_policy.ts";
 import { inspectContainer, type PublishedPort } from "./inspect_container.ts";
 import { inspectDistribution } from "./inspect_distribution.ts";
 import { inspectImage } from "./inspect_image.ts";
@@ -42,6 +42,8 @@ export type StartTaskParameters = {
   publishHostIp?: string | undefined;
   /** Called with each pull progress line. */
   onProgress?: ((p: PullProgress) => void) | undefined;
+  /** Resolves a registry's host name (to refuse one on the rig's network). @default {the system's} */
+  lookupHost?: LookupHost | undefined;
   /**
    * Called with the container's id once it is created, before it starts: the
    * caller journals it, so a crash between create and start finds it again.
@@ -59,7 +61,7 @@ export type StartTaskReturnType = {
   /** The deal's scratch volume, when the spec asked for one. */
   volume: string | undefined;
   imageId: string;
-  /** Registry digest the image reference resolved to. */
+  /** Registry digest the image reference resolved to, or the image id of a local image. */
   digest: string;
   /** Host ports on which the spec's ports are published. */
   ports: PublishedPort[];
@@ -78,9 +80,12 @@ export type StartTaskErrorType =
   | DockerTimeoutError;
 
 /**
- * Runs a consumer's task under the deal's limits: validates the spec, resolves
- * the image reference to a registry digest and checks it against the rig's
- * policy before pulling, pulls exactly that digest (with credentials), creates the deal's bridge network and scratch volume, then
+ * Runs a consumer's task under the deal's limits: validates the spec, checks
+ * the image against the rig's policy before any call (a local image allowed
+ * by its id runs without a registry; a registry on the rig's network needs
+ * the allowlist to name it), resolves a registry image to its digest and
+ * checks that before pulling, pulls exactly that digest (with credentials),
+ * creates the deal's bridge network and scratch volume, then
  * creates and starts a hardened container (all capabilities dropped except
  * those the policy allows, no-new-privileges, no privileged mode, no host
  * namespaces or host mounts, no swap) labelled `sonm.agent`, `sonm.deal`,
@@ -106,6 +111,7 @@ export async function startTask(
     registryAuth,
     publishHostIp = "127.0.0.1",
     onProgress,
+    lookupHost,
     onCreated,
     signal,
   }: StartTaskParameters,
@@ -127,34 +133,15 @@ export async function startTask(
     }
   });
 
-  // Image: learn the digest (pinned, local under `pull: missing`, or the registry's
-  // current one), check it against the policy BEFORE pulling, then pull exactly that digest.
-  const ref = parseImageReference(spec.image, "image");
-  const notFound = (e: unknown) => {
-    if (e instanceof DockerApiError && e.isNotFound) return undefined;
-    throw e;
-  };
-  let digest = ref.digest;
-  if (!digest && policy.pull === "missing") {
-    const local = await resolveImageDigest(client, { reference: spec.image, signal })
-      .catch(notFound);
-    // A local image without a registry digest is refused by the policy check below.
-    if (local) checkImagePolicy(policy, { reference: spec.image, digest: local.digest });
-    digest = local?.digest;
-  }
-  digest ??= (await inspectDistribution(client, {
+  const image = await resolveTaskImage(client, {
+    policy,
     reference: spec.image,
-    auth: registryAuth,
+    registryAuth,
+    lookupHost,
+    onProgress,
     signal,
-  })).digest;
-  checkImagePolicy(policy, { reference: spec.image, digest });
-  const pinned = `${ref.name}@${digest}`;
-  const have = await inspectImage(client, { image: pinned, signal }).catch(notFound);
-  if (!have) {
-    await pullImage(client, { reference: pinned, auth: registryAuth, onProgress, signal });
-  }
-  // Checks that the local image really has the digest (ImageDigestMismatchError otherwise).
-  const resolved = await resolveImageDigest(client, { reference: pinned, signal });
+  });
+  const { imageId, digest } = image;
 
   const labels = { [LABEL_AGENT]: agentId, [LABEL_DEAL]: dealId };
   let network: string | undefined;
@@ -180,7 +167,7 @@ export async function startTask(
     agentId,
     dealId,
     taskId,
-    imageId: resolved.imageId,
+    imageId,
     reference: spec.image,
     digest,
     network,
@@ -221,7 +208,7 @@ export async function startTask(
       containerName: name,
       network,
       volume,
-      imageId: resolved.imageId,
+      imageId,
       digest,
       ports: info.ports,
       warnings,
@@ -230,4 +217,69 @@ export async function startTask(
     await removeContainer(client, { id: created.id, force: true }).catch(() => {});
     throw e;
   }
+}
+
+/** What {@linkcode resolveTaskImage} works with. */
+type ResolveTaskImageOptions = {
+  policy: ImagePolicy;
+  reference: string;
+  registryAuth: RegistryAuth | undefined;
+  lookupHost: LookupHost | undefined;
+  onProgress: ((p: PullProgress) => void) | undefined;
+  signal: AbortSignal | undefined;
+};
+
+/**
+ * The task's image, checked against the policy before any registry is asked:
+ * a name nothing in the allowlist could allow is refused before any call; a
+ * local image whose id is allowed runs as it is (no registry: `docker build`
+ * or `docker load` on the rig); otherwise the registry must not be on the
+ * rig's network (unless the allowlist names it), its digest is learned
+ * (pinned, local under `pull: missing`, or the registry's current one),
+ * checked, and exactly that digest pulled.
+ */
+async function resolveTaskImage(
+  client: DockerClient,
+  options: ResolveTaskImageOptions,
+): Promise<{ imageId: string; digest: string }> {
+  const { policy, reference, registryAuth, lookupHost, onProgress, signal } = options;
+  const source = precheckImage(policy, reference);
+  const notFound = (e: unknown) => {
+    if (e instanceof DockerApiError && e.isNotFound) return undefined;
+    throw e;
+  };
+  if (source.kind === "image-id") {
+    const local = await inspectImage(client, { image: source.imageId, signal }).catch(notFound);
+    if (local === undefined) {
+      throw new ImagePolicyError({ reference, detail: "no image with this id is on the rig" });
+    }
+    return { imageId: local.id, digest: local.id };
+  }
+  let digest = source.digest;
+  if (!digest && policy.pull === "missing") {
+    const local = await resolveImageDigest(client, { reference, signal }).catch(notFound);
+    if (local) {
+      // allowed by its id: a local build runs without any registry
+      const verdict = checkImagePolicy(policy, {
+        reference,
+        digest: local.digest,
+        imageId: local.imageId,
+      });
+      if (verdict.allowedBy === "image-id") {
+        return { imageId: local.imageId, digest: local.imageId };
+      }
+      digest = local.digest;
+    }
+  }
+  await checkRegistryHost(policy, { reference, lookupHost });
+  digest ??= (await inspectDistribution(client, { reference, auth: registryAuth, signal })).digest;
+  checkImagePolicy(policy, { reference, digest });
+  const pinned = `${source.name}@${digest}`;
+  const have = await inspectImage(client, { image: pinned, signal }).catch(notFound);
+  if (!have) {
+    await pullImage(client, { reference: pinned, auth: registryAuth, onProgress, signal });
+  }
+  // Checks that the local image really has the digest (ImageDigestMismatchError otherwise).
+  const resolved = await resolveImageDigest(client, { reference: pinned, signal });
+  return { imageId: resolved.imageId, digest };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { parseImageReference } from "./_reference.ts";
+import { parseImageSource } from "./_reference.ts";
+import { DockerValidationError } from "./errors.ts";
 import { parseWith } from "./_zod_error.ts";
 
 const CAPABILITY = /^(CAP_)?[A-Z_]{2,32}$/;
@@ -13,12 +14,17 @@ const CPUSET = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
  * `networkMode`), `readOnlyRootfs`, `capabilities`, `scratchPath`.
  */
 export const taskSpecSchema = z.object({
-  /** `[registry/]name[:tag][@sha256:...]`; it must resolve to a digest the policy allows. */
+  /**
+   * `[registry/]name[:tag][@sha256:...]`, or a local image's id `sha256:<64 hex>`; it must
+   * resolve to a digest or image id the policy allows.
+   */
   image: z.string().superRefine((v, ctx) => {
     try {
-      parseImageReference(v);
+      parseImageSource(v);
     } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message.replace(/^.*?: image /, "") });
+      // the detail alone: the issue's formatter adds the value (once)
+      const detail = e instanceof DockerValidationError ? e.detail : String(e);
+      ctx.addIssue({ code: "custom", message: detail });
     }
   }),
   /** Command (the image's CMD when left out). */

@@ -1,9 +1,9 @@
 /**
  * Helpers every folder shares, written once (as Deno std's `internal/`):
  * turning a schema's issues into problems that name the field and value,
- * quoting untrusted values into messages with bounded work, and the zero
- * address. This folder imports nothing from the rest of src/, so every folder
- * may import it.
+ * quoting untrusted values into messages with bounded work, reading a file
+ * someone named with bounded work, and the zero address. This folder
+ * imports nothing from the rest of src/, so every folder may import it.
  *
  * @example
  * ```ts
@@ -21,4 +21,10 @@ export {
   type IssueProblemsOptions,
 } from "./issue_problems.ts";
 export { quoteValue, type QuoteValueOptions } from "./quote_value.ts";
+export {
+  readBoundedFile,
+  type ReadBoundedFileOptions,
+  type ReadBoundedFileRefusal,
+  type ReadBoundedFileReturnType,
+} from "./read_bounded_file.ts";
 export { ZERO_ADDRESS } from "./zero_address.ts";

@@ -30,7 +30,14 @@ function handler(seen: string[]): TaskRequestHandler {
 }
 
 const sign = (action: "submit" | "status" | "logs" | "stop", args: unknown, expiry = NOW + 60n) =>
-  signRequest(account, domain, { action, dealId: 1n, args: args as never, nonce: 1n, expiry });
+  signRequest(account, domain, {
+    action,
+    dealId: 1n,
+    args: args as never,
+    nonce: 1n,
+    expiry,
+    issuedAt: NOW - 5n,
+  });
 
 Deno.test("dispatchTaskRequest() routes a verified request with its recovered signer", async () => {
   const seen: string[] = [];

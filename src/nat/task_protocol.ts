@@ -29,8 +29,10 @@ export const MAX_REQUEST_BYTES = 128 * 1024;
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 /** The largest binary frame of log output (after a `stream` answer), in bytes. */
 export const MAX_LOG_FRAME_BYTES = 256 * 1024;
-/** The most seconds a request may be valid ahead of now. */
+/** The most seconds a request may be valid ahead of now, and after it was signed. */
 export const MAX_EXPIRY_AHEAD_SECONDS = 3600;
+/** How far ahead of the rig's clock a signer's clock may be, seconds. */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 /** Actions of a deal's consumer. */
 export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward"] as const;
@@ -107,6 +109,11 @@ export const requestEnvelopeSchema = z.strictObject({
   nonce: z.string().regex(UINT, "must be a decimal integer"),
   /** Unix seconds after which the request is refused. */
   expiry: z.string().regex(/^\d{1,20}$/, "must be a decimal integer"),
+  /**
+   * Unix seconds when it was signed: a rig refuses requests signed before its record of
+   * used nonces begins (a state lost or new), so a captured request cannot be replayed.
+   */
+  issuedAt: z.string().regex(/^\d{1,20}$/, "must be a decimal integer"),
   signature: z.string().regex(HEX_SIG, "must be a 65-byte hex signature"),
 });
 export type RequestEnvelope = z.output<typeof requestEnvelopeSchema>;
@@ -122,6 +129,7 @@ export const TASK_REQUEST_TYPES = {
     { name: "payload", type: "bytes32" },
     { name: "nonce", type: "uint256" },
     { name: "expiry", type: "uint64" },
+    { name: "issuedAt", type: "uint64" },
   ],
 } as const;
 
@@ -156,6 +164,8 @@ export type SignRequestParameters<A extends RequestAction> = {
   args: z.input<(typeof actionArgsSchemas)[A]>;
   nonce: bigint;
   expiry: bigint;
+  /** Unix seconds when it is signed. @default {now} */
+  issuedAt?: bigint | undefined;
 };
 
 /**
@@ -170,6 +180,7 @@ export type SignRequestParameters<A extends RequestAction> = {
  * const domain = { chainId: 31337, market: "0x00000000000000000000000000000000000000aa" } as const;
  * const envelope = await signRequest(account, domain, {
  *   action: "status", dealId: 7n, args: {}, nonce: 1n, expiry: 2_000_000_000n,
+ *   issuedAt: 1_999_998_990n,
  * });
  * const verified = await verifyRequest(envelope, domain, { nowSeconds: 1_999_999_000n });
  * assert.equal(verified.signer, account.address);
@@ -181,6 +192,7 @@ export async function signRequest<A extends RequestAction>(
   parameters: SignRequestParameters<A>,
 ): Promise<RequestEnvelope> {
   const args = actionArgsSchemas[parameters.action].parse(parameters.args);
+  const issuedAt = parameters.issuedAt ?? BigInt(Math.floor(Date.now() / 1000));
   const signature = await account.signTypedData({
     domain: typedDomain(domain),
     types: TASK_REQUEST_TYPES,
@@ -191,6 +203,7 @@ export async function signRequest<A extends RequestAction>(
       payload: payloadHash(args),
       nonce: parameters.nonce,
       expiry: parameters.expiry,
+      issuedAt,
     },
   });
   return {
@@ -199,6 +212,7 @@ export async function signRequest<A extends RequestAction>(
     args,
     nonce: parameters.nonce.toString(),
     expiry: parameters.expiry.toString(),
+    issuedAt: issuedAt.toString(),
     signature,
   };
 }
@@ -212,6 +226,8 @@ export type VerifiedRequest<A extends RequestAction = RequestAction> = {
   args: ActionArgs<A>;
   nonce: bigint;
   expiry: bigint;
+  /** Unix seconds when the signer says it signed it (bound by the signature). */
+  issuedAt: bigint;
 };
 
 /** Why a request was refused; the code travels on the wire, the message is for people. */
@@ -225,6 +241,7 @@ export type RefusalCode =
   | "deal-not-open"
   | "unknown-task"
   | "policy"
+  | "bad-request"
   | "over-limits"
   | "unavailable"
   | "internal";
@@ -279,6 +296,21 @@ export async function verifyRequest(
       `request expiry ${expiry} is more than ${MAX_EXPIRY_AHEAD_SECONDS} s ahead`,
     );
   }
+  const issuedAt = BigInt(envelope.issuedAt);
+  if (issuedAt > options.nowSeconds + BigInt(MAX_CLOCK_SKEW_SECONDS)) {
+    throw new RequestRefusedError(
+      "malformed",
+      `request issuedAt ${issuedAt} is ahead of the rig's clock (now ${options.nowSeconds})`,
+    );
+  }
+  if (expiry - issuedAt > BigInt(MAX_EXPIRY_AHEAD_SECONDS)) {
+    throw new RequestRefusedError(
+      "expired",
+      `request is valid for ${
+        expiry - issuedAt
+      } s after it was signed, more than ${MAX_EXPIRY_AHEAD_SECONDS} s`,
+    );
+  }
   const dealId = BigInt(envelope.dealId);
   const nonce = BigInt(envelope.nonce);
   if (dealId >= 2n ** 256n || nonce >= 2n ** 256n) {
@@ -296,6 +328,7 @@ export async function verifyRequest(
         payload: payloadHash(argsResult.data),
         nonce,
         expiry,
+        issuedAt,
       },
       signature: envelope.signature as Hex,
     });
@@ -309,6 +342,7 @@ export async function verifyRequest(
     args: argsResult.data,
     nonce,
     expiry,
+    issuedAt,
   } as VerifiedRequest;
 }
 

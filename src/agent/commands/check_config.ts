@@ -74,7 +74,23 @@ function summarizeConfig(file: string, config: AgentConfig): ConfigSummary {
       gpus: p.resources.gpus,
     })),
     dashboard: config.dashboard.enabled
-      ? `http://${config.dashboard.bind}:${config.dashboard.port}`
+      ? dashboardUrl(config.dashboard.bind, config.dashboard.port)
       : "disabled",
   };
+}
+
+/**
+ * The dashboard's URL for a bind address: an IPv6 address in brackets, as
+ * URLs write it (`http://[::1]:9337`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dashboardUrl } from "./check_config.ts";
+ * assert.equal(dashboardUrl("::1", 9337), "http://[::1]:9337");
+ * assert.equal(dashboardUrl("127.0.0.1", 9337), "http://127.0.0.1:9337");
+ * ```
+ */
+export function dashboardUrl(bind: string, port: number): string {
+  return `http://${bind.includes(":") ? `[${bind}]` : bind}:${port}`;
 }

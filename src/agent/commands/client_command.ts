@@ -48,6 +48,9 @@ import type { PassphraseSource } from "../config/mod.ts";
 import { readInputFile } from "./_read_input_file.ts";
 import { readPassphrase } from "../setup/mod.ts";
 
+/** A task spec is a few lines of YAML (its wire form is at most 128 KiB). */
+const MAX_TASK_FILE_BYTES = 128 * 1024;
+
 /**
  * Who the rig must prove to be: the supplier of the deal, read on chain
  * through `market`, or (an administrator's requests, which concern no deal)
@@ -378,10 +381,11 @@ export async function openClientSession(target: ClientTarget): Promise<ClientSes
  * ```
  */
 export async function readTaskFile(path: string): Promise<ConsumerTaskSpec> {
+  const text = await readInputFile(path, { what: "task file", maxBytes: MAX_TASK_FILE_BYTES });
   let raw: unknown;
   try {
     const { parse: parseYaml } = await import("yaml"); // only submit reads YAML: loaded then
-    raw = parseYaml(await Deno.readTextFile(path));
+    raw = parseYaml(text);
   } catch (cause) {
     throw new ConfigError({
       file: path,

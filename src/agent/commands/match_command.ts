@@ -94,10 +94,13 @@ export async function runMatchCommand(
     if (order === undefined) {
       throw new AgentError(
         `Cannot match ${type} "${id}": no order with that id in "${ordersPath}"`,
+        { badInput: true },
       );
     }
     if (order.type !== type) {
-      throw new AgentError(`Cannot match ${type} "${id}": order "${id}" is a ${order.type}`);
+      throw new AgentError(`Cannot match ${type} "${id}": order "${id}" is a ${order.type}`, {
+        badInput: true,
+      });
     }
     return order;
   };
@@ -174,7 +177,9 @@ export async function runMatchCommand(
 
 function normalizeId(id: string, type: string): string {
   if (!/^(0|[1-9][0-9]*)$/.test(id)) {
-    throw new AgentError(`Cannot match ${type} "${id}": the id must be a decimal integer`);
+    throw new AgentError(`Cannot match ${type} "${id}": the id must be a decimal integer`, {
+      badInput: true,
+    });
   }
   return id;
 }

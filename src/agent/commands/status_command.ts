@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { StatusSnapshot } from "../../dashboard/mod.ts";
 import { loadConfig } from "../config/mod.ts";
 import { readNatStatusFile, toConnectivity } from "../state/mod.ts";
-import { openStatusDatabase, readStatusSnapshot } from "../status/mod.ts";
+import { openStatusDatabase, planSharesOf, readStatusSnapshot } from "../status/mod.ts";
 
 /** Options of {@linkcode runStatusCommand}. */
 export type RunStatusCommandOptions = {
@@ -37,8 +37,14 @@ export async function runStatusCommand(
   const db = openStatusDatabase(join(dataDir, "agent.sqlite"));
   try {
     const nat = await readNatStatusFile(dataDir); // written by the running agent's NAT host
+    const plans = config?.plans ?? [];
     const snapshot = readStatusSnapshot(db, {
       power: config?.power,
+      // this machine is the rig: its threads; its GPUs, as far as the plans name them
+      planShares: planSharesOf(plans, {
+        threads: navigator.hardwareConcurrency,
+        gpuCount: new Set(plans.flatMap((p) => p.resources.gpus)).size,
+      }),
       ...(nat === undefined ? {} : { connectivity: toConnectivity(nat) }),
     });
     return { snapshot, lines: formatStatus(snapshot) };

@@ -7,7 +7,7 @@
  */
 import { parseDocument, visit } from "yaml";
 import type { z } from "zod";
-import { issueProblems } from "../../internal/mod.ts";
+import { issueProblems, readBoundedFile } from "../../internal/mod.ts";
 import { ConfigError, type ConfigProblem } from "../base/mod.ts";
 
 /** A config is a page of settings; anything this large is not one. */
@@ -121,44 +121,32 @@ export function problemsFromIssues(
 }
 
 /**
- * Reads a file of at most `maxBytes` (a larger one is refused before it is
- * read whole), as a {@linkcode ConfigError} naming the file when it is
- * missing, a directory or unreadable.
+ * Reads a file of at most `maxBytes` with bounded work whatever the path is
+ * (see {@linkcode readBoundedFile}: a directory, FIFO or `/dev/zero` is
+ * refused before it is opened, the read is time-boxed), as a
+ * {@linkcode ConfigError} naming the file when it cannot be used. `hints`
+ * go with a missing file; any other refusal asks for a YAML file's path.
  */
 export async function readBoundedText(
   file: string,
-  options: { maxBytes: number; hints?: readonly string[] | undefined },
+  options: {
+    maxBytes: number;
+    hints?: readonly string[] | undefined;
+    timeoutMs?: number | undefined;
+  },
 ): Promise<string> {
-  const refuse = (message: string, cause?: unknown) =>
-    new ConfigError({ file, problems: [{ path: "(file)", message, value: undefined }] }, {
-      cause,
-      hints: options.hints,
-    });
-  let handle: Deno.FsFile;
-  try {
-    handle = await Deno.open(file, { read: true });
-  } catch (cause) {
-    const reason = cause instanceof Deno.errors.NotFound ? "does not exist" : "cannot be read";
-    throw refuse(`${reason}: ${file}`, cause);
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile) throw refuse(`is not a file: ${file}`);
-    if (info.size > options.maxBytes) {
-      throw refuse(`is larger than ${options.maxBytes} bytes: ${file}`);
-    }
-    const bytes = new Uint8Array(info.size);
-    let read = 0;
-    while (read < bytes.length) {
-      const n = await handle.read(bytes.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    return new TextDecoder().decode(bytes.subarray(0, read));
-  } catch (cause) {
-    if (cause instanceof ConfigError) throw cause;
-    throw refuse(`cannot be read: ${file}`, cause);
-  } finally {
-    handle.close();
-  }
+  const { maxBytes, timeoutMs } = options;
+  const read = await readBoundedFile(file, { maxBytes, timeoutMs });
+  if (read.ok) return read.text;
+  const message = read.reason === "missing"
+    ? `does not exist: ${file}`
+    : read.reason === "too-large"
+    ? `is larger than ${maxBytes} bytes: ${file}`
+    : `cannot be used: ${read.detail}: ${file}`;
+  throw new ConfigError({ file, problems: [{ path: "(file)", message, value: undefined }] }, {
+    cause: read.cause,
+    hints: read.reason === "missing"
+      ? options.hints
+      : ["Give the path of a YAML file (sonm-agent init --config FILE writes one)"],
+  });
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { z } from "zod";
+import { imageRuleProblem } from "../../docker/mod.ts";
 import { DECIMAL_PATTERN, parseDurationSeconds, parseSize } from "./units.ts";
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
@@ -211,7 +212,12 @@ const taskRestarts = z.strictObject({
 
 const docker = z.strictObject({
   socket: z.string().min(1).default("/var/run/docker.sock"),
-  allowed_images: z.array(z.string().min(1, "must not be empty")).default([]),
+  allowed_images: z.array(
+    z.string().superRefine((entry, ctx) => {
+      const problem = imageRuleProblem(entry);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ).default([]),
   default_limits: limits.prefault({}),
   task_restarts: taskRestarts.prefault({}),
 }).transform(camelize);

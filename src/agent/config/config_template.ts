@@ -95,8 +95,12 @@ plans:
 # Docker, where consumers' workloads run.
 docker:
   socket: /var/run/docker.sock
-  # Images a consumer may run: by digest (sha256:...), by name@digest, or by
-  # pattern (registry.example.org/team/*). Empty means no image is allowed.
+  # Images a consumer may run: a local image's id or a registry digest
+  # (sha256:...), or a pattern that starts with its registry
+  # (registry.example.org/team/*, docker.io/library/busybox, ** for any public
+  # registry). Empty means no image is allowed. A registry on this rig's own
+  # network (localhost, 10.x, 192.168.x, ...) is allowed only by a pattern
+  # that names it.
   allowed_images: []
   default_limits:                # used where a deal does not say
     cpus: 1                      # CPU share, may be fractional

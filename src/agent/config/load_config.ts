@@ -4,10 +4,16 @@ import type { AgentConfig } from "./config.ts";
 import { parseConfig, type ParseConfigOptions } from "./parse_config.ts";
 
 /** Options of {@linkcode loadConfig}. */
-export type LoadConfigOptions = Omit<ParseConfigOptions, "file">;
+export type LoadConfigOptions = Omit<ParseConfigOptions, "file"> & {
+  /** Give up reading the file after this long, ms (a hung mount). @default {5000} */
+  readTimeoutMs?: number | undefined;
+};
 
 /**
- * Reads and validates a rig config file.
+ * Reads and validates a rig config file. The path is checked before it is
+ * read: a directory, FIFO, device (`/dev/zero`) or socket is refused at once,
+ * at most 256 KiB + 1 byte is ever read, and the read is time-boxed, so a
+ * wrong path (or a reload after `ln -sf /dev/zero rig.yaml`) costs nothing.
  *
  * @throws {ConfigError} when the file is missing, unreadable or invalid
  * @example
@@ -26,10 +32,12 @@ export async function loadConfig(
   path: string,
   options: LoadConfigOptions = {},
 ): Promise<AgentConfig> {
+  const { readTimeoutMs, ...parse } = options;
   const file = resolve(path);
   const text = await readBoundedText(file, {
     maxBytes: MAX_CONFIG_BYTES,
+    timeoutMs: readTimeoutMs,
     hints: ["Write one with: sonm-agent init --config " + path],
   });
-  return parseConfig(text, { ...options, file });
+  return parseConfig(text, { ...parse, file });
 }

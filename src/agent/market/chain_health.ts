@@ -83,6 +83,8 @@ export function createChainHealth(
       };
       if (was.unreachableSince !== undefined) {
         logger.info("chain reachable again", {
+          // drops the poll's failures from the rig owner's list of problems: they are over
+          resolves: "indexer poll failed",
           unreachableMs: now - was.unreachableSince,
           head: state.head,
         });

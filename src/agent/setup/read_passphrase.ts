@@ -2,6 +2,10 @@ import type { PassphraseSource } from "../config/mod.ts";
 import { AgentError } from "../../errors.ts";
 import { ConfigError } from "../base/mod.ts";
 import { type PromptIo, promptPassphrase } from "./_prompt_passphrase.ts";
+import { readBoundedFile } from "../../internal/mod.ts";
+
+/** A passphrase is a line; a file this large is not a passphrase file. */
+const MAX_PASSPHRASE_FILE_BYTES = 64 * 1024;
 
 const DEFAULT_NAMES = { env: "keystore.passphrase_env", file: "keystore.passphrase_file" };
 
@@ -68,18 +72,17 @@ export async function readPassphrase(
     }
     return value;
   }
-  let text: string;
-  try {
-    text = await Deno.readTextFile(source.path);
-  } catch (cause) {
+  const read = await readBoundedFile(source.path, { maxBytes: MAX_PASSPHRASE_FILE_BYTES });
+  if (!read.ok) {
     throw new ConfigError({
       problems: [{
         path: names.file,
-        message: "cannot be read",
+        message: `cannot be read: ${read.detail}`,
         value: source.path,
       }],
-    }, { cause });
+    }, { cause: read.cause });
   }
+  const text = read.text;
   const passphrase = text.replace(/\r?\n$/, "");
   if (passphrase === "") {
     throw new ConfigError({

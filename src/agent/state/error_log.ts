@@ -18,12 +18,19 @@ export type ErrorCounters = {
   rpc: number;
   /** Of those, the ones caused by Docker (the daemon's socket down, an API error, a timeout). */
   docker: number;
+  /**
+   * Consumers' task requests the rig refused, by refusal code (`policy`, `bad-request`, ...):
+   * their mistakes, logged at info, counted here rather than in the rig owner's errors.
+   */
+  refused: Record<string, number>;
 };
 
 /** A logger tap that keeps the agent's warnings and errors. */
 export type ErrorLog = {
   /** Wraps `logger`: every line goes on to it; warnings and errors are also recorded. */
   wrap(logger: Logger, component?: string): Logger;
+  /** Counts a consumer's request the rig refused (see {@linkcode ErrorCounters.refused}). */
+  countRefusal(code: string): void;
   counters(): ErrorCounters;
 };
 
@@ -53,8 +60,10 @@ function blame(message: string, error: unknown): "rpc" | "docker" | undefined {
  * Creates the error log over the `agent_errors` table (migration 0005_dash):
  * warnings and errors are written there (fields redacted as the logger does),
  * keeping the newest `keep` rows, so `sonm-agent status` and the dashboard
- * show them from another process. A failed write is dropped, never thrown:
- * logging must not stop the agent.
+ * show them from another process. An info line with a `resolves` field (the
+ * message of an earlier warning or error of the same component) says that
+ * problem is over: its lines are dropped from the list. A failed write is
+ * dropped, never thrown: logging must not stop the agent.
  *
  * @example
  * ```ts
@@ -69,7 +78,8 @@ function blame(message: string, error: unknown): "rpc" | "docker" | undefined {
  * log.child("tasks").warn("task step failed", {
  *   error: 'Cannot GET "/containers/json": daemon socket "/var/run/docker.sock" failed: connection refused',
  * });
- * assert.deepEqual(errors.counters(), { warn: 1, error: 1, rpc: 1, docker: 1 });
+ * errors.countRefusal("policy");
+ * assert.deepEqual(errors.counters(), { warn: 1, error: 1, rpc: 1, docker: 1, refused: { policy: 1 } });
  * state.close();
  * ```
  */
@@ -79,7 +89,9 @@ export function createErrorLog(db: DatabaseSync, options: CreateErrorLogOptions 
     "INSERT INTO agent_errors (at, level, component, message, fields) VALUES (?, ?, ?, ?, ?)",
   );
   const trim = db.prepare("DELETE FROM agent_errors WHERE id <= ? - ?");
-  const counters: ErrorCounters = { warn: 0, error: 0, rpc: 0, docker: 0 };
+  const resolve = db.prepare("DELETE FROM agent_errors WHERE component = ? AND message = ?");
+  const counters: Omit<ErrorCounters, "refused"> = { warn: 0, error: 0, rpc: 0, docker: 0 };
+  const refused = new Map<string, number>();
 
   function record(level: "warn" | "error", component: string, message: string, f?: LogFields) {
     counters[level]++;
@@ -103,7 +115,17 @@ export function createErrorLog(db: DatabaseSync, options: CreateErrorLogOptions 
   function wrap(logger: Logger, component = "agent"): Logger {
     return {
       debug: (m, f) => logger.debug(m, f),
-      info: (m, f) => logger.info(m, f),
+      info: (m, f) => {
+        logger.info(m, f);
+        // a line saying that an earlier problem is over drops that problem from the list
+        if (typeof f?.resolves === "string") {
+          try {
+            resolve.run(component, f.resolves);
+          } catch {
+            // the database is closing or busy: the list catches up at the next one
+          }
+        }
+      },
       warn: (m, f) => {
         logger.warn(m, f);
         record("warn", component, m, f);
@@ -115,5 +137,9 @@ export function createErrorLog(db: DatabaseSync, options: CreateErrorLogOptions 
       child: (name) => wrap(logger.child(name), `${component}:${name}`),
     };
   }
-  return { wrap, counters: () => ({ ...counters }) };
+  return {
+    wrap,
+    countRefusal: (code) => void refused.set(code, (refused.get(code) ?? 0) + 1),
+    counters: () => ({ ...counters, refused: Object.fromEntries(refused) }),
+  };
 }

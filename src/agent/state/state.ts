@@ -189,3 +189,25 @@ function migrate(db: DatabaseSync, path: string, migrations: readonly Migration[
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * When a migration was applied to this database (unix ms), or undefined when
+ * it was not: when the tables it created began to record.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { migrationAppliedAt, openState } from "./state.ts";
+ * const before = Date.now();
+ * const state = openState({ path: ":memory:" });
+ * assert.ok(migrationAppliedAt(state.db, 1)! >= before);
+ * assert.equal(migrationAppliedAt(state.db, 9999), undefined);
+ * state.close();
+ * ```
+ */
+export function migrationAppliedAt(db: DatabaseSync, version: number): number | undefined {
+  const row = db.prepare("SELECT applied_at FROM schema_migrations WHERE version = ?").get(
+    version,
+  ) as { applied_at: number | bigint } | undefined;
+  return row === undefined ? undefined : Number(row.applied_at);
+}

@@ -7,6 +7,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { migrationAppliedAt } from "./state.ts";
 
 /** A task's state, as the consumer sees it (`TaskStatus.state` of the task protocol). */
 export type TaskState = "starting" | "running" | "exited" | "oom-killed" | "failed" | "stopped";
@@ -94,6 +95,11 @@ export type TasksTable = {
   restart(dealId: bigint, taskId: number, message: string): boolean;
   /** Forgets every task and nonce (a new devnet chain: these deal ids name nothing any more). */
   clear(): void;
+  /**
+   * Unix seconds from which the nonce record is complete: when this state's
+   * `request_nonces` table was created (a lost state's record is gone with it).
+   */
+  noncesRecordedSince(): bigint;
 };
 
 type Row = Record<string, unknown>;
@@ -257,5 +263,10 @@ export function tasksTable(db: DatabaseSync): TasksTable {
     restart: (dealId, taskId, message) =>
       Number(q.restart.run(message, dealId, taskId).changes) > 0,
     clear: () => transaction(() => db.exec("DELETE FROM tasks; DELETE FROM request_nonces")),
+    noncesRecordedSince: () =>
+      BigInt(Math.floor((migrationAppliedAt(db, NONCES_MIGRATION) ?? Date.now()) / 1000)),
   };
 }
+
+/** The migration that created `request_nonces` (0008_workloads). */
+const NONCES_MIGRATION = 8;

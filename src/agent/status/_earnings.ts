@@ -1,5 +1,5 @@
 import { formatTokenAmount } from "../../chain/mod.ts";
-import type { EarningsPoint, EarningsStatus } from "../../dashboard/mod.ts";
+import type { EarningsPoint, EarningsStatus, PeriodEarnings } from "../../dashboard/mod.ts";
 
 const WAD = 10n ** 18n;
 
@@ -13,6 +13,11 @@ export type EarningsDeal = {
   endTime: bigint;
   lastBillTime: bigint;
   open: boolean;
+  /**
+   * The part of the rig the deal's plan sells (0-1: its GPUs' or cores' share), for its
+   * share of the load power. @default {1: the whole rig}
+   */
+  share?: number | undefined;
 };
 
 /** One bill: tokens paid to the supplier at unix second `t`. */
@@ -29,6 +34,9 @@ export type EarningsInput = {
   /** Unix seconds from which electricity counts (the agent's first run). */
   since: number;
   power: { idleWatts: number; loadWatts: number; pricePerKwh: number };
+  /** Unix seconds when today and this week began (the rig's clock). @default {24 h and 7 days ago} */
+  dayStart?: number | undefined;
+  weekStart?: number | undefined;
   /** Most points in the series (bills are bucketed beyond it). @default {300} */
   maxPoints?: number | undefined;
 };
@@ -57,9 +65,12 @@ export function tokensToUsd(tokens: bigint, rate: bigint | undefined): number {
  * The rig's earnings: settled (billed, from the bills), pending (accrued
  * since each open deal's last bill, at its price, as the next bill would pay
  * it: `price * seconds * rate / 1e18`, capped at a forward deal's end), the
- * electricity spent since `since` (idle watts always, load watts while any
- * deal is open) and the net profit; plus a cumulative series for a chart,
- * one point per bill (bucketed to `maxPoints`) and one for `now`.
+ * electricity spent since `since` (idle watts always, plus the rest up to
+ * load watts in proportion to the part of the rig the open deals bought) and
+ * the net profit; what today and this week earned (settled and pending
+ * accrued in them, less their electricity) and the rate now per hour; plus a
+ * cumulative series for a chart, one point per bill (bucketed to
+ * `maxPoints`) and one for `now`.
  *
  * @example
  * ```ts
@@ -112,8 +123,23 @@ export function computeEarnings(input: EarningsInput): EarningsResult {
   const settledTokens = bills.reduce((sum, b) => sum + b.paid, 0n);
   const busy = busyIntervals(deals, billsByDeal, now);
   const electricity = (t: number) => electricityUsd(power, since, t, busy);
+  const sortedBills = [...bills].sort((a, b) => a.t - b.t);
+  /** Settled and pending USD at `t` (what the rig had earned by then). */
+  const earnedAt = (t: number): number => {
+    let settled = 0n;
+    for (const b of sortedBills) if (b.t <= t) settled += b.paid;
+    let pendingWei = 0n;
+    for (const deal of deals) pendingWei += pendingAt(deal, t);
+    return tokensToUsd(settled, rate) + Number(pendingWei) / 1e18;
+  };
+  const period = (start: number): PeriodEarnings => {
+    const from = Math.min(start, now);
+    const earnedUsd = earnedAt(now) - earnedAt(from);
+    const electricityUsd = electricity(now) - electricity(Math.max(from, since));
+    return { earnedUsd, electricityUsd, netUsd: earnedUsd - electricityUsd };
+  };
 
-  const sorted = [...bills].sort((a, b) => a.t - b.t);
+  const sorted = sortedBills;
   const series: EarningsPoint[] = [];
   let cumulative = 0n;
   let next = 0;
@@ -147,6 +173,10 @@ export function computeEarnings(input: EarningsInput): EarningsResult {
   const settledUsd = tokensToUsd(settledTokens, rate);
   const pendingUsd = Number(pendingUsdWei) / 1e18;
   const spent = electricity(now);
+  const running = deals.filter((d) => d.open && (d.duration === 0n || Number(d.endTime) > now));
+  const earningPerHour = running.reduce((sum, d) => sum + Number(d.price * 3600n) / 1e18, 0);
+  const powerPerHour = wattsAt(power, running.reduce((sum, d) => sum + (d.share ?? 1), 0)) /
+    1000 * power.pricePerKwh;
   return {
     settledTokens: formatTokenAmount(settledTokens),
     pendingTokens: formatTokenAmount(pendingTokens),
@@ -154,6 +184,13 @@ export function computeEarnings(input: EarningsInput): EarningsResult {
     pendingUsd,
     electricityUsd: spent,
     netUsd: settledUsd + pendingUsd - spent,
+    today: period(input.dayStart ?? now - 86_400),
+    week: period(input.weekStart ?? now - 7 * 86_400),
+    perHour: {
+      earnedUsd: earningPerHour,
+      electricityUsd: powerPerHour,
+      netUsd: earningPerHour - powerPerHour,
+    },
     series,
     pendingByDeal,
   };
@@ -180,38 +217,59 @@ function pointTimes(times: number[], start: number, now: number, maxPoints: numb
   return start < now ? [start, ...picked, now] : [now];
 }
 
-/** Merged [from, to] spans (unix s) when at least one deal was open. */
+/** A span (unix s) in which a deal was open, with the part of the rig it bought. */
+type BusySpan = { from: number; to: number; share: number };
+
+/** The spans in which each deal was open (a closed one until its last bill). */
 function busyIntervals(
   deals: readonly EarningsDeal[],
   billsByDeal: Map<bigint, number[]>,
   now: number,
-): [number, number][] {
-  const spans = deals.map((d): [number, number] => {
+): BusySpan[] {
+  return deals.map((d): BusySpan => {
     const start = Number(d.startTime);
-    if (d.open) return [start, d.duration > 0n ? Math.min(now, Number(d.endTime)) : now];
-    return [start, Math.max(start, billsByDeal.get(d.id)?.at(-1) ?? Number(d.lastBillTime))];
-  }).sort((a, b) => a[0] - b[0]);
-  const merged: [number, number][] = [];
-  for (const [from, to] of spans) {
-    const last = merged.at(-1);
-    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
-    else merged.push([from, to]);
-  }
-  return merged;
+    const share = Math.min(1, Math.max(0, d.share ?? 1));
+    if (d.open) {
+      return { from: start, to: d.duration > 0n ? Math.min(now, Number(d.endTime)) : now, share };
+    }
+    const last = Math.max(start, billsByDeal.get(d.id)?.at(-1) ?? Number(d.lastBillTime));
+    return { from: start, to: last, share };
+  });
 }
 
-/** USD of electricity from `since` to `t`: idle watts always, load watts while busy. */
+/** Watts drawn when `share` of the rig is sold: idle always, the rest up to load for the share. */
+function wattsAt(power: EarningsInput["power"], share: number): number {
+  const sold = Math.min(1, Math.max(0, share));
+  return power.idleWatts + Math.max(0, power.loadWatts - power.idleWatts) * sold;
+}
+
+/**
+ * USD of electricity from `since` to `t`: idle watts always, plus the rest up to load watts
+ * in proportion to the part of the rig sold at each moment (the open deals' shares, at most all).
+ */
 function electricityUsd(
   power: EarningsInput["power"],
   since: number,
   t: number,
-  busy: [number, number][],
+  busy: readonly BusySpan[],
 ): number {
   if (t <= since) return 0;
-  let busySeconds = 0;
-  for (const [from, to] of busy) {
-    busySeconds += Math.max(0, Math.min(to, t) - Math.max(from, since));
+  // sweep the spans' edges inside [since, t]: the share sold changes only there
+  const edges: [number, number][] = [];
+  for (const span of busy) {
+    const from = Math.max(span.from, since);
+    const to = Math.min(span.to, t);
+    if (to > from && span.share > 0) edges.push([from, span.share], [to, -span.share]);
   }
-  const joules = power.idleWatts * (t - since - busySeconds) + power.loadWatts * busySeconds;
+  edges.sort((a, b) => a[0] - b[0]);
+  let joules = 0;
+  let share = 0;
+  let at = since;
+  for (const [when, change] of edges) {
+    joules += wattsAt(power, share) * (when - at);
+    share += change;
+    at = when;
+  }
+  joules += wattsAt(power, share) * (t - at);
   return joules / 3.6e6 * power.pricePerKwh;
 }

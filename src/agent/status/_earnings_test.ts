@@ -115,3 +115,56 @@ Deno.test("tokensToUsd() divides by the rate and is 0 without one", () => {
   assert.equal(tokensToUsd(5n * WAD, 2n * WAD), 2.5);
   assert.equal(tokensToUsd(5n * WAD, undefined), 0);
 });
+
+Deno.test("computeEarnings() charges idle watts always and the load only for the part of the rig sold", () => {
+  // idle 50 W, full load 150 W, 1 USD/kWh; a plan selling 1 of 2 cores, open for the 2nd hour
+  const power = { idleWatts: 50, loadWatts: 150, pricePerKwh: 1 };
+  const r = computeEarnings({
+    deals: [deal({ startTime: 3600n, lastBillTime: 3600n, share: 0.5 })],
+    bills: [],
+    rate: WAD,
+    now: 7200,
+    since: 0,
+    power,
+  });
+  // 1 h idle (50 Wh) + 1 h at 50 + 100 x 0.5 W (100 Wh): 0.15 USD, not 50 + 150 Wh = 0.2
+  assert.ok(Math.abs(r.electricityUsd - 0.15) < 1e-9, String(r.electricityUsd));
+  assert.ok(Math.abs(r.perHour.electricityUsd - 0.1) < 1e-9, String(r.perHour.electricityUsd));
+  // two half-rig deals at once draw the full load; shares never count past the whole rig
+  const both = computeEarnings({
+    deals: [
+      deal({ id: 1n, startTime: 0n, share: 0.5 }),
+      deal({ id: 2n, startTime: 0n, share: 0.5 }),
+      deal({ id: 3n, startTime: 0n, share: 0.5 }),
+    ],
+    bills: [],
+    rate: WAD,
+    now: 3600,
+    since: 0,
+    power,
+  });
+  assert.ok(Math.abs(both.electricityUsd - 0.15) < 1e-9, String(both.electricityUsd));
+});
+
+Deno.test("computeEarnings() tells what today and this week earned, and the rate per hour now", () => {
+  const day = 86_400;
+  // 0.36 USD/h since the start of the week; billed at the start of today; 2 h into today
+  const r = computeEarnings({
+    deals: [deal({ startTime: 0n, lastBillTime: BigInt(3 * day) })],
+    bills: [{ dealId: 1n, paid: 3n * 24n * 36n * WAD / 100n, t: 3 * day }],
+    rate: WAD,
+    now: 3 * day + 7200,
+    since: 0,
+    dayStart: 3 * day,
+    weekStart: 0,
+    power: { idleWatts: 100, loadWatts: 100, pricePerKwh: 0.5 },
+  });
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-6, `${a} != ${b}`);
+  close(r.today.earnedUsd, 0.72); // 2 h at 0.36 (pending)
+  close(r.today.electricityUsd, 0.1); // 2 h at 100 W, 0.5 USD/kWh
+  close(r.today.netUsd, 0.62);
+  close(r.week.earnedUsd, 0.36 * 74); // settled 72 h + pending 2 h
+  close(r.perHour.earnedUsd, 0.36);
+  close(r.perHour.electricityUsd, 0.05);
+  close(r.perHour.netUsd, 0.31);
+});

@@ -10,6 +10,8 @@ import type {
 } from "../../dashboard/mod.ts";
 import type { ChainHealthState } from "../market/mod.ts";
 import { type ErrorLog, writeStatusMeta } from "../state/mod.ts";
+import type { PlanConfig } from "../config/mod.ts";
+import { planSharesOf } from "./plan_shares.ts";
 import { openStatusDatabase, readStatusSnapshot } from "./status_snapshot.ts";
 
 /** What the dashboard source reads from the running agent. */
@@ -51,6 +53,8 @@ export type DashboardSourceOptions = {
   refreshMs?: number | undefined;
   /** The longest a background read may take before it is given up, ms. @default {10000} */
   readTimeoutMs?: number | undefined;
+  /** The plans, for the part of the rig (and of its load power) each deal bought. */
+  plans?: readonly Pick<PlanConfig, "name" | "resources">[] | undefined;
 };
 
 /** The dashboard's source over the running agent, plus `close()` for its connection. */
@@ -84,6 +88,10 @@ export function createDashboardSource(
   const { refreshMs = 60_000, readTimeoutMs = 10_000 } = options;
   const now = components.now ?? (() => Date.now());
   const closing = new AbortController();
+  const planShares = options.plans === undefined ? undefined : planSharesOf(options.plans, {
+    threads: options.hardware?.cpu.threads ?? navigator.hardwareConcurrency,
+    gpuCount: options.hardware?.gpus.length ?? 0,
+  });
   let readDb: DatabaseSync | undefined;
   let rate: bigint | undefined;
   let gpus: GpuReading[] = [];
@@ -122,6 +130,7 @@ export function createDashboardSource(
       return readStatusSnapshot(readDb, {
         now,
         power: options.power,
+        planShares,
         address: options.address,
         hardware: options.hardware,
         ...(rate === undefined ? {} : { rate }),
@@ -141,6 +150,7 @@ export function createDashboardSource(
           dockerErrors: counters.docker,
           warnings: counters.warn,
           errors: counters.error,
+          refusedRequests: counters.refused,
           reconcileSeconds: components.reconcileSeconds?.() ?? null,
           dealRacesLost: components.dealRacesLost?.() ?? 0,
         },

@@ -10,6 +10,7 @@ export {
   type DashboardSourceComponents,
   type DashboardSourceOptions,
 } from "./dashboard_source.ts";
+export { planSharesOf } from "./plan_shares.ts";
 export {
   openStatusDatabase,
   readStatusSnapshot,

@@ -32,6 +32,11 @@ export type ReadStatusSnapshotOptions = {
   now?: (() => number) | undefined;
   /** The config's `power`, for the net profit. @default {all zero} */
   power?: { idleWatts: number; loadWatts: number; pricePerKwh: string } | undefined;
+  /**
+   * The part of the rig each plan sells (0-1, by plan name): a deal draws that share of
+   * the load power. @default {a plan not listed is the whole rig}
+   */
+  planShares?: ReadonlyMap<string, number> | undefined;
   /** The oracle rate (token wei per USD). @default {the one the agent last recorded} */
   rate?: bigint | undefined;
   /** The chain head and when the agent last heard the chain. @default {the one the agent last recorded} */
@@ -135,8 +140,15 @@ export function readStatusSnapshot(
   const bills = billsOf(db, new Set(mine.map((d) => d.id)));
   // chain time may run ahead of the clock (a devnet's evm_increaseTime): bills are in chain time
   const nowSeconds = Math.max(Math.floor(now / 1000), latestBlockTime(db));
+  const { dayStart, weekStart } = periodStarts(nowSeconds);
   const earnings = computeEarnings({
-    deals: mine.map((d) => ({ ...d, open: d.status === "ACCEPTED" })),
+    deals: mine.map((d) => {
+      const plan = planOf(d.askId);
+      const share = plan === undefined ? undefined : options.planShares?.get(plan);
+      return { ...d, open: d.status === "ACCEPTED", ...(share === undefined ? {} : { share }) };
+    }),
+    dayStart,
+    weekStart,
     bills,
     rate,
     now: nowSeconds,
@@ -372,19 +384,54 @@ function readTasks(
   });
 }
 
+/** Unix seconds of the last midnight and of Monday 00:00 before `nowSeconds`, the rig's clock. */
+function periodStarts(nowSeconds: number): { dayStart: number; weekStart: number } {
+  const now = new Date(nowSeconds * 1000);
+  const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const monday = new Date(midnight);
+  monday.setDate(midnight.getDate() - (midnight.getDay() + 6) % 7);
+  return { dayStart: midnight.getTime() / 1000, weekStart: monday.getTime() / 1000 };
+}
+
+/**
+ * The newest warnings and errors, repeats grouped (one entry per level,
+ * component and message, newest first), at most `limit` entries. The table
+ * keeps the newest lines only; a resolved problem's lines were dropped.
+ */
 function readErrors(db: DatabaseSync, limit: number): ErrorEntry[] {
   if (!hasTable(db, "agent_errors")) return [];
   const rows = db.prepare("SELECT * FROM agent_errors ORDER BY id DESC LIMIT ?").all(
-    limit,
+    ERROR_ROWS_READ,
   ) as SqlRow[];
-  return rows.map((r) => ({
-    at: Number(r.at),
-    level: r.level === "error" ? "error" : "warn",
-    component: String(r.component),
-    message: String(r.message),
-    fields: parseObject(String(r.fields)),
-  }));
+  const groups = new Map<string, ErrorEntry>();
+  for (const r of rows) {
+    const level = r.level === "error" ? "error" : "warn";
+    const component = String(r.component);
+    const message = String(r.message);
+    const key = JSON.stringify([level, component, message]);
+    const at = Number(r.at);
+    const seen = groups.get(key);
+    if (seen !== undefined) {
+      seen.count++;
+      seen.firstAt = Math.min(seen.firstAt, at);
+      continue;
+    }
+    if (groups.size >= limit) continue;
+    groups.set(key, {
+      at,
+      firstAt: at,
+      count: 1,
+      level,
+      component,
+      message,
+      fields: parseObject(String(r.fields)),
+    });
+  }
+  return [...groups.values()];
 }
+
+/** The error log keeps its newest 200 lines: all of them are read to group the repeats. */
+const ERROR_ROWS_READ = 500;
 
 function parseObject(text: string): Record<string, unknown> {
   try {

@@ -77,7 +77,12 @@ export function createAdminActions(
   }
 
   function taskOf(dealId: bigint, taskId: number | undefined): TaskRow {
-    const row = taskId === undefined ? tasks.latest(dealId) : tasks.get(dealId, taskId);
+    // a deal id may have 78 digits (uint256); the journal's are int64: a larger one has no task
+    const row = dealId > MAX_INT64
+      ? undefined
+      : taskId === undefined
+      ? tasks.latest(dealId)
+      : tasks.get(dealId, taskId);
     if (row === undefined) {
       throw new RequestRefusedError(
         "unknown-task",
@@ -188,6 +193,9 @@ export function dashboardAct(
     return await actions.prepare(request, "dashboard")();
   };
 }
+
+/** The largest deal id the tasks journal can hold (sqlite's INTEGER). */
+const MAX_INT64 = 2n ** 63n - 1n;
 
 function parseId(value: string, what: string, maxDigits: number): bigint {
   if (!new RegExp(`^\\d{1,${maxDigits}}$`).test(value)) {

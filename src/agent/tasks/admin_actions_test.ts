@@ -164,3 +164,21 @@ Deno.test("dashboardAct() maps the page's actions onto the admin actions", async
     state.close();
   }
 });
+
+Deno.test("createAdminActions() answers a deal id past int64 as a deal with no task, not a bind error", async () => {
+  const { state, actions } = setup();
+  try {
+    for (const dealId of [2n ** 63n, 10n ** 77n]) {
+      assert.throws(
+        () => actions.prepare({ kind: "stop-task", dealId }, "0xadmin"),
+        refusedWith("unknown-task", new RegExp(`^deal ${dealId} has no task yet$`)),
+      );
+    }
+    await assert.rejects(
+      dashboardAct(actions)({ kind: "stop-task", dealId: "9223372036854775808", taskId: "1" }),
+      refusedWith("unknown-task", /^deal 9223372036854775808 has no task 1$/),
+    );
+  } finally {
+    state.close();
+  }
+});

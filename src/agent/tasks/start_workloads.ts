@@ -39,6 +39,8 @@ export type StartWorkloadsOptions = {
    * They are forgotten and removed before the first task step. @default {false}
    */
   freshChain?: boolean | undefined;
+  /** Told the code of each consumer or admin request the handler refused (for `/metrics`). */
+  onRefused?: ((code: string) => void) | undefined;
 };
 
 /** The running deal -> task side of the agent. */
@@ -129,6 +131,7 @@ export function startWorkloads(
     admins: () => config.admins,
     adminActions: admin,
     onChange: () => raise("tasks"),
+    onRefused: options.onRefused,
   });
   if (options.freshChain === true) {
     runtime.tasks.clear();

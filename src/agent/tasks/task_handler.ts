@@ -19,6 +19,7 @@ import {
   stopTaskRow,
 } from "./admin_actions.ts";
 import { killPoint } from "../base/mod.ts";
+import { quoteValue } from "../../internal/mod.ts";
 import type { TaskRuntime } from "./task_runtime.ts";
 import { FINISHED_TASK_STATES, type TaskRow } from "../state/mod.ts";
 
@@ -39,6 +40,18 @@ export type TaskHandlerOptions = {
    * step converges what the request started.
    */
   onChange?: (() => void) | undefined;
+  /**
+   * Unix seconds from which the state's record of used nonces is complete (when its
+   * `request_nonces` table was created): a request signed before it may have been used
+   * with a state that was lost, so it is refused.
+   * @default {the tasks table's `noncesRecordedSince()`}
+   */
+  signedSince?: bigint | undefined;
+  /**
+   * Told the code of each refusal (`policy`, `bad-request`, `replay`, ...): the consumer's
+   * mistakes, counted for `/metrics` rather than logged as the rig's errors.
+   */
+  onRefused?: ((code: RequestRefusedError["code"]) => void) | undefined;
 };
 
 /**
@@ -51,9 +64,13 @@ export type TaskHandlerOptions = {
  *    index) and this rig's, and the signer is the deal's consumer; admin
  *    actions: the signer is in `admins`;
  * 3. its nonce is new for the signer (nonces persist in sqlite: a replay after
- *    a restart is refused too);
- * 4. submit: the spec fits the plan the deal bought and its image may pass the
- *    rig's policy, and the deal has no running task.
+ *    a restart is refused too), and it was signed after the state's record of
+ *    nonces began (`signedSince`: a state lost or new cannot vouch for older
+ *    requests, so one captured before is refused, not replayed);
+ * 4. submit: its image is a valid name that an entry of the rig's allowlist
+ *    could allow (checked before anything is journaled or any registry is
+ *    asked: `bad-request`, `policy`), the spec fits the plan the deal bought,
+ *    and the deal has no running task.
  *
  * A refusal throws {@linkcode RequestRefusedError} and changes nothing. An
  * accepted submit is journaled (nonce and task row in one transaction) before
@@ -78,6 +95,7 @@ export function createTaskHandler(
   const nowSeconds = options.nowSeconds ??
     (() => BigInt(Math.floor(runtime.clock.now() / 1000)));
   const changed = () => options.onChange?.();
+  const signedSince = options.signedSince ?? tasks.noncesRecordedSince();
 
   function checkFresh(request: VerifiedRequest) {
     const now = nowSeconds();
@@ -88,6 +106,13 @@ export function createTaskHandler(
       throw new RequestRefusedError(
         "replay",
         `nonce ${request.nonce} of ${request.signer} was used before`,
+      );
+    }
+    if (request.issuedAt < signedSince) {
+      throw new RequestRefusedError(
+        "expired",
+        `request was signed at ${request.issuedAt}, before this rig's record of used nonces ` +
+          `begins (${signedSince}): sign it again`,
       );
     }
   }
@@ -137,7 +162,7 @@ export function createTaskHandler(
     return row;
   }
 
-  return {
+  const handler: TaskRequestHandler = {
     async submit(request, signal): Promise<TaskStatus> {
       const deal = await consumerDeal(request, signal);
       if (runtime.faults.lostDeals().has(deal.id)) {
@@ -148,6 +173,9 @@ export function createTaskHandler(
         );
       }
       const plan = runtime.planOfDeal(deal);
+      // the image before anything: an invalid name or one the allowlist cannot allow changes
+      // nothing, journals nothing and asks no registry (the consumer's mistake, not the rig's)
+      precheckTaskImage(runtime, request.args.spec.image);
       runtime.specFor(plan, request.args.spec); // refuses a spec over the plan's limits
       const current = tasks.latest(deal.id);
       if (current !== undefined && !FINISHED_TASK_STATES.has(current.state)) {
@@ -170,7 +198,10 @@ export function createTaskHandler(
         }
         if (error instanceof DockerValidationError) {
           tasks.undoAccept(record(request), taskId);
-          throw new RequestRefusedError("over-limits", error.message);
+          throw new RequestRefusedError(
+            error.field === "image" ? "bad-request" : "over-limits",
+            error.message,
+          );
         }
         return runtime.statusOf(tasks.get(deal.id, taskId!) ?? row);
       } finally {
@@ -264,6 +295,49 @@ export function createTaskHandler(
       }
     },
   };
+  return options.onRefused === undefined ? handler : countRefusals(handler, options.onRefused);
+}
+
+/** The handler with each refusal's code told to `onRefused` (the refusal still goes on). */
+function countRefusals(
+  handler: TaskRequestHandler,
+  onRefused: (code: RequestRefusedError["code"]) => void,
+): TaskRequestHandler {
+  const seen = (error: unknown): never => {
+    if (error instanceof RequestRefusedError) onRefused(error.code);
+    throw error;
+  };
+  return {
+    submit: (request, signal) => handler.submit(request, signal).catch(seen),
+    status: (request, signal) => handler.status(request, signal).catch(seen),
+    async *logs(request, signal) {
+      try {
+        yield* handler.logs(request, signal);
+      } catch (error) {
+        seen(error);
+      }
+    },
+    stop: (request, signal) => handler.stop(request, signal).catch(seen),
+    forward: (request, signal) => handler.forward(request, signal).catch(seen),
+    admin: (request, signal) => handler.admin(request, signal).catch(seen),
+  };
+}
+
+/**
+ * Refuses a task's image before it is journaled: an invalid name is a bad
+ * request (the name quoted once), one that no entry of the rig's allowlist
+ * could allow is refused by policy. No I/O.
+ */
+function precheckTaskImage(runtime: TaskRuntime, image: string): void {
+  try {
+    runtime.precheckImage(image);
+  } catch (error) {
+    if (error instanceof DockerValidationError) {
+      throw new RequestRefusedError("bad-request", `image ${quoteValue(image)} ${error.detail}`);
+    }
+    if (error instanceof ImagePolicyError) throw new RequestRefusedError("policy", error.message);
+    throw error;
+  }
 }
 
 /** What `status` answers for a deal with no task yet. */

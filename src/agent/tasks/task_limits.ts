@@ -1,4 +1,4 @@
-import type { ImagePolicyInput, TaskSpecInput } from "../../docker/mod.ts";
+import { IMAGE_DIGEST, type ImagePolicyInput, type TaskSpecInput } from "../../docker/mod.ts";
 import { type ConsumerTaskSpec, RequestRefusedError } from "../../nat/mod.ts";
 import type { AgentConfig, PlanConfig } from "../config/mod.ts";
 
@@ -107,8 +107,10 @@ function planGpus(
 
 /**
  * The rig's image policy from `docker.allowed_images`: entries `sha256:<hex>`
- * allow that exact manifest digest, every other entry is a `registry/path`
- * glob. An empty list allows nothing.
+ * allow the local image with that id (run without a registry) or the image
+ * with that registry manifest digest; every other entry is a `registry/path`
+ * glob (a registry on the rig's network only when the glob names it). An
+ * empty list allows nothing, and nothing is asked of any registry.
  *
  * @example
  * ```ts
@@ -121,10 +123,9 @@ function planGpus(
  * ```
  */
 export function imagePolicyOf(allowedImages: readonly string[]): ImagePolicyInput {
-  const digest = /^sha256:[0-9a-f]{64}$/;
   return {
-    allowPatterns: allowedImages.filter((i) => !digest.test(i)),
-    allowDigests: allowedImages.filter((i) => digest.test(i)),
+    allowPatterns: allowedImages.filter((i) => !IMAGE_DIGEST.test(i)),
+    allowDigests: allowedImages.filter((i) => IMAGE_DIGEST.test(i)),
     // a digest already pulled is reused; the policy is checked on the digest either way
     pull: "missing",
   };

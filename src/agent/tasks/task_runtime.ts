@@ -5,7 +5,11 @@ import {
   type DockerClient,
   DockerSocketError,
   DockerTimeoutError,
+  DockerValidationError,
   findTasks,
+  ImagePolicyError,
+  parseImagePolicy,
+  precheckImage,
   type RegistryAuth,
   removeContainer,
   startTask,
@@ -75,6 +79,11 @@ export type TaskRuntime = {
   planOfDeal(deal: Pick<DealState, "id" | "askId">): PlanConfig;
   /** The runtime spec for a consumer spec on a plan (refuses over-limit specs). */
   specFor(plan: PlanConfig, spec: ConsumerTaskSpec): ReturnType<typeof taskSpecForDeal>;
+  /**
+   * Checks an image against the rig's allowlist as it is now, before any call:
+   * `DockerValidationError` for an invalid name, `ImagePolicyError` when no entry could allow it.
+   */
+  precheckImage(image: string): void;
   /**
    * Starts a journaled task (state `starting`): removes a half-made container
    * of an earlier attempt, starts the container under the plan's limits,
@@ -164,6 +173,10 @@ export function createTaskRuntime(
     }
     return plan;
   }
+
+  const precheck = (image: string) => {
+    precheckImage(parseImagePolicy(imagePolicyOf(dockerConfig().allowedImages)), image);
+  };
 
   const specFor = (plan: PlanConfig, spec: ConsumerTaskSpec) =>
     taskSpecForDeal(plan, spec, { defaultLimits: dockerConfig().defaultLimits, rigGpus });
@@ -258,7 +271,13 @@ export function createTaskRuntime(
         message: `cannot start: ${errorText(error)}`,
         at: clock.now(),
       });
-      logger.error("cannot start task", { dealId, taskId, error: errorText(error) });
+      // an image the policy refuses is the consumer's mistake, not the rig's: info, not error
+      const theirs = error instanceof ImagePolicyError || error instanceof DockerValidationError;
+      (theirs ? logger.info : logger.error).call(logger, "cannot start task", {
+        dealId,
+        taskId,
+        error: errorText(error),
+      });
       await removeLeftovers(row).catch(() => {});
       throw error;
     }
@@ -330,6 +349,7 @@ export function createTaskRuntime(
     openDeal,
     planOfDeal,
     specFor,
+    precheckImage: precheck,
     start,
     stop,
     statusOf,

@@ -27,7 +27,12 @@
     return node;
   }
 
-  const usd = (v) => "$" + (Math.abs(v) >= 100 ? v.toFixed(2) : v.toFixed(4));
+  // the sign before the currency ("-$0.0009"); a value that rounds to zero has none
+  const usd = (v) => {
+    const digits = Math.abs(v) >= 100 ? 2 : 4;
+    const text = Math.abs(v).toFixed(digits);
+    return (v < 0 && Number(text) !== 0 ? "-$" : "$") + text;
+  };
   const tokens = (s, digits = 6) => {
     const n = Number(s);
     return Number.isFinite(n) ? n.toFixed(digits).replace(/\.?0+$/, "") : s;
@@ -54,6 +59,13 @@
     const cells = rows.length === 0
       ? [el("tr", null, el("td", { class: "empty", colspan: columns }, "none"))]
       : rows;
+    // each cell names its column: on a phone the rows stack as cards that show the names
+    const names = [...document.querySelectorAll(selector + " thead th")].map((th) =>
+      th.textContent
+    );
+    for (const row of rows) {
+      [...row.children].forEach((td, i) => names[i] && td.setAttribute("data-label", names[i]));
+    }
     body.replaceChildren(...cells);
   }
 
@@ -66,6 +78,13 @@
     $("#pending-usd").textContent = usd(e.pendingUsd);
     $("#electricity").textContent = usd(e.electricityUsd);
     $("#net").textContent = usd(e.netUsd);
+    for (const [id, period] of [["today", e.today], ["week", e.week], ["per-hour", e.perHour]]) {
+      if (!period) continue;
+      $("#" + id).textContent = usd(period.netUsd);
+      $("#" + id + "-detail").textContent = `earned ${usd(period.earnedUsd)}, power ${
+        usd(period.electricityUsd)
+      }`;
+    }
     $("#chain").textContent = s.chain.indexedBlock === null ? "–" : "#" + s.chain.indexedBlock;
     const unreachable = s.chain.unreachableSince;
     const chainLag = $("#chain-lag");
@@ -111,6 +130,8 @@
         stroke: "#5fd38d",
         width: 2,
         fill: "rgba(95,211,141,0.12)",
+        // settled money moves only at a bill: a step there, flat between (never a ramp)
+        paths: uPlot.paths.stepped({ align: 1 }),
         value: (_, v) => fmt(v),
       },
       {
@@ -146,6 +167,7 @@
       box,
     );
     state.chart = { key, plot };
+    box.uplot = plot; // for the browser test and the console: what the chart drew
     // the page-load figure: navigation start to the first chart drawn with data
     if (performance.getEntriesByName("chart-rendered").length === 0) {
       performance.mark("chart-rendered");
@@ -311,17 +333,23 @@
     const items = s.errors.slice(0, 30).map((e) =>
       el(
         "li",
-        null,
+        { "data-count": e.count ?? 1 },
         el("span", { class: "lvl-" + e.level }, e.level.toUpperCase()),
+        (e.count ?? 1) > 1 ? el("span", { class: "count" }, ` ×${e.count}`) : "",
         " ",
-        el("span", { class: "muted" }, time(e.at) + " " + e.component + ": "),
+        el(
+          "span",
+          { class: "muted" },
+          ((e.count ?? 1) > 1 ? `${time(e.firstAt)}–${time(e.at)}` : time(e.at)) + " " +
+            e.component + ": ",
+        ),
         e.message,
         e.fields.error ? el("div", { class: "mono muted" }, String(e.fields.error)) : "",
       )
     );
-    $("#errors").replaceChildren(
-      ...(items.length ? items : [el("li", { class: "muted" }, "none")]),
-    );
+    // the problems come first on the page, and only while there are any
+    $("#problems").classList.toggle("hidden", items.length === 0);
+    $("#errors").replaceChildren(...items);
   }
 
   function render(s) {
@@ -393,6 +421,30 @@
     }
   }
 
+  // the same edits as applySnapshotPatch in src/dashboard/_snapshot_patch.ts
+  function applyPatch(target, ops) {
+    let root = target;
+    for (const op of ops) {
+      if (op.p.length === 0) {
+        if ("v" in op) root = op.v;
+        else if ("from" in op) {
+          root.length = op.from;
+          root.push(...op.items);
+        }
+        continue;
+      }
+      let parent = root;
+      for (const key of op.p.slice(0, -1)) parent = parent[key];
+      const last = op.p[op.p.length - 1];
+      if ("d" in op) delete parent[last];
+      else if ("from" in op) {
+        parent[last].length = op.from;
+        parent[last].push(...op.items);
+      } else parent[last] = op.v;
+    }
+    return root;
+  }
+
   function setUnit(unit) {
     state.unit = unit;
     $("#unit-usd").classList.toggle("on", unit === "usd");
@@ -405,6 +457,11 @@
     const source = new EventSource("/api/events");
     source.addEventListener("snapshot", (event) => {
       render(JSON.parse(event.data)); // sets the indicator from the agent's link to the chain
+    });
+    // after the first snapshot the stream sends only what changed (src/dashboard/_snapshot_patch.ts)
+    source.addEventListener("patch", (event) => {
+      if (!state.last) return;
+      render(applyPatch(state.last, JSON.parse(event.data)));
     });
     source.addEventListener("error", () => {
       live.classList.add("off");
