@@ -45,14 +45,7 @@ export function ensureChainIdentity(
 ): ChainIdentityDecision {
   const { db, store, logger } = components;
   const { actual, devnet } = options;
-  const row = db.prepare(
-    "SELECT chain_id, genesis_hash, market FROM chain_identity WHERE id = 1",
-  ).get() as { chain_id: bigint; genesis_hash: string; market: string } | undefined;
-  const recorded: ChainIdentity | undefined = row === undefined ? undefined : {
-    chainId: Number(row.chain_id),
-    genesisHash: row.genesis_hash as `0x${string}`,
-    market: row.market as `0x${string}`,
-  };
+  const recorded = readChainIdentity(db);
   const decision = decideChainIdentity({ recorded, actual, devnet });
   if (decision === "refuse") {
     throw new ChainIdentityError({
@@ -90,4 +83,24 @@ export function ensureChainIdentity(
     throw error;
   }
   return decision;
+}
+
+/**
+ * The chain identity the state recorded (the chain the agent last traded
+ * on), or undefined before the first start.
+ *
+ * @example
+ * ```ts ignore
+ * const recorded = readChainIdentity(db); // { chainId, genesisHash, market } | undefined
+ * ```
+ */
+export function readChainIdentity(db: DatabaseSync): ChainIdentity | undefined {
+  const row = db.prepare(
+    "SELECT chain_id, genesis_hash, market FROM chain_identity WHERE id = 1",
+  ).get() as { chain_id: bigint | number; genesis_hash: string; market: string } | undefined;
+  return row === undefined ? undefined : {
+    chainId: Number(row.chain_id),
+    genesisHash: row.genesis_hash as `0x${string}`,
+    market: row.market as `0x${string}`,
+  };
 }

@@ -15,6 +15,7 @@ export {
   ensureChainIdentity,
   type EnsureChainIdentityComponents,
   type EnsureChainIdentityOptions,
+  readChainIdentity,
 } from "./ensure_chain_identity.ts";
 export {
   ensureDevnetKeystore,

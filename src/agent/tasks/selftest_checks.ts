@@ -44,8 +44,8 @@ export type SelftestComponents = {
     /** The devnet mines only on transactions: its head time says nothing of the clock. */
     devnet: boolean;
   } | undefined;
-  /** Why the chain checks skip when `chain` is undefined. */
-  chainSkip?: string | undefined;
+  /** Why there is no `chain`: the chain check skips (no chain to check) or fails (unreachable). */
+  noChain?: { status: "skipped" | "failed"; detail: string } | undefined;
   /** The NAT host's status (the agent's own, or the file it writes); undefined: not running. */
   natStatus: () => NatStatus | undefined | Promise<NatStatus | undefined>;
   /** Free bytes of the filesystem holding `path` (Docker's root). @default {df} */
@@ -265,7 +265,10 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
     after: [],
     async run(ctx, signal) {
       const chain = ctx.components.chain;
-      if (chain === undefined) return skip(ctx.components.chainSkip ?? "no chain to reach");
+      if (chain === undefined) {
+        const why = ctx.components.noChain ?? { status: "skipped", detail: "no chain to reach" };
+        return why.status === "skipped" ? skip(why.detail) : fail(why.detail, CHAIN_FIX);
+      }
       const { chainId, genesisHash } = await getChainIdentity(chain.market.chain, { signal });
       const market = chain.market.addresses.market.toLowerCase();
       if (chainId !== chain.chainId) {
@@ -380,6 +383,7 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
 ];
 
 const MAX_CLOCK_SKEW_S = 60;
+const CHAIN_FIX = "check that chain.rpc_url answers (curl it) and the node is synced";
 
 /**
  * Runs every check of {@linkcode SELFTEST_CHECKS}: those without `after` at
@@ -472,7 +476,7 @@ function fixOf(check: SelftestCheck): string {
     case "gas":
     case "allowance":
     case "clock":
-      return "check that chain.rpc_url answers (curl it) and the node is synced";
+      return CHAIN_FIX;
     default:
       return "check that dockerd answers on docker.socket (docker info)";
   }
