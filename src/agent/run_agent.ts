@@ -52,14 +52,17 @@ import {
   createChangeRequests,
   createMarketComponents,
   createMarketReconciler,
+  createSelftestGate,
   type MarketComponents,
   planAsk,
+  type SelftestSchedule,
 } from "./market/mod.ts";
 import {
   createLogger,
   type Logger,
   type LogLevel,
   type SchedulerEvent,
+  type SelftestReport,
   systemClock,
   VERSION,
 } from "./base/mod.ts";
@@ -108,6 +111,8 @@ export type RunAgentOptions = {
   configFile?: string | undefined;
   /** Called when a reload changes `logging.level` (the caller's logger follows it). */
   onLogLevel?: ((level: LogLevel) => void) | undefined;
+  /** How often the self-test runs, and its retries while a plan is withheld (tests shorten them). */
+  selftest?: Partial<SelftestSchedule> | undefined;
 };
 
 /**
@@ -180,10 +185,15 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     }
     // the config as the last reload left it (plans, admins, allowed images, log level)
     let live = config;
+    // the self-test withholds a plan whose needs fail (its ASK cancelled, a running deal goes on)
+    const gate = createSelftestGate({ logger: logger.child("selftest") }, {
+      schedule: options.selftest,
+    });
     // administrators pause and re-price fixed-price plans (task protocol admin actions)
     const fixedPlans = () =>
-      planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
-        .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
+      planControls.current().filter((plan) =>
+        plan.priceUsdPerHour !== "auto" && gate.offered(plan.name)
+      ).map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
     const planControls = createPlanAdminControls(state.db, {
       plans: () => live.plans,
       onChange: () => reconciler.setPlans(fixedPlans()),
@@ -228,6 +238,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       domain: workloads.domain,
       signer: account,
       logger: logger.child("nat"),
+      onRelayEvent: () => raise("dependencies"),
     }).catch((error: unknown) => {
       logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });
       return undefined;
@@ -250,10 +261,43 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
             : { since: h.unreachableSince, error: h.lastError ?? "" },
         }),
     });
+    const selftest = async ({ signal }: { signal: AbortSignal }) => {
+      const unreachable = health.current().unreachableSince;
+      const report: SelftestReport = await workloads.selftest({
+        // a chain the indexer cannot hear is not asked again here (a hanging RPC would hold
+        // the scheduler): the chain check fails with what the indexer saw
+        ...(unreachable === undefined
+          ? {
+            chain: {
+              market: components.market,
+              address: account.address,
+              chainId,
+              devnet: devnet !== undefined,
+            },
+          }
+          : {
+            noChain: {
+              status: "failed",
+              detail: `the chain has not answered since ${new Date(unreachable).toISOString()}`,
+            },
+          }),
+        natStatus: () => nat?.status(),
+      }, { signal });
+      writeStatusMeta(state.db, { selftest: report });
+      const { changed, nextRunAt } = gate.update(
+        live.plans.map((p) => p.name),
+        report.results,
+        systemClock.now(),
+      );
+      if (changed) reconciler.setPlans(fixedPlans(), "selftest");
+      return { wakeAt: nextRunAt };
+    };
     const reconciler = createMarketReconciler(
       { ...components, logger: marketLogger, clock: systemClock },
       {
         planned: fixedPlans(),
+        // the self-test first: its gate decides which plans the plans step offers
+        firstSteps: [{ name: "selftest", on: ["start", "config", "dependencies"], run: selftest }],
         extraSteps: [
           // deal -> task: our deals opened or closed, a task request, a container event
           { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
@@ -265,6 +309,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         ],
         // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
         autoOffered: (plan) =>
+          gate.offered(plan) &&
           planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
         autoPriced: {
           plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
