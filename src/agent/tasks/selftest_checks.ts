@@ -88,6 +88,8 @@ export type SelftestCheck = {
   gates: boolean;
   /** Checks that must pass first; otherwise this one skips. */
   after: readonly string[];
+  /** Its own time limit, ms (the chain's: a hanging RPC must not hold the agent's scheduler). */
+  timeoutMs?: number | undefined;
   run(ctx: CheckContext, signal: AbortSignal): Promise<Outcome | Outcome[]>;
 };
 
@@ -100,6 +102,11 @@ const fail = (detail: string, fix: string, plan?: string): Outcome => ({
   plan,
 });
 const warn = (detail: string, fix: string): Outcome => ({ status: "warn", detail, fix });
+
+const MAX_CLOCK_SKEW_S = 60;
+/** A chain read that takes longer fails the check (the RPC is as good as down for the rig). */
+const CHAIN_TIMEOUT_MS = 8_000;
+const CHAIN_FIX = "check that chain.rpc_url answers (curl it) and the node is synced";
 
 /**
  * The self-test's checks, as data, run in this order (a check waits for the
@@ -260,6 +267,7 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
   },
   {
     id: "chain",
+    timeoutMs: CHAIN_TIMEOUT_MS,
     needs: "the chain's RPC: chain id as configured, genesis and market as recorded",
     gates: false,
     after: [],
@@ -303,6 +311,7 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
   },
   {
     id: "gas",
+    timeoutMs: CHAIN_TIMEOUT_MS,
     needs: "gas coin on the rig's address (ASKs, cancels, deals and bills are transactions)",
     gates: false,
     after: ["chain"],
@@ -317,6 +326,7 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
   },
   {
     id: "allowance",
+    timeoutMs: CHAIN_TIMEOUT_MS,
     needs: "the token balance and the market's allowance",
     gates: false,
     after: ["chain"],
@@ -332,6 +342,7 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
   },
   {
     id: "clock",
+    timeoutMs: CHAIN_TIMEOUT_MS,
     needs: "the wall clock within 60 s of the chain head's time",
     gates: false,
     after: ["chain"],
@@ -382,9 +393,6 @@ export const SELFTEST_CHECKS: readonly SelftestCheck[] = [
   },
 ];
 
-const MAX_CLOCK_SKEW_S = 60;
-const CHAIN_FIX = "check that chain.rpc_url answers (curl it) and the node is synced";
-
 /**
  * Runs every check of {@linkcode SELFTEST_CHECKS}: those without `after` at
  * once, each other as soon as its prerequisites passed (skipped otherwise),
@@ -424,7 +432,7 @@ export async function runSelftest(
       } else {
         const signal = AbortSignal.any([
           ...(options.signal === undefined ? [] : [options.signal]),
-          AbortSignal.timeout(timeoutMs),
+          AbortSignal.timeout(Math.min(timeoutMs, check.timeoutMs ?? timeoutMs)),
         ]);
         try {
           const got = await check.run(ctx, signal);
