@@ -39,6 +39,8 @@ import {
   createErrorLog,
   type ErrorLog,
   openState,
+  recordRunStart,
+  recordRunStop,
   writeStatusMeta,
 } from "./state/mod.ts";
 import {
@@ -188,7 +190,7 @@ function openLocalState(
   const errorLog = createErrorLog(state.db);
   const logger = errorLog.wrap(deps.logger);
   const runId = recordStart(state, logger);
-  stops.push({ name: "run record", stop: () => recordStop(state, runId) });
+  stops.push({ name: "run record", stop: () => recordRunStop(state.db, runId, Date.now()) });
   return { state, errorLog, logger };
 }
 
@@ -781,26 +783,18 @@ function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, 
 }
 
 function recordStart(state: AgentState, logger: Logger): bigint {
-  const crashed = state.db.prepare(
-    "UPDATE agent_runs SET end_reason = 'crashed' WHERE end_reason IS NULL RETURNING id",
-  ).all();
-  if (crashed.length > 0) {
+  const { runId, crashedRuns } = recordRunStart(state.db, {
+    now: Date.now(),
+    version: VERSION,
+    pid: Deno.pid,
+  });
+  if (crashedRuns > 0) {
     logger.warn(
       "the previous run did not stop cleanly; its orders and deals are reconciled with the chain",
-      {
-        runs: crashed.length,
-      },
+      { runs: crashedRuns },
     );
   }
-  const row = state.db.prepare(
-    "INSERT INTO agent_runs (started_at, version, pid) VALUES (?, ?, ?) RETURNING id",
-  ).get(Date.now(), VERSION, Deno.pid) as { id: bigint };
-  return row.id;
-}
-
-function recordStop(state: AgentState, runId: bigint): void {
-  state.db.prepare("UPDATE agent_runs SET stopped_at = ?, end_reason = 'stopped' WHERE id = ?")
-    .run(Date.now(), runId);
+  return runId;
 }
 
 function abortion(signal: AbortSignal): Promise<void> {
