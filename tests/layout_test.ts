@@ -235,7 +235,7 @@ Deno.test("layout: src/agent's rooms import only earlier rooms, and only through
 });
 
 // SQL statements, as the agent writes them: text that starts with an SQL verb
-const RAW_SQL_RE = /\.(prepare|exec)\(\s*[`"'](SELECT|INSERT|UPDATE|DELETE|CREATE|BEGIN|WITH)\b/;
+const RAW_SQL_RE = /\.(prepare|exec)\(\s*[`"']\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|BEGIN|WITH)\b/g;
 
 Deno.test("layout: src/agent's SQL lives in state/, one owner module per table", async () => {
   const offenders: string[] = [];
@@ -243,10 +243,11 @@ Deno.test("layout: src/agent's SQL lives in state/, one owner module per table",
     if (!file.startsWith(AGENT + "/") || roomOf(file) === "state" || file.endsWith("_test.ts")) {
       continue;
     }
-    const lines = (await Deno.readTextFile(file)).split("\n");
-    lines.forEach((line, i) => {
-      if (RAW_SQL_RE.test(line)) offenders.push(`${relative(ROOT, file)}:${i + 1}`);
-    });
+    const text = await Deno.readTextFile(file);
+    for (const match of text.matchAll(RAW_SQL_RE)) {
+      const line = text.slice(0, match.index).split("\n").length;
+      offenders.push(`${relative(ROOT, file)}:${line}`);
+    }
   }
   assert.deepEqual(offenders, [], "raw SQL outside src/agent/state: ask the table's owner");
 });
