@@ -235,7 +235,8 @@ Deno.test("layout: src/agent's rooms import only earlier rooms, and only through
 });
 
 // SQL statements, as the agent writes them: text that starts with an SQL verb
-const RAW_SQL_RE = /\.(prepare|exec)\(\s*[`"']\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|BEGIN|WITH)\b/g;
+const RAW_SQL_RE =
+  /\.(prepare|exec)\(\s*[`"']\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|BEGIN|WITH)\b/g;
 
 Deno.test("layout: src/agent's SQL lives in state/, one owner module per table", async () => {
   const offenders: string[] = [];

@@ -8,7 +8,13 @@ import {
   isCachedMeasurement,
   readNvidiaGpus,
 } from "../bench/mod.ts";
-import { type ChainClient, connectChain, getRate, type MarketAddresses } from "../chain/mod.ts";
+import {
+  type ChainClient,
+  connectChain,
+  getHeadBlock,
+  getRate,
+  type MarketAddresses,
+} from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
 import type { LocalAccount } from "viem";
 import {
@@ -72,6 +78,7 @@ import {
   type Logger,
   type LogLevel,
   type SchedulerEvent,
+  sleepOn,
   systemClock,
   VERSION,
 } from "./base/mod.ts";
@@ -89,6 +96,13 @@ export type AgentReady = {
   devnet: Devnet | undefined;
   /** The deal -> task side: the task protocol's handler and domain (transports call it). */
   workloads: Workloads;
+  /**
+   * Resolves once the agent has caught up with the chain as it is now: the
+   * indexer reached the chain's head and the scheduler has no step running
+   * or pending, with the head unchanged meanwhile. What a test waits for
+   * before asserting that something did *not* happen (no fixed sleep).
+   */
+  settled(options?: { signal?: AbortSignal | undefined }): Promise<void>;
   /**
    * Re-reads `configFile` and applies what can change live (what SIGHUP does):
    * see {@linkcode reloadConfigFile}. Reloads run one at a time.
@@ -446,6 +460,12 @@ function readyOf(
     devnetMs: Math.round(chain.devnetMs),
     devnet: chain.devnet,
     workloads: tasks.workloads,
+    settled: (opts = {}) =>
+      settled({
+        chain: chain.chain,
+        store: market.components.store,
+        scheduler: deps.reconciler.reconciler.scheduler,
+      }, opts.signal ?? base.options.signal),
     reload() {
       const file = options.configFile;
       if (file === undefined) {
@@ -466,6 +486,32 @@ function readyOf(
     rssBytes: Deno.memoryUsage().rss,
   });
   return ready;
+}
+
+/** See {@linkcode AgentReady.settled}. */
+async function settled(
+  parts: {
+    chain: ChainClient;
+    store: MarketComponents["store"];
+    scheduler: MarketReconciler["scheduler"];
+  },
+  signal: AbortSignal,
+): Promise<void> {
+  const indexed = () => parts.store.lastIndexed()?.number ?? -1n;
+  for (;;) {
+    const head = (await getHeadBlock(parts.chain, { signal })).number;
+    while (indexed() < head) {
+      signal.throwIfAborted();
+      await sleepOn(systemClock, 25, signal);
+    }
+    await parts.scheduler.idle();
+    // the steps may have sent transactions: settled only when nothing moved meanwhile
+    const now = (await getHeadBlock(parts.chain, { signal })).number;
+    if (now === head && indexed() >= now) {
+      await parts.scheduler.idle();
+      return;
+    }
+  }
 }
 
 /** Starts what runs until stop: the scheduler, Docker's events, the status, the page, the devnet. */
@@ -752,6 +798,15 @@ export async function runAgentFromFile(
     ready.reload().catch((error: unknown) => logger.error("config reload failed", { error }));
   };
   Deno.addSignalListener("SIGHUP", onHangup);
+  // SIGUSR1 asks for one `settled` line once the agent caught up with the chain and has nothing
+  // left to do (a deploy check, and what the tests of the agent's process wait for)
+  const onUsr1 = () => {
+    ready?.settled().then(
+      () => logger.info("settled", {}),
+      (error: unknown) => logger.debug("not settled: stopping", { error }),
+    );
+  };
+  Deno.addSignalListener("SIGUSR1", onUsr1);
   try {
     await runAgent(config, {
       logger,
@@ -766,6 +821,7 @@ export async function runAgentFromFile(
     });
   } finally {
     Deno.removeSignalListener("SIGHUP", onHangup);
+    Deno.removeSignalListener("SIGUSR1", onUsr1);
   }
 }
 
