@@ -8,18 +8,11 @@ import {
 } from "viem";
 import type { MarketClient } from "./create_market_client.ts";
 import { ChainError, type ChainErrorType } from "./errors.ts";
-import { readMarket, toChangeRequestState, toDealState, toOrderState } from "./_market.ts";
+import { readMarket, toOrderState } from "./_market.ts";
 import { sleep, withRetry } from "./_retry.ts";
 import { ChangeCollector } from "./_changes.ts";
 import { type BlockPlan, decodeLogs, planBlocks } from "./_block_plans.ts";
-import type {
-  BlockUpdate,
-  ChainStore,
-  ChangeRequestState,
-  DealState,
-  EventSource,
-  MarketChanges,
-} from "./types.ts";
+import type { BlockUpdate, ChainStore, EventSource, MarketChanges } from "./types.ts";
 import type { MarketOrder, MarketViews } from "../matcher/mod.ts";
 
 /** Options of {@linkcode createIndexer}. */
@@ -106,9 +99,10 @@ function isRangeLimit(error: unknown): boolean {
 /**
  * Creates the event indexer: it follows the Market's, the Blacklist's and
  * the ProfileRegistry's events in batches of getLogs from the store's last
- * indexed block (or `fromBlock`), reads the state of every changed order,
- * deal, change request, worker, level and blacklist entry at the block of
- * the change, and applies each block to the store atomically. Before each
+ * indexed block (or `fromBlock`), takes the state of every changed order,
+ * deal, change request, worker, level and blacklist entry from the events
+ * (no read at an old block: any full node will do, no archive), and applies
+ * each block to the store atomically. Before each
  * sync it checks that the last indexed block is still canonical; if not, it
  * walks back through the recent block hashes to the common ancestor, rolls
  * the store back to it and indexes the new branch.
@@ -210,29 +204,34 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     return out;
   }
 
-  /** Completes a block plan with its header and the states read at the block. */
+  /**
+   * Completes a block plan with its header. Nothing is read at the block
+   * (the events carry every state), so a node without old state serves it;
+   * an order known only by its `OrderUpdated` is read at `latest` for its
+   * fixed fields, with the event's fields laid over them.
+   */
   async function buildUpdate(
     header: Block,
     plan: BlockPlan | undefined,
     signal?: AbortSignal,
   ): Promise<BlockUpdate> {
     const blockNumber = header.number as bigint;
-    const at = { blockNumber, signal };
-    const [read, deals, changeRequests] = await Promise.all([
-      pool(
-        [...plan?.orderReads ?? []],
-        async (id) => toOrderState(id, await readMarket(client, "getOrder", [id], at)),
-      ),
-      pool(
-        [...plan?.dealIds ?? []],
-        async (id) => toDealState(id, await readMarket(client, "getDeal", [id], at)),
-      ),
-      pool([...plan?.changeRequestIds ?? []], async (id) =>
-        toChangeRequestState(
+    const read = await pool(
+      [...plan?.orderReads ?? []],
+      async ([id, update]) => {
+        const now = toOrderState(
           id,
-          await readMarket(client, "getChangeRequest", [id], at),
-        )),
-    ]);
+          await readMarket(client, "getOrder", [id], { signal }),
+        );
+        if (now === undefined) return undefined;
+        return {
+          ...now,
+          active: update.status === 2,
+          frozenSum: update.frozenSum,
+          dealId: update.dealId,
+        };
+      },
+    );
     const orders = [...plan?.orders.values() ?? []];
     for (const o of read) if (o !== undefined) orders.push(o);
     return {
@@ -242,8 +241,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
       timestamp: header.timestamp,
       events: plan?.events ?? [],
       orders,
-      deals: deals.filter((x): x is DealState => x !== undefined),
-      changeRequests: changeRequests.filter((x): x is ChangeRequestState => x !== undefined),
+      deals: [...plan?.deals.values() ?? []],
+      changeRequests: [...plan?.changeRequests.values() ?? []],
       bills: plan?.bills ?? [],
       workers: [...plan?.workers.values() ?? []],
       levels: [...plan?.levels.values() ?? []],
