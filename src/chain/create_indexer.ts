@@ -1,4 +1,5 @@
 import {
+  BaseError,
   type Block,
   BlockNotFoundError,
   type Hex,
@@ -9,7 +10,8 @@ import {
 import type { MarketClient } from "./create_market_client.ts";
 import { ChainError, type ChainErrorType } from "./errors.ts";
 import { readMarket, toOrderState } from "./_market.ts";
-import { sleep, withRetry } from "./_retry.ts";
+import { isTransient, sleep, withRetry } from "./_retry.ts";
+import { classifyRpcError } from "./rpc_dialects.ts";
 import { ChangeCollector } from "./_changes.ts";
 import { type BlockPlan, decodeLogs, planBlocks } from "./_block_plans.ts";
 import type { BlockUpdate, ChainStore, EventSource, MarketChanges } from "./types.ts";
@@ -84,16 +86,19 @@ class ReorgDuringBatch extends Error {}
 /** The node refused the getLogs range as too large: halve it. */
 class BatchTooLarge extends Error {}
 
-const RANGE_LIMIT =
-  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|exceed.*(range|results)/i;
-
+/**
+ * Whether a getLogs failure asks for a smaller span: a range or size limit in
+ * any node's words (the dialect table), an answer too large for viem, or an
+ * answer nobody classified (yet another wording; at a span of one block it
+ * is thrown as it is).
+ */
 function isRangeLimit(error: unknown): boolean {
-  let current: unknown = error;
-  for (let i = 0; i < 8 && current instanceof Error; i++) {
-    if (RANGE_LIMIT.test(current.message)) return true;
-    current = current.cause;
+  if (error instanceof ResponseBodyTooLargeError) return true;
+  if (error instanceof BaseError && error.walk((e) => e instanceof ResponseBodyTooLargeError)) {
+    return true;
   }
-  return false;
+  const kind = classifyRpcError(error);
+  return kind === "range-too-large" || (kind === undefined && !isTransient(error));
 }
 
 /**
@@ -137,13 +142,26 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
    * refuses the range.
    */
   let span = 1n;
+  /**
+   * The most blocks the node is asked for: half of a span it refused, doubled
+   * again (up to batchSize) after `GROW_AFTER` batches in a row it served, so
+   * a node's limit is found by halving and probed now and then, not hit on
+   * every batch.
+   */
+  let ceiling = batchSize;
+  let served = 0;
+  const GROW_AFTER = 16;
   const nextSpan = (current: bigint, used: bigint, logs: number): bigint => {
+    if (++served >= GROW_AFTER && ceiling < batchSize) {
+      served = 0;
+      ceiling = ceiling * 2n < batchSize ? ceiling * 2n : batchSize;
+    }
     if (logs > maxLogs) {
       const fit = (used * BigInt(maxLogs)) / BigInt(logs);
       return fit > 0n ? fit : 1n;
     }
     if (logs * 2 <= maxLogs && used === current) {
-      return current * 2n < batchSize ? current * 2n : batchSize;
+      return current * 2n < ceiling ? current * 2n : ceiling;
     }
     return current;
   };
@@ -342,6 +360,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
         // drop what was fetched ahead and go on from `start` with half the range
         const half = (head.to - head.from + 1n) / 2n;
         span = half > 0n ? half : 1n;
+        ceiling = span;
+        served = 0;
         queue.length = 0;
         next = start;
         continue;

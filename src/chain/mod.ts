@@ -22,6 +22,13 @@ export {
 } from "./connect_chain.ts";
 export { SECONDS_PER_HOUR, TOKEN_DECIMALS, WAD } from "./constants.ts";
 export {
+  classifyRpcError,
+  revertDataOf,
+  RPC_DIALECTS,
+  type RpcDialectRow,
+  type RpcErrorKind,
+} from "./rpc_dialects.ts";
+export {
   blacklistAbi,
   blacklistBytecode,
   CHANGE_REQUEST_STATUS,
