@@ -8,7 +8,13 @@ import {
   isCachedMeasurement,
   readNvidiaGpus,
 } from "../bench/mod.ts";
-import { type ChainClient, connectChain, getRate, type MarketAddresses } from "../chain/mod.ts";
+import {
+  type ChainClient,
+  checkChainNeeds,
+  connectChain,
+  getRate,
+  type MarketAddresses,
+} from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
 import { createDockerClient, DockerError, type RegistryAuth } from "../docker/mod.ts";
 import { NatError, RequestRefusedError } from "../nat/mod.ts";
@@ -248,6 +254,9 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
           unreachable: h.unreachableSince === undefined
             ? null
             : { since: h.unreachableSince, error: h.lastError ?? "" },
+          changed: h.changed === undefined
+            ? null
+            : { since: h.changed.since, error: h.changed.detail },
         }),
     });
     const reconciler = createMarketReconciler(
@@ -422,6 +431,11 @@ async function openChain(
   // the agent's stop ends every RPC call in flight: a hanging node never holds the stop up
   const chain = await connectChain({ url: rpcUrl, chainId, signal, lifetime: signal });
   stops.push({ name: "chain client", stop: () => chain.close() });
+  if (config.chain.kind === "rpc") {
+    // what the agent needs of a node it did not start: methods, code, the market and its links;
+    // a need unmet is one line naming it and exit 2
+    await checkChainNeeds(chain, { addresses, signal });
+  }
   return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
 }
 

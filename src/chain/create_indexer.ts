@@ -8,7 +8,7 @@ import {
   type RpcLog,
 } from "viem";
 import type { MarketClient } from "./create_market_client.ts";
-import { ChainError, type ChainErrorType } from "./errors.ts";
+import { ChainChangedError, type ChainErrorType } from "./errors.ts";
 import { readMarket, toOrderState } from "./_market.ts";
 import { isTransient, sleep, withRetry } from "./_retry.ts";
 import { classifyRpcError } from "./rpc_dialects.ts";
@@ -183,6 +183,11 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     }
   }
 
+  /** Set while the node's chain is not the indexed one: the next checks cost one call. */
+  let changed: ChainChangedError | undefined;
+  /** The hash of block 0 when this indexer first synced: a reset node has another. */
+  let genesis: Hex | undefined;
+
   /** Rolls back to the common ancestor when the last indexed block left the chain. */
   async function checkReorg(
     changes: ChangeCollector,
@@ -190,7 +195,11 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   ): Promise<bigint | undefined> {
     const last = store.lastIndexed();
     if (last === undefined) return undefined;
-    if ((await blockAt(last.number, signal))?.hash === last.hash) return undefined;
+    if ((await blockAt(last.number, signal))?.hash === last.hash) {
+      changed = undefined; // the indexed chain is back (a node restarted with its old state)
+      return undefined;
+    }
+    if (changed !== undefined && changed.block === last.number) throw changed;
     const recent = store.recentBlocks({ below: last.number - 1n, limit: reorgDepth });
     for (const b of recent) {
       if ((await blockAt(b.number, signal))?.hash === b.hash) {
@@ -198,15 +207,14 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
         return b.number;
       }
     }
-    if (recent.length < reorgDepth) {
-      // every block we kept is gone: start over from the beginning
+    const sameGenesis = genesis === undefined || (await blockAt(0n, signal))?.hash === genesis;
+    if (recent.length < reorgDepth && sameGenesis) {
+      // every block we kept is gone in a reorg on the same chain: start over from the beginning
       changes.rollback(store, fromBlock - 1n);
       return fromBlock - 1n;
     }
-    throw new ChainError(
-      `Cannot follow the chain: reorg deeper than ${reorgDepth} indexed blocks below block ${last.number}`,
-      { hints: ["Raise the indexer's reorgDepth, or wipe the chain tables to re-index"] },
-    );
+    changed = new ChainChangedError({ block: last.number, hash: last.hash, depth: recent.length });
+    throw changed;
   }
 
   async function pool<T, R>(items: readonly T[], fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -383,6 +391,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     let blocksApplied = 0;
     let events = 0;
     const changes = new ChangeCollector(maxChanges);
+    genesis ??= (await blockAt(0n, signal))?.hash ?? undefined;
     for (let round = 0; round < 5; round++) {
       const r = await checkReorg(changes, signal);
       if (r !== undefined) rolledBackTo = r;
