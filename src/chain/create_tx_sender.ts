@@ -216,6 +216,8 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         action: `${what}: estimate fees`,
         signal,
         fn: () => pub.estimateFeesPerGas(),
+      }).catch((e: unknown) => {
+        throw asWorldFailure(e, `${what}: estimate fees`);
       });
       const { attempts, backoffMs } = client.retry;
       const sign = async (nonce: bigint): Promise<Signed> => {
@@ -326,7 +328,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
           timeoutMs: receiptTimeoutMs,
         });
       }
-      throw e;
+      throw asWorldFailure(e, `${what}: wait for receipt of ${hash}`);
     }
   }
 
