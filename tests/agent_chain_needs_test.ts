@@ -62,7 +62,7 @@ Deno.test("sonm-agent run checks the node and the market at start: exit 2 naming
     assertOneLine(
       await runAgent(dir),
       "an address without code as the market",
-      /chain\.contracts\.market.*no contract code at 0x000000000000000000000000000000000000dEaD/,
+      /chain\.contracts\.market.*no contract code at 0x000000000000000000000000000000000000dead/i,
     );
 
     await withContracts({ token: c.oracle });

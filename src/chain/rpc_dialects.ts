@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Hex } from "viem";
+import { BaseError, type Hex } from "viem";
 
 /** What a node's error means to the agent. */
 export type RpcErrorKind =
@@ -128,7 +128,12 @@ export const RPC_DIALECTS: readonly RpcDialectRow[] = [
 /** A JSON-RPC error as a node sends it, found somewhere in an error's cause chain. */
 export type RpcErrorAnswer = { code?: number | undefined; message: string; data?: unknown };
 
-/** The answers in `error`'s cause chain (viem's RpcRequestError and RpcError keep code and data). */
+/**
+ * The node's answers in `error`'s cause chain: viem's RpcRequestError and
+ * RpcError keep the code and data; viem's own errors without a code (a block
+ * viem found missing, a decoding failure) are not the node's words and are
+ * passed over.
+ */
 export function rpcAnswers(error: unknown): RpcErrorAnswer[] {
   const out: RpcErrorAnswer[] = [];
   let current: unknown = error;
@@ -141,6 +146,10 @@ export function rpcAnswers(error: unknown): RpcErrorAnswer[] {
       cause?: unknown;
     };
     const code = typeof e.code === "number" ? e.code : undefined;
+    if (current instanceof BaseError && code === undefined) {
+      current = e.cause;
+      continue;
+    }
     for (const text of [e.details, e.message]) {
       if (typeof text === "string" && text !== "") out.push({ code, message: text, data: e.data });
     }
