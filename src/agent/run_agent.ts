@@ -10,6 +10,7 @@ import {
 } from "../bench/mod.ts";
 import {
   type ChainClient,
+  checkChainNeeds,
   connectChain,
   getHeadBlock,
   getRate,
@@ -416,6 +417,9 @@ function recordedChainHealth(db: AgentState["db"], logger: Logger): ChainHealth 
         unreachable: h.unreachableSince === undefined
           ? null
           : { since: h.unreachableSince, error: h.lastError ?? "" },
+        changed: h.changed === undefined
+          ? null
+          : { since: h.changed.since, error: h.changed.detail },
       }),
   });
 }
@@ -626,6 +630,11 @@ async function openChain(
   // the agent's stop ends every RPC call in flight: a hanging node never holds the stop up
   const chain = await connectChain({ url: rpcUrl, chainId, signal, lifetime: signal });
   stops.push({ name: "chain client", stop: () => chain.close() });
+  if (config.chain.kind === "rpc") {
+    // what the agent needs of a node it did not start: methods, code, the market and its links;
+    // a need unmet is one line naming it and exit 2
+    await checkChainNeeds(chain, { addresses, signal });
+  }
   return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
 }
 

@@ -53,6 +53,8 @@ export type ReadStatusSnapshotOptions = {
    * @default {what the agent last recorded}
    */
   unreachable?: { since: number; error: string } | null | undefined;
+  /** The live agent's "chain changed under the agent" state (null: none); else the recorded one. */
+  changed?: { since: number; error: string } | null | undefined;
   /** The agent's address. @default {the one the agent last recorded} */
   address?: string | undefined;
   /** The rig's hardware (benchmarks are then those cached for it). */
@@ -135,7 +137,10 @@ export function readStatusSnapshot(
   const unreachable = options.unreachable !== undefined ? options.unreachable : meta.unreachable;
   // a hanging RPC fails no poll for a long while: not hearing the chain is enough to say so
   const silent = running && head !== undefined && now - head.seenAt > SILENT_CHAIN_MS;
-  const unreachableSince = unreachable?.since ?? (silent ? head!.seenAt : null);
+  const changed = options.changed !== undefined ? options.changed : meta.changed;
+  // a chain that changed under the agent answers: it is not called unreachable for going silent
+  const unreachableSince = unreachable?.since ??
+    (silent && (changed === null || changed === undefined) ? head!.seenAt : null);
 
   // one read of the plans' orders, then lookups in memory (a status of 1,000 deals stays fast)
   const planRows = table.all();
@@ -216,6 +221,8 @@ export function readStatusSnapshot(
       unreachableSince,
       unreachableReason: unreachableSince === null ? null : (unreachable?.error ??
         `the chain has not answered since ${new Date(unreachableSince).toISOString()}`),
+      changedSince: running ? (changed?.since ?? null) : null,
+      changedReason: running ? (changed?.error ?? null) : null,
     },
     plans: readPlans(store, { rows: planRows, planOf }, {
       deals: mine,
