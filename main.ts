@@ -184,6 +184,7 @@ function buildProgram(): Command {
   addHardwareCommand(program);
   addMatchCommand(program);
   addStateCommands(program);
+  addSelftestCommand(program);
   addBenchCommand(program);
   return program;
 }
@@ -982,6 +983,40 @@ function addStateCommands(program: Command): void {
       });
       if (opts.json) return printJson(snapshot);
       for (const line of lines) print(line);
+    });
+}
+
+/** `selftest`: can the rig deliver what its plans sell. */
+function addSelftestCommand(program: Command): void {
+  program.command("selftest")
+    .description(
+      "check that the rig can deliver its plans: Docker, each plan's limits in a real " +
+        "container, GPUs, disk, chain and gas, clock, relay, live-restore (exit 1 if one fails)",
+    )
+    .requiredOption("-c, --config <file>", "the rig's config file")
+    .option(
+      "--json",
+      "print JSON: {at, ms, results: [{check, plan?, status, detail, fix?, gates, ms}]}",
+      false,
+    )
+    .addHelpText(
+      "after",
+      `
+Checks: docker, storage-limits, live-restore, container (per plan), gpu (per GPU plan),
+disk (per storage plan), chain, gas, allowance, clock, relay. Each is ok, warn, failed
+(with a one-line fix) or skipped (with the reason). The running agent runs the same checks
+and withholds a plan from the market while one it needs fails.
+Exit status: 0 every check ok, warn or skipped; 1 a check failed; 2 bad config.`,
+    )
+    .action(async (opts: { config: string; json: boolean }) => {
+      const { runSelftestCommand } = await commands.selftest();
+      const { report, exitCode, lines } = await runSelftestCommand({ configPath: opts.config });
+      if (opts.json) printJson(report);
+      else for (const line of lines) print(line);
+      if (exitCode !== 0) {
+        const failed = report.results.filter((r) => r.status === "failed").map((r) => r.check);
+        throw new AgentError(`Self-test failed: ${[...new Set(failed)].join(", ")}`);
+      }
     });
 }
 

@@ -82,8 +82,9 @@ Deno.test("the agent stops within 2 s with Docker down and with the RPC hanging"
               ? true
               : undefined,
         );
-        // and the agent still runs, its ASK on the market
-        assert.ok((await lines()).some((l) => l.msg === "placed ASK"));
+        // and the agent still runs; the self-test withholds its plan (no ASK it cannot serve)
+        assert.ok((await lines()).some((l) => l.msg.startsWith('self-test check "docker" failed')));
+        assert.ok(!(await lines()).some((l) => l.msg === "placed ASK"));
       });
       assert.equal(r.code, 0);
       assert.ok(r.stoppingToStoppedMs < 2000, `stopped in ${r.stoppingToStoppedMs} ms`);

@@ -43,6 +43,7 @@ export const commands = {
   bench: () => import("./commands/bench_command.ts"),
   benchVerify: () => import("./commands/verify_report_command.ts"),
   status: () => import("./commands/status_command.ts"),
+  selftest: () => import("./commands/selftest_command.ts"),
   client: () => import("./commands/client_command.ts"),
   clientInit: () => import("./commands/client_init.ts"),
   clientTarget: () => import("./commands/client_target.ts"),

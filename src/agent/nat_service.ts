@@ -41,6 +41,8 @@ export type StartNatServiceOptions = {
   logger: Logger;
   /** How often the status file is rewritten besides on each event, ms. */
   statusIntervalMs?: number;
+  /** Called on each relay event (reserved, lost, failed): the self-test looks again. */
+  onRelayEvent?: ((event: string) => void) | undefined;
 };
 
 /** A running NAT service. */
@@ -80,6 +82,7 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
       const warn = event.includes("failed") || event.includes("lost");
       (warn ? logger.warn : logger.info).call(logger, event, fields);
       writeStatus();
+      if (event.includes("relay")) options.onRelayEvent?.(event);
     },
   });
   await serveTaskProtocol(host.node, {

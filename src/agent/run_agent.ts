@@ -68,18 +68,23 @@ import {
   createChangeRequests,
   createMarketComponents,
   createMarketReconciler,
+  createSelftestGate,
   type MarketComponents,
   type MarketReconciler,
   planAsk,
   type PlannedAsk,
   type RigCapacity,
+  type SelftestGate,
+  type SelftestSchedule,
 } from "./market/mod.ts";
 import {
   createLogger,
   type Logger,
   type LogLevel,
   type SchedulerEvent,
+  type SelftestReport,
   sleepOn,
+  type StepOutcome,
   systemClock,
   VERSION,
 } from "./base/mod.ts";
@@ -135,6 +140,8 @@ export type RunAgentOptions = {
   configFile?: string | undefined;
   /** Called when a reload changes `logging.level` (the caller's logger follows it). */
   onLogLevel?: ((level: LogLevel) => void) | undefined;
+  /** How often the self-test runs, and its retries while a plan is withheld (tests shorten them). */
+  selftest?: Partial<SelftestSchedule> | undefined;
 };
 
 /**
@@ -226,8 +233,13 @@ async function openAccountAndChain(base: PhaseBase): Promise<ChainSide> {
 type MarketSide = {
   components: MarketComponents;
   rig: RigCapacity;
-  /** The config's plans with the administrators' pauses and prices applied, as ASKs. */
+  /**
+   * The config's plans with the administrators' pauses and prices applied, less those the
+   * self-test withholds, as ASKs.
+   */
   fixedPlans(): PlannedAsk[];
+  /** The self-test's gate: a plan whose needs fail is not offered (its ASK cancelled). */
+  gate: SelftestGate;
   planControls: ReturnType<typeof createPlanAdminControls>;
   /** The config as the last reload left it (plans, admins, allowed images, log level). */
   live: { config: AgentConfig };
@@ -267,6 +279,10 @@ async function startMarketSide(
   }
   const live = { config };
   const onPlansChanged = { call: () => {} };
+  // the self-test withholds a plan whose needs fail (its ASK cancelled, a running deal goes on)
+  const gate = createSelftestGate({ logger: logger.child("selftest") }, {
+    schedule: options.selftest,
+  });
   // administrators pause and re-price fixed-price plans (task protocol admin actions)
   const planControls = createPlanAdminControls(state.db, {
     plans: () => live.config.plans,
@@ -274,9 +290,10 @@ async function startMarketSide(
   });
   const { benchmarksQuantity } = components.parameters;
   const fixedPlans = () =>
-    planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
-      .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
-  return { components, rig, fixedPlans, planControls, live, onPlansChanged, measured };
+    planControls.current().filter((plan) =>
+      plan.priceUsdPerHour !== "auto" && gate.offered(plan.name)
+    ).map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
+  return { components, rig, fixedPlans, gate, planControls, live, onPlansChanged, measured };
 }
 
 /** The deal -> task half: containers, the task protocol, the NAT host that carries it. */
@@ -336,6 +353,8 @@ async function startTaskSide(
     domain: workloads.domain,
     signer: chain.account,
     logger: logger.child("nat"),
+    // a relay lost or won back may change the self-test's relay check
+    onRelayEvent: () => raise.call("dependencies"),
   }).catch((error: unknown) => {
     logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });
     return undefined;
@@ -367,10 +386,13 @@ function createReconciler(
   }, { plans: () => live.config.plans });
   const health = recordedChainHealth(state.db, marketLogger);
   let reconcileSeconds: number | null = null;
+  const selftest = selftestStep(deps, health, () => reconciler);
   const reconciler = createMarketReconciler(
     { ...components, logger: marketLogger, clock: systemClock },
     {
       planned: market.fixedPlans(),
+      // the self-test first: its gate decides which plans the plans step offers
+      firstSteps: [{ name: "selftest", on: ["start", "config", "dependencies"], run: selftest }],
       extraSteps: [
         // deal -> task: our deals opened or closed, a task request, a container event
         { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
@@ -382,6 +404,7 @@ function createReconciler(
       ],
       // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
       autoOffered: (plan) =>
+        market.gate.offered(plan) &&
         planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
       autoPriced: {
         plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
@@ -404,6 +427,49 @@ function createReconciler(
   deps.tasks.raise.call = (event) => reconciler.scheduler.trigger(event);
   market.onPlansChanged.call = () => reconciler.setPlans(market.fixedPlans());
   return { reconciler, health, reconcileSeconds: () => reconcileSeconds };
+}
+
+/**
+ * The self-test as the scheduler's first step: runs the checks (the chain's
+ * only while the indexer hears it: a hanging RPC must not hold the
+ * scheduler), records the report for `status`, and re-plans when the gate
+ * withholds or restores a plan.
+ */
+function selftestStep(
+  deps: { local: LocalState; chain: ChainSide; market: MarketSide; tasks: TaskSide },
+  health: ChainHealth,
+  reconciler: () => MarketReconciler,
+): (options: { signal: AbortSignal }) => Promise<StepOutcome> {
+  const { local, chain, market, tasks } = deps;
+  return async ({ signal }) => {
+    const unreachable = health.current().unreachableSince;
+    const report: SelftestReport = await tasks.workloads.selftest({
+      ...(unreachable === undefined
+        ? {
+          chain: {
+            market: market.components.market,
+            address: chain.account.address,
+            chainId: chain.chainId,
+            devnet: chain.devnet !== undefined,
+          },
+        }
+        : {
+          noChain: {
+            status: "failed",
+            detail: `the chain has not answered since ${new Date(unreachable).toISOString()}`,
+          },
+        }),
+      natStatus: () => tasks.nat?.status(),
+    }, { signal });
+    writeStatusMeta(local.state.db, { selftest: report });
+    const { changed, nextRunAt } = market.gate.update(
+      market.live.config.plans.map((p) => p.name),
+      report.results,
+      systemClock.now(),
+    );
+    if (changed) reconciler().setPlans(market.fixedPlans(), "selftest");
+    return { wakeAt: nextRunAt };
+  };
 }
 
 /** What the indexer hears of the chain, recorded for `sonm-agent status` in another process. */
@@ -437,24 +503,9 @@ function readyOf(
     started: number;
   },
 ): AgentReady {
-  const { config, options, logger } = base;
-  const { chain, market, tasks, hardware } = deps;
-  const { live } = market;
-  let reloading: Promise<unknown> = Promise.resolve();
-  const reload = (file: string) =>
-    reloadConfigFile(file, {
-      logger: logger.child("config"),
-      gpuIndexes: gpuIndexesOf(hardware),
-      current: () => live.config,
-      apply: ({ config: next }) => {
-        const level = live.config.logging.level;
-        live.config = next;
-        tasks.workloads.setConfig(next);
-        deps.reconciler.reconciler.setPlans(market.fixedPlans());
-        recordPlans(deps.local.state.db, next);
-        if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
-      },
-    });
+  const { config, logger } = base;
+  const { chain, market, tasks } = deps;
+  const reload = reloaderOf(base, deps);
   const readyMs = Math.round(performance.now() - deps.started - chain.devnetMs);
   const ready: AgentReady = {
     address: chain.account.address,
@@ -470,15 +521,7 @@ function readyOf(
         store: market.components.store,
         scheduler: deps.reconciler.reconciler.scheduler,
       }, opts.signal ?? base.options.signal),
-    reload() {
-      const file = options.configFile;
-      if (file === undefined) {
-        return Promise.reject(new Error("runAgent was started without a configFile to reload"));
-      }
-      const next = reloading.then(() => reload(file));
-      reloading = next.catch(() => undefined);
-      return next;
-    },
+    reload,
   };
   logger.info("agent is ready", {
     address: ready.address,
@@ -490,6 +533,45 @@ function readyOf(
     rssBytes: Deno.memoryUsage().rss,
   });
   return ready;
+}
+
+/** {@linkcode AgentReady.reload}: re-reads the config file and applies it, one reload at a time. */
+function reloaderOf(
+  base: PhaseBase,
+  deps: {
+    local: LocalState;
+    market: MarketSide;
+    tasks: TaskSide;
+    reconciler: Reconciling;
+    hardware: Hardware;
+  },
+): AgentReady["reload"] {
+  const { options, logger } = base;
+  const { market: { live }, tasks, hardware } = deps;
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (file: string) =>
+    reloadConfigFile(file, {
+      logger: logger.child("config"),
+      gpuIndexes: gpuIndexesOf(hardware),
+      current: () => live.config,
+      apply: ({ config: next }) => {
+        const level = live.config.logging.level;
+        live.config = next;
+        tasks.workloads.setConfig(next);
+        deps.reconciler.reconciler.setPlans(deps.market.fixedPlans());
+        recordPlans(deps.local.state.db, next);
+        if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
+      },
+    });
+  return () => {
+    const file = options.configFile;
+    if (file === undefined) {
+      return Promise.reject(new Error("runAgent was started without a configFile to reload"));
+    }
+    const next = reloading.then(() => reload(file));
+    reloading = next.catch(() => undefined);
+    return next;
+  };
 }
 
 /** See {@linkcode AgentReady.settled}. */

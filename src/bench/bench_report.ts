@@ -49,6 +49,23 @@ export const SignedBenchReportSchema = z.strictObject({
       probe: z.string(),
       measuredAt: z.number().int(),
     })),
+    /**
+     * The rig's last self-test (`sonm-agent selftest`, as the agent last ran it), when one ran:
+     * signed with the rest, so a buyer sees what the rig could deliver when it benchmarked.
+     */
+    selftest: z.strictObject({
+      at: z.number(),
+      ms: z.number(),
+      results: z.array(z.strictObject({
+        check: z.string(),
+        plan: z.string().optional(),
+        status: z.enum(["ok", "warn", "failed", "skipped"]),
+        detail: z.string(),
+        fix: z.string().optional(),
+        gates: z.boolean(),
+        ms: z.number(),
+      })),
+    }).optional(),
   }),
   signature: HexString,
 });

@@ -14,6 +14,8 @@ export type SignBenchReportOptions = {
   suite: BenchSuiteResult;
   /** @default {new Date()} */
   createdAt?: Date | undefined;
+  /** The rig's last self-test, carried (and signed) in the report. @default {none} */
+  selftest?: BenchReport["selftest"] | undefined;
 };
 
 /**
@@ -40,7 +42,7 @@ export async function signBenchReport(
   signer: BenchSigner,
   options: SignBenchReportOptions,
 ): Promise<SignedBenchReport> {
-  const { suite, createdAt = new Date() } = options;
+  const { suite, createdAt = new Date(), selftest } = options;
   const report: BenchReport = {
     format: "sonm-bench-report/1",
     createdAt: createdAt.toISOString(),
@@ -58,6 +60,7 @@ export async function signBenchReport(
       probe: r.probe,
       measuredAt: r.measuredAt,
     })),
+    ...(selftest === undefined ? {} : { selftest }),
   };
   const signature = await signer.signMessage({
     message: { raw: new TextEncoder().encode(canonicalJson(report)) },

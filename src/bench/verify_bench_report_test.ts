@@ -151,3 +151,29 @@ Deno.test("verifyBenchReport() refuses a key added after signing instead of stri
     });
   }
 });
+
+Deno.test("verifyBenchReport() covers the carried self-test: a failure edited to ok is caught", async () => {
+  const { hash, identity } = hardwareFingerprint(hardware);
+  const withSelftest = await signBenchReport(agent, {
+    suite: { hardwareHash: hash, identity, probes: {}, results: [] },
+    selftest: {
+      at: 1,
+      ms: 1200,
+      results: [{
+        check: "docker",
+        status: "failed",
+        detail: "no socket",
+        fix: "start dockerd",
+        gates: true,
+        ms: 2,
+      }],
+    },
+  });
+  const ok = await verifyBenchReport(JSON.stringify(withSelftest));
+  assert.equal(ok.valid, true, ok.reason);
+  assert.equal(ok.report.selftest?.results[0]?.status, "failed");
+  const tampered = structuredClone(withSelftest);
+  tampered.report.selftest!.results[0]!.status = "ok";
+  const result = await verifyBenchReport(JSON.stringify(tampered));
+  assert.equal(result.valid, false);
+});

@@ -44,6 +44,7 @@ export function emptySnapshot(now: number): StatusSnapshot {
     },
     tasks: [],
     connectivity: null,
+    selftest: null,
     errors: [],
     hardware: null,
     benchmarks: [],

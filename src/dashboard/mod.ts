@@ -29,6 +29,7 @@ export type {
   MatchVerdict,
   PeriodEarnings,
   PlanStatus,
+  SelftestView,
   StatusSnapshot,
   TaskStatus,
 } from "./types.ts";

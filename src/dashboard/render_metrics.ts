@@ -86,6 +86,19 @@ function metricFamilies(s: StatusSnapshot): Family[] {
       })),
     ),
     g(
+      "sonm_agent_selftest_ok",
+      "1 when the self-test check passes (ok, warn or skipped), 0 when it failed; plan is empty for a rig-wide check",
+      (s.selftest?.results ?? []).map((r) => ({
+        labels: { check: r.check, plan: r.plan ?? "" },
+        value: r.status === "failed" ? 0 : 1,
+      })),
+    ),
+    g(
+      "sonm_agent_selftest_seconds",
+      "Wall time of the last self-test, seconds",
+      one(s.selftest === null ? null : s.selftest.ms / 1000),
+    ),
+    g(
       "sonm_agent_connectivity_class",
       "1 for the rig's current connectivity class",
       s.connectivity === null ? [] : [{ labels: { class: s.connectivity.class }, value: 1 }],

@@ -119,3 +119,24 @@ Deno.test("renderMetrics() writes GPU readings, tasks, benchmarks and escapes la
   assert.equal(m.get('sonm_agent_benchmark_value{benchmark="cpu-cores",unit="co\\"res\\\\"}'), 8);
   assert.equal(m.get('sonm_agent_connectivity_class{class="cone"}'), 1);
 });
+
+Deno.test("renderMetrics() writes sonm_agent_selftest_ok per check and plan", () => {
+  const text = renderMetrics(snapshot({
+    selftest: {
+      at: 1,
+      ms: 1500,
+      results: [
+        { check: "docker", status: "ok", detail: "", gates: true, ms: 1 },
+        { check: "container", plan: "small", status: "failed", detail: "", gates: true, ms: 1 },
+        { check: "live-restore", status: "warn", detail: "", gates: false, ms: 1 },
+      ],
+    },
+  }));
+  const s = samples(text);
+  assert.equal(s.get('sonm_agent_selftest_ok{check="docker",plan=""}'), 1);
+  assert.equal(s.get('sonm_agent_selftest_ok{check="container",plan="small"}'), 0);
+  assert.equal(s.get('sonm_agent_selftest_ok{check="live-restore",plan=""}'), 1);
+  assert.equal(s.get("sonm_agent_selftest_seconds"), 1.5);
+  // no self-test yet: no samples
+  assert.ok(!renderMetrics(snapshot({})).includes("sonm_agent_selftest_ok{"));
+});

@@ -217,6 +217,23 @@ export type AgentCounters = {
   dealRacesLost: number;
 };
 
+/** The agent's last self-test (`sonm-agent selftest`), and the plans it withholds. */
+export type SelftestView = {
+  /** When it finished (unix ms). */
+  at: number;
+  /** Its wall time, ms. */
+  ms: number;
+  results: {
+    check: string;
+    plan?: string | undefined;
+    status: "ok" | "warn" | "failed" | "skipped";
+    detail: string;
+    fix?: string | undefined;
+    gates: boolean;
+    ms: number;
+  }[];
+};
+
 /** Everything the status command and the dashboard show. */
 export type StatusSnapshot = {
   /** Unix ms. */
@@ -238,6 +255,8 @@ export type StatusSnapshot = {
   earnings: EarningsStatus;
   tasks: TaskStatus[];
   connectivity: ConnectivityStatus | null;
+  /** The running agent's last self-test, or null before one (or with no agent). */
+  selftest: SelftestView | null;
   errors: ErrorEntry[];
   hardware: HardwareStatus | null;
   benchmarks: BenchmarkEntry[];

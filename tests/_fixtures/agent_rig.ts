@@ -16,7 +16,7 @@ import {
   type OrderState,
 } from "../../src/chain/mod.ts";
 import type { RegistryAuth } from "../../src/docker/mod.ts";
-import { type AgentReady, runAgent } from "../../src/agent/mod.ts";
+import { type AgentReady, runAgent, type RunAgentOptions } from "../../src/agent/mod.ts";
 import { createLogger } from "../../src/agent/base/mod.ts";
 import { type AgentConfig, loadConfig } from "../../src/agent/config/mod.ts";
 import { type Devnet, startDevnet } from "../../src/agent/setup/mod.ts";
@@ -37,6 +37,8 @@ export type StartAgentOptions = {
   agentId?: string | undefined;
   registryAuth?: RegistryAuth | undefined;
   billIntervalSeconds?: number | undefined;
+  /** The self-test's period and retries (RunAgentOptions.selftest). */
+  selftest?: RunAgentOptions["selftest"];
 };
 
 /**
@@ -66,6 +68,7 @@ export async function startAgent(
     registryAuth: () => options.registryAuth,
     market: { pollIntervalMs: 200, billIntervalSeconds: options.billIntervalSeconds },
     configFile: options.configFile,
+    selftest: options.selftest,
   });
   const reported = await Promise.race([
     readyPromise,

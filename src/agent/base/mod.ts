@@ -44,4 +44,10 @@ export {
   type StepOutcome,
   systemClock,
 } from "./scheduler.ts";
+export {
+  SELFTEST_STATUSES,
+  type SelftestReport,
+  type SelftestResult,
+  type SelftestStatus,
+} from "./selftest_result.ts";
 export { VERSION } from "./version.ts";

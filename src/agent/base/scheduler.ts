@@ -9,7 +9,9 @@ import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "./retry_sched
  * (masters, levels or blacklists changed), `head` (a new block: chain time
  * moved), `config` (plans reloaded) and `prices` (an auto price moved); the
  * task side raises `tasks` (a Docker event, an accepted task request, a task
- * lost by the rig).
+ * lost by the rig) and `dependencies` (dockerd stopped or started answering);
+ * the NAT host raises `dependencies` too (a relay reserved or lost); the
+ * self-test step raises `selftest` (the plans it withholds changed).
  */
 export const SCHEDULER_EVENTS = [
   "start",
@@ -21,6 +23,8 @@ export const SCHEDULER_EVENTS = [
   "prices",
   "tasks",
   "deals-due",
+  "dependencies",
+  "selftest",
 ] as const;
 
 /** What wakes steps: one of {@linkcode SCHEDULER_EVENTS}. */

@@ -98,7 +98,7 @@ const keystoreAddressSchema = z.object({
 });
 
 /** The `address` a keystore file names (ours always do), without the KDF. */
-async function keystoreAddress(path: string): Promise<Address> {
+export async function keystoreAddress(path: string): Promise<Address> {
   const text = await readInputFile(path, {
     what: "keystore",
     maxBytes: MAX_KEYSTORE_BYTES,

@@ -30,9 +30,9 @@ import {
   waitContainer,
 } from "../../docker/mod.ts";
 import { type AgentConfig, loadConfig } from "../config/mod.ts";
-import { createLogger, type Logger } from "../base/mod.ts";
+import { createLogger, type Logger, type SelftestReport } from "../base/mod.ts";
 import { unlockAgentKey } from "../setup/mod.ts";
-import { openState } from "../state/mod.ts";
+import { openState, readStatusMeta } from "../state/mod.ts";
 
 /** Where progress goes: a bar per benchmark on a terminal, plain lines otherwise. */
 export type BenchProgressOutput = { isTerminal: boolean; write(text: string): void };
@@ -142,6 +142,7 @@ export async function runBenchCommand(
   const hardware = await discoverHardware({ dataDir, sources, signal });
   const state = openState({ path: join(dataDir, "agent.sqlite") });
   let suite: BenchSuiteResult;
+  let selftest: SelftestReport | undefined;
   try {
     suite = await runBenchSuite({
       runProbe,
@@ -149,10 +150,14 @@ export async function runBenchCommand(
       fetch: components.fetch,
       onProgress: progress === undefined ? undefined : progressWriter(progress),
     }, { hardware, only: ids, force, netEndpoint, sysbenchSeconds, gpuSeconds, signal });
+    // the agent's last self-test goes into the signed report
+    selftest = readStatusMeta(state.db).selftest;
   } finally {
     state.close();
   }
-  const report = signer === undefined ? undefined : await signBenchReport(signer, { suite });
+  const report = signer === undefined
+    ? undefined
+    : await signBenchReport(signer, { suite, selftest });
   if (report !== undefined && reportPath !== undefined) {
     await Deno.writeTextFile(reportPath, JSON.stringify(report, null, 2) + "\n");
   }

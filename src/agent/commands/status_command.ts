@@ -97,6 +97,20 @@ export function formatStatus(s: StatusSnapshot): string[] {
     lines.push(`reach      ${s.connectivity.class}, ${relay}`);
     for (const address of s.connectivity.addresses?.slice(0, 3) ?? []) lines.push(`  ${address}`);
   }
+  if (s.selftest !== null) {
+    const failed = s.selftest.results.filter((r) => r.status === "failed");
+    lines.push(
+      `selftest   ${failed.length === 0 ? "passes" : `${failed.length} failed`} (${
+        ago(s.selftest.at)
+      }, ${(s.selftest.ms / 1000).toFixed(1)} s)`,
+    );
+    for (const r of failed) {
+      const what = r.plan === undefined ? r.check : `${r.check}[${r.plan}]`;
+      const gate = r.gates ? (r.plan === undefined ? "every plan withheld" : "plan withheld") : "";
+      lines.push(`  ${what}: ${r.detail}${gate === "" ? "" : ` (${gate})`}`);
+      if (r.fix !== undefined) lines.push(`    fix: ${r.fix}`);
+    }
+  }
   lines.push(`plans      ${s.plans.length === 0 ? "none placed yet" : ""}`.trimEnd());
   for (const p of s.plans) {
     // a paused plan's deal runs on (and its ASK stands until the cancel is mined)

@@ -62,6 +62,11 @@ export type MarketReconcilerOptions = {
    * events that wake it; a module raises its own with `scheduler.trigger(name)`.
    */
   extraSteps?: readonly ScheduledStep[] | undefined;
+  /**
+   * Steps run before the market's own (the self-test, whose gate decides
+   * which plans the plans step offers).
+   */
+  firstSteps?: readonly ScheduledStep[] | undefined;
   /** Called when a step fails with an error it did not expect (a bug): the agent should stop. */
   onFatal?: ((error: unknown, step: string) => void) | undefined;
   /** Called after each step with its name and duration, ms (the dashboard's reconcile duration). */
@@ -109,8 +114,12 @@ export type MarketReconciler = {
   sync(options?: { signal?: AbortSignal | undefined }): Promise<SyncResult>;
   /** Runs every step once, now, and returns what they did since the last report. */
   step(): Promise<MarketStepReport>;
-  /** Replaces the plans (a config reload): the plans step runs. */
-  setPlans(planned: readonly PlannedAsk[]): void;
+  /**
+   * Replaces the plans: on a config reload (`config`, the default) the steps
+   * that follow the config run; when the self-test's gate changed
+   * (`selftest`) only the plans step does.
+   */
+  setPlans(planned: readonly PlannedAsk[], why?: "config" | "selftest"): void;
   /** Races for a BID lost to another supplier since start (a counter for /metrics). */
   racesLost(): number;
   /** What the steps did since the last `step()` or `takeReport()`. */
@@ -126,8 +135,9 @@ export type MarketReconciler = {
  *
  * | step | module | wakes on |
  * | --- | --- | --- |
+ * | ...firstSteps | given by runAgent (the self-test) | what each names |
  * | price (auto plans only) | price_step.ts (decision: auto_price.ts) | start, config, orders, views, its timer |
- * | plans | plans_step.ts (decision: reconcile_plans.ts) | start, config, own, prices |
+ * | plans | plans_step.ts (decision: reconcile_plans.ts) | start, config, own, prices, selftest |
  * | open-deals | open_deals_step.ts (decisions: assign_bids.ts, classify_open_failure.ts) | start, config, orders, views, own, deals-due (a grace it waits for ended) |
  * | bill | bill_step.ts (decision: plan_billing.ts) | start, own, head, its timer |
  * | ...extraSteps | given by runAgent | what each names |
@@ -169,6 +179,7 @@ export function createMarketReconciler(
     { ...options.openDeals, matchLimit: options.matchLimit },
   );
   const steps: ScheduledStep[] = [
+    ...(options.firstSteps ?? []),
     ...(pricing === undefined ? [] : [{
       name: "price",
       on: ["start", "config", "orders", "views"] as const,
@@ -176,7 +187,7 @@ export function createMarketReconciler(
     }]),
     {
       name: "plans",
-      on: ["start", "config", "own", "prices"],
+      on: ["start", "config", "own", "prices", "selftest"],
       run: createPlansStep(
         { ...shared, store, retries: createRetrySchedule() },
         {
@@ -243,9 +254,10 @@ export function createMarketReconciler(
       await scheduler.runAll();
       return this.takeReport();
     },
-    setPlans(next) {
+    setPlans(next, why = "config") {
       planned = next;
-      scheduler.trigger("config");
+      if (why === "selftest") scheduler.trigger("selftest");
+      else scheduler.trigger("config");
     },
     racesLost: () => openDeals.racesLost(),
     takeReport() {

@@ -49,6 +49,16 @@ export {
 } from "./market_reconciler.ts";
 export { emptyReport, type MarketStepReport } from "./market_report.ts";
 export {
+  blockedPlans,
+  createSelftestGate,
+  DEFAULT_SELFTEST_SCHEDULE,
+  type GateChange,
+  gateChanges,
+  type PlanBlock,
+  type SelftestGate,
+  type SelftestSchedule,
+} from "./selftest_gate.ts";
+export {
   createMarketView,
   type CreateMarketViewOptions,
   isDealOf,

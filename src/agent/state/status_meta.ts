@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { SELFTEST_STATUSES, type SelftestReport } from "../base/mod.ts";
 
 /**
  * What the running agent learns from the chain and keeps in `meta` for
@@ -17,6 +18,8 @@ export type StatusMeta = {
   changed?: { since: number; error: string } | null | undefined;
   /** The config's plans now (a removed plan is gone) with their configured price. */
   plans?: { name: string; priceUsdPerHour: string }[] | undefined;
+  /** The last self-test of the running agent. */
+  selftest?: SelftestReport | undefined;
 };
 
 const KEYS = {
@@ -26,6 +29,7 @@ const KEYS = {
   unreachable: "status.unreachable",
   changed: "status.changed",
   plans: "status.plans",
+  selftest: "status.selftest",
 } as const;
 
 /**
@@ -54,6 +58,7 @@ export function writeStatusMeta(db: DatabaseSync, meta: StatusMeta): void {
   if (meta.unreachable !== undefined) put.run(KEYS.unreachable, JSON.stringify(meta.unreachable));
   if (meta.changed !== undefined) put.run(KEYS.changed, JSON.stringify(meta.changed));
   if (meta.plans !== undefined) put.run(KEYS.plans, JSON.stringify(meta.plans));
+  if (meta.selftest !== undefined) put.run(KEYS.selftest, JSON.stringify(meta.selftest));
 }
 
 /**
@@ -113,7 +118,32 @@ export function readStatusMeta(db: DatabaseSync): StatusMeta {
   }
   const address = value.get(KEYS.address);
   if (address !== undefined) out.address = address;
+  const selftest = parseSelftest(parseJson(value.get(KEYS.selftest)));
+  if (selftest !== undefined) out.selftest = selftest;
   return out;
+}
+
+/** A recorded self-test, its results checked one by one (a torn entry is dropped). */
+function parseSelftest(raw: unknown): SelftestReport | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const r = raw as { at?: unknown; ms?: unknown; results?: unknown };
+  if (typeof r.at !== "number" || typeof r.ms !== "number" || !Array.isArray(r.results)) {
+    return undefined;
+  }
+  const statuses: readonly string[] = SELFTEST_STATUSES;
+  const results = r.results.filter((x): x is SelftestReport["results"][number] =>
+    typeof x?.check === "string" && statuses.includes(x?.status) &&
+    typeof x?.detail === "string" && typeof x?.gates === "boolean" && typeof x?.ms === "number"
+  ).map((x) => ({
+    check: x.check,
+    ...(typeof x.plan === "string" ? { plan: x.plan } : {}),
+    status: x.status,
+    detail: x.detail,
+    ...(typeof x.fix === "string" ? { fix: x.fix } : {}),
+    gates: x.gates,
+    ms: x.ms,
+  }));
+  return { at: r.at, ms: r.ms, results };
 }
 
 /** A meta entry's JSON, or undefined when absent or unreadable. */

@@ -237,6 +237,7 @@ export function readStatusSnapshot(
     earnings: { ...earningTotals, rate: rate?.toString() ?? null },
     tasks: readTasks(db, options.taskUsage),
     connectivity: options.connectivity ?? null,
+    selftest: meta.selftest ?? null,
     errors: readErrors(db, options.errors ?? 50),
     hardware: options.hardware === undefined ? null : {
       cpu: {

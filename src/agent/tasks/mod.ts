@@ -34,6 +34,15 @@ export {
   type TaskSpecForDealOptions,
 } from "./task_limits.ts";
 export {
+  type RecordedChain,
+  runSelftest,
+  type RunSelftestOptions,
+  SELFTEST_CHECKS,
+  type SelftestCheck,
+  type SelftestComponents,
+  selftestExitCode,
+} from "./selftest_checks.ts";
+export {
   createTaskReconciler,
   type TaskReconciler,
   type TaskReconcilerComponents,

@@ -1,9 +1,16 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type ChainClient, createMarketClient, type MarketAddresses } from "../../chain/mod.ts";
 import { createDockerClient, type DockerClient, type RegistryAuth } from "../../docker/mod.ts";
+import { runSelftest, type SelftestComponents } from "./selftest_checks.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../../nat/mod.ts";
 import { type AgentConfig, checkOvercommit } from "../config/mod.ts";
-import { type Logger, type SchedulerClock, type SchedulerEvent, systemClock } from "../base/mod.ts";
+import {
+  type Logger,
+  type SchedulerClock,
+  type SchedulerEvent,
+  type SelftestReport,
+  systemClock,
+} from "../base/mod.ts";
 import type { MarketView, RigCapacity } from "../market/mod.ts";
 import { type AdminActions, type AdminControls, createAdminActions } from "./admin_actions.ts";
 import { createTaskHandler } from "./task_handler.ts";
@@ -66,6 +73,15 @@ export type Workloads = {
   watch(signal: AbortSignal): Promise<void>;
   /** Deals given up on (their task lost too often): the bill step never bills them. */
   lostDeals(): ReadonlySet<bigint>;
+  /**
+   * Runs the self-test ({@linkcode runSelftest}) on this side's Docker client
+   * and the config as the last reload left it; its containers are labelled
+   * `<agentId>-selftest`, apart from the tasks.
+   */
+  selftest(
+    components: Omit<SelftestComponents, "docker">,
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<SelftestReport>;
   /**
    * Follows a config reload: the plans, `admins` and `docker.allowed_images`
    * (for new tasks) are read from `config` from now on; the rest stays as at start.
@@ -161,6 +177,13 @@ export function startWorkloads(
     },
     watch: (signal) => reconciler.watch(signal),
     lostDeals: () => runtime.faults.lostDeals(),
+    selftest: (parts, opts = {}) =>
+      runSelftest({ ...parts, docker, now: () => clock.now() }, {
+        config,
+        rigGpus: options.rig.gpus,
+        agentId: options.agentId,
+        signal: opts.signal,
+      }),
     setConfig(next) {
       config = next;
     },

@@ -230,6 +230,7 @@ export function createTaskReconciler(
         if (outage !== undefined && outage.to === undefined) {
           outage.to = clock.now();
           logger.info("dockerd answers again", { downMs: outage.to - outage.from });
+          raise("dependencies"); // the self-test runs again: its plans may be offered again
         }
         const since = Math.floor(clock.now() / 1000);
         // a daemon restart ends the stream: what happened meanwhile is reconciled
@@ -248,6 +249,7 @@ export function createTaskReconciler(
             logger.warn("dockerd cannot be reached; tasks are checked again when it answers", {
               error: errorText(error),
             });
+            raise("dependencies"); // the self-test withholds the plans while Docker is gone
           }
         } else logger.debug("docker event stream ended; reconnecting", { error: errorText(error) });
       }

@@ -106,6 +106,24 @@
     const c = s.connectivity;
     $("#connectivity").textContent = c ? c.class : "unknown";
     $("#relay").textContent = c?.relay ? `relay ${c.relay.state}` : "no relay";
+    const st = s.selftest;
+    const failed = st ? st.results.filter((r) => r.status === "failed") : [];
+    $("#selftest").textContent = st === null
+      ? "not run"
+      : failed.length === 0
+      ? "passes"
+      : `${failed.length} failed`;
+    const stDetail = $("#selftest-detail");
+    stDetail.textContent = st === null
+      ? "the agent runs it at start"
+      : failed.length === 0
+      ? `at ${time(st.at)}, ${(st.ms / 1000).toFixed(1)} s`
+      : failed.map((r) =>
+        `${r.check}${r.plan ? `[${r.plan}]` : ""}: ${r.detail}; fix: ${r.fix ?? "-"}`
+      )
+        .join(" | ");
+    stDetail.classList.toggle("bad", failed.length > 0);
+    stDetail.dataset.state = failed.length > 0 ? "failed" : "ok";
   }
 
   function renderChart(s) {
