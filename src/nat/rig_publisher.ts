@@ -35,6 +35,12 @@ export type StartRigPublisherOptions = {
   refreshMs?: number | undefined;
   /** Wait this long after an address change before publishing (changes come in bursts), ms. @default {500} */
   settleMs?: number | undefined;
+  /**
+   * Whether the rig has relays (the directory's servers) to publish to. Without
+   * any, the record is only signed and refreshed (for `onSigned`: the agent's
+   * record file), never put nor warned about. @default {true}
+   */
+  directory?: boolean | undefined;
   /** Called on each change of outcome (published, not published): for logs. */
   onEvent?: ((event: string, fields: Record<string, unknown>) => void) | undefined;
   /** Called with each record signed (published or not): the agent keeps it in a file too. */
@@ -122,6 +128,10 @@ export async function startRigPublisher(
     running ??= (async () => {
       try {
         const signed = await sign();
+        if (options.directory === false) {
+          schedule(refreshMs); // no relay to publish to: the record file is all there is
+          return { stored: 0 };
+        }
         if (signed.addrs.length === 0) throw new Error("the rig has no address yet");
         const { stored, relays } = await publishRigRecord(host.node.services.dht, signed, {
           signal: AbortSignal.any([AbortSignal.timeout(20_000), stopping.signal]),

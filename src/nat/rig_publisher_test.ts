@@ -31,3 +31,29 @@ Deno.test("stop() gives up a publish in flight at once (a DHT put waits 20 s for
     await host.stop();
   }
 });
+
+Deno.test("a rig without relays signs its record (for its file) and never tries the directory", async () => {
+  const host = await createNatHost({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    classifyAtStart: false,
+  });
+  try {
+    const events: string[] = [];
+    let signed = 0;
+    const publisher = await startRigPublisher(host, {
+      signer: privateKeyToAccount(`0x${"45".repeat(32)}`),
+      chainId: 31337,
+      market: "0x00000000000000000000000000000000000000aa",
+      directory: false,
+      onSigned: () => signed++,
+      onEvent: (event) => events.push(event),
+    });
+    assert.deepEqual(await publisher.publish(), { stored: 0 });
+    assert.ok(signed >= 1, "the record was signed");
+    assert.deepEqual(events, [], "nothing published, nothing to warn about");
+    await publisher.stop();
+  } finally {
+    await host.stop();
+  }
+});
