@@ -24,7 +24,9 @@ import {
   ensureWorkerBinding,
   gpuIndexesOf,
   placeDemoBid,
+  publishBenchReport,
   publishDevnet,
+  readBenchReportFile,
   startDevnet,
   unlockAgentKey,
 } from "./setup/mod.ts";
@@ -152,6 +154,14 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     const hardware = options.hardware ??
       await discoverHardware({ dataDir: config.dataDir, signal });
     const measured = cachedMeasurements(state, hardware);
+    // the signed report the consumers of its deals may ask for (`client verify`)
+    await publishBenchReport(state.db, account, {
+      dataDir: config.dataDir,
+      hardware,
+      measured: new Set(measured.keys()),
+    }).catch((error: unknown) =>
+      logger.warn("cannot sign the bench report; consumers cannot check it", { error })
+    );
     const rig = {
       threads: hardware.cpu.threads,
       gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
@@ -208,6 +218,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
       adminControls: planControls,
       freshChain: components.identity === "reset",
       onRefused: errorLog.countRefusal,
+      benchReport: () => readBenchReportFile(config.dataDir),
     });
     stops.push({
       name: "workloads",
