@@ -33,7 +33,14 @@ import {
   type VerdictLine,
 } from "./_verify_verdicts.ts";
 
-export { VERIFY_TOLERANCES } from "./_verify_verdicts.ts";
+export {
+  checkReport,
+  judge,
+  readProbeOutput,
+  type ReportCheck,
+  type VerdictLine,
+  VERIFY_TOLERANCES,
+} from "./_verify_verdicts.ts";
 
 /** The image `client verify` runs in the deal, and its entrypoint. */
 export const VERIFY_PROBE_TASK = {
