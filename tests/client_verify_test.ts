@@ -9,9 +9,9 @@
  * - its report edited on disk is refused (exit 1);
  * - the rig refusing the probe image (`docker.allow_probe_images: false`,
  *   reloaded live) leaves every benchmark "not measurable", never ok (exit 3);
- * - a rig whose cached figures were inflated 4x (the test edits its state, as
- *   a cheating owner would) fails on the CPU scores (exit 1), though its report
- *   agrees with its ASK; `client close --blacklist` then makes the consumer's
+ * - a rig whose cached all-threads score claims 4x its threads (the test edits
+ *   its state, as a cheating owner would) fails on that CPU score (exit 1),
+ *   though its report agrees with its ASK; `client close --blacklist` then makes the consumer's
  *   next BID fail rule 3 against that rig's ASK (`client market`).
  *
  * Needs: docker.io (dockerd running), busybox-static, sysbench.
@@ -157,17 +157,21 @@ Deno.test("client verify: an honest rig passes, a tampered report and an inflate
     });
 
     await t.step(
-      "a rig whose cached figures claim 4x fails on the CPU scores: exit 1",
+      "a rig whose cached figures claim 4x its threads fails on the CPU score: exit 1",
       async () => {
         assert.equal(await rig!.stop("SIGINT"), 0);
         const db = new DatabaseSync(join(data, "agent.sqlite"));
-        db.exec("UPDATE bench_results SET value = value * 4 WHERE benchmark_id IN (0, 1)");
+        // the all-threads score of 4x its threads, each as fast as its one-thread score
+        const threads = navigator.hardwareConcurrency;
+        db.exec(
+          `UPDATE bench_results SET value = 4 * ${threads} * (SELECT value FROM bench_results
+           WHERE benchmark_id = 1) WHERE benchmark_id = 0`,
+        );
         db.close();
         await startRig();
         const v = verified(await verify(), 1);
         assert.equal(v.result, "fail");
         assert.equal(verdicts(v)["cpu-sysbench-multi"], "short", JSON.stringify(v.lines));
-        assert.equal(verdicts(v)["cpu-sysbench-single"], "short", JSON.stringify(v.lines));
         // the cheat signed its inflated figures: the report agrees; the probe caught it
         assert.equal(v.report.status, "agrees");
         assert.match(v.next.join("\n"), /client close --deal 1 --blacklist/);
