@@ -126,7 +126,7 @@ plans:
     join(ROOT, "bench/results/client_verify.json"),
     JSON.stringify(result, null, 2) + "\n",
   );
-  console.log(JSON.stringify(result, null, 2));
+  Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(result, null, 2) + "\n"));
 } finally {
   await rig?.stop("SIGINT");
   if (agentId !== undefined) {
