@@ -46,6 +46,8 @@ const probeLineSchema = z.union([
     threadsOnline: num,
     rootBytes: num,
     scratchBytes: num,
+    /** GPU device nodes in the container (NVIDIA /dev/nvidiaN, AMD /dev/dri/renderD*). */
+    gpus: num.optional(),
   }),
   z.object({
     probe: z.literal("sysbench"),
@@ -122,6 +124,9 @@ export function readProbeOutput(text: string): ProbeReadings {
         value: disk,
         note: p.scratchBytes >= p.rootBytes ? "/scratch volume" : "root filesystem",
       });
+      if (p.gpus !== undefined) {
+        measured.set(7, { value: p.gpus, note: "GPU device nodes in the container" });
+      }
     } else if (p.probe === "sysbench" && p.ok) {
       measured.set(p.benchmarkId, {
         value: p.eventsPerSecond,
@@ -141,7 +146,7 @@ export function readProbeOutput(text: string): ProbeReadings {
 /** Why a benchmark cannot be measured inside a deal by this probe. */
 const NOT_PROBED: Readonly<Record<string, string>> = {
   network: "needs a network probe endpoint; the verify task has none",
-  gpu: "the verify probe has no GPU step yet",
+  gpu: "the verify probe counts GPUs but has no GPU hashing step yet",
 };
 
 /** One benchmark the ASK promises, judged. */

@@ -104,3 +104,17 @@ Deno.test("judge: the one-thread score on half a core expects half; a refused pr
     "inconclusive",
   );
 });
+
+Deno.test("judge: GPUs are counted exactly in the container; their hash rate is not measurable yet", () => {
+  const limits = (gpus: number) =>
+    `{"probe":"verify","step":"limits","at":0,"cpuMax":"max 100000","memoryMax":"max","memTotal":8000000000,"threadsOnline":4,"rootBytes":100,"scratchBytes":0,"gpus":${gpus}}`;
+  const ask = [0n, 0n, 4n, 0n, 0n, 0n, 0n, 2n, 0n, 30_000_000n];
+  const one = judge(ask, readProbeOutput(limits(1)));
+  assert.deepEqual(one.map((l) => [l.key, l.verdict]), [
+    ["cpu-cores", "ok"],
+    ["gpu-count", "short"],
+    ["gpu-eth-hashrate", "not measurable"],
+  ]);
+  assert.match(one[2]!.reason, /no GPU hashing step/);
+  assert.equal(judge(ask, readProbeOutput(limits(2)))[1]!.verdict, "ok");
+});

@@ -2,7 +2,7 @@
 # verify_probe.sh: what `sonm-agent client verify` runs inside a deal, as the
 # deal's task, in the sysbench image (entrypoint /bin/sh /probe/verify_probe.sh).
 # Measures what the container was given: its CPU and memory limits (cgroup v2
-# or v1), its filesystems' sizes, then sysbench on one thread and on as many
+# or v1), its filesystems' sizes, the GPU device nodes it sees, then sysbench on one thread and on as many
 # threads as the CPU limit gives. One JSON object a line, `at` in ms since boot.
 #   SONM_BENCH_SECONDS  seconds per sysbench run (default 2)
 set -u
@@ -26,8 +26,11 @@ threads_online="$(grep -c '^processor' /proc/cpuinfo)"
 root_bytes="$(fs_bytes /)"
 scratch_bytes=""
 [ -d /scratch ] && scratch_bytes="$(fs_bytes /scratch)"
-printf '{"probe":"verify","version":"1","step":"limits","at":%s,"cpuMax":"%s","memoryMax":"%s","memTotal":%s,"threadsOnline":%s,"rootBytes":%s,"scratchBytes":%s}\n' \
-  "$started" "$cpu_max" "$mem_max" "${mem_total:-0}" "${threads_online:-1}" "${root_bytes:-0}" "${scratch_bytes:-0}"
+# GPUs the container was given: NVIDIA device nodes, AMD render nodes
+gpus=0
+for d in /dev/nvidia[0-9]* /dev/dri/renderD*; do [ -e "$d" ] && gpus=$((gpus + 1)); done
+printf '{"probe":"verify","version":"1","step":"limits","at":%s,"cpuMax":"%s","memoryMax":"%s","memTotal":%s,"threadsOnline":%s,"rootBytes":%s,"scratchBytes":%s,"gpus":%s}\n' \
+  "$started" "$cpu_max" "$mem_max" "${mem_total:-0}" "${threads_online:-1}" "${root_bytes:-0}" "${scratch_bytes:-0}" "$gpus"
 
 # threads for the all-threads run: the CPU limit rounded up (at least 1), else every thread
 threads="$(printf '%s\n' "$cpu_max" | awk -v online="${threads_online:-1}" '
