@@ -95,14 +95,22 @@ export function diffConfig(current: AgentConfig, next: AgentConfig): ConfigDiff 
     ...current,
     logging: { ...current.logging, level: next.logging.level },
     docker: {
-      ...current.docker,
+      ...withoutProbeImages(current.docker),
       allowedImages: next.docker.allowedImages,
-      allowProbeImages: next.docker.allowProbeImages,
+      ...(next.docker.allowProbeImages === undefined
+        ? {}
+        : { allowProbeImages: next.docker.allowProbeImages }),
     },
     admins: next.admins,
     plans: plans.plans,
   };
   return { applied, refused, config };
+}
+
+/** Docker settings without `allowProbeImages` (the next config's, when set, replaces it). */
+function withoutProbeImages(docker: AgentConfig["docker"]): AgentConfig["docker"] {
+  const { allowProbeImages: _, ...rest } = docker;
+  return rest;
 }
 
 /** The plans to run on: the new list, with refused changes to auto plans undone. */
