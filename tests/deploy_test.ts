@@ -368,6 +368,8 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
       headAgeSeconds: 3,
       unreachableSince: null,
       unreachableReason: null,
+      changedSince: null,
+      changedReason: null,
     },
     tasks: [{
       dealId: "1",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { privateKeyToAccount } from "viem/accounts";
-import { canonicalJson } from "../../nat/mod.ts";
+import { canonicalJson } from "../../internal/mod.ts";
 import { signBenchReport, verifyBenchReport } from "../../bench/mod.ts";
 import { checkReport, judge, overall, readProbeOutput } from "./_verify_verdicts.ts";
 
