@@ -37,7 +37,9 @@ import {
   ensureWorkerBinding,
   gpuIndexesOf,
   placeDemoBid,
+  publishBenchReport,
   publishDevnet,
+  readBenchReportFile,
   startDevnet,
   unlockAgentKey,
 } from "./setup/mod.ts";
@@ -255,6 +257,14 @@ async function startMarketSide(
   const { config, options, logger } = base;
   const { local: { state }, chain, hardware } = deps;
   const measured = cachedMeasurements(state, hardware);
+  // the signed report the consumers of its deals may ask for (`client verify`)
+  await publishBenchReport(state.db, chain.account, {
+    dataDir: config.dataDir,
+    hardware,
+    measured: new Set(measured.keys()),
+  }).catch((error: unknown) =>
+    logger.warn("cannot sign the bench report; consumers cannot check it", { error })
+  );
   const rig: RigCapacity = {
     threads: hardware.cpu.threads,
     gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
@@ -331,6 +341,7 @@ async function startTaskSide(
     adminControls: market.planControls,
     freshChain: market.components.identity === "reset",
     onRefused: local.errorLog.countRefusal,
+    benchReport: () => readBenchReportFile(config.dataDir),
   });
   stops.push({
     name: "workloads",

@@ -36,7 +36,7 @@ export const MAX_EXPIRY_AHEAD_SECONDS = 3600;
 export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 /** Actions of a deal's consumer. */
-export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward"] as const;
+export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward", "report"] as const;
 /** Actions of the rig's administrative accounts (config `admins`). */
 export const ADMIN_ACTIONS = [
   "admin.status",
@@ -83,6 +83,8 @@ export const actionArgsSchemas = {
   }),
   stop: z.strictObject({}),
   forward: z.strictObject({ containerPort: z.number().int().min(1).max(65535) }),
+  /** The rig's latest signed bench report (any of its deals' consumers may ask). */
+  report: z.strictObject({}),
   "admin.status": z.strictObject({}),
   "admin.pause-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
   "admin.resume-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
@@ -379,6 +381,11 @@ export interface TaskRequestHandler {
     request: VerifiedRequest<"forward">,
     signal: AbortSignal,
   ): Promise<{ hostname: string; port: number }>;
+  /**
+   * The rig's latest signed bench report (`sonm-bench-report/1` JSON, as signed), for the
+   * consumer of one of its deals to check against the deal's ASK.
+   */
+  report(request: VerifiedRequest<"report">, signal: AbortSignal): Promise<unknown>;
   /** An administrator's request; the result is JSON. */
   admin(request: VerifiedRequest<AdminAction>, signal: AbortSignal): Promise<unknown>;
 }

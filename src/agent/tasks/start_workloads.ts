@@ -1,6 +1,11 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type ChainClient, createMarketClient, type MarketAddresses } from "../../chain/mod.ts";
-import { createDockerClient, type DockerClient, type RegistryAuth } from "../../docker/mod.ts";
+import {
+  createDockerClient,
+  type DockerClient,
+  inspectImage,
+  type RegistryAuth,
+} from "../../docker/mod.ts";
 import { runSelftest, type SelftestComponents } from "./selftest_checks.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../../nat/mod.ts";
 import { type AgentConfig, checkOvercommit } from "../config/mod.ts";
@@ -53,7 +58,20 @@ export type StartWorkloadsOptions = {
   freshChain?: boolean | undefined;
   /** Told the code of each consumer or admin request the handler refused (for `/metrics`). */
   onRefused?: ((code: string) => void) | undefined;
+  /** The rig's latest signed bench report, for the task protocol's `report`. */
+  benchReport?: (() => Promise<unknown>) | undefined;
 };
+
+/**
+ * The probe images a consumer may run when `docker.allow_probe_images` says so
+ * (`client verify` runs `sonm-probe/sysbench:1` inside its deal): allowed by
+ * the ids the rig's own Docker gives their local tags.
+ */
+export const PROBE_TASK_IMAGES = [
+  "sonm-probe/sysbench:1",
+  "sonm-probe/gpu-opencl:2",
+  "sonm-probe/gpu-cuda:2",
+] as const;
 
 /** The running deal -> task side of the agent. */
 export type Workloads = {
@@ -87,6 +105,8 @@ export type Workloads = {
    * (for new tasks) are read from `config` from now on; the rest stays as at start.
    */
   setConfig(config: AgentConfig): void;
+  /** Settles once the probe images' ids were looked up at start (`docker.allow_probe_images`). */
+  probeImagesFound: Promise<void>;
   /**
    * Stops using Docker. With `removeTasks` (the devnet: its chain stops with
    * the agent), first removes every task container, network and volume and
@@ -129,6 +149,19 @@ export function startWorkloads(
   }
   const ownDocker = components.docker === undefined;
   const docker = components.docker ?? createDockerClient({ socketPath: config.docker.socket });
+  // the probe images' local ids, when the config lets consumers run them (read again on reload)
+  let probeImageIds: string[] = [];
+  const findProbeImages = async () => {
+    const allow = config.docker.allowProbeImages ?? config.chain.kind === "devnet";
+    const ids: string[] = [];
+    for (const image of allow ? PROBE_TASK_IMAGES : []) {
+      const found = await inspectImage(docker, { image }).catch(() => undefined);
+      if (found !== undefined) ids.push(found.id);
+    }
+    probeImageIds = ids;
+    if (ids.length > 0) logger.debug("consumers may run the probe images", { ids });
+  };
+  const probeImagesFound = findProbeImages().catch(() => {});
   const runtime = createTaskRuntime({
     db,
     docker,
@@ -140,7 +173,11 @@ export function startWorkloads(
     agentId: options.agentId,
     supplier: options.supplier,
     plans: () => config.plans,
-    docker: () => config.docker,
+    docker: () =>
+      probeImageIds.length === 0 ? config.docker : {
+        ...config.docker,
+        allowedImages: [...config.docker.allowedImages, ...probeImageIds],
+      },
     rigGpus: options.rig.gpus,
     registryAuth: options.registryAuth,
   });
@@ -154,6 +191,7 @@ export function startWorkloads(
     adminActions: admin,
     onChange: () => raise("tasks"),
     onRefused: options.onRefused,
+    benchReport: options.benchReport,
   });
   if (options.freshChain === true) {
     runtime.tasks.clear();
@@ -186,7 +224,9 @@ export function startWorkloads(
       }),
     setConfig(next) {
       config = next;
+      void findProbeImages().catch(() => {});
     },
+    probeImagesFound,
     async close(opts = {}) {
       try {
         if (opts.removeTasks !== undefined) {
