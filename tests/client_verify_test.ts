@@ -117,6 +117,15 @@ Deno.test("client verify: an honest rig passes, a tampered report and an inflate
       assert.deepEqual(JSON.parse(kept.stdout).map((k: Verified) => k.result), ["pass"]);
       const table = await runCli(["client", "verify", "--config", demo, "--history"]);
       assert.match(table.stdout, /^AT\s+DEAL\s+RESULT/);
+      // for people: the verdict, the report, a line a benchmark, where the time went, what next
+      const human = await runCli(["client", "verify", "--config", demo, "--deal", "1"]);
+      assert.equal(human.code, 0, human.stderr);
+      assert.match(human.stdout, /^deal 1 \(ASK \d+, supplier 0x[0-9a-fA-F]{40}\): PASS$/m);
+      assert.match(human.stdout, /^signed report: agrees/m);
+      assert.match(human.stdout, /^BENCHMARK\s+PROMISED\s+EXPECTED\s+MEASURED\s+RATIO\s+VERDICT/m);
+      assert.match(human.stdout, /^cpu-sysbench-multi .* ok /m);
+      assert.match(human.stdout, /^timings: lookup \d+ ms/m);
+      assert.match(human.stdout, /^next: /m);
     });
 
     await t.step("a report edited on the rig is refused: exit 1", async () => {
