@@ -71,10 +71,12 @@ import {
   createMarketComponents,
   createMarketReconciler,
   createSelftestGate,
+  logRecoveredDeals,
   type MarketComponents,
   type MarketReconciler,
   planAsk,
   type PlannedAsk,
+  recoverDealPlans,
   type RigCapacity,
   type SelftestGate,
   type SelftestSchedule,
@@ -287,6 +289,27 @@ async function startMarketSide(
       { master: config.master, signal: options.signal },
     );
   }
+  return {
+    components,
+    rig,
+    measured,
+    ...planControlsOf(base, { state, chain, components, rig, measured }),
+  };
+}
+
+/** The plans as the market offers them: the administrators' controls, the self-test's gate. */
+function planControlsOf(
+  base: PhaseBase,
+  deps: {
+    state: AgentState;
+    chain: ChainSide;
+    components: MarketComponents;
+    rig: RigCapacity;
+    measured: Map<number, bigint>;
+  },
+): Pick<MarketSide, "fixedPlans" | "gate" | "planControls" | "live" | "onPlansChanged"> {
+  const { config, options, logger } = base;
+  const { state, chain, components, rig, measured } = deps;
   const live = { config };
   const onPlansChanged = { call: () => {} };
   // the self-test withholds a plan whose needs fail (its ASK cancelled, a running deal goes on)
@@ -303,7 +326,17 @@ async function startMarketSide(
     planControls.current().filter((plan) =>
       plan.priceUsdPerHour !== "auto" && gate.offered(plan.name)
     ).map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
-  return { components, rig, fixedPlans, gate, planControls, live, onPlansChanged, measured };
+  // deals on ASKs the state did not record (a crash, a lost state) know their plan before the
+  // agent is ready: a consumer's request may come at once, before the first market step
+  logRecoveredDeals(
+    logger.child("market"),
+    recoverDealPlans(components.planOrders, components.store, {
+      me: chain.account.address,
+      planned: planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
+        .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity })),
+    }),
+  );
+  return { fixedPlans, gate, planControls, live, onPlansChanged };
 }
 
 /** The deal -> task half: containers, the task protocol, the NAT host that carries it. */
