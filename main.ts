@@ -30,6 +30,11 @@ import {
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
+/** `client verify`: nothing inside the deal could be measured (the probe image refused). */
+const EXIT_INCONCLUSIVE = 3;
+
+/** The exit code of a command that finished without an error (`client verify` sets it). */
+let resultCode = EXIT_OK;
 
 const encoder = new TextEncoder();
 
@@ -318,6 +323,81 @@ function addClientCommands(program: Command): void {
   addClientTaskCommands(client);
   addClientAdminCommand(client);
   addClientStreamCommands(client);
+  addClientVerifyCommand(client);
+}
+
+/** `client verify`: the deal measured against its ASK, inside the deal. */
+function addClientVerifyCommand(client: Command): void {
+  withTargetOptions(
+    client.command("verify").description(
+      "measure the deal's container against its ASK (probes inside the deal) and check the rig's signed report",
+    ),
+    "0",
+  )
+    .option("--history", "print the results kept in the client's data folder", false)
+    .option("--bench-seconds <n>", "seconds per sysbench run inside the deal", positiveInteger, 2)
+    .action(async (
+      opts: TargetOptions & { history: boolean; benchSeconds: number },
+      command: Command,
+    ) => {
+      const { runClientVerify, readVerifyHistory } = await commands.clientVerify();
+      if (opts.history) {
+        const deal = opts.deal === "0" ? undefined : decimalId(opts.deal, "--deal");
+        const kept = await readVerifyHistory({ configPath: opts.config, dealId: deal });
+        if (opts.json) return printJson(kept);
+        if (kept.length === 0) return print("no verify results kept yet");
+        return printTable(
+          ["AT", "DEAL", "RESULT", "SHORT", "NOT MEASURABLE", "REPORT", "SUPPLIER"],
+          kept.map((v) => [
+            v.at,
+            v.dealId,
+            v.result,
+            v.lines.filter((l) => l.verdict === "short").map((l) => l.key).join(",") || "-",
+            String(v.lines.filter((l) => l.verdict === "not measurable").length),
+            v.report.status,
+            v.supplier,
+          ]),
+        );
+      }
+      if (opts.deal === "0") throw badInput("client verify needs --deal <id> (or --history)");
+      const { target, config } = await clientTarget(opts, command);
+      const v = await runClientVerify(target, {
+        config,
+        benchSeconds: opts.benchSeconds,
+        signal: shutdownSignal(),
+      });
+      resultCode = v.result === "pass"
+        ? EXIT_OK
+        : v.result === "fail"
+        ? EXIT_FAILURE
+        : EXIT_INCONCLUSIVE;
+      if (opts.json) return printJson(v);
+      print(`deal ${v.dealId} (ASK ${v.askId}, supplier ${v.supplier}): ${v.result.toUpperCase()}`);
+      const r = v.report;
+      print(
+        `signed report: ${r.status}${r.createdAt === undefined ? "" : ` (signed ${r.createdAt})`}${
+          r.reason === "" ? "" : `: ${r.reason}`
+        }`,
+      );
+      if (r.beyond.length > 0) print(`  the ASK claims beyond the report: ${r.beyond.join(", ")}`);
+      printTable(
+        ["BENCHMARK", "PROMISED", "EXPECTED", "MEASURED", "RATIO", "VERDICT", "WHY"],
+        v.lines.map((l) => [
+          l.key,
+          l.promised,
+          l.expected,
+          l.measured ?? "-",
+          l.ratio === null ? "-" : l.ratio.toFixed(2),
+          l.verdict,
+          l.reason,
+        ]),
+        { alignRight: [1, 2, 3, 4] },
+      );
+      print(
+        `timings: ${Object.entries(v.timings).map(([k, ms]) => `${k} ${ms} ms`).join(", ")}`,
+      );
+      for (const step of v.next) print(`next: ${step}`);
+    });
 }
 
 /** `client init`: the consumer's config and key. */
@@ -1142,6 +1222,7 @@ if (import.meta.main) {
   let code = EXIT_OK;
   try {
     await program.parseAsync(withImpliedRun(program, Deno.args), { from: "user" });
+    code = resultCode;
   } catch (error) {
     code = reportError(error, Deno.args.includes("--verbose") || Deno.args.includes("-v"));
   }

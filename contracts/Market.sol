@@ -104,11 +104,18 @@ contract Market {
     );
     /// The fields that change after placement (cancel, deal), with their new values.
     event OrderUpdated(uint256 indexed orderId, uint8 status, uint256 frozenSum, uint256 dealId);
-    event DealOpened(uint256 indexed dealId);
-    event DealUpdated(uint256 indexed dealId);
+    /// The whole deal as opened, so that an indexer needs no read of state at an old block (any
+    /// full node serves the index, no archive node).
+    event DealOpened(uint256 indexed dealId, Deal deal);
+    /// The whole deal after any change of it (billed, repriced, closed), once per transaction
+    /// at the end of the change: the last one in a block is the deal's state at that block.
+    event DealUpdated(uint256 indexed dealId, Deal deal);
+    /// A payment; the deal's state after it follows in a `DealUpdated` of the same transaction.
     event Billed(uint256 indexed dealId, uint256 paidAmount);
-    event DealChangeRequestSet(uint256 indexed changeRequestId);
-    event DealChangeRequestUpdated(uint256 indexed changeRequestId);
+    /// The whole change request as created.
+    event DealChangeRequestSet(uint256 indexed changeRequestId, ChangeRequest request);
+    /// The whole change request after a change of its status.
+    event DealChangeRequestUpdated(uint256 indexed changeRequestId, ChangeRequest request);
     event WorkerAnnounced(address indexed worker, address indexed master);
     event WorkerConfirmed(address indexed worker, address indexed master);
     event WorkerRemoved(address indexed worker, address indexed master);
@@ -317,6 +324,7 @@ contract Market {
             }
             deal.blockedBalance = need;
         }
+        emit DealUpdated(dealId, deal);
     }
 
     function closeDeal(uint256 dealId, bool blacklistOther) external {
@@ -364,12 +372,12 @@ contract Market {
         uint256 previous = pendingChangeRequest[dealId][side];
         if (previous != 0) {
             _requests[previous].status = REQUEST_CANCELED;
-            emit DealChangeRequestUpdated(previous);
+            emit DealChangeRequestUpdated(previous, _requests[previous]);
         }
         changeRequestId = ++changeRequestsAmount;
         _requests[changeRequestId] = ChangeRequest(dealId, side, newPrice, newDuration, REQUEST_CREATED);
         pendingChangeRequest[dealId][side] = changeRequestId;
-        emit DealChangeRequestSet(changeRequestId);
+        emit DealChangeRequestSet(changeRequestId, _requests[changeRequestId]);
 
         uint8 otherSide = side == ORDER_BID ? ORDER_ASK : ORDER_BID;
         uint256 otherId = pendingChangeRequest[dealId][otherSide];
@@ -391,9 +399,9 @@ contract Market {
         _requests[changeRequestId].status = REQUEST_ACCEPTED;
         delete pendingChangeRequest[dealId][ORDER_BID];
         delete pendingChangeRequest[dealId][ORDER_ASK];
-        emit DealChangeRequestUpdated(otherId);
-        emit DealChangeRequestUpdated(changeRequestId);
-        emit DealUpdated(dealId);
+        emit DealChangeRequestUpdated(otherId, other);
+        emit DealChangeRequestUpdated(changeRequestId, _requests[changeRequestId]);
+        emit DealUpdated(dealId, deal);
     }
 
     /// @notice Withdraws (its author) or rejects (the other side) a pending change request.
@@ -405,7 +413,7 @@ contract Market {
         if (side == 0) revert NotDealParty(dealId, msg.sender);
         request.status = side == request.requestType ? REQUEST_CANCELED : REQUEST_REJECTED;
         delete pendingChangeRequest[dealId][request.requestType];
-        emit DealChangeRequestUpdated(changeRequestId);
+        emit DealChangeRequestUpdated(changeRequestId, request);
     }
 
     function getChangeRequest(uint256 changeRequestId) external view returns (ChangeRequest memory) {
@@ -585,7 +593,7 @@ contract Market {
 
         emit OrderUpdated(askId, ORDER_INACTIVE, ask.frozenSum, dealId);
         emit OrderUpdated(bidId, ORDER_INACTIVE, 0, dealId);
-        emit DealOpened(dealId);
+        emit DealOpened(dealId, deal);
     }
 
     function _checkMatch(uint256 askId, uint256 bidId) internal view {
@@ -683,7 +691,7 @@ contract Market {
         deal.status = DEAL_CLOSED;
         deal.endTime = endTime;
         if (blocked > 0) token.transfer(deal.consumer, blocked);
-        emit DealUpdated(dealId);
+        emit DealUpdated(dealId, deal);
     }
 
     function _tryPull(address from, uint256 amount) internal returns (bool) {

@@ -139,6 +139,7 @@ build_images() {
   cp -L "$(command -v busybox)" "$r/bin/busybox"
   copy_with_libs "$(command -v sysbench)" "$r" /usr/bin/sysbench
   cp "$src/sysbench_probe.sh" "$r/probe/sysbench_probe.sh"
+  cp "$src/verify_probe.sh" "$r/probe/verify_probe.sh" # `client verify`, inside a deal
   cp "$src/Dockerfile.sysbench" "$ctx/sysbench/Dockerfile"
   DOCKER_BUILDKIT=0 docker build -q -t sonm-probe/sysbench:1 "$ctx/sysbench" >&2
   # OpenCL probe: the ICD loader, no vendor ICD

@@ -85,7 +85,7 @@ function compileAll(root: string): Map<string, string> {
     language: "Solidity",
     sources,
     settings: {
-      evmVersion: "cancun",
+      evmVersion: "shanghai",
       viaIR: true,
       optimizer: { enabled: true, runs: 200 },
       metadata: { bytecodeHash: "none", appendCBOR: false },

@@ -34,7 +34,8 @@ Deno.test("sonm-agent -v never quotes a passphrase or key file given as the keys
         `chain: devnet\ndata_dir: ./data\nkeystore: { path: ${keystore}, passphrase_file: ${pass} }\n`,
       );
       const r = await run(["-v", "--log-format", "json", "run", "--config", config]);
-      assert.equal(r.code, 1, r.output);
+      // a keystore file that is no keystore is bad input (README: exit codes), exit 2
+      assert.equal(r.code, 2, r.output);
       assert.match(r.output, /error: KeystoreFormatError: Cannot read keystore .*: not valid JSON/);
       assert.ok(!r.output.includes("hunter2"), r.output);
       assert.ok(!r.output.includes(KEY.slice(0, 16)), r.output);

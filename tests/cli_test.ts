@@ -203,7 +203,7 @@ plans:
   }
 });
 
-Deno.test("sonm-agent run on an RPC whose chain id differs from the config exits 1 and says both ids", async () => {
+Deno.test("sonm-agent run on an RPC whose chain id differs from the config exits 2 (a config problem) and says both ids", async () => {
   const { createKeystore, startAnvil } = await import("../src/chain/mod.ts");
   const dir = await tempDir();
   const anvil = await startAnvil({ port: 0 });
@@ -226,7 +226,7 @@ dashboard: { enabled: false }
 `,
     );
     const r = await cli(["--config", join(dir, "rig.yaml")]);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr); // chain.chain_id is a config problem
     assert.match(r.stderr, /error: ChainIdMismatchError: .*31337/);
     assert.match(r.stderr, /\b1\b/);
   } finally {

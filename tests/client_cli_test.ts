@@ -220,12 +220,17 @@ Deno.test("devnet advance and fund refuse a chain that is not a local devnet, be
   });
 });
 
-Deno.test("client task commands without --rig say where the rig's address comes from, exit 2", async () => {
+Deno.test("client task commands on a devnet that is not running say which and how to start it, exit 2", async () => {
   await withDir(async (dir) => {
     const config = join(dir, "client.yaml");
     assert.equal((await runCli(["client", "init", "--config", config])).code, 0);
     const r = await runCli(["client", "status", "--config", config, "--deal", "1"]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /--rig is required/);
+    // the rig is found from the deal on chain: without the chain nothing can be looked up
+    assert.match(
+      r.stderr,
+      /chain\.devnet: names no running devnet: the folder has no devnet\.json/,
+    );
+    assert.match(r.stderr, /hint: Start the rig's agent on chain: devnet/);
   });
 });

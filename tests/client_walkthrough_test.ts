@@ -37,6 +37,7 @@ const STEPS = [
   "sonm-agent client bid bid.yaml",
   "sonm-agent client orders",
   "sonm-agent client status --deal $DEAL",
+  "sonm-agent client verify --deal $DEAL",
   "sonm-agent client submit --deal $DEAL --task task.yaml",
   "sonm-agent client logs --deal $DEAL",
   "sonm-agent client forward --deal $DEAL --container-port 8080",
@@ -85,6 +86,12 @@ Deno.test("the README's consumer walkthrough: init, bid, deal, submit, logs, for
   let rig: ReturnType<typeof spawnCliAgent> | undefined;
   let agentId: string | undefined;
   try {
+    // the rig's probe images: what `client verify` runs inside the deal (allowed on the devnet)
+    const probes = await new Deno.Command("bash", {
+      args: [join(ROOT, "scripts/build_probes.sh"), "images"],
+      stdout: "null",
+    }).output();
+    assert.ok(probes.success, "scripts/build_probes.sh images");
     const local = await ensureBusyboxImage("walkthrough-test/busybox:1", "walkthrough");
     const image = await registry.push(local, "walk/web:1");
     // the rig: the README's plans, the devnet, and this test's registry as its allowed images
@@ -152,11 +159,17 @@ ${plans}
       assert.equal(status.result.state, "none");
     });
 
+    await t.step("verify: the deal measured against its ASK, before any task", async () => {
+      const v = JSON.parse(await client(STEPS[7], { deal }, ["--json"]));
+      assert.equal(v.result, "pass", JSON.stringify(v, null, 2));
+      assert.ok(v.lines.some((l: { key: string }) => l.key === "ram-size"), JSON.stringify(v));
+    });
+
     await t.step("submit runs the task; its output comes back", async () => {
-      const submitted = JSON.parse(await client(STEPS[7], { deal }, ["--json"]));
+      const submitted = JSON.parse(await client(STEPS[8], { deal }, ["--json"]));
       assert.equal(submitted.result.state, "running", JSON.stringify(submitted));
       const logs = await until("the task's first line", async () => {
-        const out = await client(STEPS[8], { deal });
+        const out = await client(STEPS[9], { deal });
         return out.includes("hello from the walkthrough") ? out : undefined;
       });
       firstLogMs = performance.now() - started;
@@ -164,7 +177,7 @@ ${plans}
     });
 
     await t.step("forward reaches the task's web server", async () => {
-      const forward = spawnCliAgent([...argv(STEPS[9], { deal })], {
+      const forward = spawnCliAgent([...argv(STEPS[10], { deal })], {
         cwd: buyer,
         lines: "stdout",
       });
@@ -178,17 +191,17 @@ ${plans}
     });
 
     await t.step("chain time passes and the rig bills the deal", async () => {
-      await client(STEPS[10]);
+      await client(STEPS[11]);
       await until("a bill", async () => {
-        const { deals } = JSON.parse(await client(STEPS[11], {}, ["--json"]));
+        const { deals } = JSON.parse(await client(STEPS[12], {}, ["--json"]));
         const ours = deals.find((d: { dealId: string }) => d.dealId === deal);
         return ours?.bills >= 1 ? ours : undefined;
       }, 60_000);
     });
 
     await t.step("close: the balance is down by exactly the bills", async () => {
-      const closed = JSON.parse(await client(STEPS[12], { deal }, ["--json"]));
-      const { deals, balance } = JSON.parse(await client(STEPS[11], {}, ["--json"]));
+      const closed = JSON.parse(await client(STEPS[13], { deal }, ["--json"]));
+      const { deals, balance } = JSON.parse(await client(STEPS[12], {}, ["--json"]));
       const ours = deals.find((d: { dealId: string }) => d.dealId === deal);
       assert.equal(ours.status, "closed");
       // the bills as the chain logged them, read here without the client's code

@@ -226,6 +226,8 @@ function craftedSnapshot(generatedAt: number, bills: number): StatusSnapshot {
       lagBlocks: 0,
       unreachableSince: null,
       unreachableReason: null,
+      changedSince: null,
+      changedReason: null,
     },
     deals: [{
       dealId: "9223372036854775",

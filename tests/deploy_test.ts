@@ -332,7 +332,9 @@ Deno.test({
       const command = join(pb.root, "usr/local/bin/sonm-agent");
       assert.match(
         await Deno.readTextFile(command),
-        new RegExp(`"${release}/node_modules/\\.bin/deno" run -A "${release}/main\\.ts"`),
+        new RegExp(
+          `"${release}/node_modules/\\.bin/deno" run -A --v8-flags=\\S+ "${release}/main\\.ts"`,
+        ),
       );
       const checked = await run(command, [
         "config",
@@ -368,6 +370,8 @@ Deno.test("deploy/grafana/sonm-agent.json queries only metrics the agent exports
       headAgeSeconds: 3,
       unreachableSince: null,
       unreachableReason: null,
+      changedSince: null,
+      changedReason: null,
     },
     tasks: [{
       dealId: "1",

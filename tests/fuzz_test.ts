@@ -4,8 +4,10 @@
  * files around the size limit), the market file, keystores, signed
  * benchmark reports, image names and allowlist entries, the dashboard's
  * HTTP server (requests over raw TCP: methods, paths, Host and other
- * headers, bodies), the consumer's client config and BID files, and rigs'
- * signed records (what a relay's directory or a peer hands a consumer).
+ * headers, bodies), the consumer's client config and BID files, rigs'
+ * signed records (what a relay's directory or a peer hands a consumer), and
+ * what `client verify` reads from a rig (its `report` answer and the probe's
+ * output in the task's logs).
  * Thousands of mutated inputs each, in-process; a few through the real CLI.
  * Every outcome must be a success or the surface's documented,
  * clean error (never a TypeError, a RangeError or a stack trace), with a
@@ -61,6 +63,11 @@ import {
   validateRigRecordEntry,
   verifyRigRecord,
 } from "../src/nat/mod.ts";
+import {
+  checkReport as checkAgainstAsk,
+  judge,
+  readProbeOutput,
+} from "../src/agent/commands/client_verify.ts";
 import { mutateText, mutateValue, type Rand } from "./_fixtures/mutate.ts";
 import { prng } from "./_fixtures/prng.ts";
 
@@ -321,6 +328,51 @@ Deno.test("fuzz: bench reports verify or give a BenchReportError, for every inpu
     (rand) =>
       rand() < 0.4 ? mutateText(REPORT_TEXT, rand) : JSON.stringify(mutateValue(REPORT, rand)),
     checkReport,
+  );
+});
+
+const PROBE_OUTPUT = [
+  '{"probe":"verify","version":"1","step":"limits","at":1000,"cpuMax":"50000 100000","memoryMax":"67108864","memTotal":8000000000,"threadsOnline":2,"rootBytes":1000000,"scratchBytes":0}',
+  '{"probe":"sysbench","version":"1","ok":true,"benchmarkId":1,"threads":1,"seconds":2,"eventsPerSecond":480.5,"events":961,"at":1010,"ms":2000}',
+  '{"probe":"sysbench","version":"1","ok":true,"benchmarkId":0,"threads":1,"seconds":2,"eventsPerSecond":470.1,"events":940,"at":3010,"ms":2000}',
+  '{"probe":"verify","version":"1","step":"done","at":5010}',
+].join("\n");
+const VERDICTS = new Set(["ok", "short", "not measurable"]);
+
+/**
+ * What a rig answers `client verify`: its `report` (any JSON value) verifies
+ * or gives a BenchReportError, and what verifies is checked against the ASK
+ * without a throw; the probe's output (any text) gives verdict lines, each
+ * with a finite ratio or none.
+ */
+async function checkVerifyInputs(input: unknown): Promise<void> {
+  const { report, output } = input as { report: unknown; output: string };
+  const ask = [1000n, 500n, 2n, 67108864n];
+  try {
+    const verified = await verifyBenchReport(report);
+    const check = checkAgainstAsk(verified, { supplier: SIGNER.address, ask });
+    assert.ok(["agrees", "disagrees", "refused"].includes(check.status));
+    assert.ok(check.reason.length < MAX_MESSAGE);
+  } catch (error) {
+    assert.ok(error instanceof BenchReportError, `not a BenchReportError: ${error}`);
+    assert.ok(error.message.length < MAX_MESSAGE, error.message.slice(0, 200));
+  }
+  for (const line of judge(ask, readProbeOutput(output))) {
+    assert.ok(VERDICTS.has(line.verdict));
+    assert.ok(line.ratio === null || Number.isFinite(line.ratio), JSON.stringify(line));
+  }
+}
+
+Deno.test("fuzz: a rig's report answer and probe output give verdicts or a BenchReportError", async () => {
+  await checkVerifyInputs({ report: REPORT, output: PROBE_OUTPUT });
+  await fuzz(
+    23,
+    (rand) => ({
+      report: rand() < 0.2 ? mutateText(REPORT_TEXT, rand) : mutateValue(REPORT, rand),
+      output: mutateText(PROBE_OUTPUT, rand),
+    }),
+    checkVerifyInputs,
+    Math.min(RUNS, 1000),
   );
 });
 

@@ -52,6 +52,7 @@ export const commands = {
   clientMarket: () => import("./commands/client_market.ts"),
   clientOrders: () => import("./commands/client_orders.ts"),
   clientDeals: () => import("./commands/client_deals.ts"),
+  clientVerify: () => import("./commands/client_verify.ts"),
   devnet: () => import("./commands/devnet_command.ts"),
   relay: () => import("./commands/relay_command.ts"),
 } as const;

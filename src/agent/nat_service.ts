@@ -99,6 +99,8 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
   await servePunch(host, { onEvent: (event, fields) => logger.debug(event, fields) });
   const recordPath = join(options.dataDir, RIG_RECORD_FILE);
   const publisher = await startRigPublisher(host, {
+    // without relays there is no directory: the record file serves a consumer on this machine
+    directory: options.nat.relays.length > 0,
     signer: options.signer,
     chainId: options.domain.chainId,
     market: options.domain.market,

@@ -1,8 +1,11 @@
 /**
  * The indexer's pure step: decoded logs in, per-block plans out. Orders,
- * worker bindings, levels and blacklist entries come whole from their events
- * (no read); deals and change requests are named for the indexer to read at
- * the block. Private to the indexer.
+ * deals, change requests, worker bindings, levels and blacklist entries come
+ * whole from their events: nothing is read at an old block, so any full node
+ * serves the index (no archive state). The one read left is an order whose
+ * `OrderUpdated` arrives without its `OrderPlaced` (an index that starts past
+ * the order's placement): its fixed fields are read at `latest` and the
+ * event's fields laid over them. Private to the indexer.
  *
  * @module
  */
@@ -14,9 +17,17 @@ import {
   ORDER_PLACED_TOPIC,
   ORDER_UPDATED_TOPIC,
 } from "./_order_events.ts";
+import {
+  type RawChangeRequest,
+  type RawDeal,
+  toChangeRequestState,
+  toDealState,
+} from "./_market.ts";
 import type {
   BillRecord,
   ChainEvent,
+  ChangeRequestState,
+  DealState,
   EventSource,
   LevelState,
   ListedState,
@@ -121,18 +132,20 @@ function where(l: LogPlace, source: EventSource) {
   };
 }
 
-/** What one block changed, before the reads of deals and change requests. */
+/** What one block changed. */
 export type BlockPlan = {
   number: bigint;
   /** The block hash the logs name (checked against the header). */
   blockHash: Hex;
   events: ChainEvent[];
   bills: BillRecord[];
-  /** Order states from events; ids in `orderReads` must be read at the block instead. */
+  /** Order states from events; ids in `orderReads` are completed by a read at `latest`. */
   orders: Map<bigint, OrderState>;
-  orderReads: Set<bigint>;
-  dealIds: Set<bigint>;
-  changeRequestIds: Set<bigint>;
+  /** Orders known only by an `OrderUpdated`: its fields, laid over the order read at `latest`. */
+  orderReads: Map<bigint, { status: number; frozenSum: bigint; dealId: bigint }>;
+  /** Each deal's state after the block (its last `DealOpened`/`DealUpdated`). */
+  deals: Map<bigint, DealState>;
+  changeRequests: Map<bigint, ChangeRequestState>;
   workers: Map<string, WorkerState>;
   levels: Map<string, LevelState>;
   listed: Map<string, ListedState>;
@@ -181,9 +194,9 @@ function emptyPlan(number: bigint, blockHash: Hex): BlockPlan {
     events: [],
     bills: [],
     orders: new Map(),
-    orderReads: new Set(),
-    dealIds: new Set(),
-    changeRequestIds: new Set(),
+    orderReads: new Map(),
+    deals: new Map(),
+    changeRequests: new Map(),
     workers: new Map(),
     levels: new Map(),
     listed: new Map(),
@@ -209,7 +222,7 @@ function applyLog(
     if (before === undefined) {
       latest.set(id, undefined);
       plan.orders.delete(id);
-      plan.orderReads.add(id);
+      plan.orderReads.set(id, l.update);
       return;
     }
     const next: OrderState = {
@@ -242,11 +255,12 @@ function applyMarketLog(plan: BlockPlan, l: DecodedLog): void {
   const args = l.args;
   switch (l.eventName) {
     case "DealOpened":
-    case "DealUpdated":
-      plan.dealIds.add(args.dealId as bigint);
+    case "DealUpdated": {
+      const deal = toDealState(args.dealId as bigint, args.deal as RawDeal);
+      if (deal !== undefined) plan.deals.set(deal.id, deal);
       break;
+    }
     case "Billed":
-      plan.dealIds.add(args.dealId as bigint);
       plan.bills.push({
         blockNumber: l.blockNumber,
         logIndex: l.logIndex,
@@ -256,9 +270,12 @@ function applyMarketLog(plan: BlockPlan, l: DecodedLog): void {
       });
       break;
     case "DealChangeRequestSet":
-    case "DealChangeRequestUpdated":
-      plan.changeRequestIds.add(args.changeRequestId as bigint);
+    case "DealChangeRequestUpdated": {
+      const id = args.changeRequestId as bigint;
+      const request = toChangeRequestState(id, args.request as RawChangeRequest);
+      if (request !== undefined) plan.changeRequests.set(id, request);
       break;
+    }
     case "WorkerAnnounced":
     case "WorkerConfirmed":
     case "WorkerRemoved": {

@@ -27,6 +27,23 @@ function order(id: bigint, over: Partial<OrderState> = {}): OrderState {
   };
 }
 
+/** A Deal struct as the events carry it; status 1 open, 2 closed. */
+const rawDeal = (status: number) => ({
+  askId: 1n,
+  bidId: 2n,
+  supplier: A,
+  consumer: A,
+  master: M,
+  duration: 0n,
+  price: 10n,
+  startTime: 100n,
+  endTime: status === 2 ? 200n : 0n,
+  status,
+  blockedBalance: status === 2 ? 0n : 36_000n,
+  totalPayout: status === 2 ? 5n : 0n,
+  lastBillTime: 100n,
+});
+
 let logIndex = 0;
 function log(block: number, over: Partial<DecodedLog>): DecodedLog {
   return {
@@ -62,7 +79,9 @@ Deno.test("planBlocks() builds each order's state from its events, across blocks
     placed(5, order(2n)),
     updated(5, 1n, 1, 0n, 7n), // an order from before the batch is taken by deal 7
     updated(6, 2n, 1, 0n, 0n), // the order placed in block 5 is cancelled in block 6
-    log(6, { eventName: "DealOpened", args: { dealId: 7n } }),
+    log(6, { eventName: "DealOpened", args: { dealId: 7n, deal: rawDeal(1) } }),
+    log(6, { eventName: "Billed", args: { dealId: 7n, paidAmount: 5n } }),
+    log(6, { eventName: "DealUpdated", args: { dealId: 7n, deal: rawDeal(2) } }),
   ], (id) => id === 1n ? before : undefined);
   assert.deepEqual(plans.map((p) => p.number), [5n, 6n]);
   assert.deepEqual(plans[0]!.orders.get(1n), {
@@ -73,15 +92,19 @@ Deno.test("planBlocks() builds each order's state from its events, across blocks
   });
   assert.deepEqual(plans[0]!.orders.get(2n), order(2n));
   assert.deepEqual(plans[1]!.orders.get(2n), order(2n, { active: false, frozenSum: 0n }));
-  assert.deepEqual([...plans[1]!.dealIds], [7n]);
+  // the deal comes whole from its events, the last one of the block wins: no read at the block
+  assert.deepEqual([...plans[1]!.deals.keys()], [7n]);
+  assert.equal(plans[1]!.deals.get(7n)?.status, "CLOSED");
+  assert.equal(plans[1]!.deals.get(7n)?.totalPayout, 5n);
+  assert.deepEqual(plans[1]!.bills.map((b) => b.paidAmount), [5n]);
   assert.deepEqual(plans.map((p) => p.orderReads.size), [0, 0]);
   assert.deepEqual(plans[0]!.events.map((e) => e.name), ["OrderPlaced", "OrderUpdated"]);
 });
 
-Deno.test("planBlocks() reads an order it never saw placed, at the block of its update", () => {
+Deno.test("planBlocks() names an order it never saw placed, with the update to lay over it", () => {
   const plans = planBlocks([updated(3, 8n, 1, 0n, 0n), updated(4, 8n, 1, 0n, 2n)], () => undefined);
-  assert.deepEqual([...plans[0]!.orderReads], [8n]);
-  assert.deepEqual([...plans[1]!.orderReads], [8n]);
+  assert.deepEqual([...plans[0]!.orderReads], [[8n, { status: 1, frozenSum: 0n, dealId: 0n }]]);
+  assert.deepEqual([...plans[1]!.orderReads], [[8n, { status: 1, frozenSum: 0n, dealId: 2n }]]);
   assert.equal(plans[0]!.orders.size, 0);
 });
 

@@ -22,7 +22,7 @@ import {
   ChainUnexpectedError,
   type MarketRefs,
 } from "./errors.ts";
-import { withRetry } from "./_retry.ts";
+import { asWorldFailure, withRetry } from "./_retry.ts";
 import { toRevertError } from "./_revert.ts";
 import type { ChangeRequestState, ChangeRequestStatus, DealState, OrderState } from "./types.ts";
 import type { IdentityLevel } from "../matcher/mod.ts";
@@ -89,7 +89,7 @@ export async function readContract<
       fn: () => client.chain.public.readContract<abi, functionName, args>(call),
     });
   } catch (e) {
-    throw toRevertError(e, { functionName, refs }) ?? e;
+    throw toRevertError(e, { functionName, refs }) ?? asWorldFailure(e, `read ${functionName}`);
   }
 }
 

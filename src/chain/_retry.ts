@@ -8,19 +8,26 @@ import {
   TimeoutError,
   WebSocketRequestError,
 } from "viem";
-import { ChainRpcError } from "./errors.ts";
+import { ChainError, ChainRpcError } from "./errors.ts";
+import { classifyRpcError } from "./rpc_dialects.ts";
 
 /** What withRetry needs of a client. */
 type RetryClient = { url: string; retry: { attempts: number; backoffMs: number } };
 
 /**
  * Whether an RPC failure may pass by itself: the network, a timeout, a 5xx
- * or 429, a rate limit. Reverts and other answers of the node are not.
+ * or 429, a rate limit, a header or state the node does not have yet.
+ * Reverts and other answers of the node are not.
  */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof BaseError)) {
     return error instanceof TypeError; // fetch's "connection refused"
   }
+  const kind = classifyRpcError(error);
+  // a node behind a balancer that lags (header not found) catches up; a pruned state does not,
+  // and the attempts run out into a ChainRpcError: a world failure either way
+  if (kind === "state-unavailable") return true;
+  if (kind !== undefined) return false;
   const found = error.walk((e) =>
     e instanceof HttpRequestError || e instanceof TimeoutError ||
     e instanceof WebSocketRequestError || e instanceof SocketClosedError ||
@@ -82,4 +89,17 @@ export async function withRetry<T>(
     { action: a.action, url: client.url, attempts, detail: shortText(last) },
     { cause: last },
   );
+}
+
+/**
+ * An answer of the node that nobody classified (not a revert, not a known
+ * dialect) as a {@linkcode ChainError}: a failure of the world for the step,
+ * which backs off and logs once, never a reason to stop. Errors that are not
+ * viem's (a bug of ours) pass through unchanged.
+ */
+export function asWorldFailure(error: unknown, action: string): unknown {
+  if (error instanceof ChainError || !(error instanceof BaseError)) return error;
+  return new ChainError(`Cannot ${action}: the node answered: ${shortText(error)}`, {
+    cause: error,
+  });
 }

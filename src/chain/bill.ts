@@ -46,8 +46,9 @@ export async function bill(
     refs: { dealId: params.dealId },
     signal: params.signal,
   });
+  // every bill ends with the deal's state in a DealUpdated; closed when the bill ended the deal
   const closed = marketEvents(client, receipt, "DealUpdated").some((a) =>
-    a.dealId === params.dealId
+    a.dealId === params.dealId && a.deal.status === 2
   );
   return { paidAmount: eventField(client, receipt, "Billed", "paidAmount"), closed, receipt };
 }

@@ -1,4 +1,5 @@
 import {
+  BaseError,
   type Block,
   BlockNotFoundError,
   type Hex,
@@ -7,19 +8,13 @@ import {
   type RpcLog,
 } from "viem";
 import type { MarketClient } from "./create_market_client.ts";
-import { ChainError, type ChainErrorType } from "./errors.ts";
-import { readMarket, toChangeRequestState, toDealState, toOrderState } from "./_market.ts";
-import { sleep, withRetry } from "./_retry.ts";
+import { ChainChangedError, type ChainErrorType } from "./errors.ts";
+import { readMarket, toOrderState } from "./_market.ts";
+import { isTransient, sleep, withRetry } from "./_retry.ts";
+import { classifyRpcError } from "./rpc_dialects.ts";
 import { ChangeCollector } from "./_changes.ts";
 import { type BlockPlan, decodeLogs, planBlocks } from "./_block_plans.ts";
-import type {
-  BlockUpdate,
-  ChainStore,
-  ChangeRequestState,
-  DealState,
-  EventSource,
-  MarketChanges,
-} from "./types.ts";
+import type { BlockUpdate, ChainStore, EventSource, MarketChanges } from "./types.ts";
 import type { MarketOrder, MarketViews } from "../matcher/mod.ts";
 
 /** Options of {@linkcode createIndexer}. */
@@ -91,24 +86,28 @@ class ReorgDuringBatch extends Error {}
 /** The node refused the getLogs range as too large: halve it. */
 class BatchTooLarge extends Error {}
 
-const RANGE_LIMIT =
-  /block range|range (is )?too (large|wide|big)|too many (blocks|results|logs)|more than \d+ (results|logs|blocks)|query returned more than|response size|exceed.*(range|results)/i;
-
+/**
+ * Whether a getLogs failure asks for a smaller span: a range or size limit in
+ * any node's words (the dialect table), an answer too large for viem, or an
+ * answer nobody classified (yet another wording; at a span of one block it
+ * is thrown as it is).
+ */
 function isRangeLimit(error: unknown): boolean {
-  let current: unknown = error;
-  for (let i = 0; i < 8 && current instanceof Error; i++) {
-    if (RANGE_LIMIT.test(current.message)) return true;
-    current = current.cause;
+  if (error instanceof ResponseBodyTooLargeError) return true;
+  if (error instanceof BaseError && error.walk((e) => e instanceof ResponseBodyTooLargeError)) {
+    return true;
   }
-  return false;
+  const kind = classifyRpcError(error);
+  return kind === "range-too-large" || (kind === undefined && !isTransient(error));
 }
 
 /**
  * Creates the event indexer: it follows the Market's, the Blacklist's and
  * the ProfileRegistry's events in batches of getLogs from the store's last
- * indexed block (or `fromBlock`), reads the state of every changed order,
- * deal, change request, worker, level and blacklist entry at the block of
- * the change, and applies each block to the store atomically. Before each
+ * indexed block (or `fromBlock`), takes the state of every changed order,
+ * deal, change request, worker, level and blacklist entry from the events
+ * (no read at an old block: any full node will do, no archive), and applies
+ * each block to the store atomically. Before each
  * sync it checks that the last indexed block is still canonical; if not, it
  * walks back through the recent block hashes to the common ancestor, rolls
  * the store back to it and indexes the new branch.
@@ -143,13 +142,26 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
    * refuses the range.
    */
   let span = 1n;
+  /**
+   * The most blocks the node is asked for: half of a span it refused, doubled
+   * again (up to batchSize) after `GROW_AFTER` batches in a row it served, so
+   * a node's limit is found by halving and probed now and then, not hit on
+   * every batch.
+   */
+  let ceiling = batchSize;
+  let served = 0;
+  const GROW_AFTER = 16;
   const nextSpan = (current: bigint, used: bigint, logs: number): bigint => {
+    if (++served >= GROW_AFTER && ceiling < batchSize) {
+      served = 0;
+      ceiling = ceiling * 2n < batchSize ? ceiling * 2n : batchSize;
+    }
     if (logs > maxLogs) {
       const fit = (used * BigInt(maxLogs)) / BigInt(logs);
       return fit > 0n ? fit : 1n;
     }
     if (logs * 2 <= maxLogs && used === current) {
-      return current * 2n < batchSize ? current * 2n : batchSize;
+      return current * 2n < ceiling ? current * 2n : ceiling;
     }
     return current;
   };
@@ -171,6 +183,11 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     }
   }
 
+  /** Set while the node's chain is not the indexed one: the next checks cost one call. */
+  let changed: ChainChangedError | undefined;
+  /** The hash of block 0 when this indexer first synced: a reset node has another. */
+  let genesis: Hex | undefined;
+
   /** Rolls back to the common ancestor when the last indexed block left the chain. */
   async function checkReorg(
     changes: ChangeCollector,
@@ -178,7 +195,11 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
   ): Promise<bigint | undefined> {
     const last = store.lastIndexed();
     if (last === undefined) return undefined;
-    if ((await blockAt(last.number, signal))?.hash === last.hash) return undefined;
+    if ((await blockAt(last.number, signal))?.hash === last.hash) {
+      changed = undefined; // the indexed chain is back (a node restarted with its old state)
+      return undefined;
+    }
+    if (changed !== undefined && changed.block === last.number) throw changed;
     const recent = store.recentBlocks({ below: last.number - 1n, limit: reorgDepth });
     for (const b of recent) {
       if ((await blockAt(b.number, signal))?.hash === b.hash) {
@@ -186,15 +207,14 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
         return b.number;
       }
     }
-    if (recent.length < reorgDepth) {
-      // every block we kept is gone: start over from the beginning
+    const sameGenesis = genesis === undefined || (await blockAt(0n, signal))?.hash === genesis;
+    if (recent.length < reorgDepth && sameGenesis) {
+      // every block we kept is gone in a reorg on the same chain: start over from the beginning
       changes.rollback(store, fromBlock - 1n);
       return fromBlock - 1n;
     }
-    throw new ChainError(
-      `Cannot follow the chain: reorg deeper than ${reorgDepth} indexed blocks below block ${last.number}`,
-      { hints: ["Raise the indexer's reorgDepth, or wipe the chain tables to re-index"] },
-    );
+    changed = new ChainChangedError({ block: last.number, hash: last.hash, depth: recent.length });
+    throw changed;
   }
 
   async function pool<T, R>(items: readonly T[], fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -210,29 +230,34 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     return out;
   }
 
-  /** Completes a block plan with its header and the states read at the block. */
+  /**
+   * Completes a block plan with its header. Nothing is read at the block
+   * (the events carry every state), so a node without old state serves it;
+   * an order known only by its `OrderUpdated` is read at `latest` for its
+   * fixed fields, with the event's fields laid over them.
+   */
   async function buildUpdate(
     header: Block,
     plan: BlockPlan | undefined,
     signal?: AbortSignal,
   ): Promise<BlockUpdate> {
     const blockNumber = header.number as bigint;
-    const at = { blockNumber, signal };
-    const [read, deals, changeRequests] = await Promise.all([
-      pool(
-        [...plan?.orderReads ?? []],
-        async (id) => toOrderState(id, await readMarket(client, "getOrder", [id], at)),
-      ),
-      pool(
-        [...plan?.dealIds ?? []],
-        async (id) => toDealState(id, await readMarket(client, "getDeal", [id], at)),
-      ),
-      pool([...plan?.changeRequestIds ?? []], async (id) =>
-        toChangeRequestState(
+    const read = await pool(
+      [...plan?.orderReads ?? []],
+      async ([id, update]) => {
+        const now = toOrderState(
           id,
-          await readMarket(client, "getChangeRequest", [id], at),
-        )),
-    ]);
+          await readMarket(client, "getOrder", [id], { signal }),
+        );
+        if (now === undefined) return undefined;
+        return {
+          ...now,
+          active: update.status === 2,
+          frozenSum: update.frozenSum,
+          dealId: update.dealId,
+        };
+      },
+    );
     const orders = [...plan?.orders.values() ?? []];
     for (const o of read) if (o !== undefined) orders.push(o);
     return {
@@ -242,8 +267,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
       timestamp: header.timestamp,
       events: plan?.events ?? [],
       orders,
-      deals: deals.filter((x): x is DealState => x !== undefined),
-      changeRequests: changeRequests.filter((x): x is ChangeRequestState => x !== undefined),
+      deals: [...plan?.deals.values() ?? []],
+      changeRequests: [...plan?.changeRequests.values() ?? []],
       bills: plan?.bills ?? [],
       workers: [...plan?.workers.values() ?? []],
       levels: [...plan?.levels.values() ?? []],
@@ -343,6 +368,8 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
         // drop what was fetched ahead and go on from `start` with half the range
         const half = (head.to - head.from + 1n) / 2n;
         span = half > 0n ? half : 1n;
+        ceiling = span;
+        served = 0;
         queue.length = 0;
         next = start;
         continue;
@@ -364,6 +391,7 @@ export function createIndexer(client: MarketClient, options: CreateIndexerOption
     let blocksApplied = 0;
     let events = 0;
     const changes = new ChangeCollector(maxChanges);
+    genesis ??= (await blockAt(0n, signal))?.hash ?? undefined;
     for (let round = 0; round < 5; round++) {
       const r = await checkReorg(changes, signal);
       if (r !== undefined) rolledBackTo = r;

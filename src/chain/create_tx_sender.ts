@@ -28,8 +28,9 @@ import {
   type ChainTxTimeoutErrorType,
   type MarketRefs,
 } from "./errors.ts";
-import { isTransient, shortText, sleep, withRetry } from "./_retry.ts";
+import { asWorldFailure, isTransient, shortText, sleep, withRetry } from "./_retry.ts";
 import { toRevertError } from "./_revert.ts";
+import { classifyRpcError } from "./rpc_dialects.ts";
 
 /** A transaction the node accepted into its pool, before its receipt. */
 export type SentTransaction = { hash: Hex; nonce: bigint };
@@ -215,6 +216,8 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
         action: `${what}: estimate fees`,
         signal,
         fn: () => pub.estimateFeesPerGas(),
+      }).catch((e: unknown) => {
+        throw asWorldFailure(e, `${what}: estimate fees`);
       });
       const { attempts, backoffMs } = client.retry;
       const sign = async (nonce: bigint): Promise<Signed> => {
@@ -244,14 +247,15 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
           sent = true;
         } catch (e) {
           last = e;
-          const msg = e instanceof Error ? e.message : String(e);
-          if (/already known|known transaction|already imported/i.test(msg)) {
+          const kind = classifyRpcError(e);
+          if (kind === "already-known") {
             sent = true; // an earlier attempt got through and waits in the pool
           } else if (
-            (e instanceof BaseError && e.walk((x) => x instanceof NonceTooLowError) !== null) ||
-            /nonce too low/i.test(msg)
+            kind === "nonce-too-low" || kind === "underpriced" ||
+            (e instanceof BaseError && e.walk((x) => x instanceof NonceTooLowError) !== null)
           ) {
-            // an earlier attempt got through and was mined, or someone else used the nonce
+            // an earlier attempt got through (mined, or waiting with this nonce), or someone
+            // else used the nonce: ours when the node knows our hash, else take the next one
             if (await isKnown(signed.hash, signal)) {
               sent = true;
             } else {
@@ -267,6 +271,9 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
             next = undefined;
             throw new ChainError(`Cannot ${what}: node refused the transaction: ${shortText(e)}`, {
               cause: e,
+              hints: kind === "insufficient-funds"
+                ? [`Fund ${account.address} with the chain's native coin for gas`]
+                : [],
             });
           }
         }
@@ -321,7 +328,7 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
           timeoutMs: receiptTimeoutMs,
         });
       }
-      throw e;
+      throw asWorldFailure(e, `${what}: wait for receipt of ${hash}`);
     }
   }
 
@@ -349,7 +356,8 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
           fn: () => pub.estimateGas({ account: account.address, to, data, value }),
         });
       } catch (e) {
-        throw toRevertError(e, { functionName: what }) ?? e;
+        throw toRevertError(e, { functionName: what }) ??
+          asWorldFailure(e, `${what}: estimate gas`);
       }
       const limit = withMargin(gas);
       const signed = await broadcast({ to, data, value, gas: limit }, what, signal);
@@ -391,7 +399,8 @@ export function createTxSender(client: ChainClient, options: CreateTxSenderOptio
           fn: () => pub.estimateContractGas(call),
         });
       } catch (e) {
-        throw toRevertError(e, { functionName, refs }) ?? e;
+        throw toRevertError(e, { functionName, refs }) ??
+          asWorldFailure(e, `${functionName}: estimate gas`);
       }
       const encode = { abi, functionName, args } as EncodeFunctionDataParameters<abi, functionName>;
       const data = encodeFunctionData<abi, functionName>(encode);

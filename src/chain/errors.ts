@@ -27,11 +27,62 @@ export class ChainIdMismatchError extends ChainError {
   constructor(a: { expected: number; actual: number; url: string }) {
     super(
       `Cannot use RPC "${a.url}": chain id is ${a.actual}, expected ${a.expected}`,
-      { hints: ["Check chain.rpc_url and chain.chain_id in the config"] },
+      { hints: ["Check chain.rpc_url and chain.chain_id in the config"], badInput: true },
     );
     this.expected = a.expected;
     this.actual = a.actual;
     this.url = a.url;
+  }
+}
+
+/**
+ * None of the blocks the indexer kept is on the node's chain any more: the
+ * node was reset to a new chain (a devnet restarted, a test net wiped) or
+ * points at another network. Not a reorg; the index cannot follow it.
+ */
+/** ChainChangedError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainChangedErrorType = ChainChangedError & { name: "ChainChangedError" };
+
+export class ChainChangedError extends ChainError {
+  override name = "ChainChangedError";
+  /** The last indexed block, which the node no longer has. */
+  readonly block: bigint;
+  readonly hash: string;
+  constructor(a: { block: bigint; hash: string; depth: number }) {
+    super(
+      `Cannot follow the chain: chain changed under the agent: block ${a.block} (${a.hash}) and the ${a.depth} blocks below it are not on the node's chain`,
+      {
+        hints: [
+          "If the node was reset on purpose, stop the agent and start it with a fresh data_dir",
+          "Otherwise check chain.rpc_url: it may point at another network",
+        ],
+      },
+    );
+    this.block = a.block;
+    this.hash = a.hash;
+  }
+}
+
+/** The node or the configured contracts lack something the agent needs (a config problem). */
+/** ChainNeedsError with its literal name, so that a union of error types narrows on `name`. */
+export type ChainNeedsErrorType = ChainNeedsError & { name: "ChainNeedsError" };
+
+export class ChainNeedsError extends ChainError {
+  override name = "ChainNeedsError";
+  /** The config field at fault, when one is. */
+  readonly field: string | undefined;
+  readonly need: string;
+  readonly found: string;
+  constructor(a: { field?: string | undefined; need: string; found: string; hints?: string[] }) {
+    super(
+      a.field === undefined
+        ? `Cannot use this node: the agent needs ${a.need}; found ${a.found}`
+        : `Cannot use ${a.field}: the agent needs ${a.need} there; found ${a.found}`,
+      { hints: a.hints ?? [], badInput: true },
+    );
+    this.field = a.field;
+    this.need = a.need;
+    this.found = a.found;
   }
 }
 

@@ -22,6 +22,19 @@ export {
 } from "./connect_chain.ts";
 export { SECONDS_PER_HOUR, TOKEN_DECIMALS, WAD } from "./constants.ts";
 export {
+  checkChainNeeds,
+  type CheckChainNeedsErrorType,
+  type CheckChainNeedsParameters,
+  type CheckChainNeedsReturnType,
+} from "./check_chain_needs.ts";
+export {
+  classifyRpcError,
+  revertDataOf,
+  RPC_DIALECTS,
+  type RpcDialectRow,
+  type RpcErrorKind,
+} from "./rpc_dialects.ts";
+export {
   blacklistAbi,
   blacklistBytecode,
   CHANGE_REQUEST_STATUS,
@@ -73,12 +86,16 @@ export {
   type KeystoreV3,
 } from "./encrypt_keystore.ts";
 export {
+  ChainChangedError,
+  type ChainChangedErrorType,
   ChainError,
   type ChainErrorType,
   ChainIdMismatchError,
   type ChainIdMismatchErrorType,
   ChainInputError,
   type ChainInputErrorType,
+  ChainNeedsError,
+  type ChainNeedsErrorType,
   ChainRevertError,
   type ChainRevertErrorType,
   ChainRpcError,

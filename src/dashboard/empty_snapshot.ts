@@ -23,6 +23,8 @@ export function emptySnapshot(now: number): StatusSnapshot {
       headAgeSeconds: null,
       unreachableSince: null,
       unreachableReason: null,
+      changedSince: null,
+      changedReason: null,
     },
     plans: [],
     deals: [],

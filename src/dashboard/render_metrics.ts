@@ -131,6 +131,13 @@ function metricFamilies(s: StatusSnapshot): Family[] {
         : [{ value: s.chain.unreachableSince === null ? 1 : 0 }],
     ),
     g(
+      "sonm_agent_chain_changed",
+      "1 while the node serves another chain than the one the agent indexed (reset under it)",
+      s.chain.headSeenAt === null && s.chain.changedSince === null
+        ? []
+        : [{ value: s.chain.changedSince === null ? 0 : 1 }],
+    ),
+    g(
       "sonm_agent_chain_unreachable_since_seconds",
       "Unix time since which the agent cannot reach the chain (absent while it can)",
       one(s.chain.unreachableSince === null ? null : s.chain.unreachableSince / 1000),

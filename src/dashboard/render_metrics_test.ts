@@ -36,6 +36,8 @@ Deno.test("renderMetrics() writes earnings, deals, chain lag and counters", () =
       headAgeSeconds: 42,
       unreachableSince: 5_000,
       unreachableReason: "HTTP request timed out",
+      changedSince: null,
+      changedReason: null,
     },
     counters: {
       rpcErrors: 3,

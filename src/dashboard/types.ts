@@ -23,6 +23,13 @@ export type ChainStatus = {
   unreachableSince: number | null;
   /** Why, when the agent knows (the last failed poll's error). */
   unreachableReason: string | null;
+  /**
+   * Since when the node serves another chain than the one the agent indexed
+   * ("chain changed under the agent": the node was reset), unix ms; null while not.
+   */
+  changedSince: number | null;
+  /** What the indexer saw, while `changedSince` is set. */
+  changedReason: string | null;
 };
 
 /** One BID the plan's ASK was held against, and the first market rule that fails. */

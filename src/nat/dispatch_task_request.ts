@@ -55,6 +55,8 @@ export async function dispatchTaskRequest(
         return ok(await handler.stop(request as VerifiedRequest<"stop">, signal));
       case "forward":
         return ok(await handler.forward(request as VerifiedRequest<"forward">, signal));
+      case "report":
+        return ok(await handler.report(request as VerifiedRequest<"report">, signal));
       case "logs":
         return {
           kind: "stream",

@@ -25,6 +25,7 @@ function handler(seen: string[]): TaskRequestHandler {
     },
     stop: () => Promise.reject(new Error("a bug")),
     forward: () => Promise.resolve({ hostname: "127.0.0.1", port: 1 }),
+    report: () => Promise.resolve({}),
     admin: () => Promise.resolve({ ok: true }),
   };
 }

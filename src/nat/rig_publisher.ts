@@ -35,6 +35,12 @@ export type StartRigPublisherOptions = {
   refreshMs?: number | undefined;
   /** Wait this long after an address change before publishing (changes come in bursts), ms. @default {500} */
   settleMs?: number | undefined;
+  /**
+   * Whether the rig has relays (the directory's servers) to publish to. Without
+   * any, the record is only signed and refreshed (for `onSigned`: the agent's
+   * record file), never put nor warned about. @default {true}
+   */
+  directory?: boolean | undefined;
   /** Called on each change of outcome (published, not published): for logs. */
   onEvent?: ((event: string, fields: Record<string, unknown>) => void) | undefined;
   /** Called with each record signed (published or not): the agent keeps it in a file too. */
@@ -86,6 +92,8 @@ export async function startRigPublisher(
   let record: SignedRigRecord | undefined;
   let lastSeq = 0n;
   let stopped = false;
+  // aborts a publish in flight at stop: a DHT put can wait 20 s for relays that never answer
+  const stopping = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let lastOutcome: string | undefined;
@@ -120,9 +128,13 @@ export async function startRigPublisher(
     running ??= (async () => {
       try {
         const signed = await sign();
+        if (options.directory === false) {
+          schedule(refreshMs); // no relay to publish to: the record file is all there is
+          return { stored: 0 };
+        }
         if (signed.addrs.length === 0) throw new Error("the rig has no address yet");
         const { stored, relays } = await publishRigRecord(host.node.services.dht, signed, {
-          signal: AbortSignal.timeout(20_000),
+          signal: AbortSignal.any([AbortSignal.timeout(20_000), stopping.signal]),
         });
         if (stored === 0) throw new Error("no relay stored it");
         failures = 0;
@@ -174,6 +186,7 @@ export async function startRigPublisher(
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort(new Error("the rig publisher stopped"));
       host.node.removeEventListener("self:peer:update", onAddressChange);
       host.node.removeEventListener("peer:identify", onIdentify);
       await host.node.unhandle(RIG_RECORD_PROTOCOL_ID).catch(() => {});

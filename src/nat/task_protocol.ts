@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { AgentError } from "../errors.ts";
+import { canonicalJson } from "../internal/mod.ts";
 import {
   type Address,
   getAddress,
@@ -35,7 +36,7 @@ export const MAX_EXPIRY_AHEAD_SECONDS = 3600;
 export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 /** Actions of a deal's consumer. */
-export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward"] as const;
+export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward", "report"] as const;
 /** Actions of the rig's administrative accounts (config `admins`). */
 export const ADMIN_ACTIONS = [
   "admin.status",
@@ -82,6 +83,8 @@ export const actionArgsSchemas = {
   }),
   stop: z.strictObject({}),
   forward: z.strictObject({ containerPort: z.number().int().min(1).max(65535) }),
+  /** The rig's latest signed bench report (any of its deals' consumers may ask). */
+  report: z.strictObject({}),
   "admin.status": z.strictObject({}),
   "admin.pause-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
   "admin.resume-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
@@ -140,16 +143,6 @@ function typedDomain(domain: ProtocolDomain) {
     chainId: domain.chainId,
     verifyingContract: domain.market,
   } as const;
-}
-
-/** JSON with object keys sorted at every depth: one byte string per value. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
 /** keccak256 of the canonical JSON of an action's arguments. */
@@ -388,6 +381,11 @@ export interface TaskRequestHandler {
     request: VerifiedRequest<"forward">,
     signal: AbortSignal,
   ): Promise<{ hostname: string; port: number }>;
+  /**
+   * The rig's latest signed bench report (`sonm-bench-report/1` JSON, as signed), for the
+   * consumer of one of its deals to check against the deal's ASK.
+   */
+  report(request: VerifiedRequest<"report">, signal: AbortSignal): Promise<unknown>;
   /** An administrator's request; the result is JSON. */
   admin(request: VerifiedRequest<AdminAction>, signal: AbortSignal): Promise<unknown>;
 }

@@ -190,6 +190,8 @@ async function serveAction(
       return await serveLogs(stream, handler.logs(request as VerifiedRequest<"logs">, signal));
     case "forward":
       throw new RequestRefusedError("malformed", `forward goes over ${FORWARD_PROTOCOL_ID}`);
+    case "report":
+      return await ok(await handler.report(request as VerifiedRequest<"report">, signal));
     default:
       if ((ADMIN_ACTIONS as readonly string[]).includes(request.action)) {
         return await ok(await handler.admin(request as VerifiedRequest<AdminAction>, signal));

@@ -46,6 +46,7 @@ function handler(echoPort: number): TaskRequestHandler {
       yield LOG.subarray(10);
     },
     forward: () => Promise.resolve({ hostname: "127.0.0.1", port: echoPort }),
+    report: () => Promise.resolve({ report: { format: "sonm-bench-report/1" }, signature: "0x" }),
     admin: () => Promise.reject(new RequestRefusedError("not-authorized", "no admins")),
   };
 }

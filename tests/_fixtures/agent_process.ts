@@ -38,13 +38,8 @@ export type AgentProcess = {
   stop(): Promise<void>;
 };
 
-/** A free TCP port on loopback (bound and released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+export { freePort } from "./free_port.ts";
+import { freePort } from "./free_port.ts";
 
 /** Starts the agent with the dashboard on, waits until it is ready and its dashboard is up. */
 export async function startAgentProcess(

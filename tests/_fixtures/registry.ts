@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { freePort } from "./free_port.ts";
 import { dockerCli } from "./images.ts";
 
 /** A running registry. */
@@ -18,13 +19,6 @@ export type TestRegistry = {
   /** Stops the registry and removes its files. */
   close(): Promise<void>;
 };
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /**
  * Starts a registry with one htpasswd user (or, with `open`, one that anyone

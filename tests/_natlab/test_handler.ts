@@ -66,6 +66,10 @@ export function createTestHandler(options: {
       authorize(request);
       return Promise.resolve(options.forwardTo);
     },
+    report: (request: VerifiedRequest<"report">) => {
+      authorize(request);
+      return Promise.reject(new RequestRefusedError("unavailable", "no bench report"));
+    },
     admin: (request: VerifiedRequest<AdminAction>) => {
       if (request.signer.toLowerCase() !== options.admin.toLowerCase()) {
         throw new RequestRefusedError(

@@ -11,7 +11,7 @@ import {
 import { createDockerClient } from "../../docker/mod.ts";
 import type { SelftestReport, SelftestResult } from "../base/mod.ts";
 import { type AgentConfig, loadConfig, readDevnetFile } from "../config/mod.ts";
-import { readChainIdentity } from "../setup/mod.ts";
+import { readChainIdentity } from "../state/mod.ts";
 import { readNatStatusFile } from "../state/mod.ts";
 import {
   type RecordedChain,

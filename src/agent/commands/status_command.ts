@@ -78,6 +78,11 @@ export function formatStatus(s: StatusSnapshot): string[] {
       ? ""
       : `, UNREACHABLE since ${new Date(s.chain.unreachableSince).toISOString()}${
         s.chain.unreachableReason === null ? "" : `: ${s.chain.unreachableReason}`
+      }`) +
+    (s.chain.changedSince === null
+      ? ""
+      : `, CHAIN CHANGED UNDER THE AGENT since ${new Date(s.chain.changedSince).toISOString()}${
+        s.chain.changedReason === null ? "" : `: ${s.chain.changedReason}`
       }`),
     `earnings   settled ${e.settledTokens} SNMT (${
       usd(e.settledUsd)

@@ -220,6 +220,12 @@ const docker = z.strictObject({
   ).default([]),
   default_limits: limits.prefault({}),
   task_restarts: taskRestarts.prefault({}),
+  /**
+   * Let consumers run this rig's probe images (`sonm-probe/*`, built by
+   * scripts/build_probes.sh images) as their task, by their local image ids:
+   * what `client verify` submits. @default {true on the devnet, false elsewhere}
+   */
+  allow_probe_images: z.boolean().optional(),
 }).transform(camelize);
 
 /** A relay's multiaddr; its peer id authenticates it: `sonm-agent relay` prints the full address. */

@@ -31,7 +31,8 @@ export function renderConfigTemplate(options: ConfigTemplateOptions = {}): strin
 # Sizes: 512MiB, 4GiB, 1TB or bytes. Durations: 90s, 30m, 8h, 2d, 1w or seconds.
 # Relative paths are relative to this file's folder.
 # Reload without a restart: SIGHUP (systemctl reload sonm-agent) applies plans,
-# logging.level, admins and docker.allowed_images; other changes need a restart.
+# logging.level, admins, docker.allowed_images and docker.allow_probe_images;
+# other changes need a restart.
 
 # Where the agent keeps its state (sqlite), caches and devnet files.
 data_dir: ./.data
@@ -102,6 +103,11 @@ docker:
   # network (localhost, 10.x, 192.168.x, ...) is allowed only by a pattern
   # that names it.
   allowed_images: []
+  # Let the consumers of this rig's deals run its probe images (sonm-probe/*,
+  # built by scripts/build_probes.sh images), allowed by their local image ids:
+  # what \`sonm-agent client verify\` runs to measure a deal. Default: true on
+  # the devnet, false elsewhere.
+  # allow_probe_images: true
   default_limits:                # used where a deal does not say
     cpus: 1                      # CPU share, may be fractional
     memory: 1GiB                 # hard limit, no swap

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { canonicalJson } from "../../internal/mod.ts";
 import type { AgentConfig, PlanConfig } from "./config.ts";
 
 /** A change a reload applies. */
@@ -40,7 +41,7 @@ const RESTART_ONLY: readonly { field: string; read: (c: AgentConfig) => unknown 
 /**
  * Diffs the running config against a new, already validated one. Live: the
  * fixed-price plans (added, removed, re-priced, changed), `logging.level`,
- * `docker.allowed_images` (for new tasks) and `admins`. Everything else, and
+ * `docker.allowed_images` and `docker.allow_probe_images` (for new tasks) and `admins`. Everything else, and
  * any change touching an `auto`-priced plan (its price step is built at
  * start), is refused with "needs a restart" and kept as it was in `config`.
  *
@@ -77,6 +78,14 @@ export function diffConfig(current: AgentConfig, next: AgentConfig): ConfigDiff 
       change: `${list(current.docker.allowedImages)} -> ${list(next.docker.allowedImages)}`,
     });
   }
+  if (current.docker.allowProbeImages !== next.docker.allowProbeImages) {
+    applied.push({
+      field: "docker.allow_probe_images",
+      change: `${current.docker.allowProbeImages ?? "default"} -> ${
+        next.docker.allowProbeImages ?? "default"
+      }`,
+    });
+  }
   if (!same(current.admins, next.admins)) {
     applied.push({ field: "admins", change: `${list(current.admins)} -> ${list(next.admins)}` });
   }
@@ -86,11 +95,23 @@ export function diffConfig(current: AgentConfig, next: AgentConfig): ConfigDiff 
   const config: AgentConfig = {
     ...current,
     logging: { ...current.logging, level: next.logging.level },
-    docker: { ...current.docker, allowedImages: next.docker.allowedImages },
+    docker: {
+      ...withoutProbeImages(current.docker),
+      allowedImages: next.docker.allowedImages,
+      ...(next.docker.allowProbeImages === undefined
+        ? {}
+        : { allowProbeImages: next.docker.allowProbeImages }),
+    },
     admins: next.admins,
     plans: plans.plans,
   };
   return { applied, refused, config };
+}
+
+/** Docker settings without `allowProbeImages` (the next config's, when set, replaces it). */
+function withoutProbeImages(docker: AgentConfig["docker"]): AgentConfig["docker"] {
+  const { allowProbeImages: _, ...rest } = docker;
+  return rest;
 }
 
 /** The plans to run on: the new list, with refused changes to auto plans undone. */
@@ -154,15 +175,5 @@ function list(values: readonly string[]): string {
 
 /** Deep equality of parsed config values (plain data, bigints included). */
 function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (typeof v === "bigint") return `${v}n`;
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)));
-    }
-    return v;
-  }) ?? "undefined";
+  return canonicalJson(a) === canonicalJson(b);
 }

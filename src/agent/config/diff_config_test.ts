@@ -105,3 +105,16 @@ logging: { level: debug, format: json }
     logging: { ...old.logging, level: "debug" },
   });
 });
+
+Deno.test("diffConfig: docker.allow_probe_images applies live, and back to its default", () => {
+  const plans = "plans:\n" + plan("a", "0.5");
+  const off = config("docker: { allow_probe_images: false }\n" + plans);
+  const dflt = config(plans);
+  const diff = diffConfig(dflt, off);
+  assert.deepEqual(diff.applied, [{
+    field: "docker.allow_probe_images",
+    change: "default -> false",
+  }]);
+  assert.equal(diff.config.docker.allowProbeImages, false);
+  assert.deepEqual(diffConfig(off, dflt).config, dflt);
+});

@@ -1,4 +1,5 @@
 import type { Logger, SchedulerClock } from "../base/mod.ts";
+import { ChainChangedError } from "../../chain/mod.ts";
 
 /** What the agent knows of its link to the chain, from the indexer's polls. */
 export type ChainHealthState = {
@@ -10,6 +11,12 @@ export type ChainHealthState = {
   unreachableSince: number | undefined;
   /** The last failure's text while unreachable. */
   lastError: string | undefined;
+  /**
+   * Set while the node serves another chain than the indexed one (it was reset
+   * under the agent): since when, and what the indexer saw. The node answers,
+   * so the chain is not unreachable; the agent serves status from local state.
+   */
+  changed?: { since: number; detail: string } | undefined;
 };
 
 /** The tracker of {@linkcode createChainHealth}. */
@@ -81,6 +88,13 @@ export function createChainHealth(
         unreachableSince: undefined,
         lastError: undefined,
       };
+      if (was.changed !== undefined) {
+        logger.info("chain followed again", {
+          resolves: "chain changed under the agent",
+          changedMs: now - was.changed.since,
+          head: state.head,
+        });
+      }
       if (was.unreachableSince !== undefined) {
         logger.info("chain reachable again", {
           // drops the poll's failures from the rig owner's list of problems: they are over
@@ -90,12 +104,31 @@ export function createChainHealth(
         });
       }
       if (
-        was.unreachableSince !== undefined || was.head !== state.head ||
-        now - recordedAt >= recordEveryMs
+        was.unreachableSince !== undefined || was.changed !== undefined ||
+        was.head !== state.head || now - recordedAt >= recordEveryMs
       ) record();
     },
     failed(error) {
       const text = error instanceof Error ? error.message : String(error);
+      if (error instanceof ChainChangedError) {
+        // the node answers, with another chain: one line, then a state until it changes
+        const first = state.changed === undefined;
+        state = {
+          ...state,
+          seenAt: clock.now(),
+          unreachableSince: undefined,
+          lastError: undefined,
+          changed: state.changed ?? { since: clock.now(), detail: text },
+        };
+        if (!first) return;
+        logger.error("chain changed under the agent", {
+          error: text,
+          state: "the index no longer follows the node; serving status from local state",
+          hints: error.hints,
+        });
+        record();
+        return;
+      }
       const first = state.unreachableSince === undefined;
       state = {
         ...state,

@@ -85,7 +85,12 @@ export {
   type PlanBillingInput,
   type PlanBillingResult,
 } from "./plan_billing.ts";
-export { createPlansStep, type PlansStepComponents, type PlansStepOptions } from "./plans_step.ts";
+export {
+  createPlansStep,
+  logRecoveredDeals,
+  type PlansStepComponents,
+  type PlansStepOptions,
+} from "./plans_step.ts";
 export { decimalToWad, type PlanShare, planShare, powerFloor } from "./power_floor.ts";
 export {
   createPriceStep,

@@ -1,39 +1,45 @@
+import type { MarketStepComponents } from "./step_components.ts";
 import {
   cancelOrder,
   ChainError,
   formatUsdPerHour,
   getOrder,
   placeOrder,
-  type WriteMarketClient,
 } from "../../chain/mod.ts";
 import { askParamsHash } from "./_ask_params.ts";
-import type { PlanOrdersTable, SqliteChainStore } from "../state/mod.ts";
 import { recoverDealPlans } from "./deal_plans.ts";
-import {
-  killPoint,
-  type Logger,
-  type RetrySchedule,
-  type SchedulerClock,
-  type StepOutcome,
-} from "../base/mod.ts";
+import { killPoint, type Logger, type StepOutcome } from "../base/mod.ts";
 import { chainErrorFields } from "./classify_open_failure.ts";
-import type { MarketStepReport } from "./market_report.ts";
-import type { MarketView } from "./market_view.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 import { type IndexedOrderStatus, type PlanAction, reconcilePlans } from "./reconcile_plans.ts";
 
+/**
+ * Says what {@linkcode recoverDealPlans} found: an open deal the state did
+ * not know is worth a look (a warning); closed ones are history, kept quietly.
+ */
+export function logRecoveredDeals(
+  logger: Logger,
+  recovered: readonly { dealId: bigint; plan: string; open: boolean }[],
+): void {
+  for (const { open, ...r } of recovered) {
+    if (open) {
+      logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
+    }
+  }
+  const closed = recovered.filter((r) => !r.open);
+  if (closed.length > 0) {
+    logger.info("recorded closed deals found on chain for unrecorded ASKs", {
+      deals: closed.length,
+      dealIds: closed.slice(0, 20).map((r) => r.dealId),
+    });
+  }
+}
+
 /** Components of {@linkcode createPlansStep}. */
-export type PlansStepComponents = {
-  market: WriteMarketClient;
-  store: SqliteChainStore;
-  view: MarketView;
-  planOrders: PlanOrdersTable;
-  logger: Logger;
-  clock: SchedulerClock;
-  report: () => MarketStepReport;
-  /** Per-plan backoff of failed actions. */
-  retries: RetrySchedule;
-};
+export type PlansStepComponents = Pick<
+  MarketStepComponents,
+  "market" | "store" | "view" | "planOrders" | "logger" | "clock" | "report" | "retries"
+>;
 
 /** Options of {@linkcode createPlansStep}. */
 export type PlansStepOptions = {
@@ -169,19 +175,7 @@ export function createPlansStep(
       planned: plannedList,
       now: clock.now(),
     });
-    for (const { open, ...r } of recovered) {
-      // an open deal the state did not know is worth a look; a closed one is history, kept quietly
-      if (open) {
-        logger.warn("found a deal on an unrecorded ASK: its plan recovered from the chain", r);
-      }
-    }
-    const closed = recovered.filter((r) => !r.open);
-    if (closed.length > 0) {
-      logger.info("recorded closed deals found on chain for unrecorded ASKs", {
-        deals: closed.length,
-        dealIds: closed.slice(0, 20).map((r) => r.dealId),
-      });
-    }
+    logRecoveredDeals(logger, recovered);
     const busyPlans = new Set<string>();
     for (const d of view.ownDeals().values()) {
       const plan = view.planOf(d);

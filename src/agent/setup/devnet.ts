@@ -1,3 +1,4 @@
+import { errorText } from "../../internal/mod.ts";
 import {
   createPublicClient,
   createWalletClient,
@@ -17,6 +18,12 @@ export type StartDevnetOptions = {
   fund: readonly `0x${string}`[];
   /** JSON-RPC port; 0 picks a free one. @default {0} */
   port?: number | undefined;
+  /**
+   * Run anvil as an ordinary full node: only the last `keepStates` states
+   * (`--prune-history`), every block's logs kept. For tests that the agent
+   * needs no archive node. @default {undefined: every state kept}
+   */
+  keepStates?: number | undefined;
   signal?: AbortSignal | undefined;
 };
 
@@ -59,8 +66,11 @@ const ETH_EACH = parseEther("1000");
  * ```
  */
 export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> {
-  const { logger, fund, port = 0, signal } = options;
-  const anvil = await startAnvil({ port, signal }).catch((cause: unknown) => {
+  const { logger, fund, port = 0, signal, keepStates } = options;
+  const pruned = keepStates === undefined
+    ? {}
+    : { pruneHistory: true, keepStates, pruneTransactions: false };
+  const anvil = await startAnvil({ port, signal, ...pruned }).catch((cause: unknown) => {
     throw new DevnetError(`Cannot start devnet: anvil did not start: ${String(cause)}`, {
       cause,
       hints: ["Run `npm install` in the sonm-agent folder: it installs anvil"],
@@ -122,10 +132,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   } catch (error) {
     await anvil.stop();
     if (error instanceof DevnetError) throw error;
-    throw new DevnetError(`Cannot start devnet: ${errorText(error)}`, { cause: error });
+    throw new DevnetError(`Cannot start devnet: ${errorText(error, { firstLine: true })}`, {
+      cause: error,
+    });
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
 }

@@ -15,7 +15,6 @@ export {
   ensureChainIdentity,
   type EnsureChainIdentityComponents,
   type EnsureChainIdentityOptions,
-  readChainIdentity,
 } from "./ensure_chain_identity.ts";
 export {
   ensureDevnetKeystore,
@@ -30,6 +29,12 @@ export {
   type EnsureWorkerBindingComponents,
   masterInstructions,
 } from "./ensure_worker_binding.ts";
+export {
+  BENCH_REPORT_FILE,
+  publishBenchReport,
+  type PublishBenchReportOptions,
+  readBenchReportFile,
+} from "./publish_bench_report.ts";
 export { placeDemoBid, type PlaceDemoBidOptions } from "./place_demo_bid.ts";
 export {
   DEMO_CONSUMER_DIR,

@@ -1,3 +1,4 @@
+import { inTransaction } from "./transaction.ts";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import type {
   BillRecord,
@@ -6,7 +7,6 @@ import type {
   ChainStore,
   ChangeRequestState,
   DealState,
-  DealStatus,
   IndexedBlock,
   NonceEntry,
   NonceStore,
@@ -24,6 +24,17 @@ import type {
   OrderColumns,
 } from "../../matcher/mod.ts";
 import { prepareActiveOrderColumns, readActiveOrderColumns } from "./_active_order_columns.ts";
+import {
+  CHANGE_REQUEST_COLUMNS,
+  CR_STATUS_CODE,
+  DEAL_COLUMNS,
+  entityOf,
+  insertSql,
+  insertValuesOf,
+  ORDER_COLUMNS,
+  parseBenchmarks,
+  parseNetflags,
+} from "./_entity_columns.ts";
 
 /** The sqlite chain store: the indexer's {@linkcode ChainStore} and the tx sender's {@linkcode NonceStore}. */
 export type SqliteChainStore = ChainStore & NonceStore & {
@@ -36,38 +47,11 @@ export type SqliteChainStore = ChainStore & NonceStore & {
   activeOrderColumns(): OrderColumns;
 };
 
-const DEAL_STATUS: Record<number, DealStatus> = { 1: "ACCEPTED", 2: "CLOSED" };
-const CR_STATUS: Record<number, ChangeRequestState["status"]> = {
-  1: "CREATED",
-  2: "CANCELED",
-  3: "REJECTED",
-  4: "ACCEPTED",
-};
-const CR_STATUS_CODE = { CREATED: 1, CANCELED: 2, REJECTED: 3, ACCEPTED: 4 } as const;
-
 type Row = Record<string, SQLInputValue>;
 
 function arrays(statement: StatementSync): StatementSync {
   statement.setReturnArrays(true);
   return statement;
-}
-
-/** netflags as stored (`[true,false]`), without a JSON parse. */
-function parseNetflags(text: string): boolean[] {
-  if (text.length <= 2) return [];
-  const parts = text.slice(1, -1).split(",");
-  const out: boolean[] = new Array(parts.length);
-  for (let i = 0; i < parts.length; i++) out[i] = parts[i] === "true";
-  return out;
-}
-
-/** benchmarks as stored (`["1","2"]`), without a JSON parse. */
-function parseBenchmarks(text: string): bigint[] {
-  if (text.length <= 2) return [];
-  const parts = text.slice(2, -2).split('","');
-  const out: bigint[] = new Array(parts.length);
-  for (let i = 0; i < parts.length; i++) out[i] = BigInt(parts[i] as string);
-  return out;
 }
 
 /** A row of the `active` statement (its column order) as an order. */
@@ -88,11 +72,6 @@ function activeRowToOrder(r: SQLOutputValue[]): OrderState {
     frozenSum: BigInt(r[11] as string),
     dealId: r[12] as bigint,
   };
-}
-
-/** Benchmarks as the JSON array of decimal strings the table keeps. */
-function benchmarksText(values: readonly bigint[]): string {
-  return values.length === 0 ? "[]" : `["${values.join('","')}"]`;
 }
 
 /** Tables whose rows belong to a block (deleted on rollback). */
@@ -125,6 +104,9 @@ const BLOCK_TABLES = [
  * ```
  */
 export function createChainStore(db: DatabaseSync): SqliteChainStore {
+  const orderValues = insertValuesOf(ORDER_COLUMNS);
+  const dealValues = insertValuesOf(DEAL_COLUMNS);
+  const changeRequestValues = insertValuesOf(CHANGE_REQUEST_COLUMNS);
   const q = {
     lastBlock: db.prepare("SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT 1"),
     recent: db.prepare(
@@ -137,20 +119,9 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       `INSERT INTO chain_events (block_number, log_index, tx_hash, contract, name, args)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ),
-    insOrder: db.prepare(
-      `INSERT OR REPLACE INTO chain_orders (id, block_number, order_type, status, author,
-         counterparty, duration, price, netflags, identity_level, blacklist, tag, benchmarks,
-         frozen_sum, deal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insDeal: db.prepare(
-      `INSERT OR REPLACE INTO chain_deals (id, block_number, ask_id, bid_id, supplier, consumer,
-         master, duration, price, start_time, end_time, status, blocked_balance, total_payout,
-         last_bill_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insCr: db.prepare(
-      `INSERT OR REPLACE INTO chain_change_requests (id, block_number, deal_id, request_type, price,
-         duration, status) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    insOrder: db.prepare(insertSql("chain_orders", ORDER_COLUMNS)),
+    insDeal: db.prepare(insertSql("chain_deals", DEAL_COLUMNS)),
+    insCr: db.prepare(insertSql("chain_change_requests", CHANGE_REQUEST_COLUMNS)),
     insBill: db.prepare(
       `INSERT INTO chain_bills (block_number, log_index, deal_id, paid_amount, tx_hash)
        VALUES (?, ?, ?, ?, ?)`,
@@ -268,16 +239,7 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     db.prepare(`DELETE FROM ${t} WHERE ${t === "chain_blocks" ? "number" : "block_number"} > ?`)
   );
 
-  function tx(fn: () => void): void {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      fn();
-      db.exec("COMMIT");
-    } catch (e) {
-      db.exec("ROLLBACK");
-      throw e;
-    }
-  }
+  const tx = (fn: () => void): void => inTransaction(db, fn);
 
   /** Writes one block's rows (inside a transaction). */
   function write(u: BlockUpdate): void {
@@ -287,53 +249,13 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       q.insEvent.run(e.blockNumber, e.logIndex, e.txHash, e.contract, e.name, json(e.args));
     }
     for (const o of u.orders) {
-      q.insOrder.run(
-        o.id,
-        n,
-        o.type === "BID" ? 1 : 2,
-        o.active ? 2 : 1,
-        o.author,
-        o.counterparty,
-        o.duration,
-        o.price.toString(),
-        JSON.stringify(o.netflags),
-        o.identityLevel,
-        o.blacklist,
-        o.tag,
-        benchmarksText(o.benchmarks),
-        o.frozenSum.toString(),
-        o.dealId,
-      );
+      q.insOrder.run(...orderValues(o, n));
     }
     for (const d of u.deals) {
-      q.insDeal.run(
-        d.id,
-        n,
-        d.askId,
-        d.bidId,
-        d.supplier,
-        d.consumer,
-        d.master,
-        d.duration,
-        d.price.toString(),
-        d.startTime,
-        d.endTime,
-        d.status === "ACCEPTED" ? 1 : 2,
-        d.blockedBalance.toString(),
-        d.totalPayout.toString(),
-        d.lastBillTime,
-      );
+      q.insDeal.run(...dealValues(d, n));
     }
     for (const c of u.changeRequests) {
-      q.insCr.run(
-        c.id,
-        n,
-        c.dealId,
-        c.side === "BID" ? 1 : 2,
-        c.price.toString(),
-        c.duration,
-        CR_STATUS_CODE[c.status],
-      );
+      q.insCr.run(...changeRequestValues(c, n));
     }
     for (const b of u.bills) {
       q.insBill.run(b.blockNumber, b.logIndex, b.dealId, b.paidAmount.toString(), b.txHash);
@@ -345,48 +267,11 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     for (const b of u.listed) q.insListed.run(lc(b.owner), lc(b.who), n, b.listed ? 1 : 0);
   }
 
-  const toOrder = (r: Row): OrderState => ({
-    id: r.id as bigint,
-    type: r.order_type === 1n ? "BID" : "ASK",
-    active: r.status === 2n,
-    author: r.author as Address,
-    counterparty: r.counterparty as Address,
-    duration: r.duration as bigint,
-    price: BigInt(r.price as string),
-    netflags: parseNetflags(r.netflags as string),
-    identityLevel: Number(r.identity_level) as IdentityLevel,
-    blacklist: r.blacklist as Address,
-    tag: r.tag as Bytes32,
-    benchmarks: parseBenchmarks(r.benchmarks as string),
-    frozenSum: BigInt(r.frozen_sum as string),
-    dealId: r.deal_id as bigint,
-  });
+  const toOrder: (r: Row) => OrderState = entityOf(ORDER_COLUMNS);
 
-  const toDeal = (r: Row): DealState => ({
-    id: r.id as bigint,
-    askId: r.ask_id as bigint,
-    bidId: r.bid_id as bigint,
-    supplier: r.supplier as Address,
-    consumer: r.consumer as Address,
-    master: r.master as Address,
-    duration: r.duration as bigint,
-    price: BigInt(r.price as string),
-    startTime: r.start_time as bigint,
-    endTime: r.end_time as bigint,
-    status: DEAL_STATUS[Number(r.status)] ?? "CLOSED",
-    blockedBalance: BigInt(r.blocked_balance as string),
-    totalPayout: BigInt(r.total_payout as string),
-    lastBillTime: r.last_bill_time as bigint,
-  });
+  const toDeal: (r: Row) => DealState = entityOf(DEAL_COLUMNS);
 
-  const toCr = (r: Row): ChangeRequestState => ({
-    id: r.id as bigint,
-    dealId: r.deal_id as bigint,
-    side: r.request_type === 1n ? "BID" : "ASK",
-    price: BigInt(r.price as string),
-    duration: r.duration as bigint,
-    status: CR_STATUS[Number(r.status)] ?? "CANCELED",
-  });
+  const toCr: (r: Row) => ChangeRequestState = entityOf(CHANGE_REQUEST_COLUMNS);
 
   const toBill = (r: Row): BillRecord => ({
     blockNumber: r.block_number as bigint,
@@ -554,4 +439,55 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       q.saveNonce.run(lc(address), entry.nonce, entry.txHash, Date.now());
     },
   };
+}
+
+/** A bill of a deal with its time (unix seconds): the block's, else the deal's bill time then. */
+export type TimedBill = { dealId: bigint; paid: bigint; t: number };
+
+/**
+ * Every bill indexed, oldest first, each with its time (for the earnings of
+ * `status` and the page; works on a read-only connection from another process).
+ */
+export function billsWithTimes(db: DatabaseSync): TimedBill[] {
+  const rows = db.prepare(
+    `SELECT b.deal_id, b.paid_amount,
+       COALESCE(k.timestamp, v.last_bill_time, d.start_time) AS t
+     FROM chain_bills b
+     LEFT JOIN chain_blocks k ON k.number = b.block_number
+     LEFT JOIN chain_deals v ON v.id = b.deal_id AND v.block_number = b.block_number
+     LEFT JOIN (SELECT id, MIN(start_time) AS start_time FROM chain_deals GROUP BY id) d
+       ON d.id = b.deal_id
+     ORDER BY b.block_number, b.log_index`,
+  ).all() as { deal_id: bigint; paid_amount: string; t: bigint | null }[];
+  return rows.map((r) => ({
+    dealId: r.deal_id,
+    paid: BigInt(r.paid_amount),
+    t: Number(r.t ?? 0n),
+  }));
+}
+
+/** The newest indexed block's time, unix seconds (0 before any block). */
+export function latestBlockTime(db: DatabaseSync): number {
+  const r = db.prepare("SELECT MAX(timestamp) AS t FROM chain_blocks").get() as
+    | { t: number | bigint | null }
+    | undefined;
+  return r?.t === null || r?.t === undefined ? 0 : Number(r.t);
+}
+
+/** A consumer's change request still open (its latest version is CREATED), as indexed. */
+export type OpenChangeRequest = { id: bigint; dealId: bigint; price: bigint; duration: bigint };
+
+/** The change requests open now that the consumer made (request type 1: a BID's side), by id. */
+export function openConsumerChangeRequests(db: DatabaseSync): OpenChangeRequest[] {
+  const rows = db.prepare(
+    `SELECT c.id, c.deal_id, c.price, c.duration FROM chain_change_requests c
+     WHERE c.block_number = (SELECT MAX(block_number) FROM chain_change_requests WHERE id = c.id)
+       AND c.status = ${CR_STATUS_CODE.CREATED} AND c.request_type = 1 ORDER BY c.id`,
+  ).all() as Record<string, bigint | string>[];
+  return rows.map((r) => ({
+    id: BigInt(r.id!),
+    dealId: BigInt(r.deal_id!),
+    price: BigInt(r.price!),
+    duration: BigInt(r.duration!),
+  }));
 }

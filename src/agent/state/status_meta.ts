@@ -14,6 +14,8 @@ export type StatusMeta = {
   address?: string | undefined;
   /** Since when the agent cannot reach the chain (unix ms), and why; absent while it can. */
   unreachable?: { since: number; error: string } | null | undefined;
+  /** Since when the node serves another chain than the indexed one, and what was seen; absent while not. */
+  changed?: { since: number; error: string } | null | undefined;
   /** The config's plans now (a removed plan is gone) with their configured price. */
   plans?: { name: string; priceUsdPerHour: string }[] | undefined;
   /** The last self-test of the running agent. */
@@ -25,6 +27,7 @@ const KEYS = {
   rate: "status.rate",
   address: "status.address",
   unreachable: "status.unreachable",
+  changed: "status.changed",
   plans: "status.plans",
   selftest: "status.selftest",
 } as const;
@@ -53,6 +56,7 @@ export function writeStatusMeta(db: DatabaseSync, meta: StatusMeta): void {
   if (meta.rate !== undefined) put.run(KEYS.rate, meta.rate.toString());
   if (meta.address !== undefined) put.run(KEYS.address, meta.address);
   if (meta.unreachable !== undefined) put.run(KEYS.unreachable, JSON.stringify(meta.unreachable));
+  if (meta.changed !== undefined) put.run(KEYS.changed, JSON.stringify(meta.changed));
   if (meta.plans !== undefined) put.run(KEYS.plans, JSON.stringify(meta.plans));
   if (meta.selftest !== undefined) put.run(KEYS.selftest, JSON.stringify(meta.selftest));
 }
@@ -96,6 +100,15 @@ export function readStatusMeta(db: DatabaseSync): StatusMeta {
   ) {
     const u = unreachable as { since: number; error?: unknown };
     out.unreachable = { since: u.since, error: String(u.error ?? "") };
+  }
+  const changed = parseJson(value.get(KEYS.changed));
+  if (changed === null) out.changed = null;
+  else if (
+    typeof changed === "object" && changed !== null &&
+    typeof (changed as { since?: unknown }).since === "number"
+  ) {
+    const c = changed as { since: number; error?: unknown };
+    out.changed = { since: c.since, error: String(c.error ?? "") };
   }
   const plans = parseJson(value.get(KEYS.plans));
   if (Array.isArray(plans)) {

@@ -141,6 +141,9 @@ export function createDashboardSource(
           unreachable: chain.unreachableSince === undefined
             ? null
             : { since: chain.unreachableSince, error: chain.lastError ?? "" },
+          changed: chain.changed === undefined
+            ? null
+            : { since: chain.changed.since, error: chain.changed.detail },
         }),
         connectivity: components.connectivity?.(),
         gpus,

@@ -1,6 +1,11 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type ChainClient, createMarketClient, type MarketAddresses } from "../../chain/mod.ts";
-import { createDockerClient, type RegistryAuth } from "../../docker/mod.ts";
+import {
+  createDockerClient,
+  type DockerClient,
+  inspectImage,
+  type RegistryAuth,
+} from "../../docker/mod.ts";
 import { runSelftest, type SelftestComponents } from "./selftest_checks.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../../nat/mod.ts";
 import { type AgentConfig, checkOvercommit } from "../config/mod.ts";
@@ -27,6 +32,11 @@ export type WorkloadsComponents = {
   clock?: SchedulerClock | undefined;
   /** Raises a scheduler event (`tasks`, `own`); the agent passes its scheduler's trigger. */
   raise?: ((event: SchedulerEvent) => void) | undefined;
+  /**
+   * The agent's one Docker client (its owner closes it). @default {one on `docker.socket`,
+   * closed by {@linkcode Workloads.close}}
+   */
+  docker?: DockerClient | undefined;
 };
 
 /** Options of {@linkcode startWorkloads}. */
@@ -48,7 +58,20 @@ export type StartWorkloadsOptions = {
   freshChain?: boolean | undefined;
   /** Told the code of each consumer or admin request the handler refused (for `/metrics`). */
   onRefused?: ((code: string) => void) | undefined;
+  /** The rig's latest signed bench report, for the task protocol's `report`. */
+  benchReport?: (() => Promise<unknown>) | undefined;
 };
+
+/**
+ * The probe images a consumer may run when `docker.allow_probe_images` says so
+ * (`client verify` runs `sonm-probe/sysbench:1` inside its deal): allowed by
+ * the ids the rig's own Docker gives their local tags.
+ */
+export const PROBE_TASK_IMAGES = [
+  "sonm-probe/sysbench:1",
+  "sonm-probe/gpu-opencl:2",
+  "sonm-probe/gpu-cuda:2",
+] as const;
 
 /** The running deal -> task side of the agent. */
 export type Workloads = {
@@ -82,6 +105,8 @@ export type Workloads = {
    * (for new tasks) are read from `config` from now on; the rest stays as at start.
    */
   setConfig(config: AgentConfig): void;
+  /** Settles once the probe images' ids were looked up at start (`docker.allow_probe_images`). */
+  probeImagesFound: Promise<void>;
   /**
    * Stops using Docker. With `removeTasks` (the devnet: its chain stops with
    * the agent), first removes every task container, network and volume and
@@ -122,7 +147,21 @@ export function startWorkloads(
       problem: problem.message,
     });
   }
-  const docker = createDockerClient({ socketPath: config.docker.socket });
+  const ownDocker = components.docker === undefined;
+  const docker = components.docker ?? createDockerClient({ socketPath: config.docker.socket });
+  // the probe images' local ids, when the config lets consumers run them (read again on reload)
+  let probeImageIds: string[] = [];
+  const findProbeImages = async () => {
+    const allow = config.docker.allowProbeImages ?? config.chain.kind === "devnet";
+    const ids: string[] = [];
+    for (const image of allow ? PROBE_TASK_IMAGES : []) {
+      const found = await inspectImage(docker, { image }).catch(() => undefined);
+      if (found !== undefined) ids.push(found.id);
+    }
+    probeImageIds = ids;
+    if (ids.length > 0) logger.debug("consumers may run the probe images", { ids });
+  };
+  const probeImagesFound = findProbeImages().catch(() => {});
   const runtime = createTaskRuntime({
     db,
     docker,
@@ -134,7 +173,11 @@ export function startWorkloads(
     agentId: options.agentId,
     supplier: options.supplier,
     plans: () => config.plans,
-    docker: () => config.docker,
+    docker: () =>
+      probeImageIds.length === 0 ? config.docker : {
+        ...config.docker,
+        allowedImages: [...config.docker.allowedImages, ...probeImageIds],
+      },
     rigGpus: options.rig.gpus,
     registryAuth: options.registryAuth,
   });
@@ -148,6 +191,7 @@ export function startWorkloads(
     adminActions: admin,
     onChange: () => raise("tasks"),
     onRefused: options.onRefused,
+    benchReport: options.benchReport,
   });
   if (options.freshChain === true) {
     runtime.tasks.clear();
@@ -180,14 +224,16 @@ export function startWorkloads(
       }),
     setConfig(next) {
       config = next;
+      void findProbeImages().catch(() => {});
     },
+    probeImagesFound,
     async close(opts = {}) {
       try {
         if (opts.removeTasks !== undefined) {
           await reconciler.purge(opts.removeTasks, { signal: opts.signal });
         }
       } finally {
-        docker.close();
+        if (ownDocker) docker.close();
       }
     },
   };

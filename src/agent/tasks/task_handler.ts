@@ -52,6 +52,11 @@ export type TaskHandlerOptions = {
    * mistakes, counted for `/metrics` rather than logged as the rig's errors.
    */
   onRefused?: ((code: RequestRefusedError["code"]) => void) | undefined;
+  /**
+   * The rig's latest signed bench report (its JSON as signed), for `report`;
+   * undefined when the rig has none. @default {none: `report` is refused as unavailable}
+   */
+  benchReport?: (() => Promise<unknown>) | undefined;
 };
 
 /**
@@ -67,7 +72,8 @@ export type TaskHandlerOptions = {
  *    a restart is refused too), and it was signed after the state's record of
  *    nonces began (`signedSince`: a state lost or new cannot vouch for older
  *    requests, so one captured before is refused, not replayed);
- * 4. submit: its image is a valid name that an entry of the rig's allowlist
+ * 4. report: the rig has a signed bench report (any of its deals' consumers may ask);
+ * 5. submit: its image is a valid name that an entry of the rig's allowlist
  *    could allow (checked before anything is journaled or any registry is
  *    asked: `bad-request`, `policy`), the spec fits the plan the deal bought,
  *    and the deal has no running task.
@@ -277,6 +283,19 @@ export function createTaskHandler(
       return { hostname: "127.0.0.1", port: port.hostPort };
     },
 
+    async report(request, signal): Promise<unknown> {
+      await consumerDeal(request, signal);
+      const report = await options.benchReport?.();
+      if (report === undefined) {
+        throw new RequestRefusedError(
+          "unavailable",
+          "this rig has no signed bench report (its owner runs `sonm-agent bench`, then restarts)",
+        );
+      }
+      accept(request);
+      return report;
+    },
+
     async admin(request: VerifiedRequest<AdminAction>, signal): Promise<unknown> {
       if (!isAdmin(request.signer)) {
         throw new RequestRefusedError(
@@ -319,6 +338,7 @@ function countRefusals(
     },
     stop: (request, signal) => handler.stop(request, signal).catch(seen),
     forward: (request, signal) => handler.forward(request, signal).catch(seen),
+    report: (request, signal) => handler.report(request, signal).catch(seen),
     admin: (request, signal) => handler.admin(request, signal).catch(seen),
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { dispatchTaskRequest, type RequestEnvelope, signRequest } from "../../nat/mod.ts";
+import { systemClock } from "../base/mod.ts";
 import { openState } from "../state/state.ts";
 import { tasksTable } from "../state/tasks_table.ts";
 import { createTaskHandler } from "./task_handler.ts";
@@ -16,6 +17,7 @@ function handlerOn(path: string, signedSince?: bigint) {
   const state = openState({ path });
   const runtime = {
     tasks: tasksTable(state.db),
+    clock: systemClock,
     statusOf: () => ({}),
   } as unknown as TaskRuntime;
   const handler = createTaskHandler(runtime, {
@@ -117,5 +119,44 @@ Deno.test("verifyRequest() bounds a request's life by when it was signed", async
     assert.match(await send(long), /^expired: request is valid for 4100 s after it was signed/);
   } finally {
     close();
+  }
+});
+
+Deno.test("createTaskHandler() serves the signed bench report to the deal's consumer only; none is unavailable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report-" });
+  const state = openState({ path: join(dir, "agent.sqlite") });
+  const consumer = privateKeyToAccount(`0x${"43".repeat(32)}`);
+  const stranger = privateKeyToAccount(`0x${"44".repeat(32)}`);
+  let report: unknown = undefined;
+  const runtime = {
+    tasks: tasksTable(state.db),
+    clock: { now: () => Date.now() },
+    openDeal: (id: bigint) => Promise.resolve({ id, consumer: consumer.address }),
+  } as unknown as TaskRuntime;
+  const handler = createTaskHandler(runtime, {
+    admins: [],
+    signedSince: 0n,
+    benchReport: () => Promise.resolve(report),
+  });
+  let nonce = 0n;
+  const ask = async (who: typeof consumer) => {
+    const envelope = await signRequest(who, DOMAIN, {
+      action: "report",
+      dealId: 7n,
+      args: {},
+      nonce: ++nonce,
+      expiry: now() + 60n,
+    });
+    const reply = await dispatchTaskRequest(handler, envelope, { domain: DOMAIN });
+    return reply.kind === "refused" ? `${reply.code}: ${reply.message}` : reply;
+  };
+  try {
+    assert.match(String(await ask(consumer)), /^unavailable: this rig has no signed bench report/);
+    report = { report: { format: "sonm-bench-report/1" }, signature: "0x" };
+    assert.deepEqual(await ask(consumer), { kind: "ok", result: report });
+    assert.match(String(await ask(stranger)), /^not-authorized: /);
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

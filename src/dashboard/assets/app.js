@@ -88,14 +88,21 @@
     $("#chain").textContent = s.chain.indexedBlock === null ? "–" : "#" + s.chain.indexedBlock;
     const unreachable = s.chain.unreachableSince;
     const chainLag = $("#chain-lag");
-    chainLag.textContent = unreachable !== null
+    const changed = s.chain.changedSince ?? null;
+    chainLag.textContent = changed !== null
+      ? `chain changed under the agent since ${time(changed)}`
+      : unreachable !== null
       ? `chain unreachable since ${time(unreachable)}` +
         (s.chain.headAgeSeconds === null ? "" : ` (last heard ${s.chain.headAgeSeconds}s ago)`)
       : s.chain.lagBlocks === null
       ? "head unknown"
       : `head #${s.chain.headBlock}, heard ${s.chain.headAgeSeconds ?? "?"}s ago`;
-    chainLag.classList.toggle("bad", unreachable !== null);
-    chainLag.dataset.state = unreachable !== null ? "unreachable" : "ok";
+    chainLag.classList.toggle("bad", unreachable !== null || changed !== null);
+    chainLag.dataset.state = changed !== null
+      ? "changed"
+      : unreachable !== null
+      ? "unreachable"
+      : "ok";
     const c = s.connectivity;
     $("#connectivity").textContent = c ? c.class : "unknown";
     $("#relay").textContent = c?.relay ? `relay ${c.relay.state}` : "no relay";
