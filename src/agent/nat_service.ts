@@ -41,7 +41,10 @@ export type StartNatServiceOptions = {
   logger: Logger;
   /** How often the status file is rewritten besides on each event, ms. */
   statusIntervalMs?: number;
-  /** Called on each relay event (reserved, lost, failed): the self-test looks again. */
+  /**
+   * Called on each relay event (reserved, lost, failed) and change of the
+   * connectivity class: the self-test looks again.
+   */
   onRelayEvent?: ((event: string) => void) | undefined;
 };
 
@@ -82,7 +85,9 @@ export async function startNatService(options: StartNatServiceOptions): Promise<
       const warn = event.includes("failed") || event.includes("lost");
       (warn ? logger.warn : logger.info).call(logger, event, fields);
       writeStatus();
-      if (event.includes("relay")) options.onRelayEvent?.(event);
+      if (event.includes("relay") || event.startsWith("connectivity c")) {
+        options.onRelayEvent?.(event);
+      }
     },
   });
   await serveTaskProtocol(host.node, {

@@ -47,9 +47,11 @@ export type GateChange =
 
 /**
  * What changed between two gate states (pure), grouped by failing check: one
- * `withheld` per check that now withholds plans it did not before (or more
- * of them), one `offered` per check whose plans are offered again. A state
- * that did not change gives nothing: the caller logs once per change.
+ * `withheld` per check for the plans it withholds that were offered before,
+ * one `offered` per check for the plans offered again. A plan that stays
+ * withheld (even for another check now: Docker went away during a container
+ * check, then the daemon check fails) gives nothing: the caller logs once per
+ * change of a plan's state, offered or withheld.
  *
  * @example
  * ```ts
@@ -74,7 +76,8 @@ export function gateChanges(
 ): GateChange[] {
   const withheld = new Map<string, { plans: string[]; block: PlanBlock }>();
   for (const [plan, block] of after) {
-    if (before.get(plan)?.check === block.check) continue;
+    // a plan withheld already stays withheld: another check failing too is no new state
+    if (before.has(plan)) continue;
     const entry = withheld.get(block.check) ?? { plans: [], block };
     entry.plans.push(plan);
     withheld.set(block.check, entry);

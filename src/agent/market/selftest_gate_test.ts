@@ -38,12 +38,20 @@ Deno.test("blockedPlans() ignores warnings, skips and checks that gate nothing",
   assert.equal(blocked.size, 0);
 });
 
-Deno.test("gateChanges() reports a plan moving from one failing check to another", () => {
-  const before = new Map([["a", { check: "docker", detail: "", fix: undefined }]]);
-  const after = new Map([["a", { check: "disk", detail: "full", fix: "free it" }]]);
-  assert.deepEqual(gateChanges(before, after), [
-    { kind: "withheld", check: "disk", plans: ["a"], detail: "full", fix: "free it" },
+Deno.test("gateChanges() is quiet while a plan stays withheld, whatever check withholds it", () => {
+  const before = new Map([["a", { check: "container", detail: "", fix: undefined }]]);
+  const after = new Map([
+    ["a", { check: "docker", detail: "gone", fix: "start it" }],
+    ["b", { check: "docker", detail: "gone", fix: "start it" }],
   ]);
+  assert.deepEqual(gateChanges(before, after), [
+    { kind: "withheld", check: "docker", plans: ["b"], detail: "gone", fix: "start it" },
+  ]);
+  assert.deepEqual(gateChanges(after, new Map()), [{
+    kind: "offered",
+    check: "docker",
+    plans: ["a", "b"],
+  }]);
 });
 
 Deno.test("createSelftestGate() logs one error per change of state and backs retries off", () => {
