@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec deno run -A main.ts run --config config.example.yaml "$@"
+exec deno run -A --v8-flags=--max-semi-space-size=2 main.ts run --config config.example.yaml "$@"

@@ -199,11 +199,8 @@ async function killRun(point: string, rig: Rig, docker: Awaited<ReturnType<typeo
       const asks = await ourAsks();
       return asks.length > 0 && asks[0]!.id !== ask.id ? asks : undefined;
     });
-    await until("a quiet chain", async () => {
-      // the agent's last step placed nothing more
-      await new Promise((r) => setTimeout(r, 1500));
-      return true;
-    });
+    // the agent caught up with the chain and its scheduler is idle: nothing more is coming
+    await until("the agent settled", async () => (await agent.settled()) ? true : undefined);
     await alive();
     if (reprice) {
       await agent.stop();
@@ -217,7 +214,7 @@ async function killRun(point: string, rig: Rig, docker: Awaited<ReturnType<typeo
           return asks.length === 1 && asks[0]!.price === parseUsdPerHour("0.40") ? asks : undefined;
         }),
       );
-      await new Promise((r) => setTimeout(r, 1500));
+      await until("the agent settled", async () => (await agent.settled()) ? true : undefined);
       await alive();
     }
 

@@ -61,9 +61,6 @@ const PLAN_PRICE = "0.36"; // USD/h = 1e14 USD-wei per second
 const GIB = 2n ** 30n;
 const SYSBENCH_SINGLE = BENCHMARKS.find((b) => b.key === "cpu-sysbench-single")!.id;
 
-/** Lets the agent poll a few times (its poll interval is 200 ms) after the chain's last change. */
-const settle = () => new Promise((r) => setTimeout(r, 2_000));
-
 Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bills it, and survives restarts", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "agent_market_test_" });
   const quiet = createLogger({ level: "error", write: () => {} });
@@ -146,7 +143,7 @@ Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bill
         netflags: [false, true, false],
         benchmarks: [0n, 0n, 1n],
       });
-      await settle();
+      await agent!.ready.settled();
       const bid = await getOrder(reader, { orderId });
       assert.equal(bid?.active, true);
       assert.equal(bid?.dealId, 0n);
@@ -157,7 +154,7 @@ Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bill
       const before = await ordersAmount(reader);
       await agent!.stop();
       agent = await startAgent(config, hardware);
-      await settle();
+      await agent!.ready.settled();
       assert.equal(await ordersAmount(reader), before);
       assert.deepEqual((await activeAsks()).map((o) => o.id), [ask.id]);
     });
@@ -171,7 +168,7 @@ Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bill
         db.close();
         const before = await ordersAmount(reader);
         agent = await startAgent(config, hardware);
-        await settle();
+        await agent!.ready.settled();
         assert.equal(await ordersAmount(reader), before);
         assert.deepEqual((await activeAsks()).map((o) => o.id), [ask.id]);
         assert.ok(agent.logs.some((l) => String(l.msg).includes("adopted")));
@@ -242,7 +239,7 @@ Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bill
         await agent!.stop();
         const before = await ordersAmount(reader);
         agent = await startAgent(config, hardware);
-        await settle();
+        await agent!.ready.settled();
         assert.equal(await ordersAmount(reader), before);
         assert.deepEqual(await activeAsks(), []);
         const { deals } = await runDealsCommand({ dataDir });
@@ -276,7 +273,7 @@ Deno.test("runAgent() publishes its plan, opens a deal with a matching BID, bill
       });
       assert.equal(third.price, parseUsdPerHour("0.40"));
       assert.equal((await getOrder(reader, { orderId: secondAsk.id }))?.active, false);
-      await settle();
+      await agent!.ready.settled();
       const { orders } = await runOrdersCommand({ dataDir });
       const current = orders.filter((o) => o.current);
       assert.deepEqual(current.map((o) => o.orderId), [third.id.toString()]);

@@ -385,7 +385,7 @@ Deno.test("the RPC endpoint unreachable for a while: no duplicate transaction, c
           (await findTasks(rig.docker, { agentId: rig.agentId })).length === 0 ? true : undefined,
       );
       const next = await until("the plan's next ASK", async () => (await rig.ourAsks())[0]);
-      await new Promise((r) => setTimeout(r, 2000));
+      await agent.ready.settled(); // caught up, nothing pending: no second ASK is coming
       assert.deepEqual((await rig.ourAsks()).map((o) => o.id), [next.id], "one ASK");
       assert.equal(
         await rig.chain.public.readContract({

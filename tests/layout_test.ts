@@ -234,6 +234,25 @@ Deno.test("layout: src/agent's rooms import only earlier rooms, and only through
   assert.deepEqual(bad, []);
 });
 
+// SQL statements, as the agent writes them: text that starts with an SQL verb
+const RAW_SQL_RE =
+  /\.(prepare|exec)\(\s*[`"']\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|BEGIN|WITH)\b/g;
+
+Deno.test("layout: src/agent's SQL lives in state/, one owner module per table", async () => {
+  const offenders: string[] = [];
+  for (const file of files) {
+    if (!file.startsWith(AGENT + "/") || roomOf(file) === "state" || file.endsWith("_test.ts")) {
+      continue;
+    }
+    const text = await Deno.readTextFile(file);
+    for (const match of text.matchAll(RAW_SQL_RE)) {
+      const line = text.slice(0, match.index).split("\n").length;
+      offenders.push(`${relative(ROOT, file)}:${line}`);
+    }
+  }
+  assert.deepEqual(offenders, [], "raw SQL outside src/agent/state: ask the table's owner");
+});
+
 Deno.test("layout: commands/ is imported only by cli.ts", () => {
   const bad = imports.filter((i) =>
     roomOf(i.to) === "commands" && roomOf(i.from) !== "commands" &&

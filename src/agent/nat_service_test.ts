@@ -61,7 +61,14 @@ Deno.test("nat service: reserves on the configured relay, serves the handler, wr
     assert.equal(written?.peerId, service.peerId);
     assert.equal(((await Deno.stat(`${dataDir}/libp2p-peer.key`)).mode ?? 0) & 0o777, 0o600);
     // the rig's signed record, for a consumer on this machine: the rig's, for this peer
-    const record = decodeRigRecord(await Deno.readFile(`${dataDir}/rig-record.json`));
+    // (signed in the background as the service starts: written once signed)
+    let recordBytes: Uint8Array | undefined;
+    for (let i = 0; i < 200 && recordBytes === undefined; i++) {
+      recordBytes = await Deno.readFile(`${dataDir}/rig-record.json`).catch(() => undefined);
+      if (recordBytes === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(recordBytes, "the rig record file was never written");
+    const record = decodeRigRecord(recordBytes);
     await verifyRigRecord(record, {
       ...domain,
       supplier: RIG.address,

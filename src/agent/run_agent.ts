@@ -12,11 +12,18 @@ import {
   type ChainClient,
   checkChainNeeds,
   connectChain,
+  getHeadBlock,
   getRate,
   type MarketAddresses,
 } from "../chain/mod.ts";
 import { startDashboard } from "../dashboard/mod.ts";
-import { createDockerClient, DockerError, type RegistryAuth } from "../docker/mod.ts";
+import type { LocalAccount } from "viem";
+import {
+  createDockerClient,
+  type DockerClient,
+  DockerError,
+  type RegistryAuth,
+} from "../docker/mod.ts";
 import { NatError, RequestRefusedError } from "../nat/mod.ts";
 import {
   type AgentConfig,
@@ -39,6 +46,8 @@ import {
   createErrorLog,
   type ErrorLog,
   openState,
+  recordRunStart,
+  recordRunStop,
   writeStatusMeta,
 } from "./state/mod.ts";
 import {
@@ -54,22 +63,27 @@ import {
 } from "./status/mod.ts";
 import {
   chainFailure,
+  type ChainHealth,
   createChainHealth,
   createChangeRequests,
   createMarketComponents,
   createMarketReconciler,
   type MarketComponents,
+  type MarketReconciler,
   planAsk,
+  type PlannedAsk,
+  type RigCapacity,
 } from "./market/mod.ts";
 import {
   createLogger,
   type Logger,
   type LogLevel,
   type SchedulerEvent,
+  sleepOn,
   systemClock,
   VERSION,
 } from "./base/mod.ts";
-import { startNatService } from "./nat_service.ts";
+import { type NatService, startNatService } from "./nat_service.ts";
 
 /** What the agent reports once it is ready. */
 export type AgentReady = {
@@ -83,6 +97,13 @@ export type AgentReady = {
   devnet: Devnet | undefined;
   /** The deal -> task side: the task protocol's handler and domain (transports call it). */
   workloads: Workloads;
+  /**
+   * Resolves once the agent has caught up with the chain as it is now: the
+   * indexer reached the chain's head and the scheduler has no step running
+   * or pending, with the head unchanged meanwhile. What a test waits for
+   * before asserting that something did *not* happen (no fixed sleep).
+   */
+  settled(options?: { signal?: AbortSignal | undefined }): Promise<void>;
   /**
    * Re-reads `configFile` and applies what can change live (what SIGHUP does):
    * see {@linkcode reloadConfigFile}. Reloads run one at a time.
@@ -130,260 +151,28 @@ export type RunAgentOptions = {
  * ```
  */
 export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<void> {
-  const { signal, onReady } = options;
-  let logger = options.logger;
+  const { signal } = options;
   const started = performance.now();
   const stops: Stop[] = [];
   /** Aborted with the error of a reconciler step that failed unexpectedly (a bug): the agent stops. */
   const fatal = new AbortController();
+  let logger = options.logger;
   try {
-    const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger });
-    stops.push({ name: "state", stop: () => state.close() });
-    // warnings and errors also go to agent_errors, for `status` and the dashboard
-    const errorLog = createErrorLog(state.db);
-    logger = errorLog.wrap(logger);
-    const runId = recordStart(state, logger);
-    stops.push({ name: "run record", stop: () => recordStop(state, runId) });
-
-    if (config.chain.kind === "devnet") {
-      await ensureDevnetKeystore(config.keystore, { logger });
-    }
-    const account = await unlockAgentKey(config.keystore, { logger, signal });
-
-    const { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain } = await openChain(
-      config,
-      { account: account.address, logger, signal, stops },
-    );
-
+    const local = openLocalState(config, { logger, stops });
+    logger = local.logger;
+    const base = { config, options, logger, stops };
+    const chain = await openAccountAndChain(base);
     const hardware = options.hardware ??
       await discoverHardware({ dataDir: config.dataDir, signal });
-    const measured = cachedMeasurements(state, hardware);
-    const rig = {
-      threads: hardware.cpu.threads,
-      gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
-    };
-    let reconcileSeconds: number | null = null;
-    const marketLogger = logger.child("market");
-    const components = await createMarketComponents(
-      { chain, account, db: state.db, logger: marketLogger },
-      {
-        addresses,
-        fromBlock,
-        pollIntervalMs: options.market?.pollIntervalMs,
-        devnet: devnet !== undefined,
-        dataDir: config.dataDir,
-        signal,
-      },
-    );
-    const { benchmarksQuantity } = components.parameters;
-    if (config.master !== undefined) {
-      await ensureWorkerBinding({
-        chain,
-        account,
-        nonceStore: components.store,
-        logger: logger.child("worker"),
-      }, { master: config.master, addresses, signal });
-    }
-    // the config as the last reload left it (plans, admins, allowed images, log level)
-    let live = config;
-    // administrators pause and re-price fixed-price plans (task protocol admin actions)
-    const fixedPlans = () =>
-      planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
-        .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
-    const planControls = createPlanAdminControls(state.db, {
-      plans: () => live.plans,
-      onChange: () => reconciler.setPlans(fixedPlans()),
-    });
-    // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
-    const agentId = options.agentId ?? `rig-${account.address.slice(2, 14).toLowerCase()}`;
-    // the task side raises its events on the one scheduler (set once the reconciler exists)
-    let raise: (event: SchedulerEvent) => void = () => {};
-    const workloads = startWorkloads({
-      db: state.db,
-      chain,
-      view: components.view,
-      logger: logger.child("tasks"),
-      raise: (event) => raise(event),
-    }, {
-      config,
-      addresses,
-      supplier: account.address,
-      rig,
-      agentId,
-      registryAuth: options.registryAuth,
-      adminControls: planControls,
-      freshChain: components.identity === "reset",
-      onRefused: errorLog.countRefusal,
-    });
-    stops.push({
-      name: "workloads",
-      // the devnet's chain stops with the agent: its deals are gone, so are their tasks;
-      // on a real chain the deals stay open and their tasks keep running (README)
-      stop: () =>
-        workloads.close({
-          removeTasks: devnet === undefined ? undefined : "the devnet chain stopped with the agent",
-          signal: AbortSignal.timeout(STOP_TIMEOUT_MS),
-        }),
-    });
-    // consumers reach their tasks through the NAT host (relay reservations, punch); a rig that
-    // cannot start it still earns from the market, so the agent runs on and says why
-    const nat = await startNatService({
-      dataDir: config.dataDir,
-      nat: config.nat,
-      handler: workloads.handler,
-      domain: workloads.domain,
-      signer: account,
-      logger: logger.child("nat"),
-    }).catch((error: unknown) => {
-      logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });
-      return undefined;
-    });
-    if (nat !== undefined) stops.push({ name: "nat host", stop: () => nat.stop() });
-    const changeRequests = createChangeRequests({
-      db: state.db,
-      view: components.view,
-      logger: logger.child("deals"),
-    }, { plans: () => live.plans });
-    // what the indexer hears of the chain, recorded for `sonm-agent status` in another process
-    const health = createChainHealth({ clock: systemClock, logger: marketLogger }, {
-      onChange: (h) =>
-        writeStatusMeta(state.db, {
-          ...(h.head === undefined || h.seenAt === undefined
-            ? {}
-            : { head: { number: h.head, seenAt: h.seenAt } }),
-          unreachable: h.unreachableSince === undefined
-            ? null
-            : { since: h.unreachableSince, error: h.lastError ?? "" },
-          changed: h.changed === undefined
-            ? null
-            : { since: h.changed.since, error: h.changed.detail },
-        }),
-    });
-    const reconciler = createMarketReconciler(
-      { ...components, logger: marketLogger, clock: systemClock },
-      {
-        planned: fixedPlans(),
-        extraSteps: [
-          // deal -> task: our deals opened or closed, a task request, a container event
-          { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
-          {
-            name: "change-requests",
-            on: ["start", "own", "head"],
-            run: ({ signal }) => changeRequests.run(components.market, { signal }),
-          },
-        ],
-        // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
-        autoOffered: (plan) =>
-          planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
-        autoPriced: {
-          plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
-          planning: { rig, measured, benchmarksQuantity },
-          power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
-        },
-        billIntervalSeconds: options.market?.billIntervalSeconds,
-        lostDeals: () => workloads.lostDeals(),
-        expected: worldFailure,
-        health,
-        onFatal: (error) => fatal.abort(error),
-        onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
-      },
-    );
-    raise = (event) => reconciler.scheduler.trigger(event);
-
-    let reloading: Promise<unknown> = Promise.resolve();
-    const reload = (file: string) =>
-      reloadConfigFile(file, {
-        logger: logger.child("config"),
-        gpuIndexes: gpuIndexesOf(hardware),
-        current: () => live,
-        apply: ({ config: next }) => {
-          const level = live.logging.level;
-          live = next;
-          workloads.setConfig(next);
-          reconciler.setPlans(fixedPlans());
-          recordPlans(state.db, next);
-          if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
-        },
-      });
-    const ready: AgentReady = {
-      address: account.address,
-      rpcUrl,
-      chainId,
-      readyMs: Math.round(performance.now() - started - devnetMs),
-      devnetMs: Math.round(devnetMs),
-      devnet,
-      workloads,
-      reload() {
-        const file = options.configFile;
-        if (file === undefined) {
-          return Promise.reject(new Error("runAgent was started without a configFile to reload"));
-        }
-        const next = reloading.then(() => reload(file));
-        reloading = next.catch(() => undefined);
-        return next;
-      },
-    };
-    logger.info("agent is ready", {
-      address: ready.address,
-      rpc: rpcUrl,
-      chainId,
-      plans: config.plans.map((p) => p.name),
-      readyMs: ready.readyMs,
-      devnetMs: ready.devnetMs,
-      rssBytes: Deno.memoryUsage().rss,
-    });
-    reconciler.start({ signal });
-    stops.push({ name: "reconciler", stop: () => reconciler.stop() });
-    const watching = new AbortController();
-    const watch = workloads.watch(AbortSignal.any([signal, watching.signal]));
-    stops.push({
-      name: "docker events watch",
-      stop: async () => {
-        watching.abort();
-        await watch;
-      },
-    });
-    // for `sonm-agent status` from another process, even with the dashboard off (the head and
-    // reachability come from the indexer's polls; the rate is read in the background)
-    recordPlans(state.db, config);
-    writeStatusMeta(state.db, { address: account.address });
-    recordRate(state.db, { market: components.market, logger, signal });
-    if (config.dashboard.enabled) {
-      await serveDashboard(config, {
-        state,
-        chain,
-        market: components.market,
-        errorLog,
-        address: account.address,
-        agentId,
-        hardware,
-        reconcileSeconds: () => reconcileSeconds,
-        dealRacesLost: () => reconciler.racesLost(),
-        health: () => health.current(),
-        connectivity: () => nat?.connectivity(),
-        act: dashboardAct(workloads.admin),
-        logger,
-        signal,
-        stops,
-      });
-    }
-    if (devnet !== undefined) {
-      // a consumer's client.yaml finds the chain through this file once the rig is ready
-      const published = await publishDevnet(devnet, {
-        dataDir: config.dataDir,
-        relays: config.nat.relays,
-        logger: logger.child("devnet"),
-      });
-      stops.push({ name: "devnet file", stop: () => published.withdraw() });
-    }
-    const demoPlan = config.plans[0];
-    if (devnet !== undefined && demoPlan !== undefined) {
-      await placeDemoBid(chain, { devnet, plan: demoPlan, logger: logger.child("devnet"), signal })
-        .catch((error: unknown) =>
-          logger.warn("the demo consumer could not place its BID", { error })
-        );
-    }
-    onReady?.(ready);
+    const market = await startMarketSide(base, { local, chain, hardware });
+    // one Docker client for the task side and the dashboard (closed after both stopped)
+    const docker = createDockerClient({ socketPath: config.docker.socket });
+    stops.push({ name: "docker client", stop: () => docker.close() });
+    const tasks = await startTaskSide(base, { local, chain, market, docker });
+    const reconciler = createReconciler(base, { local, chain, market, tasks }, fatal);
+    const ready = readyOf(base, { local, chain, market, tasks, reconciler, hardware, started });
+    await startServing(base, { local, chain, market, tasks, reconciler, hardware, docker });
+    options.onReady?.(ready);
     await abortion(AbortSignal.any([signal, fatal.signal]));
     if (fatal.signal.aborted) throw fatal.signal.reason;
     logger.info("stopping");
@@ -391,6 +180,416 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
     await stopAll(stops.reverse(), logger);
   }
   logger.info("stopped");
+}
+
+/** What every start phase works with. */
+type PhaseBase = {
+  config: AgentConfig;
+  options: RunAgentOptions;
+  logger: Logger;
+  /** Each phase pushes what it started; shutdown stops them in reverse. */
+  stops: Stop[];
+};
+
+/** The agent's own state: the sqlite file, its error log, this run's record. */
+type LocalState = { state: AgentState; errorLog: ErrorLog; logger: Logger };
+
+function openLocalState(
+  config: AgentConfig,
+  deps: { logger: Logger; stops: Stop[] },
+): LocalState {
+  const { stops } = deps;
+  const state = openState({ path: join(config.dataDir, "agent.sqlite"), logger: deps.logger });
+  stops.push({ name: "state", stop: () => state.close() });
+  // warnings and errors also go to agent_errors, for `status` and the dashboard
+  const errorLog = createErrorLog(state.db);
+  const logger = errorLog.wrap(deps.logger);
+  const runId = recordStart(state, logger);
+  stops.push({ name: "run record", stop: () => recordRunStop(state.db, runId, Date.now()) });
+  return { state, errorLog, logger };
+}
+
+/** The agent's key, unlocked, and the chain it trades on. */
+type ChainSide = Awaited<ReturnType<typeof openChain>> & { account: LocalAccount };
+
+async function openAccountAndChain(base: PhaseBase): Promise<ChainSide> {
+  const { config, options: { signal }, logger, stops } = base;
+  if (config.chain.kind === "devnet") {
+    await ensureDevnetKeystore(config.keystore, { logger });
+  }
+  const account = await unlockAgentKey(config.keystore, { logger, signal });
+  const opened = await openChain(config, { account: account.address, logger, signal, stops });
+  return { ...opened, account };
+}
+
+/** The market half: its components, the plans as ASKs, the config as the last reload left it. */
+type MarketSide = {
+  components: MarketComponents;
+  rig: RigCapacity;
+  /** The config's plans with the administrators' pauses and prices applied, as ASKs. */
+  fixedPlans(): PlannedAsk[];
+  planControls: ReturnType<typeof createPlanAdminControls>;
+  /** The config as the last reload left it (plans, admins, allowed images, log level). */
+  live: { config: AgentConfig };
+  /** Called when the administrators changed a plan (set once the reconciler exists). */
+  onPlansChanged: { call: () => void };
+  measured: Map<number, bigint>;
+};
+
+async function startMarketSide(
+  base: PhaseBase,
+  deps: { local: LocalState; chain: ChainSide; hardware: Hardware },
+): Promise<MarketSide> {
+  const { config, options, logger } = base;
+  const { local: { state }, chain, hardware } = deps;
+  const measured = cachedMeasurements(state, hardware);
+  const rig: RigCapacity = {
+    threads: hardware.cpu.threads,
+    gpus: hardware.gpus.map((g) => ({ index: g.index, memBytes: g.memBytes, vendor: g.vendor })),
+  };
+  const components = await createMarketComponents(
+    { chain: chain.chain, account: chain.account, db: state.db, logger: logger.child("market") },
+    {
+      addresses: chain.addresses,
+      fromBlock: chain.fromBlock,
+      pollIntervalMs: options.market?.pollIntervalMs,
+      devnet: chain.devnet !== undefined,
+      dataDir: config.dataDir,
+      signal: options.signal,
+    },
+  );
+  if (config.master !== undefined) {
+    // through the market's own client: one nonce keeper for the agent's key
+    await ensureWorkerBinding(
+      { market: components.market, logger: logger.child("worker") },
+      { master: config.master, signal: options.signal },
+    );
+  }
+  const live = { config };
+  const onPlansChanged = { call: () => {} };
+  // administrators pause and re-price fixed-price plans (task protocol admin actions)
+  const planControls = createPlanAdminControls(state.db, {
+    plans: () => live.config.plans,
+    onChange: () => onPlansChanged.call(),
+  });
+  const { benchmarksQuantity } = components.parameters;
+  const fixedPlans = () =>
+    planControls.current().filter((plan) => plan.priceUsdPerHour !== "auto")
+      .map((plan) => planAsk(plan, { rig, measured, benchmarksQuantity }));
+  return { components, rig, fixedPlans, planControls, live, onPlansChanged, measured };
+}
+
+/** The deal -> task half: containers, the task protocol, the NAT host that carries it. */
+type TaskSide = {
+  workloads: Workloads;
+  nat: NatService | undefined;
+  agentId: string;
+  /** Raises a scheduler event (set once the reconciler exists). */
+  raise: { call: (event: SchedulerEvent) => void };
+};
+
+async function startTaskSide(
+  base: PhaseBase,
+  deps: { local: LocalState; chain: ChainSide; market: MarketSide; docker: DockerClient },
+): Promise<TaskSide> {
+  const { config, options, logger, stops } = base;
+  const { local, chain, market, docker } = deps;
+  // the `sonm.agent` label of this agent's containers (the dashboard reads their usage by it)
+  const agentId = options.agentId ?? `rig-${chain.account.address.slice(2, 14).toLowerCase()}`;
+  const raise = { call: (_event: SchedulerEvent) => {} };
+  const workloads = startWorkloads({
+    db: local.state.db,
+    chain: chain.chain,
+    view: market.components.view,
+    logger: logger.child("tasks"),
+    raise: (event) => raise.call(event),
+    docker,
+  }, {
+    config,
+    addresses: chain.addresses,
+    supplier: chain.account.address,
+    rig: market.rig,
+    agentId,
+    registryAuth: options.registryAuth,
+    adminControls: market.planControls,
+    freshChain: market.components.identity === "reset",
+    onRefused: local.errorLog.countRefusal,
+  });
+  stops.push({
+    name: "workloads",
+    // the devnet's chain stops with the agent: its deals are gone, so are their tasks;
+    // on a real chain the deals stay open and their tasks keep running (README)
+    stop: () =>
+      workloads.close({
+        removeTasks: chain.devnet === undefined
+          ? undefined
+          : "the devnet chain stopped with the agent",
+        signal: AbortSignal.timeout(STOP_TIMEOUT_MS),
+      }),
+  });
+  // consumers reach their tasks through the NAT host (relay reservations, punch); a rig that
+  // cannot start it still earns from the market, so the agent runs on and says why
+  const nat = await startNatService({
+    dataDir: config.dataDir,
+    nat: config.nat,
+    handler: workloads.handler,
+    domain: workloads.domain,
+    signer: chain.account,
+    logger: logger.child("nat"),
+  }).catch((error: unknown) => {
+    logger.error("cannot start the NAT host; consumers cannot reach tasks", { error });
+    return undefined;
+  });
+  if (nat !== undefined) stops.push({ name: "nat host", stop: () => nat.stop() });
+  return { workloads, nat, agentId, raise };
+}
+
+/** The one scheduler and its steps: market, deal changes, and the task side. */
+type Reconciling = {
+  reconciler: MarketReconciler;
+  health: ChainHealth;
+  reconcileSeconds: () => number | null;
+};
+
+function createReconciler(
+  base: PhaseBase,
+  deps: { local: LocalState; chain: ChainSide; market: MarketSide; tasks: TaskSide },
+  fatal: AbortController,
+): Reconciling {
+  const { config, options, logger } = base;
+  const { local: { state }, market, tasks: { workloads } } = deps;
+  const { components, live, planControls } = market;
+  const marketLogger = logger.child("market");
+  const changeRequests = createChangeRequests({
+    db: state.db,
+    view: components.view,
+    logger: logger.child("deals"),
+  }, { plans: () => live.config.plans });
+  const health = recordedChainHealth(state.db, marketLogger);
+  let reconcileSeconds: number | null = null;
+  const reconciler = createMarketReconciler(
+    { ...components, logger: marketLogger, clock: systemClock },
+    {
+      planned: market.fixedPlans(),
+      extraSteps: [
+        // deal -> task: our deals opened or closed, a task request, a container event
+        { name: "tasks", on: ["start", "own", "tasks"], run: workloads.step },
+        {
+          name: "change-requests",
+          on: ["start", "own", "head"],
+          run: ({ signal }) => changeRequests.run(components.market, { signal }),
+        },
+      ],
+      // a paused auto plan, or one an administrator gave a fixed price, leaves the price step's ASKs
+      autoOffered: (plan) =>
+        planControls.current().some((p) => p.name === plan && p.priceUsdPerHour === "auto"),
+      autoPriced: {
+        plans: config.plans.filter((plan) => plan.priceUsdPerHour === "auto"),
+        planning: {
+          rig: market.rig,
+          measured: market.measured,
+          benchmarksQuantity: components.parameters.benchmarksQuantity,
+        },
+        power: { loadWatts: config.power.loadWatts, pricePerKwh: config.power.pricePerKwh },
+      },
+      billIntervalSeconds: options.market?.billIntervalSeconds,
+      lostDeals: () => workloads.lostDeals(),
+      expected: worldFailure,
+      health,
+      onFatal: (error) => fatal.abort(error),
+      onStep: (_step, ms) => (reconcileSeconds = ms / 1000),
+    },
+  );
+  // the two late links of the cycle task side <-> scheduler, closed here
+  deps.tasks.raise.call = (event) => reconciler.scheduler.trigger(event);
+  market.onPlansChanged.call = () => reconciler.setPlans(market.fixedPlans());
+  return { reconciler, health, reconcileSeconds: () => reconcileSeconds };
+}
+
+/** What the indexer hears of the chain, recorded for `sonm-agent status` in another process. */
+function recordedChainHealth(db: AgentState["db"], logger: Logger): ChainHealth {
+  return createChainHealth({ clock: systemClock, logger }, {
+    onChange: (h) =>
+      writeStatusMeta(db, {
+        ...(h.head === undefined || h.seenAt === undefined
+          ? {}
+          : { head: { number: h.head, seenAt: h.seenAt } }),
+        unreachable: h.unreachableSince === undefined
+          ? null
+          : { since: h.unreachableSince, error: h.lastError ?? "" },
+        changed: h.changed === undefined
+          ? null
+          : { since: h.changed.since, error: h.changed.detail },
+      }),
+  });
+}
+
+/** What the agent reports once ready, with the reload (SIGHUP) it offers. */
+function readyOf(
+  base: PhaseBase,
+  deps: {
+    local: LocalState;
+    chain: ChainSide;
+    market: MarketSide;
+    tasks: TaskSide;
+    reconciler: Reconciling;
+    hardware: Hardware;
+    started: number;
+  },
+): AgentReady {
+  const { config, options, logger } = base;
+  const { chain, market, tasks, hardware } = deps;
+  const { live } = market;
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (file: string) =>
+    reloadConfigFile(file, {
+      logger: logger.child("config"),
+      gpuIndexes: gpuIndexesOf(hardware),
+      current: () => live.config,
+      apply: ({ config: next }) => {
+        const level = live.config.logging.level;
+        live.config = next;
+        tasks.workloads.setConfig(next);
+        deps.reconciler.reconciler.setPlans(market.fixedPlans());
+        recordPlans(deps.local.state.db, next);
+        if (next.logging.level !== level) options.onLogLevel?.(next.logging.level);
+      },
+    });
+  const readyMs = Math.round(performance.now() - deps.started - chain.devnetMs);
+  const ready: AgentReady = {
+    address: chain.account.address,
+    rpcUrl: chain.rpcUrl,
+    chainId: chain.chainId,
+    readyMs,
+    devnetMs: Math.round(chain.devnetMs),
+    devnet: chain.devnet,
+    workloads: tasks.workloads,
+    settled: (opts = {}) =>
+      settled({
+        chain: chain.chain,
+        store: market.components.store,
+        scheduler: deps.reconciler.reconciler.scheduler,
+      }, opts.signal ?? base.options.signal),
+    reload() {
+      const file = options.configFile;
+      if (file === undefined) {
+        return Promise.reject(new Error("runAgent was started without a configFile to reload"));
+      }
+      const next = reloading.then(() => reload(file));
+      reloading = next.catch(() => undefined);
+      return next;
+    },
+  };
+  logger.info("agent is ready", {
+    address: ready.address,
+    rpc: chain.rpcUrl,
+    chainId: chain.chainId,
+    plans: config.plans.map((p) => p.name),
+    readyMs: ready.readyMs,
+    devnetMs: ready.devnetMs,
+    rssBytes: Deno.memoryUsage().rss,
+  });
+  return ready;
+}
+
+/** See {@linkcode AgentReady.settled}. */
+async function settled(
+  parts: {
+    chain: ChainClient;
+    store: MarketComponents["store"];
+    scheduler: MarketReconciler["scheduler"];
+  },
+  signal: AbortSignal,
+): Promise<void> {
+  const indexed = () => parts.store.lastIndexed()?.number ?? -1n;
+  for (;;) {
+    const head = (await getHeadBlock(parts.chain, { signal })).number;
+    while (indexed() < head) {
+      signal.throwIfAborted();
+      await sleepOn(systemClock, 25, signal);
+    }
+    await parts.scheduler.idle();
+    // the steps may have sent transactions: settled only when nothing moved meanwhile
+    const now = (await getHeadBlock(parts.chain, { signal })).number;
+    if (now === head && indexed() >= now) {
+      await parts.scheduler.idle();
+      return;
+    }
+  }
+}
+
+/** Starts what runs until stop: the scheduler, Docker's events, the status, the page, the devnet. */
+async function startServing(
+  base: PhaseBase,
+  deps: {
+    local: LocalState;
+    chain: ChainSide;
+    market: MarketSide;
+    tasks: TaskSide;
+    reconciler: Reconciling;
+    hardware: Hardware;
+    docker: DockerClient;
+  },
+): Promise<void> {
+  const { config, options: { signal }, logger, stops } = base;
+  const { local, chain, market, tasks, docker } = deps;
+  const { reconciler, health } = deps.reconciler;
+  reconciler.start({ signal });
+  stops.push({ name: "reconciler", stop: () => reconciler.stop() });
+  const watching = new AbortController();
+  const watch = tasks.workloads.watch(AbortSignal.any([signal, watching.signal]));
+  stops.push({
+    name: "docker events watch",
+    stop: async () => {
+      watching.abort();
+      await watch;
+    },
+  });
+  // for `sonm-agent status` from another process, even with the dashboard off (the head and
+  // reachability come from the indexer's polls; the rate is read in the background)
+  recordPlans(local.state.db, config);
+  writeStatusMeta(local.state.db, { address: chain.account.address });
+  recordRate(local.state.db, { market: market.components.market, logger, signal });
+  if (config.dashboard.enabled) {
+    await serveDashboard(config, {
+      state: local.state,
+      docker,
+      market: market.components.market,
+      errorLog: local.errorLog,
+      address: chain.account.address,
+      agentId: tasks.agentId,
+      hardware: deps.hardware,
+      reconcileSeconds: deps.reconciler.reconcileSeconds,
+      dealRacesLost: () => reconciler.racesLost(),
+      health: () => health.current(),
+      connectivity: () => tasks.nat?.connectivity(),
+      act: dashboardAct(tasks.workloads.admin),
+      logger,
+      signal,
+      stops,
+    });
+  }
+  if (chain.devnet !== undefined) await serveDevnet(base, chain.chain, chain.devnet);
+}
+
+/** On the devnet: the file a consumer's client.yaml finds the chain by, and the demo BID. */
+async function serveDevnet(base: PhaseBase, chain: ChainClient, devnet: Devnet): Promise<void> {
+  const { config, options: { signal }, logger, stops } = base;
+  // a consumer's client.yaml finds the chain through this file once the rig is ready
+  const published = await publishDevnet(devnet, {
+    dataDir: config.dataDir,
+    relays: config.nat.relays,
+    logger: logger.child("devnet"),
+  });
+  stops.push({ name: "devnet file", stop: () => published.withdraw() });
+  const demoPlan = config.plans[0];
+  if (demoPlan === undefined) return;
+  await placeDemoBid(chain, {
+    devnet,
+    plan: demoPlan,
+    logger: logger.child("devnet"),
+    signal,
+  }).catch((error: unknown) => logger.warn("the demo consumer could not place its BID", { error }));
 }
 
 /** Where the agent trades: the embedded devnet (started and funded) or the configured RPC. */
@@ -467,7 +666,8 @@ async function serveDashboard(
   config: AgentConfig,
   deps: {
     state: AgentState;
-    chain: ChainClient;
+    /** The agent's one Docker client (the task side's). */
+    docker: DockerClient;
     market: MarketComponents["market"];
     errorLog: ErrorLog;
     address: `0x${string}`;
@@ -485,9 +685,7 @@ async function serveDashboard(
 ): Promise<void> {
   const { state, market, logger, signal, stops } = deps;
   // the tasks' CPU and memory from Docker's stats (the same agent id as the task runtime's labels)
-  const docker = createDockerClient({ socketPath: config.docker.socket });
-  stops.push({ name: "dashboard docker client", stop: () => docker.close() });
-  const usage = createTaskUsageReader(docker, { agentId: deps.agentId });
+  const usage = createTaskUsageReader(deps.docker, { agentId: deps.agentId });
   const source = createDashboardSource({
     statePath: state.path,
     db: state.db,
@@ -609,6 +807,15 @@ export async function runAgentFromFile(
     ready.reload().catch((error: unknown) => logger.error("config reload failed", { error }));
   };
   Deno.addSignalListener("SIGHUP", onHangup);
+  // SIGUSR1 asks for one `settled` line once the agent caught up with the chain and has nothing
+  // left to do (a deploy check, and what the tests of the agent's process wait for)
+  const onUsr1 = () => {
+    ready?.settled().then(
+      () => logger.info("settled", {}),
+      (error: unknown) => logger.debug("not settled: stopping", { error }),
+    );
+  };
+  Deno.addSignalListener("SIGUSR1", onUsr1);
   try {
     await runAgent(config, {
       logger,
@@ -623,6 +830,7 @@ export async function runAgentFromFile(
     });
   } finally {
     Deno.removeSignalListener("SIGHUP", onHangup);
+    Deno.removeSignalListener("SIGUSR1", onUsr1);
   }
 }
 
@@ -640,26 +848,18 @@ function cachedMeasurements(state: AgentState, hardware: Hardware): Map<number, 
 }
 
 function recordStart(state: AgentState, logger: Logger): bigint {
-  const crashed = state.db.prepare(
-    "UPDATE agent_runs SET end_reason = 'crashed' WHERE end_reason IS NULL RETURNING id",
-  ).all();
-  if (crashed.length > 0) {
+  const { runId, crashedRuns } = recordRunStart(state.db, {
+    now: Date.now(),
+    version: VERSION,
+    pid: Deno.pid,
+  });
+  if (crashedRuns > 0) {
     logger.warn(
       "the previous run did not stop cleanly; its orders and deals are reconciled with the chain",
-      {
-        runs: crashed.length,
-      },
+      { runs: crashedRuns },
     );
   }
-  const row = state.db.prepare(
-    "INSERT INTO agent_runs (started_at, version, pid) VALUES (?, ?, ?) RETURNING id",
-  ).get(Date.now(), VERSION, Deno.pid) as { id: bigint };
-  return row.id;
-}
-
-function recordStop(state: AgentState, runId: bigint): void {
-  state.db.prepare("UPDATE agent_runs SET stopped_at = ?, end_reason = 'stopped' WHERE id = ?")
-    .run(Date.now(), runId);
+  return runId;
 }
 
 function abortion(signal: AbortSignal): Promise<void> {

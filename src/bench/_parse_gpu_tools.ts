@@ -18,27 +18,30 @@ export const NVIDIA_SMI_FIELDS = [
 const MISSING =
   /^\[?(N\/A|Not Supported|Unknown Error|Requested functionality has been deprecated|Insufficient Permissions)\]?$/i;
 
+/** One row of nvidia-smi's CSV: a field by its header name, blank or "[N/A]" as undefined. */
+export type NvidiaSmiCells = {
+  get(field: string): string | undefined;
+  number(field: string): number | undefined;
+};
+
 /**
- * Parses `nvidia-smi --query-gpu=... --format=csv[,nounits]` output (any
- * column order and any extra columns: columns are found by header name) and
- * the `CUDA Version` line of `nvidia-smi --version` or of the plain table.
+ * The rows of `nvidia-smi --query-gpu=... --format=csv[,nounits]` output,
+ * each field found by its header's name (any order, extra columns, units in
+ * brackets dropped); undefined without a header. The one CSV reader of the
+ * GPU's inventory and of its live readings.
  */
-export function parseNvidiaSmi(csv: string, versionText: string): GpuInfo[] {
+export function nvidiaSmiRows(
+  csv: string,
+): { header: string; names: string[]; cells: NvidiaSmiCells[] } | undefined {
   const lines = csv.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const header = lines[0];
-  if (header === undefined) return [];
+  if (header === undefined) return undefined;
   const names = header.split(",").map((h) => h.trim().replace(/\s*\[.*\]$/, ""));
-  if (!names.includes("name") || !names.includes("memory.total")) {
-    throw new SyntaxError(
-      `Cannot parse nvidia-smi output: header lacks name or memory.total: "${header.slice(0, 80)}"`,
-    );
-  }
-  const cuda = versionText.match(/CUDA Version\s*:\s*([\d.]+)/)?.[1] ?? "";
-  return lines.slice(1).map((line, row) => {
-    const cells = line.split(",").map((c) => c.trim());
+  const cells = lines.slice(1).map((line): NvidiaSmiCells => {
+    const values = line.split(",").map((c) => c.trim());
     const get = (field: string): string | undefined => {
       const i = names.indexOf(field);
-      const v = i < 0 ? undefined : cells[i];
+      const v = i < 0 ? undefined : values[i];
       return v === undefined || v === "" || MISSING.test(v) ? undefined : v;
     };
     const number = (field: string): number | undefined => {
@@ -46,6 +49,28 @@ export function parseNvidiaSmi(csv: string, versionText: string): GpuInfo[] {
       const n = v === undefined ? NaN : Number.parseFloat(v);
       return Number.isFinite(n) ? n : undefined;
     };
+    return { get, number };
+  });
+  return { header, names, cells };
+}
+
+/**
+ * Parses `nvidia-smi --query-gpu=... --format=csv[,nounits]` output (any
+ * column order and any extra columns: columns are found by header name) and
+ * the `CUDA Version` line of `nvidia-smi --version` or of the plain table.
+ */
+export function parseNvidiaSmi(csv: string, versionText: string): GpuInfo[] {
+  const rows = nvidiaSmiRows(csv);
+  if (rows === undefined) return [];
+  if (!rows.names.includes("name") || !rows.names.includes("memory.total")) {
+    throw new SyntaxError(
+      `Cannot parse nvidia-smi output: header lacks name or memory.total: "${
+        rows.header.slice(0, 80)
+      }"`,
+    );
+  }
+  const cuda = versionText.match(/CUDA Version\s*:\s*([\d.]+)/)?.[1] ?? "";
+  return rows.cells.map(({ get, number }, row) => {
     const memMiB = number("memory.total") ?? 0;
     return {
       vendor: "nvidia" as const,

@@ -1,3 +1,5 @@
+import { nvidiaSmiRows } from "./_parse_gpu_tools.ts";
+
 /** Live readings of one GPU (the fields its tool reports). */
 export type GpuReading = {
   index: number;
@@ -10,14 +12,16 @@ const QUERY = "index,temperature.gpu,power.draw,utilization.gpu";
 
 /**
  * Parses `nvidia-smi --query-gpu=index,temperature.gpu,power.draw,utilization.gpu
- * --format=csv,noheader,nounits`: one reading per line; a field the GPU does
- * not report (`[N/A]`, `[Not Supported]`) is left out.
+ * --format=csv,nounits` (its header names the columns): one reading per GPU;
+ * a field the GPU does not report (`[N/A]`, `[Not Supported]`) is left out.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseNvidiaSmiReadings } from "./gpu_readings.ts";
- * assert.deepEqual(parseNvidiaSmiReadings("0, 41, 72.31, 3\n1, 39, [N/A], 0\n"), [
+ * const csv = "index, temperature.gpu, power.draw [W], utilization.gpu [%]\n" +
+ *   "0, 41, 72.31, 3\n1, 39, [N/A], 0\n";
+ * assert.deepEqual(parseNvidiaSmiReadings(csv), [
  *   { index: 0, temperatureC: 41, powerW: 72.31, utilizationPercent: 3 },
  *   { index: 1, temperatureC: 39, utilizationPercent: 0 },
  * ]);
@@ -25,13 +29,12 @@ const QUERY = "index,temperature.gpu,power.draw,utilization.gpu";
  */
 export function parseNvidiaSmiReadings(csv: string): GpuReading[] {
   const out: GpuReading[] = [];
-  for (const line of csv.split("\n")) {
-    const [index, temperature, power, utilization] = line.split(",").map((f) => f.trim());
+  for (const { get, number } of nvidiaSmiRows(csv)?.cells ?? []) {
+    const index = get("index");
     if (index === undefined || !/^\d+$/.test(index)) continue;
     const reading: GpuReading = { index: Number(index) };
-    const number = (text: string | undefined) =>
-      text !== undefined && /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
-    const t = number(temperature), p = number(power), u = number(utilization);
+    const t = number("temperature.gpu"), p = number("power.draw");
+    const u = number("utilization.gpu");
     if (t !== undefined) reading.temperatureC = t;
     if (p !== undefined) reading.powerW = p;
     if (u !== undefined) reading.utilizationPercent = u;
@@ -57,7 +60,7 @@ export async function readNvidiaGpus(
 ): Promise<GpuReading[]> {
   try {
     const out = await new Deno.Command("nvidia-smi", {
-      args: [`--query-gpu=${QUERY}`, "--format=csv,noheader,nounits"],
+      args: [`--query-gpu=${QUERY}`, "--format=csv,nounits"],
       stdout: "piped",
       stderr: "null",
       ...(options.signal === undefined ? {} : { signal: options.signal }),

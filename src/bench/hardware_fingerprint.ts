@@ -1,6 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { canonicalJson } from "./_canonical_json.ts";
+import { canonicalJson } from "../internal/mod.ts";
 import type { Hardware } from "./types.ts";
 
 /** What identifies a rig's hardware for the results cache and the signed report. */

@@ -79,7 +79,7 @@ export {
   type ProbeNetworkOptions,
   type ProbeNetworkReturnType,
 } from "./probe_network.ts";
-export { createSqliteResultCache, type ResultCache } from "./result_cache.ts";
+export { createSqliteResultCache, latestResults, type ResultCache } from "./result_cache.ts";
 export {
   type BenchProgressEvent,
   type BenchSuiteComponents,

@@ -40,28 +40,8 @@ export function createSqliteResultCache(db: DatabaseSync): ResultCache {
   select.setReadBigInts(true);
   return {
     get(id, hardwareHash) {
-      const row = select.get(id, hardwareHash) as
-        | {
-          value: bigint;
-          unit: string;
-          note: string;
-          probe: string;
-          measured_at: bigint;
-          details: string;
-        }
-        | undefined;
-      if (row === undefined) return undefined;
-      return {
-        id,
-        key: "",
-        value: row.value,
-        unit: row.unit,
-        status: "cached",
-        note: row.note,
-        probe: row.probe,
-        measuredAt: Number(row.measured_at),
-        details: JSON.parse(row.details) as Record<string, unknown>,
-      };
+      const row = select.get(id, hardwareHash) as CachedRow | undefined;
+      return row === undefined ? undefined : toResult(id, row);
     },
     put(result, hardwareHash) {
       upsert.run(
@@ -76,4 +56,48 @@ export function createSqliteResultCache(db: DatabaseSync): ResultCache {
       );
     },
   };
+}
+
+type CachedRow = {
+  value: bigint;
+  unit: string;
+  note: string;
+  probe: string;
+  measured_at: bigint;
+  details: string;
+};
+
+function toResult(id: number, row: CachedRow): BenchResult {
+  return {
+    id,
+    key: "",
+    value: row.value,
+    unit: row.unit,
+    status: "cached",
+    note: row.note,
+    probe: row.probe,
+    measuredAt: Number(row.measured_at),
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}
+
+/**
+ * The newest cached result of each benchmark, by id, on hardware
+ * `hardwareHash` (on any hardware when undefined): what `status` shows.
+ */
+export function latestResults(db: DatabaseSync, hardwareHash?: string | undefined): BenchResult[] {
+  const newest = db.prepare(
+    "SELECT * FROM bench_results WHERE hardware_hash = ? OR ? IS NULL ORDER BY measured_at DESC",
+  );
+  newest.setReadBigInts(true);
+  const hash = hardwareHash ?? null;
+  const seen = new Set<number>();
+  const out: BenchResult[] = [];
+  for (const row of newest.all(hash, hash) as (CachedRow & { benchmark_id: bigint })[]) {
+    const id = Number(row.benchmark_id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(toResult(id, row));
+  }
+  return out.sort((a, b) => a.id - b.id);
 }

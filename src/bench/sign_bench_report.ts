@@ -1,5 +1,5 @@
 import type { Address, Hex } from "viem";
-import { canonicalJson } from "./_canonical_json.ts";
+import { canonicalJson } from "../internal/mod.ts";
 import type { BenchReport, SignedBenchReport } from "./bench_report.ts";
 import type { BenchSuiteResult } from "./run_bench_suite.ts";
 

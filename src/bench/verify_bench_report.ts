@@ -1,7 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { type Address, isAddressEqual, recoverMessageAddress } from "viem";
-import { canonicalJson } from "./_canonical_json.ts";
+import { canonicalJson } from "../internal/mod.ts";
 import { type BenchReport, SignedBenchReportSchema } from "./bench_report.ts";
 import { issueProblems, quoteValue } from "../internal/mod.ts";
 import { BenchReportError } from "./errors.ts";

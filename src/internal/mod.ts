@@ -14,6 +14,8 @@
  *
  * @module
  */
+export { canonicalJson } from "./canonical_json.ts";
+export { errorText } from "./error_text.ts";
 export {
   type FieldProblem,
   type IssueLike,

@@ -7,8 +7,9 @@
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { canonicalJson } from "./mod.ts";
- * assert.equal(canonicalJson({ b: 1, a: [2, { d: 3, c: 4 }] }), '{"a":[2,{"c":4,"d":3}],"b":1}');
+ * import { payloadHash } from "./mod.ts";
+ * // a request's arguments hash the same whatever the order of their keys
+ * assert.equal(payloadHash({ b: 1, a: 2 }), payloadHash({ a: 2, b: 1 }));
  * ```
  *
  * @module
@@ -18,7 +19,6 @@ export {
   actionArgsSchemas,
   ADMIN_ACTIONS,
   type AdminAction,
-  canonicalJson,
   CONSUMER_ACTIONS,
   type ConsumerAction,
   type ConsumerTaskSpec,

@@ -86,6 +86,8 @@ export async function startRigPublisher(
   let record: SignedRigRecord | undefined;
   let lastSeq = 0n;
   let stopped = false;
+  // aborts a publish in flight at stop: a DHT put can wait 20 s for relays that never answer
+  const stopping = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let lastOutcome: string | undefined;
@@ -122,7 +124,7 @@ export async function startRigPublisher(
         const signed = await sign();
         if (signed.addrs.length === 0) throw new Error("the rig has no address yet");
         const { stored, relays } = await publishRigRecord(host.node.services.dht, signed, {
-          signal: AbortSignal.timeout(20_000),
+          signal: AbortSignal.any([AbortSignal.timeout(20_000), stopping.signal]),
         });
         if (stored === 0) throw new Error("no relay stored it");
         failures = 0;
@@ -174,6 +176,7 @@ export async function startRigPublisher(
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort(new Error("the rig publisher stopped"));
       host.node.removeEventListener("self:peer:update", onAddressChange);
       host.node.removeEventListener("peer:identify", onIdentify);
       await host.node.unhandle(RIG_RECORD_PROTOCOL_ID).catch(() => {});

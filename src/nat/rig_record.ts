@@ -10,7 +10,7 @@
  */
 import { type Address, getAddress, type Hex, recoverMessageAddress } from "viem";
 import { z } from "zod";
-import { canonicalJson } from "./task_protocol.ts";
+import { canonicalJson } from "../internal/mod.ts";
 import { NatError } from "./errors.ts";
 
 /** libp2p protocol id on which a rig answers with its current signed record. */

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { AgentError } from "../errors.ts";
+import { canonicalJson } from "../internal/mod.ts";
 import {
   type Address,
   getAddress,
@@ -140,16 +141,6 @@ function typedDomain(domain: ProtocolDomain) {
     chainId: domain.chainId,
     verifyingContract: domain.market,
   } as const;
-}
-
-/** JSON with object keys sorted at every depth: one byte string per value. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
 /** keccak256 of the canonical JSON of an action's arguments. */

@@ -4,7 +4,8 @@
  * `runAgent`, it serves a test-only local transport of the task protocol: an
  * HTTP server on a unix socket whose `POST /` takes a request envelope and
  * answers with `dispatchTaskRequest`'s result as JSON (a `logs` stream is
- * read to its end). Prints one line `READY <json>` once the agent is ready.
+ * read to its end), and `GET /settled` answers once `AgentReady.settled()`
+ * resolved (the agent caught up with the chain, its scheduler idle). Prints one line `READY <json>` once the agent is ready.
  *
  * Usage: deno run -A agent_child.ts <rig.yaml> <socket> <agentId>
  * (env WORKLOADS_REGISTRY_AUTH: `user:password` for the test registry)
@@ -44,6 +45,10 @@ await runAgent(config, {
       // no stale socket
     }
     server = Deno.serve({ path: socketPath, onListen: () => {} }, async (req) => {
+      if (req.method === "GET" && new URL(req.url).pathname === "/settled") {
+        await ready.settled();
+        return Response.json({ settled: true });
+      }
       const envelope = await req.json();
       const reply = await dispatchTaskRequest(ready.workloads.handler, envelope, {
         domain: ready.workloads.domain,

@@ -19,6 +19,11 @@ export type AgentProcess = {
   readonly dead: boolean;
   /** Sends a signed request; undefined when the process died before answering. */
   send(envelope: RequestEnvelope): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Resolves once the agent caught up with the chain and its scheduler is
+   * idle (`AgentReady.settled()`); false when the process died first.
+   */
+  settled(): Promise<boolean>;
   /** SIGTERM, then waits. */
   stop(): Promise<void>;
   /** SIGKILL, then waits. */
@@ -104,6 +109,14 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<AgentProce
         return await r.json();
       } catch {
         return undefined;
+      }
+    },
+    async settled() {
+      try {
+        const r = await fetch("http://agent/settled", { client });
+        return (await r.json()).settled === true;
+      } catch {
+        return false;
       }
     },
     async stop() {

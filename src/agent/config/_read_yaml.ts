@@ -133,6 +133,8 @@ export async function readBoundedText(
     maxBytes: number;
     hints?: readonly string[] | undefined;
     timeoutMs?: number | undefined;
+    /** What the file should be, for the error about a file too large. @default {"config file"} */
+    what?: string | undefined;
   },
 ): Promise<string> {
   const { maxBytes, timeoutMs } = options;
@@ -141,7 +143,7 @@ export async function readBoundedText(
   const message = read.reason === "missing"
     ? `does not exist: ${file}`
     : read.reason === "too-large"
-    ? `is larger than ${maxBytes} bytes: ${file}`
+    ? `is larger than ${maxBytes} bytes: not a ${options.what ?? "config file"}`
     : `cannot be used: ${read.detail}: ${file}`;
   throw new ConfigError({ file, problems: [{ path: "(file)", message, value: undefined }] }, {
     cause: read.cause,

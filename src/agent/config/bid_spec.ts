@@ -133,6 +133,6 @@ export function parseBidSpec(text: string, options: { file?: string | undefined 
  */
 export async function loadBidSpec(path: string): Promise<BidSpec> {
   const file = resolve(path);
-  const text = await readBoundedText(file, { maxBytes: MAX_BID_FILE_BYTES });
+  const text = await readBoundedText(file, { maxBytes: MAX_BID_FILE_BYTES, what: "BID file" });
   return parseBidSpec(text, { file });
 }

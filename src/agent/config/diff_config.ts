@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { canonicalJson } from "../../internal/mod.ts";
 import type { AgentConfig, PlanConfig } from "./config.ts";
 
 /** A change a reload applies. */
@@ -154,15 +155,5 @@ function list(values: readonly string[]): string {
 
 /** Deep equality of parsed config values (plain data, bigints included). */
 function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (typeof v === "bigint") return `${v}n`;
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)));
-    }
-    return v;
-  }) ?? "undefined";
+  return canonicalJson(a) === canonicalJson(b);
 }

@@ -1,3 +1,4 @@
+import type { MarketStepComponents } from "./step_components.ts";
 import {
   bill,
   ChainError,
@@ -5,30 +6,16 @@ import {
   closeDeal,
   formatTokenAmount,
   getHeadBlock,
-  type WriteMarketClient,
 } from "../../chain/mod.ts";
-import {
-  killPoint,
-  type Logger,
-  type RetrySchedule,
-  type SchedulerClock,
-  type StepOutcome,
-} from "../base/mod.ts";
+import { killPoint, type StepOutcome } from "../base/mod.ts";
 import { chainErrorFields } from "./classify_open_failure.ts";
-import type { MarketStepReport } from "./market_report.ts";
-import type { MarketView } from "./market_view.ts";
 import { type BillingAction, planBilling } from "./plan_billing.ts";
 
 /** Components of {@linkcode createBillStep}. */
-export type BillStepComponents = {
-  market: WriteMarketClient;
-  view: MarketView;
-  logger: Logger;
-  clock: SchedulerClock;
-  report: () => MarketStepReport;
-  /** Per-deal backoff of failed bills and closes. */
-  retries: RetrySchedule;
-};
+export type BillStepComponents = Pick<
+  MarketStepComponents,
+  "market" | "view" | "logger" | "clock" | "report" | "retries"
+>;
 
 /** Options of {@linkcode createBillStep}. */
 export type BillStepOptions = {

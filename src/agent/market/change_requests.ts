@@ -8,6 +8,7 @@ import {
   type WriteMarketClient,
 } from "../../chain/mod.ts";
 import type { PlanConfig } from "../config/mod.ts";
+import { openConsumerChangeRequests } from "../state/mod.ts";
 import type { Logger } from "../base/mod.ts";
 import type { MarketView } from "./market_view.ts";
 
@@ -100,23 +101,18 @@ export function createChangeRequests(
 ): ChangeRequests {
   const { db, view, logger } = components;
   const plans = () => typeof options.plans === "function" ? options.plans() : options.plans;
-  const pending = db.prepare(
-    `SELECT c.id, c.deal_id, c.price, c.duration FROM chain_change_requests c
-     WHERE c.block_number = (SELECT MAX(block_number) FROM chain_change_requests WHERE id = c.id)
-       AND c.status = 1 AND c.request_type = 1 ORDER BY c.id`,
-  );
   const answered = new Set<bigint>();
 
   async function step(market: WriteMarketClient, opts: { signal?: AbortSignal | undefined } = {}) {
-    for (const r of pending.all() as Record<string, bigint | string>[]) {
-      const id = BigInt(r.id!);
+    for (const r of openConsumerChangeRequests(db)) {
+      const { id } = r;
       if (answered.has(id)) continue;
-      const deal = view.ownDeals().get(BigInt(r.deal_id!));
+      const deal = view.ownDeals().get(r.dealId);
       if (deal === undefined) continue;
       const name = view.planOf(deal);
       const plan = name === undefined ? undefined : plans().find((p) => p.name === name);
       if (plan === undefined) continue;
-      const request = { price: BigInt(r.price!), duration: BigInt(r.duration!) };
+      const request = { price: r.price, duration: r.duration };
       const decision = decideChangeRequest(request, plan, deal);
       answered.add(id);
       if (!decision.accept) {

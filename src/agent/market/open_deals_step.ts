@@ -1,35 +1,21 @@
+import type { MarketStepComponents } from "./step_components.ts";
 import {
   type ChainError,
   ChainRevertError,
   formatUsdPerHour,
   openDeal,
   type OrderState,
-  type WriteMarketClient,
 } from "../../chain/mod.ts";
-import {
-  killPoint,
-  type Logger,
-  type RetrySchedule,
-  type SchedulerClock,
-  type StepOutcome,
-} from "../base/mod.ts";
-import type { PlanOrdersTable } from "../state/mod.ts";
+import { killPoint, type StepOutcome } from "../base/mod.ts";
 import { assignBids } from "./assign_bids.ts";
 import { chainErrorFields, classifyOpenFailure } from "./classify_open_failure.ts";
-import type { MarketStepReport } from "./market_report.ts";
-import type { MarketView, ViewDelta } from "./market_view.ts";
+import type { ViewDelta } from "./market_view.ts";
 
 /** Components of {@linkcode createOpenDealsStep}. */
-export type OpenDealsStepComponents = {
-  market: WriteMarketClient;
-  view: MarketView;
-  planOrders: PlanOrdersTable;
-  logger: Logger;
-  clock: SchedulerClock;
-  report: () => MarketStepReport;
-  /** Per (ASK, BID) pair backoff of failed openDeal calls. */
-  retries: RetrySchedule;
-};
+export type OpenDealsStepComponents = Pick<
+  MarketStepComponents,
+  "market" | "view" | "planOrders" | "logger" | "clock" | "report" | "retries"
+>;
 
 /** Options of {@linkcode createOpenDealsStep}. */
 export type OpenDealsStepOptions = {

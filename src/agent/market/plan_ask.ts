@@ -7,7 +7,7 @@ import {
 import { parseUsdPerHour } from "../../chain/mod.ts";
 import type { PlanConfig } from "../config/mod.ts";
 import { type AskParameters, askParamsHash, tagBytes32 } from "./_ask_params.ts";
-import { ZERO_ADDRESS } from "../../internal/mod.ts";
+import { errorText, ZERO_ADDRESS } from "../../internal/mod.ts";
 import { ConfigError } from "../base/mod.ts";
 
 export type { AskParameters } from "./_ask_params.ts";
@@ -144,8 +144,4 @@ export function planAsk(plan: PlanConfig, options: PlanAskOptions): PlannedAsk {
     benchmarks,
   };
   return { plan: plan.name, params, hash: askParamsHash(params) };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,39 +1,23 @@
+import type { MarketStepComponents } from "./step_components.ts";
 import {
   cancelOrder,
   ChainError,
   formatUsdPerHour,
   getOrder,
   placeOrder,
-  type WriteMarketClient,
 } from "../../chain/mod.ts";
 import { askParamsHash } from "./_ask_params.ts";
-import type { PlanOrdersTable, SqliteChainStore } from "../state/mod.ts";
 import { recoverDealPlans } from "./deal_plans.ts";
-import {
-  killPoint,
-  type Logger,
-  type RetrySchedule,
-  type SchedulerClock,
-  type StepOutcome,
-} from "../base/mod.ts";
+import { killPoint, type StepOutcome } from "../base/mod.ts";
 import { chainErrorFields } from "./classify_open_failure.ts";
-import type { MarketStepReport } from "./market_report.ts";
-import type { MarketView } from "./market_view.ts";
 import type { PlannedAsk } from "./plan_ask.ts";
 import { type IndexedOrderStatus, type PlanAction, reconcilePlans } from "./reconcile_plans.ts";
 
 /** Components of {@linkcode createPlansStep}. */
-export type PlansStepComponents = {
-  market: WriteMarketClient;
-  store: SqliteChainStore;
-  view: MarketView;
-  planOrders: PlanOrdersTable;
-  logger: Logger;
-  clock: SchedulerClock;
-  report: () => MarketStepReport;
-  /** Per-plan backoff of failed actions. */
-  retries: RetrySchedule;
-};
+export type PlansStepComponents = Pick<
+  MarketStepComponents,
+  "market" | "store" | "view" | "planOrders" | "logger" | "clock" | "report" | "retries"
+>;
 
 /** Options of {@linkcode createPlansStep}. */
 export type PlansStepOptions = {

@@ -1,20 +1,17 @@
+import type { MarketStepComponents } from "./step_components.ts";
 import { formatUsdPerHour } from "../../chain/mod.ts";
 import type { MarketOrder } from "../../matcher/mod.ts";
-import type { PlanOrdersTable } from "../state/mod.ts";
 import { type AutoPriceSettings, decideAutoPrice, DEFAULT_AUTO_PRICE } from "./auto_price.ts";
 import type { PlanConfig } from "../config/mod.ts";
-import type { Logger, SchedulerClock, StepOutcome } from "../base/mod.ts";
-import type { MarketView } from "./market_view.ts";
+import type { StepOutcome } from "../base/mod.ts";
 import { planAsk, type PlanAskOptions, type PlannedAsk } from "./plan_ask.ts";
 import { planShare, powerFloor } from "./power_floor.ts";
 
 /** Components of {@linkcode createPriceStep}. */
-export type PriceStepComponents = {
-  view: MarketView;
-  planOrders: PlanOrdersTable;
-  logger: Logger;
-  clock: SchedulerClock;
-};
+export type PriceStepComponents = Pick<
+  MarketStepComponents,
+  "view" | "planOrders" | "logger" | "clock"
+>;
 
 /** Options of {@linkcode createPriceStep}. */
 export type PriceStepOptions = {

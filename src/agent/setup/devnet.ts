@@ -1,3 +1,4 @@
+import { errorText } from "../../internal/mod.ts";
 import {
   createPublicClient,
   createWalletClient,
@@ -131,10 +132,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   } catch (error) {
     await anvil.stop();
     if (error instanceof DevnetError) throw error;
-    throw new DevnetError(`Cannot start devnet: ${errorText(error)}`, { cause: error });
+    throw new DevnetError(`Cannot start devnet: ${errorText(error, { firstLine: true })}`, {
+      cause: error,
+    });
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
 }

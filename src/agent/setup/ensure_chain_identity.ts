@@ -1,5 +1,11 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { SqliteChainStore } from "../state/mod.ts";
+import {
+  inTransaction,
+  planOrdersTable,
+  readChainIdentity,
+  recordChainIdentity,
+  type SqliteChainStore,
+} from "../state/mod.ts";
 import {
   type ChainIdentity,
   type ChainIdentityDecision,
@@ -45,14 +51,7 @@ export function ensureChainIdentity(
 ): ChainIdentityDecision {
   const { db, store, logger } = components;
   const { actual, devnet } = options;
-  const row = db.prepare(
-    "SELECT chain_id, genesis_hash, market FROM chain_identity WHERE id = 1",
-  ).get() as { chain_id: bigint; genesis_hash: string; market: string } | undefined;
-  const recorded: ChainIdentity | undefined = row === undefined ? undefined : {
-    chainId: Number(row.chain_id),
-    genesisHash: row.genesis_hash as `0x${string}`,
-    market: row.market as `0x${string}`,
-  };
+  const recorded: ChainIdentity | undefined = readChainIdentity(db);
   const decision = decideChainIdentity({ recorded, actual, devnet });
   if (decision === "refuse") {
     throw new ChainIdentityError({
@@ -70,24 +69,9 @@ export function ensureChainIdentity(
     });
   }
   const now = Date.now();
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    if (decision === "reset") {
-      db.prepare(
-        "UPDATE plan_orders SET retired_at = ?, retire_reason = 'gone' WHERE retired_at IS NULL",
-      ).run(now);
-    }
-    db.prepare(
-      `INSERT INTO chain_identity (id, chain_id, genesis_hash, market, recorded_at)
-       VALUES (1, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET chain_id = excluded.chain_id,
-         genesis_hash = excluded.genesis_hash, market = excluded.market,
-         recorded_at = excluded.recorded_at`,
-    ).run(actual.chainId, actual.genesisHash.toLowerCase(), actual.market.toLowerCase(), now);
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
+  inTransaction(db, () => {
+    if (decision === "reset") planOrdersTable(db).retireAll("gone", now);
+    recordChainIdentity(db, actual, now);
+  });
   return decision;
 }

@@ -1,15 +1,9 @@
 import {
-  type ChainClient,
-  createMarketClient,
-  createTxSender,
-  type MarketAddresses,
   masterOf,
-  type NonceStore,
   pendingMasterOf,
   registerWorker,
   type WriteMarketClient,
 } from "../../chain/mod.ts";
-import type { LocalAccount } from "viem";
 import { AgentError } from "../../errors.ts";
 import type { Logger } from "../base/mod.ts";
 
@@ -82,10 +76,11 @@ export function masterInstructions(
 
 /** Components of {@linkcode ensureWorkerBinding}. */
 export type EnsureWorkerBindingComponents = {
-  chain: ChainClient;
-  account: LocalAccount;
-  /** The agent's nonce store (the market loop's sender continues after this one). */
-  nonceStore: NonceStore;
+  /**
+   * The agent's one market client: its sender is the one nonce keeper of the
+   * agent's key (a second sender for the same key would reuse nonces).
+   */
+  market: WriteMarketClient;
   logger: Logger;
 };
 
@@ -97,22 +92,16 @@ export type EnsureWorkerBindingComponents = {
  * @throws {AgentError} when another master confirmed this worker
  * @example
  * ```ts ignore
- * const state = await ensureWorkerBinding({ chain, account, nonceStore, logger }, {
- *   master, addresses,
- * });
+ * const state = await ensureWorkerBinding({ market, logger }, { master });
  * ```
  */
 export async function ensureWorkerBinding(
   components: EnsureWorkerBindingComponents,
-  options: { master: `0x${string}`; addresses: MarketAddresses; signal?: AbortSignal | undefined },
+  options: { master: `0x${string}`; signal?: AbortSignal | undefined },
 ): Promise<BindingDecision> {
-  const { chain, account, nonceStore, logger } = components;
-  const { master, addresses, signal } = options;
-  const market = createMarketClient(chain, {
-    addresses,
-    sender: createTxSender(chain, { account, nonceStore }),
-  }) as WriteMarketClient;
-  const worker = account.address;
+  const { market, logger } = components;
+  const { master, signal } = options;
+  const worker = market.sender.address;
   const state = {
     master,
     worker,
@@ -123,8 +112,8 @@ export async function ensureWorkerBinding(
   const instructions = masterInstructions({
     worker,
     master,
-    market: addresses.market,
-    chainId: chain.chain.id,
+    market: market.addresses.market,
+    chainId: market.chain.chain.id,
   });
   switch (decision) {
     case "bound":

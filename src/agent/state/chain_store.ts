@@ -1,3 +1,4 @@
+import { inTransaction } from "./transaction.ts";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import type {
   BillRecord,
@@ -268,16 +269,7 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
     db.prepare(`DELETE FROM ${t} WHERE ${t === "chain_blocks" ? "number" : "block_number"} > ?`)
   );
 
-  function tx(fn: () => void): void {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      fn();
-      db.exec("COMMIT");
-    } catch (e) {
-      db.exec("ROLLBACK");
-      throw e;
-    }
-  }
+  const tx = (fn: () => void): void => inTransaction(db, fn);
 
   /** Writes one block's rows (inside a transaction). */
   function write(u: BlockUpdate): void {
@@ -554,4 +546,55 @@ export function createChainStore(db: DatabaseSync): SqliteChainStore {
       q.saveNonce.run(lc(address), entry.nonce, entry.txHash, Date.now());
     },
   };
+}
+
+/** A bill of a deal with its time (unix seconds): the block's, else the deal's bill time then. */
+export type TimedBill = { dealId: bigint; paid: bigint; t: number };
+
+/**
+ * Every bill indexed, oldest first, each with its time (for the earnings of
+ * `status` and the page; works on a read-only connection from another process).
+ */
+export function billsWithTimes(db: DatabaseSync): TimedBill[] {
+  const rows = db.prepare(
+    `SELECT b.deal_id, b.paid_amount,
+       COALESCE(k.timestamp, v.last_bill_time, d.start_time) AS t
+     FROM chain_bills b
+     LEFT JOIN chain_blocks k ON k.number = b.block_number
+     LEFT JOIN chain_deals v ON v.id = b.deal_id AND v.block_number = b.block_number
+     LEFT JOIN (SELECT id, MIN(start_time) AS start_time FROM chain_deals GROUP BY id) d
+       ON d.id = b.deal_id
+     ORDER BY b.block_number, b.log_index`,
+  ).all() as { deal_id: bigint; paid_amount: string; t: bigint | null }[];
+  return rows.map((r) => ({
+    dealId: r.deal_id,
+    paid: BigInt(r.paid_amount),
+    t: Number(r.t ?? 0n),
+  }));
+}
+
+/** The newest indexed block's time, unix seconds (0 before any block). */
+export function latestBlockTime(db: DatabaseSync): number {
+  const r = db.prepare("SELECT MAX(timestamp) AS t FROM chain_blocks").get() as
+    | { t: number | bigint | null }
+    | undefined;
+  return r?.t === null || r?.t === undefined ? 0 : Number(r.t);
+}
+
+/** A consumer's change request still open (its latest version is CREATED), as indexed. */
+export type OpenChangeRequest = { id: bigint; dealId: bigint; price: bigint; duration: bigint };
+
+/** The change requests open now that the consumer made (request type 1: a BID's side), by id. */
+export function openConsumerChangeRequests(db: DatabaseSync): OpenChangeRequest[] {
+  const rows = db.prepare(
+    `SELECT c.id, c.deal_id, c.price, c.duration FROM chain_change_requests c
+     WHERE c.block_number = (SELECT MAX(block_number) FROM chain_change_requests WHERE id = c.id)
+       AND c.status = ${CR_STATUS_CODE.CREATED} AND c.request_type = 1 ORDER BY c.id`,
+  ).all() as Record<string, bigint | string>[];
+  return rows.map((r) => ({
+    id: BigInt(r.id!),
+    dealId: BigInt(r.deal_id!),
+    price: BigInt(r.price!),
+    duration: BigInt(r.duration!),
+  }));
 }

@@ -25,6 +25,33 @@ export type ErrorCounters = {
   refused: Record<string, number>;
 };
 
+/** One warning or error line as `agent_errors` keeps it (`at`: unix ms). */
+export type ErrorRow = {
+  at: number;
+  level: "warn" | "error";
+  component: string;
+  message: string;
+  /** The line's fields as JSON text (redacted when written). */
+  fields: string;
+};
+
+/**
+ * The newest `limit` warning and error lines, newest first (for `status` and
+ * the page; works on a read-only connection from another process).
+ */
+export function recentErrorRows(db: DatabaseSync, limit: number): ErrorRow[] {
+  const rows = db.prepare("SELECT * FROM agent_errors ORDER BY id DESC LIMIT ?").all(
+    limit,
+  ) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    at: Number(r.at),
+    level: r.level === "error" ? "error" : "warn",
+    component: String(r.component),
+    message: String(r.message),
+    fields: String(r.fields),
+  }));
+}
+
 /** A logger tap that keeps the agent's warnings and errors. */
 export type ErrorLog = {
   /** Wraps `logger`: every line goes on to it; warnings and errors are also recorded. */

@@ -4,12 +4,25 @@
  *
  * @module
  */
-export { createChainStore, type SqliteChainStore } from "./chain_store.ts";
+export { firstRunStart, lastRun, recordRunStart, recordRunStop } from "./agent_runs.ts";
+export {
+  readChainIdentity,
+  recordChainIdentity,
+  type RecordedChainIdentity,
+} from "./chain_identity_table.ts";
+export {
+  billsWithTimes,
+  createChainStore,
+  latestBlockTime,
+  openConsumerChangeRequests,
+  type SqliteChainStore,
+} from "./chain_store.ts";
 export {
   createErrorLog,
   type CreateErrorLogOptions,
   type ErrorCounters,
   type ErrorLog,
+  recentErrorRows,
 } from "./error_log.ts";
 export {
   NAT_STATUS_FILE,
@@ -31,10 +44,12 @@ export {
 } from "./plan_overrides.ts";
 export { type AgentState, openState, type OpenStateOptions } from "./state.ts";
 export { readStatusMeta, writeStatusMeta } from "./status_meta.ts";
+export { hasTable, inTransaction } from "./transaction.ts";
 export { type TaskFaultsTable, taskFaultsTable, type TaskRestart } from "./task_faults.ts";
 export {
   FINISHED_TASK_STATES,
   type NonceRecord,
+  recentTasks,
   type TaskPort,
   type TaskRow,
   type TasksTable,

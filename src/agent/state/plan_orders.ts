@@ -28,6 +28,8 @@ export type PlanOrdersTable = {
    * recovered from the chain), retired `taken`; an order already known is left alone.
    */
   recordTaken(r: PlanOrderRecord, now: number): void;
+  /** Retires every current order with `reason` (a new devnet chain: their ids name nothing). */
+  retireAll(reason: RetireReason, now: number): void;
 };
 
 /** Opens the table over the agent's state database. */
@@ -51,6 +53,9 @@ export function planOrdersTable(db: DatabaseSync): PlanOrdersTable {
       `UPDATE plan_orders SET retired_at = ?, retire_reason = ?
        WHERE order_id = ? AND retired_at IS NULL`,
     ),
+    retireAll: db.prepare(
+      "UPDATE plan_orders SET retired_at = ?, retire_reason = ? WHERE retired_at IS NULL",
+    ),
   };
   type Row = Record<string, unknown>;
   return {
@@ -73,5 +78,6 @@ export function planOrdersTable(db: DatabaseSync): PlanOrdersTable {
     record: (r, now) => void q.insert.run(r.orderId, r.plan, r.hash, now),
     retire: (orderId, reason, now) => void q.retire.run(now, reason, orderId),
     recordTaken: (r, now) => void q.taken.run(r.orderId, r.plan, r.hash, now, now),
+    retireAll: (reason, now) => void q.retireAll.run(now, reason),
   };
 }

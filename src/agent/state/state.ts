@@ -1,3 +1,4 @@
+import { errorText } from "../../internal/mod.ts";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -184,10 +185,6 @@ function migrate(db: DatabaseSync, path: string, migrations: readonly Migration[
     }
   }
   return pending;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

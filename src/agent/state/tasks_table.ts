@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { inTransaction } from "./transaction.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { migrationAppliedAt } from "./state.ts";
 
@@ -104,6 +105,15 @@ export type TasksTable = {
 
 type Row = Record<string, unknown>;
 
+/**
+ * The newest `limit` tasks, newest first (for `status` and the page; works on
+ * a read-only connection from another process).
+ */
+export function recentTasks(db: DatabaseSync, limit: number): TaskRow[] {
+  return (db.prepare("SELECT * FROM tasks ORDER BY created_at DESC LIMIT ?").all(limit) as Row[])
+    .map(toTask);
+}
+
 function toTask(r: Row): TaskRow {
   const opt = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
   return {
@@ -178,17 +188,7 @@ export function tasksTable(db: DatabaseSync): TasksTable {
     ),
   };
   const lower = (s: string) => s.toLowerCase();
-  const transaction = <T>(fn: () => T): T => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      db.exec("COMMIT");
-      return out;
-    } catch (error) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
-  };
+  const transaction = <T>(fn: () => T): T => inTransaction(db, fn);
   return {
     list: (options = {}) =>
       (options.dealId === undefined ? q.list.all() : q.listDeal.all(options.dealId) as Row[])

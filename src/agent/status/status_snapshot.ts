@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { BENCHMARKS, type Hardware, hardwareFingerprint } from "../../bench/mod.ts";
+import { BENCHMARKS, type Hardware, hardwareFingerprint, latestResults } from "../../bench/mod.ts";
 import { formatTokenAmount, formatUsdPerHour, type OrderState } from "../../chain/mod.ts";
 import type {
   AgentCounters,
@@ -18,10 +18,17 @@ import { explainMatch, type MarketViews } from "../../matcher/mod.ts";
 import { AgentError } from "../../errors.ts";
 import { computeEarnings, type EarningsBill, tokensToUsd } from "./_earnings.ts";
 import {
+  billsWithTimes,
   createChainStore,
+  firstRunStart,
+  hasTable,
+  lastRun,
+  latestBlockTime,
   planOrdersTable,
   planOverridesTable,
   readStatusMeta,
+  recentErrorRows,
+  recentTasks,
 } from "../state/mod.ts";
 import { VERSION } from "../base/mod.ts";
 import { isDealOf } from "../market/mod.ts";
@@ -340,52 +347,27 @@ function verdicts(ask: OrderState, bids: OrderState[], views: MarketViews): Matc
 
 /** Bills of the given deals with their time: the block's, else the deal's bill time then. */
 function billsOf(db: DatabaseSync, deals: Set<bigint>): EarningsBill[] {
-  const rows = db.prepare(
-    `SELECT b.deal_id, b.paid_amount,
-       COALESCE(k.timestamp, v.last_bill_time, d.start_time) AS t
-     FROM chain_bills b
-     LEFT JOIN chain_blocks k ON k.number = b.block_number
-     LEFT JOIN chain_deals v ON v.id = b.deal_id AND v.block_number = b.block_number
-     LEFT JOIN (SELECT id, MIN(start_time) AS start_time FROM chain_deals GROUP BY id) d
-       ON d.id = b.deal_id
-     ORDER BY b.block_number, b.log_index`,
-  ).all() as { deal_id: bigint; paid_amount: string; t: bigint | null }[];
-  return rows.filter((r) => deals.has(r.deal_id)).map((r) => ({
-    dealId: r.deal_id,
-    paid: BigInt(r.paid_amount),
-    t: Number(r.t ?? 0n),
-  }));
+  return billsWithTimes(db).filter((bill) => deals.has(bill.dealId));
 }
-
-function hasTable(db: DatabaseSync, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
-    undefined;
-}
-
-type SqlRow = Record<string, unknown>;
-const num = (v: unknown): number | null =>
-  v === null || v === undefined ? null : Number(v as number | bigint);
 
 function readTasks(
   db: DatabaseSync,
   usage: ReadStatusSnapshotOptions["taskUsage"],
 ): TaskStatus[] {
   if (!hasTable(db, "tasks")) return [];
-  const rows = db.prepare("SELECT * FROM tasks ORDER BY created_at DESC LIMIT 100")
-    .all() as SqlRow[];
-  return rows.map((r) => {
-    const taskId = String(r.task_id);
-    const used = usage?.get(`${r.deal_id}/${taskId}`);
+  return recentTasks(db, 100).map((t) => {
+    const taskId = String(t.taskId);
+    const used = usage?.get(`${t.dealId}/${taskId}`);
     return {
-      dealId: String(r.deal_id),
+      dealId: String(t.dealId),
       taskId,
-      image: String(r.image ?? ""),
-      state: String(r.state ?? "unknown"),
-      exitCode: num(r.exit_code),
-      message: String(r.message ?? ""),
-      createdAt: num(r.created_at),
-      startedAt: num(r.started_at),
-      finishedAt: num(r.finished_at),
+      image: t.image,
+      state: t.state,
+      exitCode: t.exitCode ?? null,
+      message: t.message ?? "",
+      createdAt: t.createdAt,
+      startedAt: t.startedAt ?? null,
+      finishedAt: t.finishedAt ?? null,
       ...(used === undefined ? {} : { usage: used }),
     };
   });
@@ -407,16 +389,10 @@ function periodStarts(nowSeconds: number): { dayStart: number; weekStart: number
  */
 function readErrors(db: DatabaseSync, limit: number): ErrorEntry[] {
   if (!hasTable(db, "agent_errors")) return [];
-  const rows = db.prepare("SELECT * FROM agent_errors ORDER BY id DESC LIMIT ?").all(
-    ERROR_ROWS_READ,
-  ) as SqlRow[];
   const groups = new Map<string, ErrorEntry>();
-  for (const r of rows) {
-    const level = r.level === "error" ? "error" : "warn";
-    const component = String(r.component);
-    const message = String(r.message);
+  for (const r of recentErrorRows(db, ERROR_ROWS_READ)) {
+    const { level, component, message, at } = r;
     const key = JSON.stringify([level, component, message]);
-    const at = Number(r.at);
     const seen = groups.get(key);
     if (seen !== undefined) {
       seen.count++;
@@ -431,7 +407,7 @@ function readErrors(db: DatabaseSync, limit: number): ErrorEntry[] {
       level,
       component,
       message,
-      fields: parseObject(String(r.fields)),
+      fields: parseObject(r.fields),
     });
   }
   return [...groups.values()];
@@ -451,47 +427,14 @@ function parseObject(text: string): Record<string, unknown> {
 
 function readBenchmarks(db: DatabaseSync, hardware: Hardware | undefined): BenchmarkEntry[] {
   const hash = hardware === undefined ? undefined : hardwareFingerprint(hardware).hash;
-  const rows = db.prepare(
-    hash === undefined
-      ? "SELECT * FROM bench_results ORDER BY measured_at DESC"
-      : "SELECT * FROM bench_results WHERE hardware_hash = ? ORDER BY measured_at DESC",
-  ).all(...(hash === undefined ? [] : [hash])) as SqlRow[];
-  const seen = new Set<number>();
-  const out: BenchmarkEntry[] = [];
-  for (const r of rows) {
-    const id = Number(r.benchmark_id);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    out.push({
-      id,
-      key: BENCHMARKS.find((b) => b.id === id)?.key ?? `benchmark-${id}`,
-      value: String(r.value),
-      unit: String(r.unit),
-      probe: String(r.probe),
-      measuredAt: Number(r.measured_at),
-    });
-  }
-  return out.sort((a, b) => a.id - b.id);
-}
-
-function lastRun(
-  db: DatabaseSync,
-): { startedAt: number; stoppedAt: number | null; pid: number } | undefined {
-  const r = db.prepare("SELECT * FROM agent_runs ORDER BY id DESC LIMIT 1").get() as
-    | SqlRow
-    | undefined;
-  if (r === undefined) return undefined;
-  return { startedAt: Number(r.started_at), stoppedAt: num(r.stopped_at), pid: Number(r.pid) };
-}
-
-function latestBlockTime(db: DatabaseSync): number {
-  const r = db.prepare("SELECT MAX(timestamp) AS t FROM chain_blocks").get() as SqlRow | undefined;
-  return num(r?.t) ?? 0;
-}
-
-function firstRunStart(db: DatabaseSync): number | undefined {
-  const r = db.prepare("SELECT MIN(started_at) AS t FROM agent_runs").get() as SqlRow | undefined;
-  return num(r?.t) ?? undefined;
+  return latestResults(db, hash).map((r) => ({
+    id: r.id,
+    key: BENCHMARKS.find((b) => b.id === r.id)?.key ?? `benchmark-${r.id}`,
+    value: String(r.value),
+    unit: r.unit,
+    probe: r.probe,
+    measuredAt: r.measuredAt,
+  }));
 }
 
 /** Whether a process with this pid lives (Linux /proc; elsewhere assumed alive). */

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type ChainClient, createMarketClient, type MarketAddresses } from "../../chain/mod.ts";
-import { createDockerClient, type RegistryAuth } from "../../docker/mod.ts";
+import { createDockerClient, type DockerClient, type RegistryAuth } from "../../docker/mod.ts";
 import type { ProtocolDomain, TaskRequestHandler } from "../../nat/mod.ts";
 import { type AgentConfig, checkOvercommit } from "../config/mod.ts";
 import { type Logger, type SchedulerClock, type SchedulerEvent, systemClock } from "../base/mod.ts";
@@ -20,6 +20,11 @@ export type WorkloadsComponents = {
   clock?: SchedulerClock | undefined;
   /** Raises a scheduler event (`tasks`, `own`); the agent passes its scheduler's trigger. */
   raise?: ((event: SchedulerEvent) => void) | undefined;
+  /**
+   * The agent's one Docker client (its owner closes it). @default {one on `docker.socket`,
+   * closed by {@linkcode Workloads.close}}
+   */
+  docker?: DockerClient | undefined;
 };
 
 /** Options of {@linkcode startWorkloads}. */
@@ -106,7 +111,8 @@ export function startWorkloads(
       problem: problem.message,
     });
   }
-  const docker = createDockerClient({ socketPath: config.docker.socket });
+  const ownDocker = components.docker === undefined;
+  const docker = components.docker ?? createDockerClient({ socketPath: config.docker.socket });
   const runtime = createTaskRuntime({
     db,
     docker,
@@ -164,7 +170,7 @@ export function startWorkloads(
           await reconciler.purge(opts.removeTasks, { signal: opts.signal });
         }
       } finally {
-        docker.close();
+        if (ownDocker) docker.close();
       }
     },
   };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { dispatchTaskRequest, type RequestEnvelope, signRequest } from "../../nat/mod.ts";
+import { systemClock } from "../base/mod.ts";
 import { openState } from "../state/state.ts";
 import { tasksTable } from "../state/tasks_table.ts";
 import { createTaskHandler } from "./task_handler.ts";
@@ -16,6 +17,7 @@ function handlerOn(path: string, signedSince?: bigint) {
   const state = openState({ path });
   const runtime = {
     tasks: tasksTable(state.db),
+    clock: systemClock,
     statusOf: () => ({}),
   } as unknown as TaskRuntime;
   const handler = createTaskHandler(runtime, {

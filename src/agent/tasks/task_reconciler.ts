@@ -1,3 +1,4 @@
+import { errorText } from "../../internal/mod.ts";
 import {
   collectGarbage,
   DockerApiError,
@@ -555,8 +556,4 @@ function notFound(error: unknown): void {
 function goneOrGoing(error: unknown): void {
   if (error instanceof DockerApiError && (error.isNotFound || error.isConflict)) return;
   throw error;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

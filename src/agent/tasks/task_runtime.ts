@@ -1,3 +1,4 @@
+import { errorText } from "../../internal/mod.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { type DealState, getDeal, type MarketClient } from "../../chain/mod.ts";
 import {
@@ -361,8 +362,4 @@ export function createTaskRuntime(
 function goneOrGoing(error: unknown): void {
   if (error instanceof DockerApiError && (error.isNotFound || error.isConflict)) return;
   throw error;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
