@@ -141,6 +141,7 @@ Deno.test("on a full node (no archive state), a rig that starts late or comes ba
           agent = await startAgent(config, hardware);
           const readyMs = Math.round(performance.now() - started);
           const callsToReady = proxy.total();
+          const head = await reading.public.getBlockNumber();
           await new Promise((r) => setTimeout(r, 1_500)); // a few polls past ready
           const logs = agent.logs;
           await agent.stop();
@@ -153,7 +154,7 @@ Deno.test("on a full node (no archive state), a rig that starts late or comes ba
           // the figures for the closing note (not asserted: timings vary)
           // deno-lint-ignore no-console -- a figure the issue asks for, printed for the report
           console.log(
-            `rig ${name}: ready in ${readyMs} ms, ${callsToReady} RPC calls to ready (${
+            `rig ${name}: head ${head}, ready in ${readyMs} ms, ${callsToReady} RPC calls to ready (${
               [...proxy.calls].map(([m, n]) => `${m} ${n}`).join(", ")
             })`,
           );
