@@ -2,6 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { LocalAccount } from "viem";
 import {
   type ChainClient,
+  checkChainNeeds,
   createIndexer,
   createMarketClient,
   createTxSender,
@@ -47,6 +48,11 @@ export type CreateMarketComponentsOptions = {
   receiptTimeoutMs?: number | undefined;
   /** The chain is the embedded devnet: a new chain starts the chain tables afresh. @default {false} */
   devnet?: boolean | undefined;
+  /**
+   * Check what the agent needs of the node ({@linkcode checkChainNeeds}) after
+   * the chain identity: for a node the agent did not start. @default {false}
+   */
+  checkNeeds?: boolean | undefined;
   /** The state's folder, named in a chain identity error. */
   dataDir?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -61,6 +67,7 @@ export type CreateMarketComponentsOptions = {
  * market view, loaded once from the caught-up store. `runAgent` calls this once; tests call it to drive a reconciler.
  *
  * @throws {ChainIdentityError} when the RPC serves another chain or market than the state's
+ * @throws {ChainNeedsError} with `checkNeeds`, when the node or the configured contracts lack a need
  * @example
  * ```ts ignore
  * const c = await createMarketComponents({ chain, account, db, logger }, { addresses });
@@ -80,6 +87,10 @@ export async function createMarketComponents(
     devnet: options.devnet ?? false,
     dataDir: options.dataDir,
   });
+  if (options.checkNeeds === true) {
+    // methods, code, the market and its links: a need unmet is one line naming it and exit 2
+    await checkChainNeeds(chain, { addresses, signal });
+  }
   const points = txKillPoints(store); // crash tests: die between a send and its receipt
   const sender = points.wrap(
     createTxSender(chain, { account, nonceStore: points.nonceStore, receiptTimeoutMs }),
