@@ -17,9 +17,14 @@ import {
   createChainStore,
   type PlanOrdersTable,
   planOrdersTable,
+  readChainIdentity,
   type SqliteChainStore,
 } from "../state/mod.ts";
-import { type ChainIdentityDecision, ensureChainIdentity } from "../setup/mod.ts";
+import {
+  type ChainIdentityDecision,
+  decideChainIdentity,
+  ensureChainIdentity,
+} from "../setup/mod.ts";
 import { type Logger, txKillPoints } from "../base/mod.ts";
 import { createMarketView, type MarketView } from "./market_view.ts";
 
@@ -82,15 +87,21 @@ export async function createMarketComponents(
   const { addresses, fromBlock = 0n, pollIntervalMs, receiptTimeoutMs, signal } = options;
   const store = createChainStore(db);
   const { chainId, genesisHash } = await getChainIdentity(chain, { signal });
+  const actual = { chainId, genesisHash, market: addresses.market };
+  const devnet = options.devnet ?? false;
+  if (
+    options.checkNeeds === true &&
+    decideChainIdentity({ recorded: readChainIdentity(db), actual, devnet }) !== "refuse"
+  ) {
+    // methods, code, the market and its links, before the identity is recorded (a wrong market
+    // must not become the state's): a need unmet is one line naming it and exit 2
+    await checkChainNeeds(chain, { addresses, signal });
+  }
   const identity = ensureChainIdentity({ db, store, logger }, {
-    actual: { chainId, genesisHash, market: addresses.market },
+    actual,
     devnet: options.devnet ?? false,
     dataDir: options.dataDir,
   });
-  if (options.checkNeeds === true) {
-    // methods, code, the market and its links: a need unmet is one line naming it and exit 2
-    await checkChainNeeds(chain, { addresses, signal });
-  }
   const points = txKillPoints(store); // crash tests: die between a send and its receipt
   const sender = points.wrap(
     createTxSender(chain, { account, nonceStore: points.nonceStore, receiptTimeoutMs }),
