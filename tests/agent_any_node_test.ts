@@ -65,7 +65,7 @@ const noisy = (logs: Record<string, unknown>[]) =>
     (l.level === "warn" || l.level === "error") && /indexer|chain/.test(String(l.msg))
   );
 
-Deno.test("on a full node (no archive state), a rig that starts late or comes back after 50 blocks is ready with the right deals", async () => {
+Deno.test("on a full node (no archive state), a rig that starts late or comes back after 50 blocks is ready with the right deals", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "agent_any_node_test_" });
   const [dirA, dirB] = [join(root, "a"), join(root, "b")];
   await Deno.mkdir(dirA);
@@ -96,14 +96,22 @@ Deno.test("on a full node (no archive state), a rig that starts late or comes ba
       });
     };
 
-    // rig B trades: one deal closed, one open
-    agent = await startAgent(await writeRigConfig(dirB, devnet, PLAN), hardware);
-    const first = await bidAndDeal();
-    await closeDeal(consumer, { dealId: first });
-    const second = await bidAndDeal();
-    const firstOpenedAt = (await chain.public.getBlockNumber()) - 3n;
-    await agent.stop();
-    agent = undefined;
+    let first = 0n;
+    let second = 0n;
+    let firstOpenedAt = 0n;
+    const running = devnet;
+    const reading = chain;
+    await t.step("rig B trades: one deal closed, one open", async () => {
+      agent = await startAgent(await writeRigConfig(dirB, running, PLAN), hardware);
+      first = await bidAndDeal();
+      firstOpenedAt = await reading.public.getBlockNumber();
+      await closeDeal(consumer, { dealId: first });
+      second = await bidAndDeal();
+    });
+    await t.step("rig B stops", async () => {
+      await agent?.stop();
+      agent = undefined;
+    });
 
     // 50 blocks pass, and the open deal closes while rig B is away
     await rpc(devnet, "anvil_mine", ["0x32"]);
@@ -123,28 +131,34 @@ Deno.test("on a full node (no archive state), a rig that starts late or comes ba
     for (const id of [first, second]) truth.set(id, (await getDeal(reader, { dealId: id }))!);
 
     for (const [name, dir] of [["A (fresh data dir)", dirA], ["B (old data dir)", dirB]] as const) {
-      const proxy = startRpcProxy(devnet.rpcUrl);
-      proxies.push(proxy);
-      const config = await writeRigConfig(dir, { ...devnet, rpcUrl: proxy.url }, PLAN);
-      const t = performance.now();
-      agent = await startAgent(config, hardware);
-      const readyMs = Math.round(performance.now() - t);
-      const callsToReady = proxy.total();
-      await new Promise((r) => setTimeout(r, 1_500)); // a few polls past ready
-      const logs = agent.logs;
-      await agent.stop();
-      agent = undefined;
-      const deals = dealsIn(join(dir, "data"));
-      for (const [id, want] of truth) {
-        assert.deepEqual(deals.get(id), want, `rig ${name}: deal ${id}`);
-      }
-      assert.deepEqual(noisy(logs), [], `rig ${name}: warnings`);
-      // the figures for the closing note (not asserted: timings vary)
-      // deno-lint-ignore no-console -- a figure the issue asks for, printed for the report
-      console.log(
-        `rig ${name}: ready in ${readyMs} ms, ${callsToReady} RPC calls to ready (${
-          [...proxy.calls].map(([m, n]) => `${m} ${n}`).join(", ")
-        })`,
+      await t.step(
+        `rig ${name} starts and is ready with the deals as the chain has them`,
+        async () => {
+          const proxy = startRpcProxy(running.rpcUrl);
+          proxies.push(proxy);
+          const config = await writeRigConfig(dir, { ...running, rpcUrl: proxy.url }, PLAN);
+          const started = performance.now();
+          agent = await startAgent(config, hardware);
+          const readyMs = Math.round(performance.now() - started);
+          const callsToReady = proxy.total();
+          const head = await reading.public.getBlockNumber();
+          await new Promise((r) => setTimeout(r, 1_500)); // a few polls past ready
+          const logs = agent.logs;
+          await agent.stop();
+          agent = undefined;
+          const deals = dealsIn(join(dir, "data"));
+          for (const [id, want] of truth) {
+            assert.deepEqual(deals.get(id), want, `rig ${name}: deal ${id}`);
+          }
+          assert.deepEqual(noisy(logs), [], `rig ${name}: warnings`);
+          // the figures for the closing note (not asserted: timings vary)
+          // deno-lint-ignore no-console -- a figure the issue asks for, printed for the report
+          console.log(
+            `rig ${name}: head ${head}, ready in ${readyMs} ms, ${callsToReady} RPC calls to ready (${
+              [...proxy.calls].map(([m, n]) => `${m} ${n}`).join(", ")
+            })`,
+          );
+        },
       );
     }
   } finally {
@@ -156,7 +170,7 @@ Deno.test("on a full node (no archive state), a rig that starts late or comes ba
   }
 });
 
-Deno.test("a node reset to a new chain under a running agent: one line, a state in status, no loop", async () => {
+Deno.test("a node reset to a new chain under a running agent: one line, a state in status, no loop", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "agent_any_node_reset_" });
   let devnet: Devnet | undefined;
   let agent: RunningAgent | undefined;
@@ -165,32 +179,38 @@ Deno.test("a node reset to a new chain under a running agent: one line, a state 
     devnet = await startDevnet({ logger: quiet, fund: [address] });
     const hardware = await discoverHardware({ dataDir: dir });
     agent = await startAgent(await writeRigConfig(dir, devnet, PLAN), hardware);
-    // enough indexed blocks that a rollback to the start is no answer
-    await rpc(devnet, "anvil_mine", ["0x50"]);
-    await new Promise((r) => setTimeout(r, 1_000));
-    await rpc(devnet, "anvil_reset", []);
-    await rpc(devnet, "anvil_mine", ["0x5"]);
     const logs = agent.logs;
-    await until(
-      "the chain-changed line",
-      () => logs.some((l) => l.msg === "chain changed under the agent") ? true : undefined,
-      10_000,
-    );
-    await new Promise((r) => setTimeout(r, 2_000)); // ten polls more
-    assert.equal(logs.filter((l) => l.msg === "chain changed under the agent").length, 1);
-    assert.equal(logs.filter((l) => /reorg deeper/.test(JSON.stringify(l))).length, 0);
-    const state = openState({ path: join(dir, "data", "agent.sqlite") });
-    try {
-      const s = readStatusSnapshot(state.db);
-      assert.ok(s.chain.changedSince !== null, JSON.stringify(s.chain));
-      assert.match(s.chain.changedReason ?? "", /chain changed under the agent/);
-      assert.equal(s.chain.unreachableSince, null);
-    } finally {
-      state.close();
-    }
-    // the agent runs on (status from local state), and stops cleanly
-    await agent.stop();
-    agent = undefined;
+    const running = devnet;
+    await t.step("the node is reset to a new chain", async () => {
+      // enough indexed blocks that a rollback to the start is no answer
+      await rpc(running, "anvil_mine", ["0x50"]);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await rpc(running, "anvil_reset", []);
+      await rpc(running, "anvil_mine", ["0x5"]);
+      await until(
+        "the chain-changed line",
+        () => logs.some((l) => l.msg === "chain changed under the agent") ? true : undefined,
+        10_000,
+      );
+    });
+    await t.step("one line, no loop, a state in status", async () => {
+      await new Promise((r) => setTimeout(r, 2_000)); // ten polls more
+      assert.equal(logs.filter((l) => l.msg === "chain changed under the agent").length, 1);
+      assert.equal(logs.filter((l) => /reorg deeper/.test(JSON.stringify(l))).length, 0);
+      const state = openState({ path: join(dir, "data", "agent.sqlite") });
+      try {
+        const s = readStatusSnapshot(state.db);
+        assert.ok(s.chain.changedSince !== null, JSON.stringify(s.chain));
+        assert.match(s.chain.changedReason ?? "", /chain changed under the agent/);
+        assert.equal(s.chain.unreachableSince, null);
+      } finally {
+        state.close();
+      }
+    });
+    await t.step("the agent runs on, and stops cleanly", async () => {
+      await agent?.stop();
+      agent = undefined;
+    });
   } finally {
     await agent?.stop().catch(() => {});
     await devnet?.stop();

@@ -30,7 +30,7 @@ function assertOneLine(r: { code: number; stderr: string }, what: string, messag
   assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
   const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
   assert.equal(errors.length, 1, `${what}: ${r.stderr}`);
-  assert.match(errors[0]!, message, what);
+  assert.match(errors[0]!, message, `${what}: ${errors[0]}`);
   assert.doesNotMatch(r.stderr, /^\s+at /m, `${what}: a stack trace\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /0x[0-9a-f]{200}/i, `${what}: calldata\n${r.stderr}`);
 }
@@ -69,7 +69,7 @@ Deno.test("sonm-agent run checks the node and the market at start: exit 2 naming
     assertOneLine(
       await runAgent(dir),
       "a token the market does not use",
-      new RegExp(`chain\\.contracts\\.token.*the market at ${c.market} uses ${c.token}`),
+      new RegExp(`chain\\.contracts\\.token.*the market at ${c.market} uses ${c.token}`, "i"),
     );
 
     const proxy = startRpcProxy(devnet.rpcUrl, [(call) =>

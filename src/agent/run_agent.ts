@@ -10,7 +10,6 @@ import {
 } from "../bench/mod.ts";
 import {
   type ChainClient,
-  checkChainNeeds,
   connectChain,
   getHeadBlock,
   getRate,
@@ -278,6 +277,8 @@ async function startMarketSide(
       fromBlock: chain.fromBlock,
       pollIntervalMs: options.market?.pollIntervalMs,
       devnet: chain.devnet !== undefined,
+      // what the agent needs of a node it did not start, checked once the state's chain is
+      checkNeeds: chain.devnet === undefined,
       dataDir: config.dataDir,
       signal: options.signal,
     },
@@ -756,11 +757,6 @@ async function openChain(
   // the agent's stop ends every RPC call in flight: a hanging node never holds the stop up
   const chain = await connectChain({ url: rpcUrl, chainId, signal, lifetime: signal });
   stops.push({ name: "chain client", stop: () => chain.close() });
-  if (config.chain.kind === "rpc") {
-    // what the agent needs of a node it did not start: methods, code, the market and its links;
-    // a need unmet is one line naming it and exit 2
-    await checkChainNeeds(chain, { addresses, signal });
-  }
   return { devnet, devnetMs, rpcUrl, chainId, addresses, fromBlock, chain };
 }
 

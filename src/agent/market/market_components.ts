@@ -2,6 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { LocalAccount } from "viem";
 import {
   type ChainClient,
+  checkChainNeeds,
   createIndexer,
   createMarketClient,
   createTxSender,
@@ -16,9 +17,14 @@ import {
   createChainStore,
   type PlanOrdersTable,
   planOrdersTable,
+  readChainIdentity,
   type SqliteChainStore,
 } from "../state/mod.ts";
-import { type ChainIdentityDecision, ensureChainIdentity } from "../setup/mod.ts";
+import {
+  type ChainIdentityDecision,
+  decideChainIdentity,
+  ensureChainIdentity,
+} from "../setup/mod.ts";
 import { type Logger, txKillPoints } from "../base/mod.ts";
 import { createMarketView, type MarketView } from "./market_view.ts";
 
@@ -47,6 +53,11 @@ export type CreateMarketComponentsOptions = {
   receiptTimeoutMs?: number | undefined;
   /** The chain is the embedded devnet: a new chain starts the chain tables afresh. @default {false} */
   devnet?: boolean | undefined;
+  /**
+   * Check what the agent needs of the node ({@linkcode checkChainNeeds}) after
+   * the chain identity: for a node the agent did not start. @default {false}
+   */
+  checkNeeds?: boolean | undefined;
   /** The state's folder, named in a chain identity error. */
   dataDir?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -61,6 +72,7 @@ export type CreateMarketComponentsOptions = {
  * market view, loaded once from the caught-up store. `runAgent` calls this once; tests call it to drive a reconciler.
  *
  * @throws {ChainIdentityError} when the RPC serves another chain or market than the state's
+ * @throws {ChainNeedsError} with `checkNeeds`, when the node or the configured contracts lack a need
  * @example
  * ```ts ignore
  * const c = await createMarketComponents({ chain, account, db, logger }, { addresses });
@@ -75,8 +87,18 @@ export async function createMarketComponents(
   const { addresses, fromBlock = 0n, pollIntervalMs, receiptTimeoutMs, signal } = options;
   const store = createChainStore(db);
   const { chainId, genesisHash } = await getChainIdentity(chain, { signal });
+  const actual = { chainId, genesisHash, market: addresses.market };
+  const devnet = options.devnet ?? false;
+  if (
+    options.checkNeeds === true &&
+    decideChainIdentity({ recorded: readChainIdentity(db), actual, devnet }) !== "refuse"
+  ) {
+    // methods, code, the market and its links, before the identity is recorded (a wrong market
+    // must not become the state's): a need unmet is one line naming it and exit 2
+    await checkChainNeeds(chain, { addresses, signal });
+  }
   const identity = ensureChainIdentity({ db, store, logger }, {
-    actual: { chainId, genesisHash, market: addresses.market },
+    actual,
     devnet: options.devnet ?? false,
     dataDir: options.dataDir,
   });
