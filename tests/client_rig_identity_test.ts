@@ -57,6 +57,7 @@ function countingHandler(): TaskRequestHandler & { seen: number } {
     submit: seen,
     stop: seen,
     forward: seen,
+    exec: seen,
     admin: seen,
     logs: () => ({ [Symbol.asyncIterator]: () => ({ next: seen }) }),
   };

@@ -29,6 +29,7 @@ const handler: TaskRequestHandler = {
   stop: refuseAll,
   logs: () => ({ [Symbol.asyncIterator]: () => ({ next: refuseAll }) }),
   forward: refuseAll,
+  exec: refuseAll,
   admin: refuseAll,
 };
 

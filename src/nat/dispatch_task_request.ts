@@ -1,5 +1,6 @@
 import {
   type AdminAction,
+  EXEC_PROTOCOL_ID,
   type ProtocolDomain,
   RequestRefusedError,
   type TaskRequestHandler,
@@ -55,6 +56,8 @@ export async function dispatchTaskRequest(
         return ok(await handler.stop(request as VerifiedRequest<"stop">, signal));
       case "forward":
         return ok(await handler.forward(request as VerifiedRequest<"forward">, signal));
+      case "exec":
+        throw new RequestRefusedError("malformed", `exec goes over ${EXEC_PROTOCOL_ID}`);
       case "logs":
         return {
           kind: "stream",

@@ -220,6 +220,9 @@ const docker = z.strictObject({
   ).default([]),
   default_limits: limits.prefault({}),
   task_restarts: taskRestarts.prefault({}),
+  /** Exec and shell sessions a deal's consumer may hold open at once (`client exec|shell`). */
+  max_shells_per_deal: wholeNumber.min(0, "must not be negative").max(64, "must be at most 64")
+    .default(4),
 }).transform(camelize);
 
 /** A relay's multiaddr; its peer id authenticates it: `sonm-agent relay` prints the full address. */

@@ -132,6 +132,7 @@ export function startWorkloads(
     adminActions: admin,
     onChange: () => raise("tasks"),
     onRefused: options.onRefused,
+    maxShellsPerDeal: () => config.docker.maxShellsPerDeal,
   });
   if (options.freshChain === true) {
     runtime.tasks.clear();
