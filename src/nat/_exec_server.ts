@@ -34,6 +34,12 @@ export function sendExecFrame(stream: Stream, frame: ExecFrame): Promise<void> {
   return sendBytes(stream, encodeFrame(encodeExecFrame(frame)));
 }
 
+/**
+ * Stdin frames waiting for the process (their bytes are bounded by the window;
+ * this bounds a flood of tiny ones).
+ */
+const MAX_QUEUED_STDIN_FRAMES = 16_384;
+
 /** Why a session ended early (not by its process exiting). */
 class SessionEnd extends Error {
   override name = "SessionEnd";
@@ -75,6 +81,20 @@ export async function pumpExec(
     await sendJsonFrame(stream, { kind: "ok", result: { tty: session.tty } });
     stream.inactivityTimeout = 0; // a shell may sit idle: the idle timeout here decides
     touch();
+    // stdin is written in order by a chain of its own: the frame loop goes on reading (the
+    // consumer's `window` grants among them) while the process is slow to take its input,
+    // else a process blocked on its output would block the grants that unblock it
+    let stdinChain = Promise.resolve();
+    let queued = 0;
+    const toStdin = (step: () => Promise<void>) => {
+      if (++queued > MAX_QUEUED_STDIN_FRAMES) {
+        throw new ExecFrameError(`more than ${MAX_QUEUED_STDIN_FRAMES} stdin frames queued`);
+      }
+      stdinChain = stdinChain.then(step).then(() => void queued--);
+      stdinChain.catch((error) =>
+        stop(new SessionEnd(`the process's stdin failed: ${(error as Error).message}`))
+      );
+    };
     const inbound = (async () => {
       while (true) {
         const bytes = await reader.next(MAX_EXEC_FRAME_BYTES);
@@ -82,19 +102,23 @@ export async function pumpExec(
         touch();
         const frame = decodeExecFrame(bytes);
         switch (frame.type) {
-          case "stdin":
+          case "stdin": {
             inbox.received(frame.data.byteLength);
-            await session.write(frame.data);
-            await sendExecFrame(stream, {
-              type: "window",
-              bytes: inbox.consumed(frame.data.byteLength),
+            const data = frame.data;
+            toStdin(async () => {
+              await session.write(data);
+              await sendExecFrame(stream, {
+                type: "window",
+                bytes: inbox.consumed(data.byteLength),
+              });
             });
             break;
+          }
           case "resize":
             await session.resize(frame).catch(() => {}); // a resize racing the exit is harmless
             break;
           case "eof":
-            await session.closeStdin();
+            toStdin(() => session.closeStdin());
             break;
           case "window":
             credit.grant(frame.bytes);

@@ -25,6 +25,7 @@
  * @module
  */
 import { AgentError } from "../errors.ts";
+import { FrameReader } from "./_framing.ts";
 
 /** The largest data payload of one frame. */
 export const MAX_EXEC_DATA_BYTES = 64 * 1024;
@@ -254,5 +255,38 @@ export class ExecInbox {
   consumed(n: number): number {
     this.#outstanding -= n;
     return n;
+  }
+}
+
+/**
+ * Reads exec frames from a byte stream (4-byte length, then the frame), as
+ * both ends of a session do: a frame over {@linkcode MAX_EXEC_FRAME_BYTES} is
+ * refused before it is buffered, and anything malformed (a bad frame, a
+ * stream cut inside one) throws {@linkcode ExecFrameError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeExecFrame, readExecFrames } from "./exec_frames.ts";
+ * const frame = encodeExecFrame({ type: "eof" });
+ * const wire = new Uint8Array([0, 0, 0, frame.length, ...frame]);
+ * const frames = [];
+ * for await (const f of readExecFrames((async function* () { yield wire; })())) frames.push(f);
+ * assert.deepEqual(frames, [{ type: "eof" }]);
+ * ```
+ */
+export async function* readExecFrames(
+  source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<ExecFrame> {
+  const reader = new FrameReader(source[Symbol.asyncIterator]());
+  while (true) {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await reader.next(MAX_EXEC_FRAME_BYTES);
+    } catch (error) {
+      throw new ExecFrameError(`exec frames: ${(error as Error).message}`, { cause: error });
+    }
+    if (bytes === undefined) return;
+    yield decodeExecFrame(bytes);
   }
 }

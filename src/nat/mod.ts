@@ -61,6 +61,7 @@ export {
   MAX_EXEC_ERROR_BYTES,
   MAX_EXEC_FRAME_BYTES,
   MAX_TERMINAL_CELLS,
+  readExecFrames,
 } from "./exec_frames.ts";
 export { type ExecChannel, openExec } from "./exec_client.ts";
 export { loadOrCreatePeerKey, PEER_KEY_FILE } from "./_identity.ts";
