@@ -22,8 +22,15 @@ export type RunClientShellOptions = {
   command?: string[] | undefined;
 };
 
-/** Reads stdin into the channel until EOF, then ends the remote stdin. */
-async function pumpStdin(channel: ExecChannel, signal: AbortSignal): Promise<void> {
+/**
+ * Reads stdin into the channel until EOF, then ends the remote stdin (`atEof`:
+ * a shell's terminal gets Ctrl-D instead, as a local terminal would send).
+ */
+async function pumpStdin(
+  channel: ExecChannel,
+  signal: AbortSignal,
+  atEof: () => Promise<void> = () => channel.end(),
+): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
   try {
     while (!signal.aborted) {
@@ -31,7 +38,7 @@ async function pumpStdin(channel: ExecChannel, signal: AbortSignal): Promise<voi
       if (n === null || signal.aborted) break;
       await channel.write(buffer.slice(0, n));
     }
-    if (!signal.aborted) await channel.end();
+    if (!signal.aborted) await atEof();
   } catch {
     // stdin closed or the session over: nothing more to send
   }
@@ -146,7 +153,7 @@ export async function runClientShell(
     for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"] as const) {
       cleanups.push(listen(signal, () => channel.close()));
     }
-    void pumpStdin(channel, done.signal);
+    void pumpStdin(channel, done.signal, () => channel.write(new Uint8Array([4])));
     for await (const chunk of channel.output()) await writeAll(Deno.stdout, chunk.data);
     return await channel.exitCode;
   } finally {
