@@ -5,7 +5,8 @@
  * finds the rig from the deal (direct; relayed with `--relay-only`).
  * Figures (medians):
  *
- * - time from spawning `client shell` to the remote prompt (`/ # `), with
+ * - time from spawning `client shell` (in a pseudo-terminal: `script`) to the
+ *   remote prompt (`/ # `), with
  *   `client status` (a whole one-shot command: process start, deal read,
  *   lookup, connection, one request) as the baseline of the same run;
  * - a keystroke's echo round trip in an open shell (one byte in, the remote
@@ -280,7 +281,15 @@ nat:
 
         // shell to its prompt, then keystroke echoes (the first run only: 100 of them)
         started = performance.now();
-        const shell = spawn("shell", path);
+        // in a pseudo-terminal, as a person runs it (raw mode, no local echo)
+        const inner = [Deno.execPath(), ...args("shell", path)].map((a) => `'${a}'`).join(" ");
+        const shell = new Deno.Command("script", {
+          args: ["-qefc", inner, "/dev/null"],
+          env,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
         const errors = watch(shell.stderr);
         const out = watch(shell.stdout);
         const writer = shell.stdin.getWriter();

@@ -355,10 +355,23 @@ nat:
         args: clientArgs("shell"),
         env,
         stdin: "piped",
-        stdout: "null",
-        stderr: "null",
+        stdout: "piped",
+        stderr: "piped",
       }).spawn();
       children.push(child);
+      let seen = "";
+      void (async () => {
+        for await (const chunk of child.stdout) seen += text(chunk);
+      })().catch(() => {});
+      let errors = "";
+      void (async () => {
+        for await (const chunk of child.stderr) errors += text(chunk);
+      })().catch(() => {});
+      // stdin a pipe, not a terminal: the remote shell has one all the same
+      await until("the prompt of a shell on a pipe", () => seen.includes("/ # ") || undefined)
+        .catch((error) => {
+          throw new Error(`${error.message}: stdout ${JSON.stringify(seen)} stderr ${errors}`);
+        });
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode("sleep 1000\n"));
       await until("the shell's sleep", async () => /sleep 1000/.test(await livePs()) || undefined);
