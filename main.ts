@@ -324,6 +324,7 @@ function addClientCommands(program: Command): void {
   addClientAdminCommand(client);
   addClientStreamCommands(client);
   addClientVerifyCommand(client);
+  addClientExecCommands(client);
 }
 
 /** `client verify`: the deal measured against its ASK, inside the deal. */
@@ -816,6 +817,42 @@ function addClientStreamCommands(client: Command): void {
     });
 }
 
+/** The remote command's exit code, to become this process's (after everything is cleaned up). */
+class RemoteExit extends Error {
+  override name = "RemoteExit";
+  constructor(readonly code: number) {
+    super(`remote exit code ${code}`);
+  }
+}
+
+/** A remote exit code as ours: 0-255 as they are, anything else (killed, unknown) 1. */
+function exitWith(code: number): void {
+  if (code !== 0) throw new RemoteExit(Number.isInteger(code) && code > 0 && code < 256 ? code : 1);
+}
+
+/** `client exec|shell`: a command or an interactive shell in the deal's task. */
+function addClientExecCommands(client: Command): void {
+  withTargetOptions(
+    client.command("exec")
+      .description("run a command in the deal's task: its stdout, stderr and exit code as ours")
+      .argument("<command...>", "the command and its arguments (after --)"),
+  )
+    .action(async (command: string[], opts: TargetOptions, cmd: Command) => {
+      const { runClientExec } = await commands.clientExec();
+      const { target } = await clientTarget(opts, cmd);
+      exitWith(await runClientExec(target, { command }));
+    });
+  withTargetOptions(
+    client.command("shell").description("an interactive shell in the deal's task"),
+  )
+    .option("--cmd <program>", "the shell to start", "/bin/sh")
+    .action(async (opts: TargetOptions & { cmd: string }, cmd: Command) => {
+      const { runClientShell } = await commands.clientExec();
+      const { target } = await clientTarget(opts, cmd);
+      exitWith(await runClientShell(target, { command: [opts.cmd] }));
+    });
+}
+
 /** `relay`: a circuit relay for agents behind NAT. */
 function addRelayCommand(program: Command): void {
   program.command("relay")
@@ -1170,6 +1207,7 @@ async function benchVerify(verb: string, file: string | undefined, json: boolean
 }
 
 function reportError(error: unknown, verbose: boolean): number {
+  if (error instanceof RemoteExit) return error.code;
   if (error instanceof CommanderError) {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
       return EXIT_OK;

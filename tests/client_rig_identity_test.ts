@@ -58,6 +58,7 @@ function countingHandler(): TaskRequestHandler & { seen: number } {
     stop: seen,
     forward: seen,
     report: seen,
+    exec: seen,
     admin: seen,
     logs: () => ({ [Symbol.asyncIterator]: () => ({ next: seen }) }),
   };

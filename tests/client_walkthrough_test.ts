@@ -4,7 +4,7 @@
  * its own devnet (`chain: devnet`), the real dockerd and a real registry.
  * `client init` -> `devnet fund` -> `client market` -> `client bid` -> the
  * rig opens the deal -> `client submit` -> `client logs` -> `client forward`
- * -> chain time passes, the rig bills -> `client close`, ending with the
+ * -> `client exec` -> `client shell` -> chain time passes, the rig bills -> `client close`, ending with the
  * consumer's balance down by exactly the bills. The README's command lines
  * must be these STEPS, so the walkthrough a newcomer reads is the one CI runs.
  *
@@ -41,6 +41,8 @@ const STEPS = [
   "sonm-agent client submit --deal $DEAL --task task.yaml",
   "sonm-agent client logs --deal $DEAL",
   "sonm-agent client forward --deal $DEAL --container-port 8080",
+  "sonm-agent client exec --deal $DEAL -- cat /tmp/www/index.html",
+  "sonm-agent client shell --deal $DEAL",
   "sonm-agent devnet advance --hours 2",
   "sonm-agent client deals",
   "sonm-agent client close --deal $DEAL",
@@ -190,18 +192,29 @@ ${plans}
       }
     });
 
+    await t.step("exec reads the task's file; a shell runs in the task", async () => {
+      assert.equal(await client(STEPS[11], { deal }), "served by the task\n");
+      const r = await runCli(argv(STEPS[12], { deal }), {
+        cwd: buyer,
+        stdin: "echo in-the-task-$((40+2))\nexit 5\n",
+        timeoutMs: 60_000,
+      });
+      assert.equal(r.code, 5, r.stderr); // the shell's exit code is the command's
+      assert.match(r.stdout, /in-the-task-42/);
+    });
+
     await t.step("chain time passes and the rig bills the deal", async () => {
-      await client(STEPS[11]);
+      await client(STEPS[13]);
       await until("a bill", async () => {
-        const { deals } = JSON.parse(await client(STEPS[12], {}, ["--json"]));
+        const { deals } = JSON.parse(await client(STEPS[14], {}, ["--json"]));
         const ours = deals.find((d: { dealId: string }) => d.dealId === deal);
         return ours?.bills >= 1 ? ours : undefined;
       }, 60_000);
     });
 
     await t.step("close: the balance is down by exactly the bills", async () => {
-      const closed = JSON.parse(await client(STEPS[13], { deal }, ["--json"]));
-      const { deals, balance } = JSON.parse(await client(STEPS[12], {}, ["--json"]));
+      const closed = JSON.parse(await client(STEPS[15], { deal }, ["--json"]));
+      const { deals, balance } = JSON.parse(await client(STEPS[14], {}, ["--json"]));
       const ours = deals.find((d: { dealId: string }) => d.dealId === deal);
       assert.equal(ours.status, "closed");
       // the bills as the chain logged them, read here without the client's code

@@ -7,7 +7,8 @@
  * headers, bodies), the consumer's client config and BID files, rigs'
  * signed records (what a relay's directory or a peer hands a consumer), and
  * what `client verify` reads from a rig (its `report` answer and the probe's
- * output in the task's logs).
+ * output in the task's logs), and the frames of an exec or shell session (what
+ * either end reads off the wire).
  * Thousands of mutated inputs each, in-process; a few through the real CLI.
  * Every outcome must be a success or the surface's documented,
  * clean error (never a TypeError, a RangeError or a stack trace), with a
@@ -54,8 +55,14 @@ import {
 } from "../src/chain/mod.ts";
 import { MarketFileError, parseMarketFile } from "../src/matcher/mod.ts";
 import {
+  decodeExecFrame,
   decodeRigRecord,
+  encodeExecFrame,
   encodeRigRecord,
+  type ExecFrame,
+  ExecFrameError,
+  MAX_EXEC_DATA_BYTES,
+  readExecFrames,
   RigIdentityError,
   RigRecordFormatError,
   rigRecordKey,
@@ -453,6 +460,95 @@ Deno.test("fuzz: rig records decode and prove the rig, or give a record or ident
         : JSON.stringify(mutateValue(RIG_RECORD_WIRE, rand)),
     checkRigRecord,
   );
+});
+
+/** A valid exec frame of any type, with random values. */
+function randomExecFrame(rand: Rand): ExecFrame {
+  const pick = Math.floor(rand() * 8);
+  const data = () =>
+    Uint8Array.from(
+      { length: 1 + Math.floor(rand() ** 4 * (MAX_EXEC_DATA_BYTES - 1)) },
+      () => Math.floor(rand() * 256),
+    );
+  const cells = () => 1 + Math.floor(rand() * 10_000);
+  switch (pick) {
+    case 0:
+      return { type: "stdin", data: data() };
+    case 1:
+      return { type: "stdout", data: data() };
+    case 2:
+      return { type: "stderr", data: data() };
+    case 3:
+      return { type: "resize", cols: cells(), rows: cells() };
+    case 4:
+      return { type: "eof" };
+    case 5:
+      return { type: "exit", code: Math.floor(rand() * 2 ** 32) - 2 ** 31 };
+    case 6:
+      return { type: "window", bytes: 1 + Math.floor(rand() * 1024 * 1024 - 1) };
+    default:
+      return { type: "error", message: "session ended: ".repeat(Math.floor(rand() * 4)) + "x" };
+  }
+}
+
+/** A run of length-prefixed exec frames, then mutated: bytes flipped, cut, lengths forged. */
+function mutatedExecStream(rand: Rand): { frames: ExecFrame[]; chunks: Uint8Array[] } {
+  const frames = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => randomExecFrame(rand));
+  const parts = frames.map((f) => {
+    const body = encodeExecFrame(f);
+    const out = new Uint8Array(4 + body.length);
+    new DataView(out.buffer).setUint32(0, body.length);
+    out.set(body, 4);
+    return out;
+  });
+  const wire = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (wire.set(p, at), at + p.length), 0);
+  const mutations = rand() < 0.2 ? 0 : 1 + Math.floor(rand() * 4);
+  let bytes = wire;
+  for (let i = 0; i < mutations; i++) {
+    const at = Math.floor(rand() * bytes.length);
+    const how = rand();
+    if (how < 0.4) bytes[at] = Math.floor(rand() * 256);
+    else if (how < 0.6) bytes = bytes.slice(0, at);
+    else if (how < 0.8 && at + 4 <= bytes.length) {
+      new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, Math.floor(rand() * 2 ** 32));
+    } else bytes[at] = [0, 9, 255][Math.floor(rand() * 3)]!;
+  }
+  // delivered in random pieces, as a transport does
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const n = 1 + Math.floor(rand() * 70_000);
+    chunks.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return { frames: mutations === 0 ? frames : [], chunks };
+}
+
+Deno.test("fuzz: exec frames decode to typed frames or give an ExecFrameError, for every input", async () => {
+  const roundTrip = (frame: ExecFrame) =>
+    assert.deepEqual(decodeExecFrame(encodeExecFrame(frame)), frame);
+  roundTrip({ type: "exit", code: -1 });
+  roundTrip({ type: "resize", cols: 10_000, rows: 1 });
+  await fuzz(31, mutatedExecStream, async (input) => {
+    const { frames, chunks } = input as ReturnType<typeof mutatedExecStream>;
+    const read: ExecFrame[] = [];
+    try {
+      for await (
+        const frame of readExecFrames((async function* () {
+          yield* chunks;
+        })())
+      ) {
+        read.push(frame);
+      }
+    } catch (error) {
+      assert.ok(error instanceof ExecFrameError, `not an ExecFrameError: ${error}`);
+      assert.ok(error.message.length < MAX_MESSAGE, error.message.slice(0, 200));
+      assert.equal(frames.length, 0, `an unmutated stream failed: ${error.message}`);
+      return;
+    }
+    if (frames.length > 0) assert.deepEqual(read, frames);
+    for (const frame of read) roundTrip(frame);
+  }, Math.min(RUNS, 1500));
 });
 
 const IMAGES = [

@@ -47,6 +47,7 @@ export const commands = {
   client: () => import("./commands/client_command.ts"),
   clientInit: () => import("./commands/client_init.ts"),
   clientTarget: () => import("./commands/client_target.ts"),
+  clientExec: () => import("./commands/client_exec.ts"),
   clientForwardCheck: () => import("./commands/client_forward_check.ts"),
   clientBid: () => import("./commands/client_bid.ts"),
   clientMarket: () => import("./commands/client_market.ts"),

@@ -30,6 +30,7 @@ const handler: TaskRequestHandler = {
   logs: () => ({ [Symbol.asyncIterator]: () => ({ next: refuseAll }) }),
   forward: refuseAll,
   report: refuseAll,
+  exec: refuseAll,
   admin: refuseAll,
 };
 

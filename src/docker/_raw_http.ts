@@ -95,6 +95,79 @@ export async function rawRequest(socketPath: string, req: RawRequest): Promise<R
   }
 }
 
+/** A connection switched to a raw byte stream (`101 UPGRADED`) and the bytes read past the head. */
+export type RawUpgrade = {
+  status: number;
+  headers: Headers;
+  conn: Deno.Conn;
+  /** Bytes of the raw stream that arrived with the head. */
+  initial: Uint8Array;
+};
+
+/**
+ * Sends one request with `Connection: Upgrade` / `Upgrade: tcp` (Docker's
+ * hijack of `/exec/{id}/start` and `/containers/{id}/attach`) and returns the
+ * connection once the head arrived: from then on it carries the process's
+ * bytes both ways. A status of 400 or more is returned with the connection
+ * already closed and the daemon's answer in `initial` (its first bytes).
+ */
+export async function rawUpgrade(
+  socketPath: string,
+  req: Omit<RawRequest, "headers"> & { headers?: Record<string, string> },
+): Promise<RawUpgrade> {
+  req.signal.throwIfAborted();
+  const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  const onAbort = () => close();
+  req.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const lines = [
+      `${req.method} ${req.target} HTTP/1.1`,
+      "Host: docker",
+      "Connection: Upgrade",
+      "Upgrade: tcp",
+    ];
+    for (const [k, v] of Object.entries(req.headers ?? {})) lines.push(`${k}: ${v}`);
+    lines.push(`Content-Length: ${req.body?.length ?? 0}`);
+    const head = new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n");
+    await writeAll(conn, req.body ? concat(head, req.body) : head);
+    let buf: Uint8Array = new Uint8Array(0);
+    let end = -1;
+    const chunk = new Uint8Array(64 * 1024);
+    while (end < 0) {
+      const n = await conn.read(chunk);
+      if (n === null) throw new Error("connection closed before the response head");
+      buf = concat(buf, chunk.subarray(0, n));
+      end = indexOf(buf, CRLF2);
+      if (end < 0 && buf.length > 64 * 1024) throw new Error("response head too large");
+    }
+    const headText = new TextDecoder().decode(buf.subarray(0, end));
+    const [statusLine = "", ...headerLines] = headText.split("\r\n");
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+    if (!m) throw new Error(`malformed status line "${statusLine.slice(0, 80)}"`);
+    const headers = new Headers();
+    for (const l of headerLines) {
+      const i = l.indexOf(":");
+      if (i > 0) headers.append(l.slice(0, i).trim(), l.slice(i + 1).trim());
+    }
+    const status = Number(m[1]);
+    const initial = buf.slice(end + 4);
+    if (status >= 400) close();
+    return { status, headers, conn, initial };
+  } catch (e) {
+    close();
+    throw e;
+  } finally {
+    req.signal.removeEventListener("abort", onAbort);
+  }
+}
+
 function bodyStream(
   conn: Deno.Conn,
   initial: Uint8Array,

@@ -133,6 +133,12 @@ export {
   type ExecContainerParameters,
   type ExecContainerReturnType,
 } from "./exec_container.ts";
+export {
+  attachExec,
+  type AttachExecParameters,
+  type ExecAttachment,
+  type TerminalSize,
+} from "./attach_exec.ts";
 // Networks, volumes, events
 export {
   createNetwork,

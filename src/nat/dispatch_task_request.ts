@@ -1,5 +1,6 @@
 import {
   type AdminAction,
+  EXEC_PROTOCOL_ID,
   type ProtocolDomain,
   RequestRefusedError,
   type TaskRequestHandler,
@@ -57,6 +58,8 @@ export async function dispatchTaskRequest(
         return ok(await handler.forward(request as VerifiedRequest<"forward">, signal));
       case "report":
         return ok(await handler.report(request as VerifiedRequest<"report">, signal));
+      case "exec":
+        throw new RequestRefusedError("malformed", `exec goes over ${EXEC_PROTOCOL_ID}`);
       case "logs":
         return {
           kind: "stream",

@@ -26,6 +26,7 @@ function handler(seen: string[]): TaskRequestHandler {
     stop: () => Promise.reject(new Error("a bug")),
     forward: () => Promise.resolve({ hostname: "127.0.0.1", port: 1 }),
     report: () => Promise.resolve({}),
+    exec: () => Promise.reject(new Error("exec goes over its own protocol")),
     admin: () => Promise.resolve({ ok: true }),
   };
 }

@@ -23,6 +23,8 @@ export {
   type ConsumerAction,
   type ConsumerTaskSpec,
   consumerTaskSpecSchema,
+  EXEC_PROTOCOL_ID,
+  type ExecSession,
   FORWARD_PROTOCOL_ID,
   MAX_EXPIRY_AHEAD_SECONDS,
   MAX_LOG_FRAME_BYTES,
@@ -47,6 +49,21 @@ export {
   verifyRequest,
 } from "./task_protocol.ts";
 export { NatError } from "./errors.ts";
+export {
+  decodeExecFrame,
+  encodeExecFrame,
+  EXEC_WINDOW_BYTES,
+  ExecCredit,
+  type ExecFrame,
+  ExecFrameError,
+  ExecInbox,
+  MAX_EXEC_DATA_BYTES,
+  MAX_EXEC_ERROR_BYTES,
+  MAX_EXEC_FRAME_BYTES,
+  MAX_TERMINAL_CELLS,
+  readExecFrames,
+} from "./exec_frames.ts";
+export { type ExecChannel, openExec } from "./exec_client.ts";
 export { loadOrCreatePeerKey, PEER_KEY_FILE } from "./_identity.ts";
 export {
   createNatHost,

@@ -24,6 +24,11 @@ import {
 export const TASK_PROTOCOL_ID = "/sonm/task/1.0.0";
 /** libp2p protocol id of a port forward: one signed `forward` request, then raw bytes. */
 export const FORWARD_PROTOCOL_ID = "/sonm/forward/1.0.0";
+/**
+ * libp2p protocol id of an exec or a shell: one signed `exec` request, then
+ * binary exec frames both ways (see `exec_frames.ts`).
+ */
+export const EXEC_PROTOCOL_ID = "/sonm/exec/1.0.0";
 /** The largest request envelope accepted on the wire, in bytes (JSON). */
 export const MAX_REQUEST_BYTES = 128 * 1024;
 /** The largest response message, in bytes (JSON). */
@@ -36,7 +41,15 @@ export const MAX_EXPIRY_AHEAD_SECONDS = 3600;
 export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 /** Actions of a deal's consumer. */
-export const CONSUMER_ACTIONS = ["submit", "status", "logs", "stop", "forward", "report"] as const;
+export const CONSUMER_ACTIONS = [
+  "submit",
+  "status",
+  "logs",
+  "stop",
+  "forward",
+  "report",
+  "exec",
+] as const;
 /** Actions of the rig's administrative accounts (config `admins`). */
 export const ADMIN_ACTIONS = [
   "admin.status",
@@ -85,6 +98,17 @@ export const actionArgsSchemas = {
   forward: z.strictObject({ containerPort: z.number().int().min(1).max(65535) }),
   /** The rig's latest signed bench report (any of its deals' consumers may ask). */
   report: z.strictObject({}),
+  exec: z.strictObject({
+    /** The command and its arguments, run in the task's container as its user. */
+    command: z.array(z.string().max(4096)).min(1).max(256),
+    /** A pseudo-terminal (a shell): one output stream, resizable. */
+    tty: z.boolean().default(false),
+    /** The terminal's size at the start (with `tty`). */
+    size: z.strictObject({
+      cols: z.number().int().min(1).max(10_000),
+      rows: z.number().int().min(1).max(10_000),
+    }).optional(),
+  }),
   "admin.status": z.strictObject({}),
   "admin.pause-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
   "admin.resume-plan": z.strictObject({ plan: z.string().min(1).max(64) }),
@@ -366,6 +390,28 @@ export type TaskStatus = {
 };
 
 /**
+ * An exec the handler accepted and started: the transport pumps frames
+ * between it and the consumer, and calls `close` exactly once when the
+ * session ends for any reason (the process exited, the consumer's connection
+ * broke, the idle timeout, a protocol error).
+ */
+export type ExecSession = {
+  readonly tty: boolean;
+  /** The process's output until it exits (with a TTY: all of it as `stdout`). */
+  output: AsyncIterable<{ stream: "stdout" | "stderr"; data: Uint8Array }>;
+  /** Writes to the process's stdin; resolves once taken (back-pressure). */
+  write(data: Uint8Array): Promise<void>;
+  /** Closes the process's stdin. */
+  closeStdin(): Promise<void>;
+  /** Sets the terminal's size (ignored without a TTY). */
+  resize(size: { cols: number; rows: number }): Promise<void>;
+  /** The exit code, once the output ended. */
+  exitCode(): Promise<number>;
+  /** Ends the session: a process still running is killed. Told how it ended (for the log). */
+  close(end: { exitCode?: number | undefined; reason: string }): Promise<void>;
+};
+
+/**
  * What src/agent implements and the transports call, once per verified
  * request. Each method throws {@linkcode RequestRefusedError} to refuse (the
  * transport answers with its code) and must leave nothing changed when it does.
@@ -386,6 +432,8 @@ export interface TaskRequestHandler {
    * consumer of one of its deals to check against the deal's ASK.
    */
   report(request: VerifiedRequest<"report">, signal: AbortSignal): Promise<unknown>;
+  /** Starts an exec (or a shell) in the deal's task; the transport carries its frames. */
+  exec(request: VerifiedRequest<"exec">, signal: AbortSignal): Promise<ExecSession>;
   /** An administrator's request; the result is JSON. */
   admin(request: VerifiedRequest<AdminAction>, signal: AbortSignal): Promise<unknown>;
 }

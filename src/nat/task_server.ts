@@ -18,9 +18,11 @@ import {
   streamBytes,
 } from "./_framing.ts";
 import { pipeStreamAndConn } from "./_pipe.ts";
+import { pumpExec } from "./_exec_server.ts";
 import {
   ADMIN_ACTIONS,
   type AdminAction,
+  EXEC_PROTOCOL_ID,
   FORWARD_PROTOCOL_ID,
   MAX_LOG_FRAME_BYTES,
   MAX_REQUEST_BYTES,
@@ -51,6 +53,11 @@ export type ServeTaskProtocolOptions = {
     outcome: "ok" | RefusalCode;
     peer: string;
   }) => void;
+  /**
+   * How long an exec or shell may pass with no frame either way before the rig ends it, ms.
+   * @default {30 minutes}
+   */
+  execIdleTimeoutMs?: number | undefined;
 };
 
 /** The part of a libp2p node the server needs. */
@@ -64,7 +71,7 @@ export type StreamHost = {
 };
 
 /**
- * Registers the task and forward protocols on a host; returns a function
+ * Registers the task, forward and exec protocols on a host; returns a function
  * that unregisters them.
  */
 export async function serveTaskProtocol(
@@ -82,9 +89,15 @@ export async function serveTaskProtocol(
     (stream, connection) => void answer(FORWARD_PROTOCOL_ID, stream, connection, options),
     streamOptions,
   );
+  await node.handle(
+    EXEC_PROTOCOL_ID,
+    (stream, connection) => void answer(EXEC_PROTOCOL_ID, stream, connection, options),
+    streamOptions,
+  );
   return async () => {
     await node.unhandle(TASK_PROTOCOL_ID);
     await node.unhandle(FORWARD_PROTOCOL_ID);
+    await node.unhandle(EXEC_PROTOCOL_ID);
   };
 }
 
@@ -142,6 +155,18 @@ async function answer(
     action = request.action;
     if (protocol === FORWARD_PROTOCOL_ID) {
       await serveForward(stream, reader, request, options.handler, controller.signal);
+    } else if (protocol === EXEC_PROTOCOL_ID) {
+      if (request.action !== "exec") {
+        throw new RequestRefusedError("malformed", `only exec goes over ${EXEC_PROTOCOL_ID}`);
+      }
+      const session = await options.handler.exec(
+        request as VerifiedRequest<"exec">,
+        controller.signal,
+      );
+      await pumpExec(stream, reader, session, {
+        signal: controller.signal,
+        idleTimeoutMs: options.execIdleTimeoutMs,
+      });
     } else {
       await serveAction(stream, request, options.handler, controller.signal);
       await stream.close();
@@ -192,6 +217,8 @@ async function serveAction(
       throw new RequestRefusedError("malformed", `forward goes over ${FORWARD_PROTOCOL_ID}`);
     case "report":
       return await ok(await handler.report(request as VerifiedRequest<"report">, signal));
+    case "exec":
+      throw new RequestRefusedError("malformed", `exec goes over ${EXEC_PROTOCOL_ID}`);
     default:
       if ((ADMIN_ACTIONS as readonly string[]).includes(request.action)) {
         return await ok(await handler.admin(request as VerifiedRequest<AdminAction>, signal));

@@ -10,7 +10,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { encodeFrame } from "./_framing.ts";
 import { createNatHost, type NatHost } from "./host.ts";
 import { followTaskLogs, forwardPort, sendRawRequest, sendTaskRequest } from "./task_client.ts";
+import { openExec } from "./exec_client.ts";
 import {
+  type ExecSession,
   type RequestAction,
   RequestRefusedError,
   signRequest,
@@ -48,6 +50,45 @@ function handler(echoPort: number): TaskRequestHandler {
     forward: () => Promise.resolve({ hostname: "127.0.0.1", port: echoPort }),
     report: () => Promise.resolve({ report: { format: "sonm-bench-report/1" }, signature: "0x" }),
     admin: () => Promise.reject(new RequestRefusedError("not-authorized", "no admins")),
+    exec: (r) => {
+      if (r.args.command[0] === "refuse") {
+        return Promise.reject(new RequestRefusedError("unknown-task", "no running task"));
+      }
+      return Promise.resolve(fakeCat(r.args.tty));
+    },
+  };
+}
+
+/** Ends of the fake execs, in order (what the transport told `close`). */
+const execEnds: { exitCode?: number | undefined; reason: string }[] = [];
+
+/** A stand-in exec: `cat` (stdin to stdout), "err" on stderr first, exit 7 at EOF. */
+function fakeCat(tty: boolean): ExecSession {
+  const queue: (Uint8Array | null)[] = [new TextEncoder().encode("err")];
+  let wake: (() => void) | undefined;
+  let first = true;
+  const push = (item: Uint8Array | null) => {
+    queue.push(item);
+    wake?.();
+  };
+  return {
+    tty,
+    output: (async function* () {
+      while (true) {
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        const item = queue.shift()!;
+        if (item === null) return;
+        yield { stream: first && !tty ? "stderr" as const : "stdout" as const, data: item };
+        first = false;
+      }
+    })(),
+    write: (data) => (push(data.slice()), Promise.resolve()),
+    closeStdin: () => (push(null), Promise.resolve()),
+    resize: (
+      { cols, rows },
+    ) => (push(new TextEncoder().encode(`size ${rows} ${cols}`)), Promise.resolve()),
+    exitCode: () => Promise.resolve(7),
+    close: (end) => (execEnds.push(end), push(null), Promise.resolve()),
   };
 }
 
@@ -210,5 +251,69 @@ Deno.test("task protocol: logs arrive whole across chunks; a forward reaches the
     conn.close();
     forward.close();
     await forward.closed;
+  });
+});
+
+Deno.test("exec protocol: streams apart, stdin through with back-pressure, the exit code", async () => {
+  await withHosts(async (connection) => {
+    execEnds.length = 0;
+    const exec = await openExec(connection, await sign("exec", { command: ["cat"] }));
+    assert.equal(exec.tty, false);
+    const big = Uint8Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, i) => (i * 7) % 251);
+    const writing = (async () => {
+      await exec.write(big);
+      await exec.end();
+    })();
+    const out: Uint8Array[] = [];
+    let err = "";
+    for await (const chunk of exec.output()) {
+      if (chunk.stream === "stderr") err += new TextDecoder().decode(chunk.data);
+      else out.push(chunk.data.slice());
+    }
+    await writing;
+    assert.equal(err, "err");
+    const all = new Uint8Array(out.reduce((n, c) => n + c.byteLength, 0));
+    out.reduce((at, c) => (all.set(c, at), at + c.byteLength), 0);
+    assert.deepEqual(all, big, "3 MiB through cat byte for byte (past the 1 MiB window)");
+    assert.equal(await exec.exitCode, 7);
+    assert.deepEqual(execEnds, [{ exitCode: 7, reason: "exited" }]);
+
+    // a refusal before anything ran
+    await assert.rejects(
+      openExec(connection, await sign("exec", { command: ["refuse"] })),
+      (e: unknown) => e instanceof RequestRefusedError && e.code === "unknown-task",
+    );
+    // a shell: resize reaches the session; the consumer cutting the session closes it
+    const shell = await openExec(
+      connection,
+      await sign("exec", { command: ["sh"], tty: true, size: { cols: 80, rows: 24 } }),
+    );
+    assert.equal(shell.tty, true);
+    await shell.resize({ cols: 100, rows: 40 });
+    const it = shell.output();
+    const first = await it.next();
+    assert.equal(new TextDecoder().decode(first.value!.data), "err");
+    const sized = await it.next();
+    assert.equal(new TextDecoder().decode(sized.value!.data), "size 40 100");
+    shell.close();
+    while (execEnds.length < 2) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(execEnds[1]!.exitCode, undefined);
+    assert.match(execEnds[1]!.reason, /connection/);
+  });
+});
+
+Deno.test("exec protocol: a frame over the limit or of the wrong direction ends the session", async () => {
+  await withHosts(async (connection) => {
+    execEnds.length = 0;
+    for (const bad of [new Uint8Array([6, 0, 0, 0, 0]), new Uint8Array(70_000).fill(1)]) {
+      const stream = await connection.newStream("/sonm/exec/1.0.0");
+      const envelope = await sign("exec", { command: ["cat"] });
+      stream.send(encodeFrame(new TextEncoder().encode(JSON.stringify(envelope))));
+      stream.send(encodeFrame(bad));
+      const ends = execEnds.length;
+      while (execEnds.length === ends) await new Promise((r) => setTimeout(r, 10));
+      assert.match(execEnds.at(-1)!.reason, /^protocol error: /);
+      stream.abort(new Error("done"));
+    }
   });
 });

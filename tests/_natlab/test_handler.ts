@@ -70,6 +70,10 @@ export function createTestHandler(options: {
       authorize(request);
       return Promise.reject(new RequestRefusedError("unavailable", "no bench report"));
     },
+    exec: (request: VerifiedRequest<"exec">) => {
+      authorize(request);
+      return Promise.reject(new RequestRefusedError("unknown-task", "the lab runs no container"));
+    },
     admin: (request: VerifiedRequest<AdminAction>) => {
       if (request.signer.toLowerCase() !== options.admin.toLowerCase()) {
         throw new RequestRefusedError(

@@ -25,6 +25,12 @@ export {
   type RunClientDealsOptions,
   type RunClientDealsReturnType,
 } from "./client_deals.ts";
+export {
+  runClientExec,
+  type RunClientExecOptions,
+  runClientShell,
+  type RunClientShellOptions,
+} from "./client_exec.ts";
 export { checkForward, type CheckForwardOptions } from "./client_forward_check.ts";
 export { initClient, type InitClientOptions, type InitClientReturnType } from "./client_init.ts";
 export {

@@ -226,6 +226,9 @@ const docker = z.strictObject({
    * what `client verify` submits. @default {true on the devnet, false elsewhere}
    */
   allow_probe_images: z.boolean().optional(),
+  /** Exec and shell sessions a deal's consumer may hold open at once (`client exec|shell`). */
+  max_shells_per_deal: wholeNumber.min(0, "must not be negative").max(64, "must be at most 64")
+    .default(4),
 }).transform(camelize);
 
 /** A relay's multiaddr; its peer id authenticates it: `sonm-agent relay` prints the full address. */

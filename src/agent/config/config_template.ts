@@ -117,6 +117,9 @@ docker:
   # rig gives the deal up: no further bill, closed where the contract allows.
   # A task that exits by itself or runs out of its memory is the consumer's.
   task_restarts: { max: 3, window: 1h }
+  # Shells and commands the deal's consumer may run at once in its task
+  # (client shell, client exec); 0 turns them off.
+  max_shells_per_deal: 4
 
 # Reachability behind NAT: the libp2p host consumers reach their tasks through.
 nat:

@@ -29,6 +29,7 @@ const config = (relays: string[] = []) => ({
     allowedImages: [],
     defaultLimits: { cpus: 1, memoryBytes: 2 ** 30, pids: 64 },
     taskRestarts: { max: 3, windowSeconds: 3600 },
+    maxShellsPerDeal: 4,
   },
 });
 

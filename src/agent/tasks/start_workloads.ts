@@ -192,6 +192,7 @@ export function startWorkloads(
     onChange: () => raise("tasks"),
     onRefused: options.onRefused,
     benchReport: options.benchReport,
+    maxShellsPerDeal: () => config.docker.maxShellsPerDeal,
   });
   if (options.freshChain === true) {
     runtime.tasks.clear();

@@ -1,4 +1,5 @@
 import {
+  attachExec,
   containerLogs,
   DockerApiError,
   DockerValidationError,
@@ -7,6 +8,7 @@ import {
 } from "../../docker/mod.ts";
 import {
   type AdminAction,
+  type ExecSession,
   RequestRefusedError,
   type TaskRequestHandler,
   type TaskStatus,
@@ -57,6 +59,11 @@ export type TaskHandlerOptions = {
    * undefined when the rig has none. @default {none: `report` is refused as unavailable}
    */
   benchReport?: (() => Promise<unknown>) | undefined;
+  /**
+   * Exec and shell sessions a deal may hold open at once (config
+   * `docker.max_shells_per_deal`; a function is read per request). @default {4}
+   */
+  maxShellsPerDeal?: number | (() => number) | undefined;
 };
 
 /**
@@ -77,6 +84,11 @@ export type TaskHandlerOptions = {
  *    could allow (checked before anything is journaled or any registry is
  *    asked: `bad-request`, `policy`), the spec fits the plan the deal bought,
  *    and the deal has no running task.
+ *
+ * 5. exec (a shell or a command): the deal's task is running and the deal
+ *    holds fewer open sessions than `maxShellsPerDeal`; all of this is checked
+ *    before Docker is called. The exec runs as the container's user with its
+ *    limits (nothing added), and each one's start, end and exit code is logged.
  *
  * A refusal throws {@linkcode RequestRefusedError} and changes nothing. An
  * accepted submit is journaled (nonce and task row in one transaction) before
@@ -102,6 +114,13 @@ export function createTaskHandler(
     (() => BigInt(Math.floor(runtime.clock.now() / 1000)));
   const changed = () => options.onChange?.();
   const signedSince = options.signedSince ?? tasks.noncesRecordedSince();
+  const maxShells = () =>
+    typeof options.maxShellsPerDeal === "function"
+      ? options.maxShellsPerDeal()
+      : options.maxShellsPerDeal ?? 4;
+  /** Open exec sessions per deal (this process's: they end with it). */
+  const openShells = new Map<bigint, number>();
+  const log = () => runtime.logger.child("shell");
 
   function checkFresh(request: VerifiedRequest) {
     const now = nowSeconds();
@@ -296,6 +315,82 @@ export function createTaskHandler(
       return report;
     },
 
+    async exec(request, signal): Promise<ExecSession> {
+      const deal = await consumerDeal(request, signal);
+      const row = latestTask(deal.id);
+      if (row.state !== "running" || row.containerId === undefined) {
+        throw new RequestRefusedError(
+          "unknown-task",
+          `task ${row.taskId} of deal ${deal.id} is ${row.state}: a shell needs a running task`,
+        );
+      }
+      const open = openShells.get(deal.id) ?? 0;
+      const limit = maxShells();
+      if (open >= limit) {
+        throw new RequestRefusedError(
+          "unavailable",
+          `deal ${deal.id} has ${open} open shells, this rig's limit (docker.max_shells_per_deal ${limit}): ` +
+            "close one first",
+        );
+      }
+      accept(request);
+      openShells.set(deal.id, open + 1);
+      const release = () => {
+        const left = (openShells.get(deal.id) ?? 1) - 1;
+        if (left > 0) openShells.set(deal.id, left);
+        else openShells.delete(deal.id);
+      };
+      const { command, tty, size } = request.args;
+      let exec;
+      try {
+        exec = await attachExec(runtime.docker, {
+          id: row.containerId,
+          cmd: command,
+          tty,
+          signal,
+        });
+      } catch (error) {
+        release();
+        if (error instanceof DockerApiError && (error.status === 409 || error.isNotFound)) {
+          throw new RequestRefusedError(
+            "unknown-task",
+            `task ${row.taskId} of deal ${deal.id} is not running`,
+          );
+        }
+        throw error;
+      }
+      if (tty && size !== undefined) await exec.resize(size).catch(() => {});
+      const fields = {
+        deal: deal.id.toString(),
+        task: row.taskId,
+        exec: exec.execId.slice(0, 12),
+        tty,
+        command: command[0],
+      };
+      log().info(tty ? "shell opened" : "exec started", fields);
+      let closed = false;
+      return {
+        tty,
+        output: exec.output,
+        // a process that stopped reading (it exited) refuses stdin: the output tells the rest
+        write: (data) => exec.write(data).catch(() => {}),
+        closeStdin: () => exec.closeStdin(),
+        resize: (next) => tty ? exec.resize(next) : Promise.resolve(),
+        exitCode: () => exec.exitCode(),
+        async close(end) {
+          if (closed) return;
+          closed = true;
+          release();
+          await exec.close().catch(() => {});
+          log().info(tty ? "shell closed" : "exec ended", {
+            ...fields,
+            exitCode: end.exitCode ?? null,
+            reason: end.reason,
+          });
+        },
+      };
+    },
+
     async admin(request: VerifiedRequest<AdminAction>, signal): Promise<unknown> {
       if (!isAdmin(request.signer)) {
         throw new RequestRefusedError(
@@ -339,6 +434,7 @@ function countRefusals(
     stop: (request, signal) => handler.stop(request, signal).catch(seen),
     forward: (request, signal) => handler.forward(request, signal).catch(seen),
     report: (request, signal) => handler.report(request, signal).catch(seen),
+    exec: (request, signal) => handler.exec(request, signal).catch(seen),
     admin: (request, signal) => handler.admin(request, signal).catch(seen),
   };
 }
