@@ -2,7 +2,9 @@
 # Installs what sonm-agent needs on a fresh Debian machine (as root), idempotently:
 #   scripts/setup.sh          the agent itself: Node/npm, then the pinned npm packages (Deno included)
 #   scripts/setup.sh --test   also what the test suite needs: Docker, registry, sysbench, OpenCL on
-#                             the CPU (PoCL), Chromium, nvcc from pip; and starts dockerd
+#                             the CPU (PoCL), Chromium, nvcc from pip, Hardhat 3 with Node 22
+#                             from npm into build/hardhat-node/ (a second Ethereum node); and
+#                             starts dockerd
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +41,6 @@ if $want_test; then
     python3-venv curl tar chromium prometheus ansible systemd
   scripts/start_dockerd.sh
   if [ -x scripts/build_probes.sh ]; then scripts/build_probes.sh; fi
+  scripts/install_hardhat.sh
 fi
 log "ready"
