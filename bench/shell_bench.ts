@@ -384,3 +384,5 @@ Deno.stdout.writeSync(
     ) + "\n",
   ),
 );
+// the children's pipes and the agent's process may hold the event loop: the figures are written
+Deno.exit(0);
