@@ -36,7 +36,7 @@ export type AdminActions = {
    * the controls exist) without changing anything, and returns the change to
    * run. Throws {@linkcode RequestRefusedError} to refuse.
    */
-  prepare(request: AdminRequest, by: string): PreparedAdminAction;
+  check(request: AdminRequest, by: string): PreparedAdminAction;
 };
 
 /**
@@ -51,7 +51,7 @@ export type AdminActions = {
  * @example
  * ```ts ignore
  * const actions = createAdminActions(runtime, { controls });
- * const run = actions.prepare({ kind: "pause-plan", plan: "gpu-a" }, "dashboard");
+ * const run = actions.check({ kind: "pause-plan", plan: "gpu-a" }, "dashboard");
  * await run(signal); // the plan's ASK is cancelled at the market's next step
  * ```
  */
@@ -95,7 +95,7 @@ export function createAdminActions(
   }
 
   return {
-    prepare(request, by): PreparedAdminAction {
+    check(request, by): PreparedAdminAction {
       switch (request.kind) {
         case "status":
           return () =>
@@ -190,7 +190,7 @@ export function dashboardAct(
         dealId: parseId(action.dealId, "deal", 78),
         taskId: Number(parseId(action.taskId, "task", 9)),
       };
-    return await actions.prepare(request, "dashboard")();
+    return await actions.check(request, "dashboard")();
   };
 }
 

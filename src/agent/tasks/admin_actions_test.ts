@@ -61,15 +61,15 @@ Deno.test("createAdminActions() refuses in prepare, before anything changes", ()
   const { state, actions, overrides, logs, changes } = setup();
   try {
     assert.throws(
-      () => actions.prepare({ kind: "pause-plan", plan: "nope" }, "dashboard"),
+      () => actions.check({ kind: "pause-plan", plan: "nope" }, "dashboard"),
       refusedWith("malformed", /plan "nope" is not in this rig's config/),
     );
     assert.throws(
-      () => actions.prepare({ kind: "set-price", plan: "gpu-a", priceUsdPerHour: "-1" }, "0xadmin"),
+      () => actions.check({ kind: "set-price", plan: "gpu-a", priceUsdPerHour: "-1" }, "0xadmin"),
       refusedWith("malformed", /price "-1"/),
     );
     assert.throws(
-      () => actions.prepare({ kind: "stop-task", dealId: 7n }, "dashboard"),
+      () => actions.check({ kind: "stop-task", dealId: 7n }, "dashboard"),
       refusedWith("unknown-task", /deal 7 has no task yet/),
     );
     const bare = createAdminActions(
@@ -77,7 +77,7 @@ Deno.test("createAdminActions() refuses in prepare, before anything changes", ()
       {},
     );
     assert.throws(
-      () => bare.prepare({ kind: "resume-plan", plan: "gpu-a" }, "dashboard"),
+      () => bare.check({ kind: "resume-plan", plan: "gpu-a" }, "dashboard"),
       refusedWith("unavailable", /admin.resume-plan is not available/),
     );
     assert.deepEqual(overrides(), []);
@@ -91,12 +91,12 @@ Deno.test("createAdminActions() refuses in prepare, before anything changes", ()
 Deno.test("createAdminActions() pauses and resumes a plan and tells the market", async () => {
   const { state, actions, overrides, logs, changes } = setup();
   try {
-    const run = actions.prepare({ kind: "pause-plan", plan: "gpu-a" }, "dashboard");
+    const run = actions.check({ kind: "pause-plan", plan: "gpu-a" }, "dashboard");
     assert.deepEqual(overrides(), [], "prepare alone changes nothing");
     assert.deepEqual(await run(), { plan: "gpu-a", paused: true });
     assert.deepEqual(overrides(), [{ plan: "gpu-a", paused: true, priceUsdPerHour: undefined }]);
     assert.equal(changes(), 1);
-    await actions.prepare({ kind: "resume-plan", plan: "gpu-a" }, "dashboard")();
+    await actions.check({ kind: "resume-plan", plan: "gpu-a" }, "dashboard")();
     assert.equal(overrides()[0]!.paused, false);
     assert.equal(changes(), 2);
     // who changed what, for the rig owner's log
@@ -114,20 +114,20 @@ Deno.test("createAdminActions() stops the named or latest task; a failed one is 
   try {
     task(1, "failed");
     task(2, "running");
-    const latest = await actions.prepare({ kind: "stop-task", dealId: 7n }, "0xAdmin")();
+    const latest = await actions.check({ kind: "stop-task", dealId: 7n }, "0xAdmin")();
     assert.deepEqual(latest, {
       taskId: 2,
       state: "stopped",
       message: "stopped by administrator 0xAdmin",
     });
-    const failed = await actions.prepare(
+    const failed = await actions.check(
       { kind: "stop-task", dealId: 7n, taskId: 1 },
       "dashboard",
     )();
     assert.deepEqual(failed, { taskId: 1, state: "failed", message: "" });
     assert.deepEqual(stopped, [{ taskId: 2, message: "stopped by administrator 0xAdmin" }]);
     assert.throws(
-      () => actions.prepare({ kind: "stop-task", dealId: 7n, taskId: 9 }, "dashboard"),
+      () => actions.check({ kind: "stop-task", dealId: 7n, taskId: 9 }, "dashboard"),
       refusedWith("unknown-task", /deal 7 has no task 9/),
     );
   } finally {
@@ -170,7 +170,7 @@ Deno.test("createAdminActions() answers a deal id past int64 as a deal with no t
   try {
     for (const dealId of [2n ** 63n, 10n ** 77n]) {
       assert.throws(
-        () => actions.prepare({ kind: "stop-task", dealId }, "0xadmin"),
+        () => actions.check({ kind: "stop-task", dealId }, "0xadmin"),
         refusedWith("unknown-task", new RegExp(`^deal ${dealId} has no task yet$`)),
       );
     }

@@ -400,7 +400,7 @@ export function createTaskHandler(
       }
       checkFresh(request);
       // checked in full before the nonce is journaled: a refusal changes nothing
-      const run = adminActions.prepare(adminRequestOf(request), request.signer);
+      const run = adminActions.check(adminRequestOf(request), request.signer);
       accept(request);
       try {
         return await run(signal);
