@@ -76,8 +76,6 @@ async function rig(plans = 1): Promise<Rig> {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 Deno.test("createMarketReconciler() runs no step while the chain is idle, and wakes on a fitting BID", async () => {
   const r = await rig();
   try {
@@ -87,10 +85,20 @@ Deno.test("createMarketReconciler() runs no step while the chain is idle, and wa
       "the ASK in the view",
       () => Promise.resolve(r.components.view.ownAsks().size === 1 ? true : undefined),
     );
-    await sleep(500); // the ASK's own block has been served
+    // the ASK's own block indexed and served
+    await until("the head indexed", async () => {
+      const head = await r.chain.public.getBlockNumber();
+      return (r.components.store.lastIndexed()?.number ?? -1n) >= head ? true : undefined;
+    });
     await r.reconciler.scheduler.idle();
     const before = new Map(r.reconciler.scheduler.runs());
-    await sleep(1_000); // about 20 indexer polls of an idle chain
+    // 20 indexer polls of the idle chain, as the chain health records each one
+    const polls = new Set<number>();
+    await until("20 polls of the idle chain", () => {
+      const seenAt = r.reconciler.health.current().seenAt;
+      if (seenAt !== undefined) polls.add(seenAt);
+      return Promise.resolve(polls.size >= 20 ? true : undefined);
+    });
     assert.deepEqual(new Map(r.reconciler.scheduler.runs()), before, "no step ran while idle");
 
     const { orderId: bidId } = await placeOrder(r.consumer, {
