@@ -320,6 +320,7 @@ function addClientCommands(program: Command): void {
     .description("the consumer's commands: run a task on a rig you have a deal with, and reach it");
   addClientInitCommand(client);
   addClientMarketCommands(client);
+  addClientDealCommands(client);
   addClientTaskCommands(client);
   addClientAdminCommand(client);
   addClientStreamCommands(client);
@@ -484,7 +485,7 @@ function decimalId(value: string, flag: string): bigint {
   return BigInt(value);
 }
 
-/** `client bid|market|orders|cancel|deals|close`: buying on the chain. */
+/** `client bid|market|orders`: buying on the chain. */
 function addClientMarketCommands(client: Command): void {
   withClientConfig(
     client.command("bid").description("place a BID from a YAML file (what to buy, at what price)")
@@ -587,7 +588,10 @@ function addClientMarketCommands(client: Command): void {
         { alignRight: [5] },
       );
     });
+}
 
+/** `client cancel|deals|close`: an order withdrawn, the deals and their bills, a deal ended. */
+function addClientDealCommands(client: Command): void {
   withClientConfig(
     client.command("cancel").description(
       "cancel one of your standing orders (a BID's lock comes back)",
